@@ -1,0 +1,2 @@
+export * from './order-item';
+export * from './order-placed.event';

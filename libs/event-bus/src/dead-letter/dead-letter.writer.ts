@@ -1,0 +1,46 @@
+import type Redis from 'ioredis';
+import type { EventBusKeys } from '../utils/keys';
+
+/** Why and where an entry failed; stamped on its dead letter. */
+export interface DeadLetterReason {
+  /** Short machine-readable reason: `bad-json`, `missing-field`, `invalid-payload`, `unknown-type`, `handler-failed`... */
+  reason: string;
+  error: string;
+  stream: string;
+  entryId: string;
+  group: string;
+  consumer: string;
+  handler: string;
+  attempts: number;
+}
+
+/**
+ * Moves an entry to `<ns>:{<stream>}:dlq` and acknowledges the original in one MULTI, so a crash
+ * between the two can neither lose it nor leave it both pending and dead.
+ */
+export async function deadLetter(redis: Redis, keys: EventBusKeys, fields: string[], why: DeadLetterReason): Promise<string> {
+  const original: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) original[fields[i]] = fields[i + 1];
+  const entry = [
+    'reason', why.reason,
+    'error', why.error,
+    'stream', why.stream,
+    'entryid', why.entryId,
+    'group', why.group,
+    'consumer', why.consumer,
+    'handler', why.handler,
+    'attempts', String(why.attempts),
+    'deadletteredat', new Date().toISOString(),
+    'eventid', original.id ?? '',
+    'type', original.type ?? '',
+    'envelope', JSON.stringify(original),
+  ];
+  const results = await redis
+    .multi()
+    .xadd(keys.deadLetter(why.stream), '*', ...entry)
+    .xack(keys.stream(why.stream), why.group, why.entryId)
+    .exec();
+  const failed = results?.find(([error]) => error);
+  if (!results || failed) throw failed?.[0] ?? new Error('dead-letter transaction was discarded');
+  return String(results[0][1]);
+}

@@ -1,0 +1,10 @@
+/** A stream entry that breaks CONTRACT.md section 1; the consumer dead-letters it with `reason`. */
+export class ContractViolationError extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ContractViolationError';
+  }
+}

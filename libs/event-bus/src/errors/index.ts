@@ -1,0 +1,3 @@
+export * from './contract-violation.error';
+export * from './event-validation.error';
+export * from './publish-failed.error';

@@ -1,0 +1,16 @@
+export const EVENT_CONTRACT_METADATA = 'event-bus:contract';
+export const EVENT_SUBSCRIBER_METADATA = 'event-bus:subscriber';
+export const EVENT_CONSUMER_GROUP_METADATA = 'event-bus:consumer-group';
+export const EVENT_PUBLISH_RESULT_METADATA = 'event-bus:publish-result';
+
+export const EVENT_BUS_FEATURE_OPTIONS = Symbol('EVENT_BUS_FEATURE_OPTIONS');
+export const EVENT_BUS_CONNECTION = Symbol('EVENT_BUS_CONNECTION');
+
+export const CLOUDEVENTS_SPEC_VERSION = '1.0';
+export const JSON_CONTENT_TYPE = 'application/json';
+
+export const DEFAULT_NAMESPACE = 'eb';
+export const DEFAULT_BATCH_SIZE = 100;
+export const DEFAULT_BLOCK_MS = 2000;
+export const DEFAULT_CONCURRENCY = 32;
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;

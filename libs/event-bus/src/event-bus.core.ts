@@ -1,0 +1,77 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { hostname } from 'node:os';
+import type Redis from 'ioredis';
+import {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_BLOCK_MS,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_NAMESPACE,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+} from './event-bus.constants';
+import { EVENT_BUS_MODULE_OPTIONS } from './event-bus-module-definition';
+import type { ConsumerTuning, EventBusModuleOptions } from './interfaces/event-bus-options.interface';
+import { EventBusKeys } from './utils/keys';
+import { assertName } from './utils/names';
+import { closeRedis, createRedis } from './utils/redis-connection';
+
+let busesInProcess = 0;
+
+export type ResolvedTuning = Required<ConsumerTuning>;
+
+/**
+ * The bus's shared state in one application: options, key layout, the command connection
+ * (publishes, acks, dead letters) and the process's consumer identity.
+ */
+@Injectable()
+export class EventBusCore implements OnApplicationShutdown {
+  private readonly logger = new Logger(EventBusCore.name);
+  readonly keys: EventBusKeys;
+  readonly redis: Redis;
+  /** This process's consumer name in every group. */
+  readonly consumerName: string;
+  private readonly readers = new Set<Redis>();
+
+  constructor(@Inject(EVENT_BUS_MODULE_OPTIONS) readonly options: EventBusModuleOptions) {
+    this.keys = new EventBusKeys(options.namespace ?? DEFAULT_NAMESPACE);
+    busesInProcess++;
+    this.consumerName = assertName('consumer name', options.consumerName ?? `${hostname()}-${process.pid}${busesInProcess > 1 ? `-${busesInProcess}` : ''}`);
+    this.redis = createRedis(options.redis, `event-bus:${this.consumerName}`, {
+      enableAutoPipelining: true,
+      maxRetriesPerRequest: options.publishRetries ?? 3,
+    });
+    this.redis.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
+  }
+
+  /** A dedicated connection for one consumer's blocking reads. */
+  createReader(group: string): Redis {
+    const reader = createRedis(this.options.redis, `event-bus:${group}:${this.consumerName}`, {
+      maxRetriesPerRequest: null,
+    });
+    reader.on('error', (error: Error) => this.logger.warn(`redis reader ${group}: ${error.message}`));
+    this.readers.add(reader);
+    return reader;
+  }
+
+  async closeReader(reader: Redis): Promise<void> {
+    this.readers.delete(reader);
+    await closeRedis(reader);
+  }
+
+  tuning(overrides: ConsumerTuning = {}): ResolvedTuning {
+    const root = this.options.consumer ?? {};
+    return {
+      batchSize: overrides.batchSize ?? root.batchSize ?? DEFAULT_BATCH_SIZE,
+      blockMs: overrides.blockMs ?? root.blockMs ?? DEFAULT_BLOCK_MS,
+      concurrency: overrides.concurrency ?? root.concurrency ?? DEFAULT_CONCURRENCY,
+      startFrom: overrides.startFrom ?? root.startFrom ?? 'beginning',
+      validate: overrides.validate ?? root.validate ?? true,
+      shutdownTimeoutMs: overrides.shutdownTimeoutMs ?? root.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.readers].map((reader) => closeRedis(reader)));
+    this.readers.clear();
+    await closeRedis(this.redis);
+  }
+}

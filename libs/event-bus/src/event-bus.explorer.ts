@@ -1,0 +1,118 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnModuleInit, Type } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { ExternalContextCreator } from '@nestjs/core/helpers/external-context-creator';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
+import type { Module } from '@nestjs/core/injector/module';
+import { EVENT_BUS_FEATURE_OPTIONS } from './event-bus.constants';
+import { BINDING, NO_GROUP, REQUEST_SCOPED } from './event-bus.messages';
+import { EventBusCore } from './event-bus.core';
+import { EventBusMetadataAccessor } from './event-bus-metadata.accessor';
+import { getContract } from './contracts/contract-registry';
+import type { HandlerBinding } from './consumer/binding';
+import { GroupConsumer } from './consumer/group-consumer';
+import type { EventBusFeatureOptions } from './interfaces/event-bus-options.interface';
+import { EventPublisher } from './publisher/event-publisher';
+import { resultPublishers } from './decorators/publish-result.decorator';
+
+// NOTE: exception filters off: a failing handler is the consumer's to log, retry and dead-letter.
+const HANDLER_CONTEXT = { guards: true, interceptors: true, filters: false };
+
+type Methods = Record<string, (...args: unknown[]) => unknown>;
+
+/**
+ * Finds `@Subscribe` and `@PublishResult` methods at bootstrap, binds each handler to its
+ * group, and runs one GroupConsumer per group.
+ */
+@Injectable()
+export class EventBusExplorer implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('EventBus');
+  private readonly consumers = new Map<string, GroupConsumer>();
+
+  constructor(
+    private readonly core: EventBusCore,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly accessor: EventBusMetadataAccessor,
+    private readonly contextCreator: ExternalContextCreator,
+  ) {}
+
+  /** The running consumers, by group. */
+  get groups(): ReadonlyMap<string, GroupConsumer> {
+    return this.consumers;
+  }
+
+  onModuleInit(): void {
+    const candidates = [...this.providers(), ...this.discovery.getControllers().filter((w) => w.instance && w.host)];
+    for (const wrapper of candidates) {
+      const instance = wrapper.instance as Methods;
+      const methods = this.scanner.getAllMethodNames(Object.getPrototypeOf(instance));
+      if (!methods.some((method) => this.accessor.publishesResult(instance[method]))) continue;
+      const feature = this.featureOf(wrapper.host);
+      resultPublishers.set(instance, new EventPublisher(this.core, feature?.source ?? feature?.group ?? this.core.options.source ?? 'app'));
+    }
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const byGroup = new Map<string, { bindings: HandlerBinding[]; feature?: EventBusFeatureOptions }>();
+    for (const wrapper of this.providers()) {
+      const instance = wrapper.instance as Methods;
+      const feature = this.featureOf(wrapper.host);
+      for (const method of this.scanner.getAllMethodNames(Object.getPrototypeOf(instance))) {
+        for (const { event, options } of this.accessor.subscriptions(instance[method])) {
+          const name = `${wrapper.metatype?.name ?? wrapper.name}.${method}`;
+          const group = options.group ?? this.accessor.consumerGroup(instance.constructor as Type) ?? feature?.group;
+          if (!group) throw new Error(NO_GROUP(name));
+          const contract = getContract(event);
+          const entry = byGroup.get(group) ?? { bindings: [], feature: feature?.group === group ? feature : undefined };
+          const tuning = this.core.tuning(entry.feature?.consumer);
+          entry.bindings.push({
+            group,
+            stream: contract.stream,
+            type: contract.type,
+            contract: event,
+            name,
+            validate: options.validate ?? tuning.validate,
+            handler: this.contextCreator.create(instance, instance[method], method, undefined, undefined, undefined, undefined, HANDLER_CONTEXT, 'event-bus'),
+          });
+          byGroup.set(group, entry);
+          this.logger.log(BINDING(name, contract.stream, contract.type, group));
+        }
+      }
+    }
+    if (this.core.options.consume === false) return;
+    for (const [group, { bindings, feature }] of byGroup) {
+      const consumer = new GroupConsumer(this.core, group, this.core.tuning(feature?.consumer), bindings);
+      await consumer.start();
+      this.consumers.set(group, consumer);
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.consumers.values()].map((consumer) => consumer.stop()));
+    this.consumers.clear();
+  }
+
+  private providers(): InstanceWrapper[] {
+    return this.discovery.getProviders().filter((wrapper) => {
+      if (!wrapper.instance || typeof wrapper.instance !== 'object' || !wrapper.host) return false;
+      if (!wrapper.isDependencyTreeStatic()) {
+        const methods = this.scanner.getAllMethodNames(Object.getPrototypeOf(wrapper.instance));
+        const proto = Object.getPrototypeOf(wrapper.instance) as Methods;
+        if (methods.some((m) => this.accessor.subscriptions(proto[m]).length > 0)) this.logger.warn(REQUEST_SCOPED(wrapper.name));
+        return false;
+      }
+      return true;
+    });
+  }
+
+  /** The forFeature options of the module that declares a provider (its own or an imported forFeature). */
+  private featureOf(host: Module | null | undefined): EventBusFeatureOptions | undefined {
+    if (!host) return undefined;
+    for (const candidate of [host, ...host.imports]) {
+      if (candidate.providers.has(EVENT_BUS_FEATURE_OPTIONS)) {
+        return candidate.getProviderByKey<EventBusFeatureOptions>(EVENT_BUS_FEATURE_OPTIONS).instance;
+      }
+    }
+    return undefined;
+  }
+}

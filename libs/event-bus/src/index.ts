@@ -1,0 +1,14 @@
+export * from './decorators';
+export * from './errors';
+export * from './interfaces';
+export { EventBusModule, EventBusFeatureModule } from './event-bus.module';
+export { EVENT_BUS_MODULE_OPTIONS } from './event-bus-module-definition';
+export { EventBusCore } from './event-bus.core';
+export { EventBusExplorer } from './event-bus.explorer';
+export { EventPublisher, type PublishedEvent, type OutgoingEvent } from './publisher/event-publisher';
+export { GroupConsumer } from './consumer/group-consumer';
+export { currentDelivery } from './context/delivery-context';
+export { contractRegistry, getContract } from './contracts/contract-registry';
+export { encodeEnvelope, decodeEnvelope } from './envelope/envelope';
+export { EventBusKeys } from './utils/keys';
+export type { FieldError } from './validation/payload-validator';

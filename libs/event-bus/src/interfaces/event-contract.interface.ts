@@ -1,0 +1,21 @@
+/** What `@EventContract` declares about an event class. */
+export interface EventContractOptions {
+  /** The event's name, a past-tense fact: `OrderPlaced`. */
+  type: string;
+  /** Schema version of the payload. @default 1 */
+  version?: number;
+  /** The logical stream the event is published to: `orders`. */
+  stream: string;
+  /** Payload field whose value becomes the envelope `subject` (ordering key) when the publisher gives none. */
+  subjectField?: string;
+}
+
+export interface EventContractMetadata {
+  type: string;
+  version: number;
+  stream: string;
+  subjectField?: string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type EventClass<T extends object = object> = new (...args: any[]) => T;

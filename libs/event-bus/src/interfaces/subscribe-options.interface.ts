@@ -1,0 +1,7 @@
+/** Options of one `@Subscribe` binding. */
+export interface SubscribeOptions {
+  /** The consumer group; overrides @ConsumerGroup and the module's forFeature group. */
+  group?: string;
+  /** Validate the payload before the handler sees it. @default the group's `consumer.validate` */
+  validate?: boolean;
+}

@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { CLOUDEVENTS_SPEC_VERSION, JSON_CONTENT_TYPE } from '../event-bus.constants';
+import { contractOf } from '../contracts/contract-registry';
+import { currentDelivery } from '../context/delivery-context';
+import { encodeEnvelope } from '../envelope/envelope';
+import { EventValidationError } from '../errors/event-validation.error';
+import { PublishFailedError } from '../errors/publish-failed.error';
+import type { EventBusCore } from '../event-bus.core';
+import type { EventEnvelope, PublishOptions } from '../interfaces/event-envelope.interface';
+import { createPayloadValidator } from '../validation/payload-validator';
+
+/** What a publish wrote: the envelope and where it landed. */
+export interface PublishedEvent {
+  envelope: EventEnvelope<unknown>;
+  stream: string;
+  /** The Redis stream entry id. */
+  entryId: string;
+}
+
+/** An event with per-event options, for `publishMany`. */
+export interface OutgoingEvent {
+  event: object;
+  options?: PublishOptions;
+}
+
+interface PreparedEvent {
+  envelope: EventEnvelope<unknown>;
+  stream: string;
+  key: string;
+  fields: string[];
+}
+
+/**
+ * Publishes events (instances of `@EventContract` classes) to their streams. Inject it in any
+ * provider; inside a module with `EventBusModule.forFeature({ group })` its `source` is that
+ * service's name.
+ */
+export class EventPublisher {
+  constructor(
+    private readonly core: EventBusCore,
+    readonly source: string,
+  ) {}
+
+  /** Validates, stamps the envelope and appends one event. Throws EventValidationError (nothing written) or PublishFailedError. */
+  async publish(event: object, options: PublishOptions = {}): Promise<PublishedEvent> {
+    const prepared = this.prepare(event, options);
+    let entryId: string | null;
+    try {
+      entryId = await this.core.redis.xadd(prepared.key, '*', ...prepared.fields);
+    } catch (error) {
+      throw new PublishFailedError([prepared.envelope.id], error);
+    }
+    return { envelope: prepared.envelope, stream: prepared.stream, entryId: entryId ?? '' };
+  }
+
+  /**
+   * Publishes a batch in one pipelined round trip. Every event is validated first: one invalid
+   * payload fails the whole call before anything is written.
+   */
+  async publishMany(events: Array<object | OutgoingEvent>): Promise<PublishedEvent[]> {
+    const prepared = events.map((item) =>
+      isOutgoing(item) ? this.prepare(item.event, item.options ?? {}) : this.prepare(item, {}),
+    );
+    if (prepared.length === 0) return [];
+    const pipeline = this.core.redis.pipeline();
+    for (const p of prepared) pipeline.xadd(p.key, '*', ...p.fields);
+    let results: Array<[Error | null, unknown]> | null;
+    try {
+      results = await pipeline.exec();
+    } catch (error) {
+      throw new PublishFailedError(prepared.map((p) => p.envelope.id), error);
+    }
+    const failed = (results ?? []).find(([error]) => error);
+    if (!results || failed) {
+      throw new PublishFailedError(prepared.map((p) => p.envelope.id), failed?.[0] ?? new Error('no reply'));
+    }
+    return prepared.map((p, i) => ({ envelope: p.envelope, stream: p.stream, entryId: String(results![i][1]) }));
+  }
+
+  private prepare(event: object, options: PublishOptions): PreparedEvent {
+    const contract = contractOf(event);
+    const result = createPayloadValidator(event.constructor as new () => object).validate(event);
+    if (!result.ok) throw new EventValidationError(contract.type, result.errors);
+    const delivery = currentDelivery();
+    const id = options.id ?? randomUUID();
+    const envelope: EventEnvelope<unknown> = {
+      specversion: CLOUDEVENTS_SPEC_VERSION,
+      id,
+      type: contract.type,
+      version: contract.version,
+      source: this.source,
+      time: (options.time ?? new Date()).toISOString(),
+      datacontenttype: JSON_CONTENT_TYPE,
+      data: event,
+      subject: options.subject ?? subjectOf(event, contract.subjectField),
+      correlationid: options.correlationId ?? delivery?.envelope.correlationid ?? delivery?.envelope.id ?? id,
+      causationid: options.causationId ?? delivery?.envelope.id,
+      traceparent: options.traceparent,
+      tracestate: options.tracestate,
+    };
+    const key = this.core.keys.stream(contract.stream);
+    return { envelope, stream: contract.stream, key, fields: encodeEnvelope(envelope) };
+  }
+}
+
+function subjectOf(event: object, field: string | undefined): string | undefined {
+  if (!field) return undefined;
+  const value = (event as Record<string, unknown>)[field];
+  return value === undefined || value === null ? undefined : String(value);
+}
+
+function isOutgoing(item: object | OutgoingEvent): item is OutgoingEvent {
+  return 'event' in item && typeof (item as OutgoingEvent).event === 'object' && item.constructor === Object;
+}

@@ -1,0 +1,31 @@
+import { assertName } from './names';
+
+/**
+ * Redis key layout. A stream and every companion key of it share a hash tag (`{stream}`), so
+ * they live in one Redis Cluster slot and MULTI/Lua across them stays legal there.
+ *
+ * | key | type | what |
+ * |---|---|---|
+ * | `<ns>:{<stream>}` | stream | the events |
+ * | `<ns>:{<stream>}:dlq` | stream | dead letters of every group reading `<stream>` |
+ */
+export class EventBusKeys {
+  constructor(readonly namespace: string) {
+    assertName('namespace', namespace);
+  }
+
+  stream(stream: string): string {
+    return `${this.namespace}:{${assertName('stream', stream)}}`;
+  }
+
+  deadLetter(stream: string): string {
+    return `${this.stream(stream)}:dlq`;
+  }
+
+  /** The logical stream name of a stream key, or undefined when the key is not one of ours. */
+  streamName(key: string): string | undefined {
+    const prefix = `${this.namespace}:{`;
+    if (!key.startsWith(prefix) || !key.endsWith('}')) return undefined;
+    return key.slice(prefix.length, -1);
+  }
+}
