@@ -37,6 +37,7 @@ export class EventBusCore implements OnApplicationShutdown {
     this.consumerName = assertName('consumer name', options.consumerName ?? `${hostname()}-${process.pid}${busesInProcess > 1 ? `-${busesInProcess}` : ''}`);
     this.redis = createRedis(options.redis, `event-bus:${this.consumerName}`, {
       enableAutoPipelining: true,
+      lazyConnect: true,
       maxRetriesPerRequest: options.publishRetries ?? 3,
     });
     this.redis.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
