@@ -2,6 +2,10 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import { hostname } from 'node:os';
 import type Redis from 'ioredis';
 import {
+  DEFAULT_CLAIM_INTERVAL_MS,
+  DEFAULT_CLAIM_TIMEOUT_MS,
+  DEFAULT_DEAD_CONSUMER_IDLE_MS,
+  DEFAULT_DEDUPE_TTL_MS,
   DEFAULT_BATCH_SIZE,
   DEFAULT_BLOCK_MS,
   DEFAULT_CONCURRENCY,
@@ -9,14 +13,18 @@ import {
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
 } from './event-bus.constants';
 import { EVENT_BUS_MODULE_OPTIONS } from './event-bus-module-definition';
-import type { ConsumerTuning, EventBusModuleOptions } from './interfaces/event-bus-options.interface';
+import type { ConsumerTuning, DedupeOptions, EventBusModuleOptions } from './interfaces/event-bus-options.interface';
+import { ResolvedRetryPolicy, resolveRetryPolicy } from './consumer/retry-policy';
 import { EventBusKeys } from './utils/keys';
 import { assertName } from './utils/names';
 import { closeRedis, createRedis } from './utils/redis-connection';
 
 let busesInProcess = 0;
 
-export type ResolvedTuning = Required<ConsumerTuning>;
+export type ResolvedTuning = Required<Omit<ConsumerTuning, 'retry' | 'dedupe'>> & {
+  retry: ResolvedRetryPolicy;
+  dedupe: Required<DedupeOptions>;
+};
 
 /**
  * The bus's shared state in one application: options, key layout, the command connection
@@ -67,6 +75,14 @@ export class EventBusCore implements OnApplicationShutdown {
       startFrom: overrides.startFrom ?? root.startFrom ?? 'beginning',
       validate: overrides.validate ?? root.validate ?? true,
       shutdownTimeoutMs: overrides.shutdownTimeoutMs ?? root.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
+      retry: resolveRetryPolicy(root.retry, overrides.retry),
+      claimTimeoutMs: overrides.claimTimeoutMs ?? root.claimTimeoutMs ?? DEFAULT_CLAIM_TIMEOUT_MS,
+      claimIntervalMs: overrides.claimIntervalMs ?? root.claimIntervalMs ?? DEFAULT_CLAIM_INTERVAL_MS,
+      deadConsumerIdleMs: overrides.deadConsumerIdleMs ?? root.deadConsumerIdleMs ?? DEFAULT_DEAD_CONSUMER_IDLE_MS,
+      dedupe: {
+        enabled: overrides.dedupe?.enabled ?? root.dedupe?.enabled ?? true,
+        ttlMs: overrides.dedupe?.ttlMs ?? root.dedupe?.ttlMs ?? DEFAULT_DEDUPE_TTL_MS,
+      },
     };
   }
 

@@ -72,6 +72,7 @@ export class EventBusExplorer implements OnModuleInit, OnApplicationBootstrap, B
             contract: event,
             name,
             validate: options.validate ?? tuning.validate,
+            retry: options.retry,
             handler: this.contextCreator.create(instance, instance[method], method, undefined, undefined, undefined, undefined, HANDLER_CONTEXT, 'event-bus'),
           });
           byGroup.set(group, entry);

@@ -7,6 +7,7 @@ import { EventBusExplorer } from './event-bus.explorer';
 import { EventBusMetadataAccessor } from './event-bus-metadata.accessor';
 import type { EventBusFeatureOptions, EventBusModuleOptions } from './interfaces/event-bus-options.interface';
 import { EventPublisher } from './publisher/event-publisher';
+import { DeadLetterService } from './dead-letter/dead-letter.service';
 import { assertName } from './utils/names';
 
 const rootPublisher: Provider = {
@@ -22,8 +23,8 @@ const rootPublisher: Provider = {
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [EventBusCore, EventBusExplorer, EventBusMetadataAccessor, rootPublisher],
-  exports: [EventBusCore, EventPublisher, EventBusExplorer],
+  providers: [EventBusCore, EventBusExplorer, EventBusMetadataAccessor, DeadLetterService, rootPublisher],
+  exports: [EventBusCore, EventPublisher, EventBusExplorer, DeadLetterService],
 })
 export class EventBusModule extends ConfigurableEventBusModule {
   static forFeature(options: EventBusFeatureOptions): DynamicModule {

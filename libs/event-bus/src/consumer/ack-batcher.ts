@@ -1,31 +1,49 @@
 import type Redis from 'ioredis';
+import { withConsumerScripts } from './consumer-scripts';
+
+interface PendingAcks {
+  ids: string[];
+  markers: string[];
+  markerIds: string[];
+}
 
 /**
- * Collects acknowledgements and sends them as one XACK per stream, pipelined, once per event
- * loop turn: a batch of handlers finishing together costs one round trip.
+ * Collects acknowledgements and sends them once per event-loop turn: one XACK per stream for
+ * entries without a dedupe marker, one atomic "mark done + XACK" script call per stream for the
+ * rest. A batch of handlers finishing together costs one round trip.
  */
 export class AckBatcher {
-  private buffer = new Map<string, string[]>();
+  private buffer = new Map<string, PendingAcks>();
   private scheduled = false;
-  private inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly redis;
 
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly group: string,
+    private readonly markerTtlMs: number,
     private readonly onError: (error: unknown, count: number) => void,
-  ) {}
+  ) {
+    this.redis = withConsumerScripts(redis);
+  }
 
-  ack(key: string, entryId: string): void {
-    const ids = this.buffer.get(key);
-    if (ids) ids.push(entryId);
-    else this.buffer.set(key, [entryId]);
+  /** Acknowledge `entryId`; with `marker`, also mark its event handled for the dedupe guard. */
+  ack(key: string, entryId: string, marker?: string): void {
+    let acks = this.buffer.get(key);
+    if (!acks) this.buffer.set(key, (acks = { ids: [], markers: [], markerIds: [] }));
+    if (marker) {
+      acks.markers.push(marker);
+      acks.markerIds.push(entryId);
+    } else {
+      acks.ids.push(entryId);
+    }
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
   }
 
-  /** Sends what is buffered and waits for every XACK sent so far. */
+  /** Sends what is buffered and waits for every acknowledgement sent so far. */
   async drain(): Promise<void> {
     this.flush();
     await Promise.all([...this.inFlight]);
@@ -36,11 +54,14 @@ export class AckBatcher {
     if (this.buffer.size === 0) return;
     const batch = this.buffer;
     this.buffer = new Map();
-    const pipeline = this.redis.pipeline();
+    const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & { ackDone(n: number, ...a: Array<string | number>): unknown };
     let count = 0;
-    for (const [key, ids] of batch) {
-      pipeline.xack(key, this.group, ...ids);
-      count += ids.length;
+    for (const [key, acks] of batch) {
+      if (acks.ids.length > 0) pipeline.xack(key, this.group, ...acks.ids);
+      if (acks.markers.length > 0) {
+        pipeline.ackDone(1 + acks.markers.length, key, ...acks.markers, this.group, this.markerTtlMs, ...acks.markerIds);
+      }
+      count += acks.ids.length + acks.markerIds.length;
     }
     const sent: Promise<void> = pipeline
       .exec()

@@ -1,3 +1,4 @@
+import type { RetryPolicy } from './retry-policy';
 import type { EventClass } from '../interfaces/event-contract.interface';
 import type { EventContext } from '../interfaces/event-context.interface';
 
@@ -12,5 +13,6 @@ export interface HandlerBinding {
   /** `Class.method`, for logs and dead letters. */
   name: string;
   validate: boolean;
+  retry?: RetryPolicy;
   handler: EventHandlerFn;
 }

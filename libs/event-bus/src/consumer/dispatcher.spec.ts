@@ -59,6 +59,24 @@ describe('Dispatcher', () => {
     expect(done).toEqual([2]);
   });
 
+  it('lets other tasks use the slot while one pauses, and keeps the paused task first in its subject', async () => {
+    const dispatcher = new Dispatcher(1);
+    const log: string[] = [];
+    dispatcher.submit('s', async (pause) => {
+      log.push('s1 start');
+      await pause(tick(30));
+      log.push('s1 end');
+    });
+    dispatcher.submit('s', async () => {
+      log.push('s2');
+    });
+    dispatcher.submit('t', async () => {
+      log.push('t1');
+    });
+    await dispatcher.idle();
+    expect(log).toEqual(['s1 start', 't1', 's1 end', 's2']);
+  });
+
   it('below(limit) waits until enough tasks have finished', async () => {
     const dispatcher = new Dispatcher(1);
     for (let i = 0; i < 4; i++) dispatcher.submit(undefined, async () => { await tick(5); });

@@ -1,3 +1,8 @@
+/** Gives the task's concurrency slot back while `work` runs (a retry's backoff), then takes one again. */
+export type Pause = <T>(work: Promise<T>) => Promise<T>;
+
+export type Task = (pause: Pause) => Promise<void>;
+
 /**
  * Runs tasks with at most `concurrency` at once, and tasks that share a key (the event's
  * `subject`) one after another in submission order. Tasks without a key run in any order.
@@ -16,7 +21,7 @@ export class Dispatcher {
     return this.pending;
   }
 
-  submit(key: string | undefined, task: () => Promise<void>): void {
+  submit(key: string | undefined, task: Task): void {
     this.pending++;
     const run = (): Promise<void> => this.withSlot(task);
     if (key === undefined) {
@@ -42,17 +47,34 @@ export class Dispatcher {
     while (this.pending >= limit) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private async withSlot(task: () => Promise<void>): Promise<void> {
-    if (this.running >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.running++;
+  private async withSlot(task: Task): Promise<void> {
+    await this.acquire();
     try {
-      await task();
+      await task(this.pause);
     } catch {
       // NOTE: tasks handle their own failures; a throw here must not break the subject chain.
     } finally {
-      this.running--;
-      this.waiting.shift()?.();
+      this.release();
     }
+  }
+
+  private readonly pause: Pause = async (work) => {
+    this.release();
+    try {
+      return await work;
+    } finally {
+      await this.acquire();
+    }
+  };
+
+  private async acquire(): Promise<void> {
+    if (this.running >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+  }
+
+  private release(): void {
+    this.running--;
+    this.waiting.shift()?.();
   }
 
   private done(): void {

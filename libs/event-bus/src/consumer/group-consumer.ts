@@ -1,37 +1,49 @@
 import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { contractRegistry } from '../contracts/contract-registry';
-import { runInDeliveryContext } from '../context/delivery-context';
-import { deadLetter } from '../dead-letter/dead-letter.writer';
-import { decodeEnvelope } from '../envelope/envelope';
-import { ContractViolationError } from '../errors/contract-violation.error';
 import type { EventBusCore, ResolvedTuning } from '../event-bus.core';
-import type { EventContext } from '../interfaces/event-context.interface';
-import type { EventEnvelope } from '../interfaces/event-envelope.interface';
-import { createPayloadValidator } from '../validation/payload-validator';
 import { AckBatcher } from './ack-batcher';
 import type { HandlerBinding } from './binding';
+import { claimIdle, removeDeadConsumers } from './claimer';
+import { withConsumerScripts } from './consumer-scripts';
+import { DedupeGuard } from './dedupe.guard';
+import { Delivery, deliveryKey, Source } from './delivery';
+import { DeliveryProcessor } from './delivery-processor';
 import { Dispatcher } from './dispatcher';
 
 type StreamReply = Array<[key: string, entries: Array<[id: string, fields: string[] | null]>]>;
 
+/** Counters of one consumer, for tests, health and metrics. */
+export interface ConsumerStats {
+  delivered: number;
+  acked: number;
+  failed: number;
+  retried: number;
+  deadLettered: number;
+  duplicates: number;
+  claimed: number;
+  trimmedWhilePending: number;
+}
+
 /**
- * One service's consumer in one process: a blocking XREADGROUP loop over all the streams the
- * group reads, dispatch by type with bounded concurrency and per-subject order, batched XACK.
+ * One service's consumer in one process: a blocking XREADGROUP loop over every stream the
+ * group reads (and the group's redrive streams), dispatch with bounded concurrency and
+ * per-subject order, batched XACK, leases on what it holds, and claiming of what dead
+ * consumers left behind.
  */
 export class GroupConsumer {
   private readonly logger = new Logger(GroupConsumer.name);
-  private readonly streams: string[];
-  private readonly streamKeys: string[];
-  private readonly byStreamAndType = new Map<string, HandlerBinding[]>();
+  private readonly sources: Source[];
   private readonly dispatcher: Dispatcher;
-  private readonly acks: AckBatcher;
+  private readonly processor: DeliveryProcessor;
+  private readonly accepted = new Map<string, Delivery>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly stopping = new AbortController();
   private reader?: Redis;
   private readerId?: number;
   private running = false;
+  private claiming = false;
   private loop?: Promise<void>;
-  /** Counters for tests, health and metrics. */
-  readonly stats = { delivered: 0, acked: 0, deadLettered: 0, failed: 0 };
+  readonly stats: ConsumerStats = { delivered: 0, acked: 0, failed: 0, retried: 0, deadLettered: 0, duplicates: 0, claimed: 0, trimmedWhilePending: 0 };
 
   constructor(
     private readonly core: EventBusCore,
@@ -39,16 +51,27 @@ export class GroupConsumer {
     private readonly tuning: ResolvedTuning,
     bindings: HandlerBinding[],
   ) {
-    for (const binding of bindings) {
-      const key = `${binding.stream}\u0000${binding.type}`;
-      this.byStreamAndType.set(key, [...(this.byStreamAndType.get(key) ?? []), binding]);
-    }
-    this.streams = [...new Set(bindings.map((b) => b.stream))];
-    this.streamKeys = this.streams.map((s) => core.keys.stream(s));
+    const streams = [...new Set(bindings.map((b) => b.stream))];
+    this.sources = streams.flatMap((stream): Source[] => [
+      { stream, key: core.keys.stream(stream), kind: 'live' },
+      { stream, key: core.keys.redrive(stream, group), kind: 'redrive' },
+    ]);
     this.dispatcher = new Dispatcher(tuning.concurrency);
-    this.acks = new AckBatcher(core.redis, group, (error, count) =>
-      this.logger.error(`[group ${group}] XACK of ${count} entries failed, they stay pending: ${String(error)}`),
+    const acks = new AckBatcher(core.redis, group, tuning.dedupe.ttlMs, (error, count) =>
+      this.logger.error(`[group ${group}] acknowledging ${count} entries failed, they stay pending and are claimed again: ${String(error)}`),
     );
+    this.processor = new DeliveryProcessor({
+      core,
+      group,
+      consumer: core.consumerName,
+      tuning,
+      bindings,
+      acks,
+      dedupe: tuning.dedupe.enabled ? new DedupeGuard(core.redis, tuning.dedupe.ttlMs, tuning.claimTimeoutMs) : undefined,
+      stats: this.stats,
+      stopping: this.stopping.signal,
+      logger: this.logger,
+    });
   }
 
   get consumerName(): string {
@@ -59,18 +82,28 @@ export class GroupConsumer {
     return this.running;
   }
 
+  /** Entries read and not yet settled (acknowledged, dead-lettered or given up at shutdown). */
+  get inFlight(): number {
+    return this.accepted.size;
+  }
+
   async start(): Promise<void> {
     await this.ensureGroups();
     this.reader = this.core.createReader(this.group);
     this.readerId = Number(await this.reader.client('ID'));
     this.running = true;
     this.loop = this.run();
+    const leaseEvery = Math.max(50, Math.floor(this.tuning.claimTimeoutMs / 3));
+    this.timers.push(setInterval(() => void this.renewLeases(), leaseEvery).unref());
+    this.timers.push(setInterval(() => void this.claim(), this.tuning.claimIntervalMs).unref());
   }
 
   /** Stops reading, finishes what was read, acknowledges it, closes the reader. */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    for (const timer of this.timers) clearInterval(timer);
+    this.stopping.abort();
     if (this.readerId !== undefined) {
       // NOTE: wakes the blocked XREADGROUP at once instead of waiting out BLOCK.
       await this.core.redis.client('UNBLOCK', this.readerId).catch(() => undefined);
@@ -81,17 +114,17 @@ export class GroupConsumer {
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), this.tuning.shutdownTimeoutMs).unref()),
     ]);
     if (!drained) {
-      this.logger.warn(`[group ${this.group}] ${this.dispatcher.size} handlers still running at shutdown; their entries stay pending`);
+      this.logger.warn(`[group ${this.group}] ${this.dispatcher.size} deliveries unfinished at shutdown; they stay pending and are claimed by a live instance`);
     }
-    await this.acks.drain();
+    await this.processor.acks.drain();
     if (this.reader) await this.core.closeReader(this.reader);
   }
 
   private async ensureGroups(): Promise<void> {
-    const start = this.tuning.startFrom === 'new' ? '$' : '0';
-    for (const key of this.streamKeys) {
+    for (const source of this.sources) {
+      const start = source.kind === 'live' && this.tuning.startFrom === 'new' ? '$' : '0';
       try {
-        await this.core.redis.xgroup('CREATE', key, this.group, start, 'MKSTREAM');
+        await this.core.redis.xgroup('CREATE', source.key, this.group, start, 'MKSTREAM');
       } catch (error) {
         if (!String(error).includes('BUSYGROUP')) throw error;
       }
@@ -100,7 +133,9 @@ export class GroupConsumer {
 
   private async run(): Promise<void> {
     // NOTE: first our own pending entries (read back from id 0), then new ones ('>').
-    const cursors = this.streamKeys.map(() => '0');
+    const keys = this.sources.map((s) => s.key);
+    const cursors = this.sources.map(() => '0');
+    const fresh = this.sources.map(() => '>');
     let backlog = true;
     const { batchSize, blockMs } = this.tuning;
     while (this.running) {
@@ -109,35 +144,54 @@ export class GroupConsumer {
       let reply: StreamReply | null;
       try {
         reply = backlog
-          ? ((await this.reader!.xreadgroup('GROUP', this.group, this.consumerName, 'COUNT', batchSize, 'STREAMS', ...this.streamKeys, ...cursors)) as StreamReply | null)
-          : ((await this.reader!.xreadgroup('GROUP', this.group, this.consumerName, 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', ...this.streamKeys, ...this.streamKeys.map(() => '>'))) as StreamReply | null);
+          ? ((await this.reader!.xreadgroup('GROUP', this.group, this.consumerName, 'COUNT', batchSize, 'STREAMS', ...keys, ...cursors)) as StreamReply | null)
+          : ((await this.reader!.xreadgroup('GROUP', this.group, this.consumerName, 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', ...keys, ...fresh)) as StreamReply | null);
       } catch (error) {
         if (!this.running) break;
-        await this.recoverFromReadError(error);
+        await this.recoverFromError('read', error);
         continue;
       }
       if (!reply) continue;
       let seen = 0;
       for (const [key, entries] of reply) {
-        const streamIndex = this.streamKeys.indexOf(key);
-        const counts = backlog && entries.length > 0 ? await this.deliveryCounts(key, entries) : undefined;
+        const index = keys.indexOf(key);
+        const counts = backlog && entries.length > 0 ? await this.deliveryCounts(key, entries.map(([id]) => id)) : undefined;
         for (const [entryId, fields] of entries) {
           seen++;
-          if (backlog) cursors[streamIndex] = entryId;
-          this.accept(streamIndex, entryId, fields, counts?.get(entryId) ?? 1);
+          if (backlog) cursors[index] = entryId;
+          this.accept(this.sources[index], entryId, fields, counts?.get(entryId) ?? 1);
         }
       }
       if (backlog && seen === 0) backlog = false;
     }
   }
 
-  /** Delivery counts of entries read back from our own pending list (XPENDING, one call per stream). */
-  private async deliveryCounts(key: string, entries: Array<[string, string[] | null]>): Promise<Map<string, number>> {
+  private accept(source: Source, entryId: string, fields: string[] | null, deliveryCount: number): void {
+    const key = deliveryKey(source.key, entryId);
+    if (this.accepted.has(key)) return;
+    this.stats.delivered++;
+    if (fields === null) {
+      // NOTE: an entry deleted (trimmed) while pending: nothing left to handle.
+      this.stats.trimmedWhilePending++;
+      this.processor.acks.ack(source.key, entryId);
+      return;
+    }
+    const delivery = this.processor.prepare(source, entryId, fields, deliveryCount);
+    this.accepted.set(key, delivery);
+    this.dispatcher.submit(delivery.envelope?.subject, async (pause) => {
+      try {
+        await this.processor.process(delivery, pause);
+      } finally {
+        this.accepted.delete(key);
+      }
+    });
+  }
+
+  /** Delivery counts of entries this consumer owns (XPENDING, one call per stream). */
+  private async deliveryCounts(key: string, ids: string[]): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
     try {
-      const first = entries[0][0];
-      const last = entries[entries.length - 1][0];
-      const rows = (await this.core.redis.xpending(key, this.group, first, last, entries.length, this.consumerName)) as Array<[string, string, number, number]>;
+      const rows = (await this.core.redis.xpending(key, this.group, ids[0], ids[ids.length - 1], ids.length + this.accepted.size, this.consumerName)) as Array<[string, string, number, number]>;
       for (const [id, , , count] of rows) counts.set(id, Number(count));
     } catch (error) {
       this.logger.warn(`[group ${this.group}] XPENDING failed, delivery counts unknown: ${String(error)}`);
@@ -145,97 +199,55 @@ export class GroupConsumer {
     return counts;
   }
 
-  private async recoverFromReadError(error: unknown): Promise<void> {
+  /** Keeps what this consumer holds from being claimed while it works on it (or waits to). */
+  private async renewLeases(): Promise<void> {
+    if (this.accepted.size === 0) return;
+    const byKey = new Map<string, string[]>();
+    for (const d of this.accepted.values()) byKey.set(d.source.key, [...(byKey.get(d.source.key) ?? []), d.entryId]);
+    const redis = withConsumerScripts(this.core.redis);
+    try {
+      await Promise.all([...byKey].map(([key, ids]) => redis.renewLeases(key, this.group, this.consumerName, ...ids)));
+    } catch (error) {
+      this.logger.warn(`[group ${this.group}] lease renewal failed: ${String(error)}`);
+    }
+  }
+
+  /** Takes over entries idle past the claim timeout, and removes consumers that are gone. */
+  private async claim(): Promise<void> {
+    if (this.claiming || !this.running) return;
+    this.claiming = true;
+    try {
+      for (const source of this.sources) {
+        const room = this.tuning.batchSize - this.dispatcher.size;
+        if (room <= 0) break;
+        const { claimed, deleted } = await claimIdle(this.core.redis, source, this.group, this.consumerName, this.tuning.claimTimeoutMs, room);
+        if (deleted > 0) {
+          this.stats.trimmedWhilePending += deleted;
+          this.logger.warn(`[group ${this.group}] ${deleted} pending entries of ${source.key} were deleted before being handled (trimmed?)`);
+        }
+        if (claimed.length > 0) {
+          const counts = await this.deliveryCounts(source.key, claimed.map((c) => c.entryId));
+          this.stats.claimed += claimed.length;
+          this.logger.log(`[group ${this.group}] claimed ${claimed.length} idle entries of ${source.key}`);
+          for (const c of claimed) this.accept(source, c.entryId, c.fields, counts.get(c.entryId) ?? 2);
+        }
+        await removeDeadConsumers(this.core.redis, source.key, this.group, this.consumerName, this.tuning.deadConsumerIdleMs, this.logger);
+      }
+    } catch (error) {
+      await this.recoverFromError('claim', error);
+    } finally {
+      this.claiming = false;
+    }
+  }
+
+  private async recoverFromError(what: string, error: unknown): Promise<void> {
     const message = String(error);
     if (message.includes('NOGROUP')) {
       this.logger.warn(`[group ${this.group}] group or stream vanished (Redis restarted without data?): recreating`);
       await this.ensureGroups().catch(() => undefined);
       return;
     }
-    this.logger.warn(`[group ${this.group}] read failed, retrying: ${message}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-
-  private accept(streamIndex: number, entryId: string, fields: string[] | null, deliveryCount: number): void {
-    const stream = this.streams[streamIndex];
-    const key = this.streamKeys[streamIndex];
-    this.stats.delivered++;
-    if (fields === null) {
-      // NOTE: an entry deleted (trimmed) while pending: nothing left to handle.
-      this.acks.ack(key, entryId);
-      return;
-    }
-    let envelope: EventEnvelope<unknown>;
-    try {
-      envelope = decodeEnvelope(fields);
-    } catch (error) {
-      this.dispatcher.submit(undefined, () => this.toDeadLetter(stream, entryId, fields, error, '-', deliveryCount));
-      return;
-    }
-    this.dispatcher.submit(envelope.subject, () => this.handle(stream, key, entryId, fields, envelope, deliveryCount));
-  }
-
-  private async handle(stream: string, key: string, entryId: string, fields: string[], envelope: EventEnvelope<unknown>, deliveryCount: number): Promise<void> {
-    const bindings = this.byStreamAndType.get(`${stream}\u0000${envelope.type}`);
-    if (!bindings) {
-      if (contractRegistry.hasType(envelope.type)) {
-        this.acks.ack(key, entryId);
-        this.stats.acked++;
-        return;
-      }
-      const error = new ContractViolationError('unknown-type', `no contract declares event type "${envelope.type}"`);
-      return this.toDeadLetter(stream, entryId, fields, error, '-', deliveryCount);
-    }
-    const contract = contractRegistry.find(envelope.type, envelope.version);
-    if (!contract) {
-      const error = new ContractViolationError('unknown-version', `${envelope.type} has no contract for version ${envelope.version}`);
-      return this.toDeadLetter(stream, entryId, fields, error, bindings[0].name, deliveryCount);
-    }
-    let payload: unknown = envelope.data;
-    if (bindings.some((b) => b.validate)) {
-      const result = createPayloadValidator(contract.cls).validate(envelope.data);
-      if (!result.ok) {
-        const detail = result.errors.map((f) => `${f.field || '(payload)'}: ${f.messages.join(', ')}`).join('; ');
-        const error = new ContractViolationError('invalid-payload', `${envelope.type} payload is invalid: ${detail}`);
-        return this.toDeadLetter(stream, entryId, fields, error, bindings[0].name, deliveryCount);
-      }
-      payload = result.value;
-    }
-    const context: EventContext = {
-      envelope,
-      stream,
-      entryId,
-      group: this.group,
-      consumer: this.consumerName,
-      deliveryCount,
-      replay: false,
-    };
-    try {
-      await runInDeliveryContext(context, async () => {
-        if (bindings.length === 1) await bindings[0].handler(payload, context);
-        else await Promise.all(bindings.map((b) => b.handler(payload, context)));
-      });
-    } catch (error) {
-      // NOTE: left pending; it comes back after a restart. Retries with backoff come with the guarantees work.
-      this.stats.failed++;
-      this.logger.error(`[group ${this.group}] ${bindings.map((b) => b.name).join(', ')} failed on ${envelope.type} ${envelope.id} (${stream} ${entryId}): ${String(error)}`);
-      return;
-    }
-    this.acks.ack(key, entryId);
-    this.stats.acked++;
-  }
-
-  private async toDeadLetter(stream: string, entryId: string, fields: string[], error: unknown, handler: string, attempts: number): Promise<void> {
-    const reason = error instanceof ContractViolationError ? error.reason : 'handler-failed';
-    const message = error instanceof Error ? error.message : String(error);
-    try {
-      await deadLetter(this.core.redis, this.core.keys, fields, {
-        reason, error: message, stream, entryId, group: this.group, consumer: this.consumerName, handler, attempts,
-      });
-      this.stats.deadLettered++;
-      this.logger.warn(`[group ${this.group}] ${stream} ${entryId} dead-lettered (${reason}): ${message}`);
-    } catch (writeError) {
-      this.logger.error(`[group ${this.group}] could not dead-letter ${stream} ${entryId}, it stays pending: ${String(writeError)}`);
-    }
+    this.logger.warn(`[group ${this.group}] ${what} failed, retrying: ${message}`);
+    if (what === 'read') await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }

@@ -1,4 +1,5 @@
 import type { RedisOptions } from 'ioredis';
+import type { RetryPolicy } from '../consumer/retry-policy';
 
 /** Consumer tuning; every field may be set on the root module and overridden per feature. */
 export interface ConsumerTuning {
@@ -14,6 +15,23 @@ export interface ConsumerTuning {
   validate?: boolean;
   /** How long shutdown waits for in-flight handlers before leaving their entries pending. @default 10000 */
   shutdownTimeoutMs?: number;
+  /** Retries with backoff of a failing handler, then the dead-letter stream. @default { maxAttempts: 5, initialDelayMs: 200, maxDelayMs: 30000, multiplier: 2, jitter: 0.2 } */
+  retry?: RetryPolicy;
+  /** An entry pending this long in a consumer that stopped renewing it is claimed by a live one, in ms. @default 30000 */
+  claimTimeoutMs?: number;
+  /** How often each consumer looks for entries to claim, in ms. @default 5000 */
+  claimIntervalMs?: number;
+  /** A consumer owning nothing and idle this long is removed from the group, in ms. @default 900000 */
+  deadConsumerIdleMs?: number;
+  /** The dedupe guard per (group, event id). @default { enabled: true, ttlMs: 86400000 } */
+  dedupe?: DedupeOptions;
+}
+
+export interface DedupeOptions {
+  /** @default true */
+  enabled?: boolean;
+  /** How long a handled event id is remembered, in ms. @default 86400000 (24 h) */
+  ttlMs?: number;
 }
 
 export interface EventBusModuleOptions {

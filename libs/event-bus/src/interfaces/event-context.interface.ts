@@ -1,3 +1,4 @@
+import type { ChainableCommander } from 'ioredis';
 import type { EventEnvelope } from './event-envelope.interface';
 
 /** What a handler learns about the delivery besides the payload. */
@@ -13,4 +14,13 @@ export interface EventContext<T = unknown> {
   deliveryCount: number;
   /** True when the delivery comes from a replay rather than the live stream. */
   replay: boolean;
+  /** True when the delivery is a dead letter sent back to this group. */
+  redrive: boolean;
+  /**
+   * Exactly-once for effects that live in Redis: runs the writes `write` queues, the dedupe
+   * marker and the XACK in one MULTI. Call it once, as the handler's last step; a redelivery or
+   * replay of the event then finds the marker and skips the handler. Only for groups with one
+   * handler per event type (the XACK settles the entry for the whole group).
+   */
+  commit(write: (tx: ChainableCommander) => void): Promise<void>;
 }

@@ -8,6 +8,8 @@ import { assertName } from './names';
  * |---|---|---|
  * | `<ns>:{<stream>}` | stream | the events |
  * | `<ns>:{<stream>}:dlq` | stream | dead letters of every group reading `<stream>` |
+ * | `<ns>:{<stream>}:redrive:<group>` | stream | dead letters sent back to the one group that failed them |
+ * | `<ns>:{<stream>}:seen:<group>:<event id>` | string (TTL) | dedupe marker: `p:<entry id>` while handled, `done` after |
  */
 export class EventBusKeys {
   constructor(readonly namespace: string) {
@@ -20,6 +22,14 @@ export class EventBusKeys {
 
   deadLetter(stream: string): string {
     return `${this.stream(stream)}:dlq`;
+  }
+
+  redrive(stream: string, group: string): string {
+    return `${this.stream(stream)}:redrive:${assertName('consumer group', group)}`;
+  }
+
+  seen(stream: string, group: string, eventId: string): string {
+    return `${this.stream(stream)}:seen:${group}:${eventId}`;
   }
 
   /** The logical stream name of a stream key, or undefined when the key is not one of ours. */

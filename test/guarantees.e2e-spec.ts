@@ -1,0 +1,242 @@
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplicationContext } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { ConsumerTuning, DeadLetterService, EventBusExplorer, EventBusModule, EventContext, EventPublisher, Subscribe } from '@app/event-bus';
+import { ParcelOrdered } from './fixtures/fixture-events';
+import { testNamespace, testRedisClient, testRedisUrl, waitFor } from './support/redis';
+
+/** What the handlers of one test do; each group's handler consults it. */
+class Script {
+  runs: Array<{ group: string; parcelId: string; attempt: number; at: number; consumer: string; redrive: boolean }> = [];
+  running = new Map<string, number>();
+  maxConcurrentSameEntry = 0;
+  /** parcel id -> how many times it still fails */
+  failures = new Map<string, number>();
+  delayMs = new Map<string, number>();
+  commitEffects = false;
+}
+
+let script: Script;
+
+@Injectable()
+class Handlers {
+  @Subscribe(ParcelOrdered, { group: 'alpha' })
+  alpha(p: ParcelOrdered, ctx: EventContext): Promise<void> {
+    return this.run('alpha', p, ctx);
+  }
+
+  @Subscribe(ParcelOrdered, { group: 'beta' })
+  beta(p: ParcelOrdered, ctx: EventContext): Promise<void> {
+    return this.run('beta', p, ctx);
+  }
+
+  private async run(group: string, p: ParcelOrdered, ctx: EventContext): Promise<void> {
+    script.runs.push({ group, parcelId: p.parcelId, attempt: ctx.deliveryCount, at: Date.now(), consumer: ctx.consumer, redrive: ctx.redrive });
+    const key = `${group}:${ctx.entryId}`;
+    script.running.set(key, (script.running.get(key) ?? 0) + 1);
+    script.maxConcurrentSameEntry = Math.max(script.maxConcurrentSameEntry, script.running.get(key)!);
+    try {
+      const delay = script.delayMs.get(p.parcelId);
+      if (delay) await new Promise((r) => setTimeout(r, delay));
+      const left = script.failures.get(`${group}:${p.parcelId}`) ?? 0;
+      if (left > 0) {
+        script.failures.set(`${group}:${p.parcelId}`, left - 1);
+        throw new Error(`${group} cannot take ${p.parcelId} yet`);
+      }
+      if (script.commitEffects) {
+        await ctx.commit((tx) => tx.hincrby(`${ctx.stream}-effects`, `${group}:${p.parcelId}`, 1));
+      }
+    } finally {
+      script.running.set(key, script.running.get(key)! - 1);
+    }
+  }
+}
+
+/**
+ * CONTRACT.md section 2 in one process against real Redis: retries with backoff, dead letters,
+ * dedupe, exactly-once commits, claiming, leases, redrive. (Process kills: test/fault/.)
+ */
+describe('delivery guarantees (real Redis)', () => {
+  let redis: Redis;
+  const apps: INestApplicationContext[] = [];
+
+  beforeAll(() => {
+    redis = testRedisClient();
+  });
+  beforeEach(() => {
+    script = new Script();
+  });
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+  });
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  async function start(namespace: string, consumer: ConsumerTuning = {}, consumerName?: string): Promise<INestApplicationContext> {
+    @Module({
+      imports: [EventBusModule.forRoot({ redis: testRedisUrl(), namespace, consumerName, consumer: { blockMs: 100, retry: { initialDelayMs: 50, jitter: 0 }, ...consumer } })],
+      providers: [Handlers],
+    })
+    class AppModule {}
+    const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error'] });
+    apps.push(app);
+    return app;
+  }
+
+  const parcels = (n: number, prefix = 'P') => Array.from({ length: n }, (_, i) => new ParcelOrdered({ parcelId: `${prefix}-${i}`, weight: 1 }));
+  const pendingOf = async (key: string, group: string) => Number(((await redis.xpending(key, group)) as [number])[0]);
+
+  it('retries a failing handler with growing backoff, while the rest of the group flows past it', async () => {
+    const ns = testNamespace('retry');
+    script.failures.set('alpha:P-flaky', 2);
+    const app = await start(ns);
+    await app.get(EventPublisher).publishMany([new ParcelOrdered({ parcelId: 'P-flaky', weight: 1 }), ...parcels(50)]);
+    await waitFor('flaky succeeded', () => script.runs.filter((r) => r.group === 'alpha' && r.parcelId === 'P-flaky').length === 3);
+    const flaky = script.runs.filter((r) => r.group === 'alpha' && r.parcelId === 'P-flaky');
+    expect(flaky.map((r) => r.attempt)).toEqual([1, 2, 3]);
+    expect(flaky[1].at - flaky[0].at).toBeGreaterThanOrEqual(45);
+    expect(flaky[2].at - flaky[1].at).toBeGreaterThanOrEqual(95);
+    // No head-of-line blocking: the 50 others were all handled before the flaky one's 2nd attempt.
+    const othersDone = Math.max(...script.runs.filter((r) => r.group === 'alpha' && r.parcelId !== 'P-flaky').map((r) => r.at));
+    expect(othersDone).toBeLessThan(flaky[1].at);
+    await waitFor('nothing pending', async () => (await pendingOf(`${ns}:{parcels}`, 'alpha')) === 0);
+  });
+
+  it('dead-letters after maxAttempts with error, attempts, group and handler, and the group moves on', async () => {
+    const ns = testNamespace('dlq');
+    script.failures.set('alpha:P-poison', 99);
+    const app = await start(ns, { retry: { maxAttempts: 3, initialDelayMs: 10, jitter: 0 } });
+    await app.get(EventPublisher).publishMany([new ParcelOrdered({ parcelId: 'P-poison', weight: 1 }), ...parcels(20)]);
+    const letters = app.get(DeadLetterService);
+    await waitFor('one dead letter', async () => (await letters.count('parcels')) === 1);
+    const [letter] = await letters.list('parcels');
+    expect(letter).toMatchObject({ reason: 'handler-failed', error: 'alpha cannot take P-poison yet', group: 'alpha', handler: 'Handlers.alpha', attempts: 3, type: 'ParcelOrdered' });
+    expect(JSON.parse(letter.envelope.data)).toEqual({ parcelId: 'P-poison', weight: 1 });
+    expect(script.runs.filter((r) => r.group === 'alpha' && r.parcelId === 'P-poison')).toHaveLength(3);
+    expect(script.runs.filter((r) => r.group === 'beta' && r.parcelId === 'P-poison')).toHaveLength(1);
+    await waitFor('nothing pending', async () => (await pendingOf(`${ns}:{parcels}`, 'alpha')) === 0);
+  });
+
+  it('redrives a dead letter to the group that failed it and to no other', async () => {
+    const ns = testNamespace('redrive');
+    script.failures.set('alpha:P-r', 1);
+    const app = await start(ns, { retry: { maxAttempts: 1 } });
+    await app.get(EventPublisher).publish(new ParcelOrdered({ parcelId: 'P-r', weight: 1 }));
+    const letters = app.get(DeadLetterService);
+    await waitFor('dead letter', async () => (await letters.count('parcels')) === 1);
+    await expect(letters.redrive('parcels', {})).rejects.toThrow(/all: true/);
+    expect(await letters.redrive('parcels', { group: 'alpha' })).toBe(1);
+    await waitFor('redriven run', () => script.runs.some((r) => r.group === 'alpha' && r.redrive));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(script.runs.filter((r) => r.parcelId === 'P-r').map((r) => `${r.group}:${r.redrive}`).sort()).toEqual(['alpha:false', 'alpha:true', 'beta:false']);
+    expect(await letters.count('parcels')).toBe(0);
+  });
+
+  it('lists and purges dead letters by filter', async () => {
+    const ns = testNamespace('purge');
+    for (const id of ['a', 'b', 'c']) script.failures.set(`alpha:P-${id}`, 9);
+    script.failures.set('beta:P-a', 9);
+    const app = await start(ns, { retry: { maxAttempts: 1 } });
+    await app.get(EventPublisher).publishMany(['a', 'b', 'c'].map((id) => new ParcelOrdered({ parcelId: `P-${id}`, weight: 1 })));
+    const letters = app.get(DeadLetterService);
+    await waitFor('four dead letters', async () => (await letters.count('parcels')) === 4);
+    expect((await letters.list('parcels', { group: 'beta' })).map((l) => JSON.parse(l.envelope.data).parcelId)).toEqual(['P-a']);
+    expect(await letters.purge('parcels', { group: 'beta' })).toBe(1);
+    const [first] = await letters.list('parcels');
+    expect(await letters.purge('parcels', { ids: [first.id] })).toBe(1);
+    expect(await letters.purge('parcels', { all: true })).toBe(2);
+    expect(await letters.count('parcels')).toBe(0);
+  });
+
+  it('dedupes by event id per group: a second copy of an event (resent XADD, replay) is acknowledged without running the handler', async () => {
+    const ns = testNamespace('dedupe');
+    const app = await start(ns);
+    const publisher = app.get(EventPublisher);
+    await publisher.publish(new ParcelOrdered({ parcelId: 'P-d', weight: 1 }), { id: 'evt-fixed-1' });
+    await waitFor('first copy handled by both groups', () => script.runs.length === 2);
+    await publisher.publish(new ParcelOrdered({ parcelId: 'P-d', weight: 1 }), { id: 'evt-fixed-1' });
+    await waitFor('second copy acknowledged', async () => (await pendingOf(`${ns}:{parcels}`, 'alpha')) === 0 && (await redis.xlen(`${ns}:{parcels}`)) === 2);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(script.runs).toHaveLength(2);
+    const stats = [...app.get(EventBusExplorer).groups.values()].map((g) => g.stats.duplicates);
+    expect(stats).toEqual([1, 1]);
+  });
+
+  it('commit(): the effect, the processed marker and the XACK land together, so effects apply once under redelivery', async () => {
+    const ns = testNamespace('commit');
+    script.commitEffects = true;
+    script.failures.set('alpha:P-c', 1);
+    const app = await start(ns);
+    const publisher = app.get(EventPublisher);
+    await publisher.publish(new ParcelOrdered({ parcelId: 'P-c', weight: 1 }), { id: 'evt-commit' });
+    await publisher.publish(new ParcelOrdered({ parcelId: 'P-c', weight: 1 }), { id: 'evt-commit' });
+    await waitFor('effects', async () => Object.keys(await redis.hgetall('parcels-effects')).length >= 2);
+    await waitFor('nothing pending', async () => (await pendingOf(`${ns}:{parcels}`, 'alpha')) === 0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await redis.hgetall('parcels-effects')).toMatchObject({ 'alpha:P-c': '1', 'beta:P-c': '1' });
+    await redis.del('parcels-effects');
+  });
+
+  it("claims a dead consumer's pending entries after the claim timeout, then removes the consumer", async () => {
+    const ns = testNamespace('claim');
+    const key = `${ns}:{parcels}`;
+    // A consumer that read 10 entries and died: a raw XREADGROUP that never acknowledges.
+    await redis.xgroup('CREATE', key, 'alpha', '0', 'MKSTREAM');
+    @Module({ imports: [EventBusModule.forRoot({ redis: testRedisUrl(), namespace: ns, consume: false })] })
+    class PublishOnly {}
+    const pub = await NestFactory.createApplicationContext(PublishOnly, { logger: ['error'] });
+    apps.push(pub);
+    await pub.get(EventPublisher).publishMany(parcels(10, 'G'));
+    const taken = (await redis.xreadgroup('GROUP', 'alpha', 'ghost', 'COUNT', 10, 'STREAMS', key, '>')) as Array<[string, unknown[]]>;
+    expect(taken[0][1]).toHaveLength(10);
+    const began = Date.now();
+    await start(ns, { claimTimeoutMs: 500, claimIntervalMs: 200, deadConsumerIdleMs: 1000 }, 'live');
+    await waitFor('ghost entries handled by live', () => script.runs.filter((r) => r.group === 'alpha' && r.parcelId.startsWith('G-')).length === 10);
+    const elapsed = Date.now() - began;
+    expect(elapsed).toBeGreaterThanOrEqual(400);
+    expect(elapsed).toBeLessThan(500 + 200 + 1500);
+    expect(script.runs.filter((r) => r.group === 'alpha').every((r) => r.consumer === 'live' && r.attempt === 2)).toBe(true);
+    await waitFor('ghost removed', async () => {
+      const consumers = (await redis.xinfo('CONSUMERS', key, 'alpha')) as unknown[][];
+      return consumers.every((c) => c[1] !== 'ghost');
+    }, 5000);
+  });
+
+  it('keeps a lease on a handler slower than the claim timeout: a second instance does not run it at the same time', async () => {
+    const ns = testNamespace('lease');
+    script.delayMs.set('P-slow', 1500);
+    const a = await start(ns, { claimTimeoutMs: 300, claimIntervalMs: 100, batchSize: 1 }, 'a');
+    await start(ns, { claimTimeoutMs: 300, claimIntervalMs: 100, batchSize: 1 }, 'b');
+    await a.get(EventPublisher).publish(new ParcelOrdered({ parcelId: 'P-slow', weight: 1 }));
+    await waitFor('slow done in both groups', async () => (await pendingOf(`${ns}:{parcels}`, 'alpha')) === 0 && (await pendingOf(`${ns}:{parcels}`, 'beta')) === 0 && script.runs.length >= 2, 8000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(script.maxConcurrentSameEntry).toBe(1);
+    expect(script.runs.filter((r) => r.parcelId === 'P-slow').map((r) => r.group).sort()).toEqual(['alpha', 'beta']);
+  });
+
+  it('counts entries trimmed while pending instead of crashing, and keeps consuming', async () => {
+    const ns = testNamespace('trim');
+    const key = `${ns}:{parcels}`;
+    await redis.xgroup('CREATE', key, 'alpha', '0', 'MKSTREAM');
+    await redis.xgroup('CREATE', key, 'beta', '0', 'MKSTREAM');
+    await redis.xadd(key, '*', 'specversion', '1.0', 'id', 'x', 'type', 'ParcelOrdered', 'source', 'raw', 'time', new Date().toISOString(), 'datacontenttype', 'application/json', 'data', '{"parcelId":"T-0","weight":1}');
+    await redis.xreadgroup('GROUP', 'alpha', 'ghost', 'COUNT', 10, 'STREAMS', key, '>');
+    await redis.xreadgroup('GROUP', 'beta', 'ghost', 'COUNT', 10, 'STREAMS', key, '>');
+    await redis.xtrim(key, 'MAXLEN', 0);
+    const app = await start(ns, { claimTimeoutMs: 100, claimIntervalMs: 100 }, 'live');
+    await waitFor('trimmed entries noticed', () => [...app.get(EventBusExplorer).groups.values()].every((g) => g.stats.trimmedWhilePending === 1));
+    await app.get(EventPublisher).publish(new ParcelOrdered({ parcelId: 'T-1', weight: 1 }));
+    await waitFor('later event handled', () => script.runs.filter((r) => r.parcelId === 'T-1').length === 2);
+  });
+
+  it('recreates its group when the stream vanishes (Redis restarted without persistence) and goes on', async () => {
+    const ns = testNamespace('nogroup');
+    const app = await start(ns, { blockMs: 50 });
+    await redis.del(`${ns}:{parcels}`);
+    await new Promise((r) => setTimeout(r, 300));
+    await app.get(EventPublisher).publish(new ParcelOrdered({ parcelId: 'N-1', weight: 1 }));
+    await waitFor('handled after the group was recreated', () => script.runs.filter((r) => r.parcelId === 'N-1').length === 2, 5000);
+  });
+});
