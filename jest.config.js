@@ -15,5 +15,8 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 30000,
+  reporters: ['default', '<rootDir>/test/support/json-summary-reporter.js'],
+  // NOTE: a safety net so CI cannot hang on a leaked socket; tests still close what they open.
+  forceExit: true,
   collectCoverageFrom: ['apps/**/*.ts', 'libs/**/*.ts', '!**/*.spec.ts', '!**/main.ts'],
 };

@@ -1,7 +1,6 @@
 import { RedisServer } from './redis-server';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __REDIS_SERVER__: RedisServer | undefined;
 }
 

@@ -46,7 +46,10 @@ export class EventBusCore implements OnApplicationShutdown {
     this.redis = createRedis(options.redis, `event-bus:${this.consumerName}`, {
       enableAutoPipelining: true,
       lazyConnect: true,
+      // NOTE: bounded: a publish while Redis is away fails after this many reconnect attempts
+      // (at most ~1 s apart) instead of waiting in an unbounded offline queue.
       maxRetriesPerRequest: options.publishRetries ?? 3,
+      retryStrategy: (times: number) => Math.min(times * 100, 1000),
     });
     this.redis.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
   }
@@ -55,6 +58,7 @@ export class EventBusCore implements OnApplicationShutdown {
   createReader(group: string): Redis {
     const reader = createRedis(this.options.redis, `event-bus:${group}:${this.consumerName}`, {
       maxRetriesPerRequest: null,
+      retryStrategy: (times: number) => Math.min(times * 100, 1000),
     });
     reader.on('error', (error: Error) => this.logger.warn(`redis reader ${group}: ${error.message}`));
     this.readers.add(reader);
