@@ -1,1 +1,4 @@
+export * from './inventory';
 export * from './orders';
+export * from './payments';
+export * from './catalogue';

@@ -1,0 +1,50 @@
+import { BullModule } from '@nestjs/bullmq';
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { EventBusModule } from '@app/event-bus';
+import { Environment, validateEnvironment } from './environment';
+
+export interface PlatformOptions {
+  /** CloudEvents `source` of events published outside a service module. @default 'platform' */
+  source?: string;
+}
+
+type Config = ConfigService<Environment, true>;
+
+/**
+ * What every process of the platform shares: validated configuration, the event bus and the
+ * BullMQ connection (commands), all from the environment. One per process, in the root module.
+ */
+@Module({})
+export class PlatformModule {
+  static forRoot(options: PlatformOptions = {}): DynamicModule {
+    return {
+      module: PlatformModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, validate: validateEnvironment, ignoreEnvFile: true }),
+        EventBusModule.forRootAsync({
+          isGlobal: true,
+          inject: [ConfigService],
+          useFactory: (config: Config) => ({
+            redis: config.get('REDIS_URL', { infer: true }),
+            namespace: config.get('EVENT_BUS_NAMESPACE', { infer: true }),
+            source: options.source ?? 'platform',
+            consumerName: config.get('CONSUMER_NAME', { infer: true }),
+            consumer: {
+              batchSize: config.get('CONSUMER_BATCH_SIZE', { infer: true }),
+              blockMs: config.get('CONSUMER_BLOCK_MS', { infer: true }),
+              concurrency: config.get('CONSUMER_CONCURRENCY', { infer: true }),
+            },
+          }),
+        }),
+        BullModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: Config) => ({
+            connection: { url: config.get('REDIS_URL', { infer: true }), maxRetriesPerRequest: null },
+            prefix: `${config.get('EVENT_BUS_NAMESPACE', { infer: true })}:bull`,
+          }),
+        }),
+      ],
+    };
+  }
+}
