@@ -5,17 +5,25 @@ export type DedupeVerdict = 'run' | 'duplicate' | 'busy';
 
 const DONE = 'done';
 
-// KEYS[1] marker; ARGV[1] entry id; ARGV[2] lease ms.
+// KEYS markers; ARGV[1] lease ms, ARGV[1 + i] the entry id of KEYS[i]. One verdict per marker.
 // A marker is absent (never seen), "done" (handled), or "p:<entry id>" (being handled).
 const BEGIN = `
-local v = redis.call('GET', KEYS[1])
-if not v then redis.call('SET', KEYS[1], 'p:' .. ARGV[1], 'PX', ARGV[2]) return 'run' end
-if v == 'done' then return 'duplicate' end
-if v == 'p:' .. ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 'run' end
-return 'busy'`;
+local out = {}
+for i = 1, #KEYS do
+  local mine = 'p:' .. ARGV[i + 1]
+  if redis.call('SET', KEYS[i], mine, 'NX', 'PX', ARGV[1]) then
+    out[i] = 'run'
+  else
+    local v = redis.call('GET', KEYS[i])
+    if v == 'done' then out[i] = 'duplicate'
+    elseif v == mine or not v then redis.call('SET', KEYS[i], mine, 'PX', ARGV[1]) out[i] = 'run'
+    else out[i] = 'busy' end
+  end
+end
+return out`;
 
 interface DedupeCommands {
-  dedupeBegin(key: string, entryId: string, leaseMs: number): Promise<DedupeVerdict>;
+  dedupeBegin(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<DedupeVerdict[]>;
 }
 
 /**
@@ -31,12 +39,24 @@ export class DedupeGuard {
     private readonly leaseMs: number,
   ) {
     if (!(redis as unknown as Partial<DedupeCommands>).dedupeBegin) {
-      redis.defineCommand('dedupeBegin', { numberOfKeys: 1, lua: BEGIN });
+      redis.defineCommand('dedupeBegin', { lua: BEGIN });
     }
   }
 
-  begin(marker: string, entryId: string): Promise<DedupeVerdict> {
-    return (this.redis as unknown as DedupeCommands).dedupeBegin(marker, entryId, this.leaseMs);
+  /** Claims the markers of a batch in one script call: one verdict per (marker, entry id). */
+  async beginMany(items: Array<{ marker: string; entryId: string }>): Promise<DedupeVerdict[]> {
+    if (items.length === 0) return [];
+    return (this.redis as unknown as DedupeCommands).dedupeBegin(
+      items.length,
+      ...items.map((i) => i.marker),
+      this.leaseMs,
+      ...items.map((i) => i.entryId),
+    );
+  }
+
+  async begin(marker: string, entryId: string): Promise<DedupeVerdict> {
+    const [verdict] = await this.beginMany([{ marker, entryId }]);
+    return verdict;
   }
 
   /** Arguments of the SET that marks an event done, for a MULTI with the XACK. */

@@ -10,8 +10,8 @@ import type { EventContext } from '../interfaces/event-context.interface';
 import { createPayloadValidator } from '../validation/payload-validator';
 import type { AckBatcher } from './ack-batcher';
 import type { HandlerBinding } from './binding';
-import type { DedupeGuard } from './dedupe.guard';
-import type { Delivery, Source } from './delivery';
+import type { DedupeGuard, DedupeVerdict } from './dedupe.guard';
+import type { Delivery, Route, Source } from './delivery';
 import type { Pause } from './dispatcher';
 import type { ConsumerStats } from './group-consumer';
 import { backoffDelay, resolveRetryPolicy, ResolvedRetryPolicy } from './retry-policy';
@@ -29,6 +29,8 @@ export interface ProcessorDeps {
   logger: Logger;
 }
 
+type Failure = { error: unknown; binding?: HandlerBinding };
+
 /**
  * What happens to one delivery: contract checks (dead letter at once on a breach), the dedupe
  * guard, the handlers, retries with backoff while the slot is lent to other entries, and
@@ -36,95 +38,134 @@ export interface ProcessorDeps {
  */
 export class DeliveryProcessor {
   readonly acks: AckBatcher;
-  private readonly byStreamAndType = new Map<string, HandlerBinding[]>();
+  private readonly routes = new Map<string, Route>();
   private readonly policies = new Map<HandlerBinding, ResolvedRetryPolicy>();
 
   constructor(private readonly deps: ProcessorDeps) {
     this.acks = deps.acks;
     for (const binding of deps.bindings) {
       const key = `${binding.stream}\u0000${binding.type}`;
-      this.byStreamAndType.set(key, [...(this.byStreamAndType.get(key) ?? []), binding]);
+      const route = this.routes.get(key) ?? { bindings: [], names: '', validate: false };
+      route.bindings.push(binding);
+      route.names = route.bindings.map((b) => b.name).join(', ');
+      route.validate ||= binding.validate;
+      this.routes.set(key, route);
       this.policies.set(binding, resolveRetryPolicy(deps.tuning.retry, binding.retry));
     }
   }
 
+  /** Decodes an entry and finds its handlers; a breach is kept for `process` to dead-letter. */
   prepare(source: Source, entryId: string, fields: string[], deliveryCount: number): Delivery {
     const delivery: Delivery = { source, entryId, fields, deliveryCount };
     try {
-      delivery.envelope = decodeEnvelope(fields);
+      const envelope = (delivery.envelope = decodeEnvelope(fields));
+      delivery.route = this.routes.get(`${source.stream}\u0000${envelope.type}`);
+      if (delivery.route && this.deps.dedupe) delivery.marker = this.deps.core.keys.seen(source.stream, this.deps.group, envelope.id);
     } catch (error) {
       delivery.breach = error;
     }
     return delivery;
   }
 
+  /** Claims the dedupe markers of a read batch in one round trip, before dispatch. */
+  async begin(deliveries: Delivery[]): Promise<void> {
+    const guarded = deliveries.filter((d) => d.marker);
+    if (!this.deps.dedupe || guarded.length === 0) return;
+    try {
+      const verdicts = await this.deps.dedupe.beginMany(guarded.map((d) => ({ marker: d.marker!, entryId: d.entryId })));
+      guarded.forEach((d, i) => (d.verdict = verdicts[i]));
+    } catch (error) {
+      // NOTE: each delivery asks again on its own in process().
+      this.deps.logger.warn(`[group ${this.deps.group}] dedupe check failed for a batch: ${String(error)}`);
+    }
+  }
+
   async process(d: Delivery, pause: Pause): Promise<void> {
-    const { stats } = this.deps;
-    if (d.breach || !d.envelope) return this.toDeadLetter(d, d.breach, '-');
     const envelope = d.envelope;
-    const bindings = this.byStreamAndType.get(`${d.source.stream}\u0000${envelope.type}`);
-    if (!bindings) {
+    if (!envelope) return this.toDeadLetter(d, d.breach, '-');
+    const route = d.route;
+    if (!route) {
       if (contractRegistry.hasType(envelope.type)) return this.ack(d);
       return this.toDeadLetter(d, new ContractViolationError('unknown-type', `no contract declares event type "${envelope.type}"`), '-');
     }
-    const names = bindings.map((b) => b.name).join(', ');
     const contract = contractRegistry.find(envelope.type, envelope.version);
     if (!contract) {
-      return this.toDeadLetter(d, new ContractViolationError('unknown-version', `${envelope.type} has no contract for version ${envelope.version}`), names);
+      return this.toDeadLetter(d, new ContractViolationError('unknown-version', `${envelope.type} has no contract for version ${envelope.version}`), route.names, undefined, d.marker);
     }
     let payload: unknown = envelope.data;
-    if (bindings.some((b) => b.validate)) {
+    if (route.validate) {
       const result = createPayloadValidator(contract.cls).validate(envelope.data);
       if (!result.ok) {
         const detail = result.errors.map((f) => `${f.field || '(payload)'}: ${f.messages.join(', ')}`).join('; ');
-        return this.toDeadLetter(d, new ContractViolationError('invalid-payload', `${envelope.type} payload is invalid: ${detail}`), names);
+        return this.toDeadLetter(d, new ContractViolationError('invalid-payload', `${envelope.type} payload is invalid: ${detail}`), route.names, undefined, d.marker);
       }
       payload = result.value;
     }
-
-    const marker = this.deps.dedupe ? this.deps.core.keys.seen(d.source.stream, this.deps.group, envelope.id) : undefined;
     const succeeded = new Set<HandlerBinding>();
+    let verdict: DedupeVerdict | undefined = d.verdict;
     for (;;) {
-      let failure: { error: unknown; binding?: HandlerBinding } | undefined;
-      let committed = false;
-      const verdict = marker ? await this.deps.dedupe!.begin(marker, d.entryId) : 'run';
+      if (d.marker && verdict === undefined) verdict = await this.deps.dedupe!.begin(d.marker, d.entryId);
       if (verdict === 'duplicate') {
-        stats.duplicates++;
+        this.deps.stats.duplicates++;
         return this.ack(d);
       }
-      if (verdict === 'busy') {
-        failure = { error: new Error(`another delivery of event ${envelope.id} is being handled right now`) };
-      } else {
-        const context = this.context(d, marker, bindings.length, () => (committed = true));
-        const pending = bindings.filter((b) => !succeeded.has(b));
-        const outcomes = await runInDeliveryContext(context, () =>
-          Promise.allSettled(pending.map(async (b) => { await b.handler(payload, context); return b; })),
-        );
-        outcomes.forEach((outcome, i) => {
-          if (outcome.status === 'fulfilled') succeeded.add(pending[i]);
-          else failure ??= { error: outcome.reason, binding: pending[i] };
-        });
-      }
+      let committed = false;
+      const failure: Failure | undefined =
+        verdict === 'busy'
+          ? { error: new Error(`another delivery of event ${envelope.id} is being handled right now`) }
+          : await this.run(d, route, payload, succeeded, () => (committed = true));
       if (!failure) {
-        if (!committed) this.ack(d, marker);
-        else stats.acked++;
+        if (committed) this.deps.stats.acked++;
+        else this.ack(d, d.marker);
         return;
       }
-      if (committed) return; // NOTE: the handler committed (and acked) before a sibling failed: nothing left to retry.
-      stats.failed++;
-      const policy = failure.binding ? this.policies.get(failure.binding)! : resolveRetryPolicy(this.deps.tuning.retry);
-      const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
-      if (d.deliveryCount >= policy.maxAttempts) {
-        return this.toDeadLetter(d, failure.error, failure.binding?.name ?? names, 'handler-failed', marker);
-      }
-      const delay = backoffDelay(policy, d.deliveryCount);
-      this.deps.logger.warn(`[group ${this.deps.group}] ${failure.binding?.name ?? names} failed on ${envelope.type} ${envelope.id} (attempt ${d.deliveryCount}/${policy.maxAttempts}), retrying in ${delay} ms: ${message}`);
-      if (!(await pause(sleep(delay, this.deps.stopping)))) return; // NOTE: shutting down: left pending for a restart or a claim.
-      const reclaimed = await this.deps.core.redis.xclaim(d.source.key, this.deps.group, this.deps.consumer, 0, d.entryId).catch(() => []);
-      if (reclaimed.length === 0) return; // NOTE: no longer ours (acknowledged or claimed elsewhere).
-      d.deliveryCount++;
-      stats.retried++;
+      if (committed) return; // NOTE: a handler committed (and acked) before a sibling failed: nothing left to retry.
+      if (!(await this.retryOrDeadLetter(d, route, failure, pause))) return;
+      verdict = undefined;
     }
+  }
+
+  /** Runs the handlers not yet successful for this delivery; the first failure, if any. */
+  private async run(d: Delivery, route: Route, payload: unknown, succeeded: Set<HandlerBinding>, onCommit: () => void): Promise<Failure | undefined> {
+    const context = this.context(d, route.bindings.length, onCommit);
+    if (route.bindings.length === 1) {
+      const binding = route.bindings[0];
+      try {
+        await runInDeliveryContext(context, () => binding.handler(payload, context));
+        return undefined;
+      } catch (error) {
+        return { error, binding };
+      }
+    }
+    const pending = route.bindings.filter((b) => !succeeded.has(b));
+    const outcomes = await runInDeliveryContext(context, () => Promise.allSettled(pending.map((b) => b.handler(payload, context))));
+    let failure: Failure | undefined;
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'fulfilled') succeeded.add(pending[i]);
+      else failure ??= { error: outcome.reason, binding: pending[i] };
+    });
+    return failure;
+  }
+
+  /** After a failure: dead-letters past maxAttempts (false), else waits out the backoff and takes the entry again (true). */
+  private async retryOrDeadLetter(d: Delivery, route: Route, failure: Failure, pause: Pause): Promise<boolean> {
+    const { stats, logger, group, core, consumer } = this.deps;
+    stats.failed++;
+    const policy = failure.binding ? this.policies.get(failure.binding)! : this.deps.tuning.retry;
+    const handler = failure.binding?.name ?? route.names;
+    if (d.deliveryCount >= policy.maxAttempts) {
+      await this.toDeadLetter(d, failure.error, handler, 'handler-failed', d.marker);
+      return false;
+    }
+    const delay = backoffDelay(policy, d.deliveryCount);
+    const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
+    logger.warn(`[group ${group}] ${handler} failed on ${d.envelope!.type} ${d.envelope!.id} (attempt ${d.deliveryCount}/${policy.maxAttempts}), retrying in ${delay} ms: ${message}`);
+    if (!(await pause(sleep(delay, this.deps.stopping)))) return false; // NOTE: shutting down: left pending for a restart or a claim.
+    const reclaimed = await core.redis.xclaim(d.source.key, group, consumer, 0, d.entryId).catch(() => []);
+    if (reclaimed.length === 0) return false; // NOTE: no longer ours (acknowledged or claimed elsewhere).
+    d.deliveryCount++;
+    stats.retried++;
+    return true;
   }
 
   private ack(d: Delivery, marker?: string): void {
@@ -132,7 +173,7 @@ export class DeliveryProcessor {
     this.deps.stats.acked++;
   }
 
-  private context(d: Delivery, marker: string | undefined, handlers: number, onCommit: () => void): EventContext {
+  private context(d: Delivery, handlers: number, onCommit: () => void): EventContext {
     const { core, group, consumer, tuning } = this.deps;
     return {
       envelope: d.envelope!,
@@ -147,7 +188,7 @@ export class DeliveryProcessor {
         if (handlers > 1) throw new Error(`context.commit() settles the entry for the whole group: group ${group} has ${handlers} handlers for ${d.envelope!.type}`);
         const tx = core.redis.multi();
         write(tx);
-        if (marker) tx.set(marker, 'done', 'PX', tuning.dedupe.ttlMs);
+        if (d.marker) tx.set(d.marker, 'done', 'PX', tuning.dedupe.ttlMs);
         tx.xack(d.source.key, group, d.entryId);
         const results = await tx.exec();
         const failed = results?.find(([error]) => error);

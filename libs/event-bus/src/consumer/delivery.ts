@@ -1,4 +1,6 @@
 import type { EventEnvelope } from '../interfaces/event-envelope.interface';
+import type { HandlerBinding } from './binding';
+import type { DedupeVerdict } from './dedupe.guard';
 
 /** Where a consumer reads from: the live stream, or the group's own redrive stream. */
 export interface Source {
@@ -18,6 +20,20 @@ export interface Delivery {
   /** Why the entry breaks the contract, when it does. */
   breach?: unknown;
   deliveryCount: number;
+  /** The group's handlers for this entry's type, when it has any. */
+  route?: Route;
+  /** Dedupe marker key, when the guard is on and the entry has handlers. */
+  marker?: string;
+  /** The guard's verdict, claimed for the whole read batch before dispatch. */
+  verdict?: DedupeVerdict;
+}
+
+/** The handlers of one (stream, type) in a group. */
+export interface Route {
+  bindings: HandlerBinding[];
+  /** `A.x, B.y`, for logs and dead letters. */
+  names: string;
+  validate: boolean;
 }
 
 export const deliveryKey = (key: string, entryId: string): string => `${key} ${entryId}`;

@@ -3,16 +3,26 @@ export type Pause = <T>(work: Promise<T>) => Promise<T>;
 
 export type Task = (pause: Pause) => Promise<void>;
 
+interface Queued {
+  task: Task;
+  key: string | undefined;
+}
+
 /**
  * Runs tasks with at most `concurrency` at once, and tasks that share a key (the event's
  * `subject`) one after another in submission order. Tasks without a key run in any order.
+ * Built on plain queues (one promise per task) because it sits on the consumer's hot path.
  */
 export class Dispatcher {
   private running = 0;
-  private readonly waiting: Array<() => void> = [];
-  private readonly tails = new Map<string, Promise<void>>();
   private pending = 0;
-  private idleWaiters: Array<() => void> = [];
+  /** Runnable tasks waiting for a slot. */
+  private readonly ready: Queued[] = [];
+  /** Paused tasks waiting to get a slot back; served before `ready`. */
+  private readonly resuming: Array<() => void> = [];
+  /** Per key, the tasks queued behind the one that holds the key. */
+  private readonly queues = new Map<string, Task[]>();
+  private waiters: Array<() => void> = [];
 
   constructor(private readonly concurrency: number) {}
 
@@ -23,18 +33,16 @@ export class Dispatcher {
 
   submit(key: string | undefined, task: Task): void {
     this.pending++;
-    const run = (): Promise<void> => this.withSlot(task);
-    if (key === undefined) {
-      void run().finally(() => this.done());
-      return;
+    if (key !== undefined) {
+      const queue = this.queues.get(key);
+      if (queue) {
+        queue.push(task);
+        return;
+      }
+      this.queues.set(key, []);
     }
-    const previous = this.tails.get(key);
-    const next = previous ? previous.then(run) : run();
-    const tail = next.finally(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-      this.done();
-    });
-    this.tails.set(key, tail);
+    if (this.running < this.concurrency) this.start({ task, key });
+    else this.ready.push({ task, key });
   }
 
   /** Resolves once every submitted task has finished. */
@@ -44,43 +52,63 @@ export class Dispatcher {
 
   /** Resolves once fewer than `limit` tasks are pending. */
   async below(limit: number): Promise<void> {
-    while (this.pending >= limit) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    while (this.pending >= limit) await new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
-  private async withSlot(task: Task): Promise<void> {
-    await this.acquire();
+  private start(queued: Queued): void {
+    this.running++;
+    let settled: Promise<void>;
     try {
-      await task(this.pause);
+      settled = queued.task(this.pause);
     } catch {
-      // NOTE: tasks handle their own failures; a throw here must not break the subject chain.
-    } finally {
-      this.release();
+      settled = Promise.resolve();
+    }
+    // NOTE: tasks handle their own failures; a rejection here must not break a key's chain.
+    settled.then(
+      () => this.finish(queued.key),
+      () => this.finish(queued.key),
+    );
+  }
+
+  private finish(key: string | undefined): void {
+    this.pending--;
+    this.running--;
+    if (key !== undefined) {
+      const queue = this.queues.get(key)!;
+      const next = queue.shift();
+      if (next) this.ready.push({ task: next, key });
+      else this.queues.delete(key);
+    }
+    this.fill();
+    if (this.waiters.length > 0) {
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  private fill(): void {
+    while (this.running < this.concurrency) {
+      const resume = this.resuming.shift();
+      if (resume) {
+        this.running++;
+        resume();
+        continue;
+      }
+      const next = this.ready.shift();
+      if (!next) return;
+      this.start(next);
     }
   }
 
   private readonly pause: Pause = async (work) => {
-    this.release();
+    this.running--;
+    this.fill();
     try {
       return await work;
     } finally {
-      await this.acquire();
+      if (this.running < this.concurrency && this.resuming.length === 0) this.running++;
+      else await new Promise<void>((resolve) => this.resuming.push(resolve));
     }
   };
-
-  private async acquire(): Promise<void> {
-    if (this.running >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.running++;
-  }
-
-  private release(): void {
-    this.running--;
-    this.waiting.shift()?.();
-  }
-
-  private done(): void {
-    this.pending--;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const wake of waiters) wake();
-  }
 }

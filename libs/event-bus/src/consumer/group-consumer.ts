@@ -153,38 +153,48 @@ export class GroupConsumer {
       }
       if (!reply) continue;
       let seen = 0;
+      const batch: Delivery[] = [];
       for (const [key, entries] of reply) {
         const index = keys.indexOf(key);
         const counts = backlog && entries.length > 0 ? await this.deliveryCounts(key, entries.map(([id]) => id)) : undefined;
         for (const [entryId, fields] of entries) {
           seen++;
           if (backlog) cursors[index] = entryId;
-          this.accept(this.sources[index], entryId, fields, counts?.get(entryId) ?? 1);
+          const delivery = this.accept(this.sources[index], entryId, fields, counts?.get(entryId) ?? 1);
+          if (delivery) batch.push(delivery);
         }
       }
+      await this.dispatch(batch);
       if (backlog && seen === 0) backlog = false;
     }
   }
 
-  private accept(source: Source, entryId: string, fields: string[] | null, deliveryCount: number): void {
+  /** Takes an entry in (once), or settles it at once when it was deleted while pending. */
+  private accept(source: Source, entryId: string, fields: string[] | null, deliveryCount: number): Delivery | undefined {
     const key = deliveryKey(source.key, entryId);
-    if (this.accepted.has(key)) return;
+    if (this.accepted.has(key)) return undefined;
     this.stats.delivered++;
     if (fields === null) {
       // NOTE: an entry deleted (trimmed) while pending: nothing left to handle.
       this.stats.trimmedWhilePending++;
       this.processor.acks.ack(source.key, entryId);
-      return;
+      return undefined;
     }
     const delivery = this.processor.prepare(source, entryId, fields, deliveryCount);
     this.accepted.set(key, delivery);
-    this.dispatcher.submit(delivery.envelope?.subject, async (pause) => {
-      try {
-        await this.processor.process(delivery, pause);
-      } finally {
-        this.accepted.delete(key);
-      }
-    });
+    return delivery;
+  }
+
+  /** Claims the batch's dedupe markers in one round trip, then hands each delivery to the dispatcher. */
+  private async dispatch(batch: Delivery[]): Promise<void> {
+    if (batch.length === 0) return;
+    await this.processor.begin(batch);
+    for (const delivery of batch) {
+      const key = deliveryKey(delivery.source.key, delivery.entryId);
+      this.dispatcher.submit(delivery.envelope?.subject, (pause) =>
+        this.processor.process(delivery, pause).finally(() => this.accepted.delete(key)),
+      );
+    }
   }
 
   /** Delivery counts of entries this consumer owns (XPENDING, one call per stream). */
@@ -229,7 +239,8 @@ export class GroupConsumer {
           const counts = await this.deliveryCounts(source.key, claimed.map((c) => c.entryId));
           this.stats.claimed += claimed.length;
           this.logger.log(`[group ${this.group}] claimed ${claimed.length} idle entries of ${source.key}`);
-          for (const c of claimed) this.accept(source, c.entryId, c.fields, counts.get(c.entryId) ?? 2);
+          const batch = claimed.map((c) => this.accept(source, c.entryId, c.fields, counts.get(c.entryId) ?? 2)).filter((d): d is Delivery => d !== undefined);
+          await this.dispatch(batch);
         }
         await removeDeadConsumers(this.core.redis, source.key, this.group, this.consumerName, this.tuning.deadConsumerIdleMs, this.logger);
       }
