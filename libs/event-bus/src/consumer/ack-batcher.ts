@@ -15,8 +15,12 @@ interface PendingAcks {
 export class AckBatcher {
   private buffer = new Map<string, PendingAcks>();
   private scheduled = false;
+  /** Resolves when the buffered acknowledgements have been answered by Redis (or failed). */
+  private nextFlush?: { promise: Promise<void>; resolve: () => void };
   private readonly inFlight = new Set<Promise<void>>();
   private readonly redis;
+  /** Told the dedupe markers of each flush just before it is sent. */
+  onMarkersSent?: (markers: string[]) => void;
 
   constructor(
     redis: Redis,
@@ -27,8 +31,11 @@ export class AckBatcher {
     this.redis = withConsumerScripts(redis);
   }
 
-  /** Acknowledge `entryId`; with `marker`, also mark its event handled for the dedupe guard. */
-  ack(key: string, entryId: string, marker?: string): void {
+  /**
+   * Acknowledge `entryId`; with `marker`, also mark its event handled for the dedupe guard.
+   * The promise resolves once the batch it went out in was answered (it never rejects).
+   */
+  ack(key: string, entryId: string, marker?: string): Promise<void> {
     let acks = this.buffer.get(key);
     if (!acks) this.buffer.set(key, (acks = { ids: [], markers: [], markerIds: [] }));
     if (marker) {
@@ -39,8 +46,12 @@ export class AckBatcher {
     }
     if (!this.scheduled) {
       this.scheduled = true;
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.nextFlush = { promise, resolve };
       setImmediate(() => this.flush());
     }
+    return this.nextFlush!.promise;
   }
 
   /** Sends what is buffered and waits for every acknowledgement sent so far. */
@@ -51,9 +62,15 @@ export class AckBatcher {
 
   private flush(): void {
     this.scheduled = false;
-    if (this.buffer.size === 0) return;
+    const flushed = this.nextFlush;
+    this.nextFlush = undefined;
+    if (this.buffer.size === 0) {
+      flushed?.resolve();
+      return;
+    }
     const batch = this.buffer;
     this.buffer = new Map();
+    if (this.onMarkersSent) for (const acks of batch.values()) if (acks.markers.length > 0) this.onMarkersSent(acks.markers);
     const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & { ackDone(n: number, ...a: Array<string | number>): unknown };
     let count = 0;
     for (const [key, acks] of batch) {
@@ -70,7 +87,10 @@ export class AckBatcher {
         if (failed) this.onError(failed[0], count);
       })
       .catch((error: unknown) => this.onError(error, count))
-      .finally(() => this.inFlight.delete(sent));
+      .finally(() => {
+        this.inFlight.delete(sent);
+        flushed?.resolve();
+      });
     this.inFlight.add(sent);
   }
 }

@@ -10,7 +10,8 @@ import type { EventContext } from '../interfaces/event-context.interface';
 import { createPayloadValidator } from '../validation/payload-validator';
 import type { AckBatcher } from './ack-batcher';
 import type { HandlerBinding } from './binding';
-import type { DedupeGuard, DedupeVerdict } from './dedupe.guard';
+import { SentMarkers } from './sent-markers';
+import type { DedupeGuard } from './dedupe.guard';
 import type { Delivery, Route, Source } from './delivery';
 import type { Pause } from './dispatcher';
 import type { ConsumerStats } from './group-consumer';
@@ -40,9 +41,14 @@ export class DeliveryProcessor {
   readonly acks: AckBatcher;
   private readonly routes = new Map<string, Route>();
   private readonly policies = new Map<HandlerBinding, ResolvedRetryPolicy>();
+  /** Deliveries being handled, by dedupe marker, with the copies of the same event waiting on them. */
+  private readonly inFlight = new Map<string, Array<() => void>>();
+  private readonly sentMarkers: SentMarkers;
 
   constructor(private readonly deps: ProcessorDeps) {
     this.acks = deps.acks;
+    this.sentMarkers = new SentMarkers(Math.max(1000, deps.tuning.batchSize * 8));
+    if (deps.dedupe) deps.acks.onMarkersSent = (markers) => this.sentMarkers.sending(markers);
     for (const binding of deps.bindings) {
       const key = `${binding.stream}\u0000${binding.type}`;
       const route = this.routes.get(key) ?? { bindings: [], names: '', validate: false };
@@ -67,16 +73,17 @@ export class DeliveryProcessor {
     return delivery;
   }
 
-  /** Claims the dedupe markers of a read batch in one round trip, before dispatch. */
+  /** Reads the dedupe markers of a read batch in one round trip, before dispatch. */
   async begin(deliveries: Delivery[]): Promise<void> {
     const guarded = deliveries.filter((d) => d.marker);
     if (!this.deps.dedupe || guarded.length === 0) return;
+    const tick = this.sentMarkers.reading();
     try {
-      const verdicts = await this.deps.dedupe.beginMany(guarded.map((d) => ({ marker: d.marker!, entryId: d.entryId })));
-      guarded.forEach((d, i) => (d.verdict = verdicts[i]));
+      const handled = await this.deps.dedupe.handledMany(guarded.map((d) => d.marker!));
+      guarded.forEach((d, i) => (d.handledRead = { tick, value: handled[i] }));
     } catch (error) {
-      // NOTE: each delivery asks again on its own in process().
-      this.deps.logger.warn(`[group ${this.deps.group}] dedupe check failed for a batch: ${String(error)}`);
+      // NOTE: each delivery reads its marker on its own in attempt().
+      this.deps.logger.warn(`[group ${this.deps.group}] dedupe read failed for a batch: ${String(error)}`);
     }
   }
 
@@ -90,39 +97,68 @@ export class DeliveryProcessor {
     }
     const contract = contractRegistry.find(envelope.type, envelope.version);
     if (!contract) {
-      return this.toDeadLetter(d, new ContractViolationError('unknown-version', `${envelope.type} has no contract for version ${envelope.version}`), route.names, undefined, d.marker);
+      return this.toDeadLetter(d, new ContractViolationError('unknown-version', `${envelope.type} has no contract for version ${envelope.version}`), route.names);
     }
     let payload: unknown = envelope.data;
     if (route.validate) {
       const result = createPayloadValidator(contract.cls).validate(envelope.data);
       if (!result.ok) {
         const detail = result.errors.map((f) => `${f.field || '(payload)'}: ${f.messages.join(', ')}`).join('; ');
-        return this.toDeadLetter(d, new ContractViolationError('invalid-payload', `${envelope.type} payload is invalid: ${detail}`), route.names, undefined, d.marker);
+        return this.toDeadLetter(d, new ContractViolationError('invalid-payload', `${envelope.type} payload is invalid: ${detail}`), route.names);
       }
       payload = result.value;
     }
+    const marker = d.marker;
+    if (!marker) return this.attempt(d, route, payload, pause);
+    const waiting = this.inFlight.get(marker);
+    if (waiting) {
+      // NOTE: another copy of this event is being handled here: wait for it, then look again.
+      await pause(new Promise<void>((resolve) => waiting.push(resolve)));
+    }
+    this.inFlight.set(marker, []);
+    try {
+      await this.attempt(d, route, payload, pause);
+    } finally {
+      const waiters = this.inFlight.get(marker) ?? [];
+      this.inFlight.delete(marker);
+      for (const wake of waiters) wake();
+    }
+  }
+
+  /**
+   * Dedupe check, the handlers, and retries until acknowledged, dead-lettered or given up.
+   */
+  private async attempt(d: Delivery, route: Route, payload: unknown, pause: Pause): Promise<void> {
     const succeeded = new Set<HandlerBinding>();
-    let verdict: DedupeVerdict | undefined = d.verdict;
     for (;;) {
-      if (d.marker && verdict === undefined) verdict = await this.deps.dedupe!.begin(d.marker, d.entryId);
-      if (verdict === 'duplicate') {
+      if (d.marker && (await this.handled(d))) {
         this.deps.stats.duplicates++;
         return this.ack(d);
       }
       let committed = false;
-      const failure: Failure | undefined =
-        verdict === 'busy'
-          ? { error: new Error(`another delivery of event ${envelope.id} is being handled right now`) }
-          : await this.run(d, route, payload, succeeded, () => (committed = true));
+      const failure = await this.run(d, route, payload, succeeded, () => (committed = true));
       if (!failure) {
-        if (committed) this.deps.stats.acked++;
-        else this.ack(d, d.marker);
+        if (!committed) return this.ack(d, d.marker);
+        this.deps.stats.acked++;
         return;
       }
       if (committed) return; // NOTE: a handler committed (and acked) before a sibling failed: nothing left to retry.
       if (!(await this.retryOrDeadLetter(d, route, failure, pause))) return;
-      verdict = undefined;
     }
+  }
+
+  /** Whether the group already handled this delivery's event: the batch read when it can be trusted, else a fresh GET. */
+  private async handled(d: Delivery): Promise<boolean> {
+    const marker = d.marker!;
+    const batchRead = d.handledRead;
+    d.handledRead = undefined;
+    if (batchRead) {
+      const verdict = this.sentMarkers.verdict(marker, batchRead.tick, batchRead.value);
+      if (verdict !== undefined) return verdict;
+    }
+    const tick = this.sentMarkers.reading();
+    const value = await this.deps.dedupe!.handled(marker);
+    return this.sentMarkers.verdict(marker, tick, value) ?? value;
   }
 
   /** Runs the handlers not yet successful for this delivery; the first failure, if any. */
@@ -154,7 +190,7 @@ export class DeliveryProcessor {
     const policy = failure.binding ? this.policies.get(failure.binding)! : this.deps.tuning.retry;
     const handler = failure.binding?.name ?? route.names;
     if (d.deliveryCount >= policy.maxAttempts) {
-      await this.toDeadLetter(d, failure.error, handler, 'handler-failed', d.marker);
+      await this.toDeadLetter(d, failure.error, handler, 'handler-failed');
       return false;
     }
     const delay = backoffDelay(policy, d.deliveryCount);
@@ -169,8 +205,9 @@ export class DeliveryProcessor {
   }
 
   private ack(d: Delivery, marker?: string): void {
-    this.acks.ack(d.source.key, d.entryId, marker);
     this.deps.stats.acked++;
+    if (marker) this.sentMarkers.acking(marker);
+    void this.acks.ack(d.source.key, d.entryId, marker);
   }
 
   private context(d: Delivery, handlers: number, onCommit: () => void): EventContext {
@@ -188,7 +225,10 @@ export class DeliveryProcessor {
         if (handlers > 1) throw new Error(`context.commit() settles the entry for the whole group: group ${group} has ${handlers} handlers for ${d.envelope!.type}`);
         const tx = core.redis.multi();
         write(tx);
-        if (d.marker) tx.set(d.marker, 'done', 'PX', tuning.dedupe.ttlMs);
+        if (d.marker) {
+          tx.set(d.marker, 'done', 'PX', tuning.dedupe.ttlMs);
+          this.sentMarkers.sending([d.marker]);
+        }
         tx.xack(d.source.key, group, d.entryId);
         const results = await tx.exec();
         const failed = results?.find(([error]) => error);
@@ -198,14 +238,14 @@ export class DeliveryProcessor {
     };
   }
 
-  private async toDeadLetter(d: Delivery, error: unknown, handler: string, fallbackReason = 'handler-failed', marker?: string): Promise<void> {
+  private async toDeadLetter(d: Delivery, error: unknown, handler: string, fallbackReason = 'handler-failed'): Promise<void> {
     const { core, group, consumer, stats, logger } = this.deps;
     const reason = error instanceof ContractViolationError ? error.reason : fallbackReason;
     const message = error instanceof Error ? error.message : String(error);
     try {
       await deadLetter(core.redis, core.keys, d.fields, {
         reason, error: message, stream: d.source.stream, entryId: d.entryId, group, consumer, handler,
-        attempts: d.deliveryCount, sourceKey: d.source.key, marker,
+        attempts: d.deliveryCount, sourceKey: d.source.key,
       });
       stats.deadLettered++;
       logger.warn(`[group ${group}] ${d.source.key} ${d.entryId} dead-lettered (${reason}) after ${d.deliveryCount} attempt(s): ${message}`);

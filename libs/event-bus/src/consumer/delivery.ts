@@ -1,6 +1,5 @@
 import type { EventEnvelope } from '../interfaces/event-envelope.interface';
 import type { HandlerBinding } from './binding';
-import type { DedupeVerdict } from './dedupe.guard';
 
 /** Where a consumer reads from: the live stream, or the group's own redrive stream. */
 export interface Source {
@@ -24,8 +23,8 @@ export interface Delivery {
   route?: Route;
   /** Dedupe marker key, when the guard is on and the entry has handlers. */
   marker?: string;
-  /** The guard's verdict, claimed for the whole read batch before dispatch. */
-  verdict?: DedupeVerdict;
+  /** The batch read of the marker (`tick` from SentMarkers.reading()), used once. */
+  handledRead?: { tick: number; value: boolean };
 }
 
 /** The handlers of one (stream, type) in a group. */

@@ -67,7 +67,7 @@ export class GroupConsumer {
       tuning,
       bindings,
       acks,
-      dedupe: tuning.dedupe.enabled ? new DedupeGuard(core.redis, tuning.dedupe.ttlMs, tuning.claimTimeoutMs) : undefined,
+      dedupe: tuning.dedupe.enabled ? new DedupeGuard(core.redis, tuning.dedupe.ttlMs) : undefined,
       stats: this.stats,
       stopping: this.stopping.signal,
       logger: this.logger,
@@ -164,7 +164,7 @@ export class GroupConsumer {
           if (delivery) batch.push(delivery);
         }
       }
-      await this.dispatch(batch);
+      this.dispatch(batch);
       if (backlog && seen === 0) backlog = false;
     }
   }
@@ -177,7 +177,7 @@ export class GroupConsumer {
     if (fields === null) {
       // NOTE: an entry deleted (trimmed) while pending: nothing left to handle.
       this.stats.trimmedWhilePending++;
-      this.processor.acks.ack(source.key, entryId);
+      void this.processor.acks.ack(source.key, entryId);
       return undefined;
     }
     const delivery = this.processor.prepare(source, entryId, fields, deliveryCount);
@@ -185,14 +185,17 @@ export class GroupConsumer {
     return delivery;
   }
 
-  /** Claims the batch's dedupe markers in one round trip, then hands each delivery to the dispatcher. */
-  private async dispatch(batch: Delivery[]): Promise<void> {
+  /**
+   * Hands a batch to the dispatcher. Its dedupe markers are read in one round trip that
+   * overlaps the next read; each delivery waits for that answer before it runs.
+   */
+  private dispatch(batch: Delivery[]): void {
     if (batch.length === 0) return;
-    await this.processor.begin(batch);
+    const begun = this.processor.begin(batch);
     for (const delivery of batch) {
       const key = deliveryKey(delivery.source.key, delivery.entryId);
       this.dispatcher.submit(delivery.envelope?.subject, (pause) =>
-        this.processor.process(delivery, pause).finally(() => this.accepted.delete(key)),
+        begun.then(() => this.processor.process(delivery, pause)).finally(() => this.accepted.delete(key)),
       );
     }
   }
@@ -240,7 +243,7 @@ export class GroupConsumer {
           this.stats.claimed += claimed.length;
           this.logger.log(`[group ${this.group}] claimed ${claimed.length} idle entries of ${source.key}`);
           const batch = claimed.map((c) => this.accept(source, c.entryId, c.fields, counts.get(c.entryId) ?? 2)).filter((d): d is Delivery => d !== undefined);
-          await this.dispatch(batch);
+          this.dispatch(batch);
         }
         await removeDeadConsumers(this.core.redis, source.key, this.group, this.consumerName, this.tuning.deadConsumerIdleMs, this.logger);
       }

@@ -14,8 +14,6 @@ export interface DeadLetterReason {
   attempts: number;
   /** The key actually read (the live stream, or the group's redrive stream). @default the stream's key */
   sourceKey?: string;
-  /** A dedupe marker to drop with the move, so a redriven copy is not taken for a duplicate. */
-  marker?: string;
 }
 
 /**
@@ -43,7 +41,6 @@ export async function deadLetter(redis: Redis, keys: EventBusKeys, fields: strin
     .multi()
     .xadd(keys.deadLetter(why.stream), '*', ...entry)
     .xack(why.sourceKey ?? keys.stream(why.stream), why.group, why.entryId);
-  if (why.marker) tx.del(why.marker);
   const results = await tx.exec();
   const failed = results?.find(([error]) => error);
   if (!results || failed) throw failed?.[0] ?? new Error('dead-letter transaction was discarded');

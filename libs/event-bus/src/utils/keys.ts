@@ -9,7 +9,7 @@ import { assertName } from './names';
  * | `<ns>:{<stream>}` | stream | the events |
  * | `<ns>:{<stream>}:dlq` | stream | dead letters of every group reading `<stream>` |
  * | `<ns>:{<stream>}:redrive:<group>` | stream | dead letters sent back to the one group that failed them |
- * | `<ns>:{<stream>}:seen:<group>:<event id>` | string (TTL) | dedupe marker: `p:<entry id>` while handled, `done` after |
+ * | `<ns>:{<stream>}:seen:<group>:<event id>` | string (TTL) | dedupe marker: `done` once the group handled the event |
  */
 export class EventBusKeys {
   constructor(readonly namespace: string) {
