@@ -1,0 +1,88 @@
+import { Injectable } from '@nestjs/common';
+import type { ChainableCommander } from 'ioredis';
+import { InjectStore, ServiceStore } from '@app/platform';
+import { defineTransitionScript, runTransition, SagaStep, TransitionOutcome } from '../saga/order-transition.script';
+import { isOrderId } from './order-id';
+import { fromHash, HistoryEntry, OrderRecord, toHash } from './order-record';
+
+/**
+ * Orders in Redis, under the order service's store:
+ * `order:<id>` (hash), `order:<id>:history` (list of JSON entries), `order:<id>:events` (set of
+ * applied event ids) and `orders` (sorted set of ids by placement time).
+ */
+@Injectable()
+export class OrderRepository {
+  private readonly index: string;
+
+  constructor(@InjectStore() private readonly store: ServiceStore) {
+    this.index = store.key('orders');
+    defineTransitionScript(store.redis);
+  }
+
+  /** Stores a new order and indexes it, in one MULTI. */
+  async create(order: OrderRecord): Promise<void> {
+    const results = await this.store.redis
+      .multi()
+      .hset(this.orderKey(order.orderId), toHash(order))
+      .zadd(this.index, Date.parse(order.placedAt), order.orderId)
+      .exec();
+    const failed = results?.find(([error]) => error);
+    if (!results || failed) throw failed?.[0] ?? new Error('the order transaction was discarded');
+  }
+
+  /** Puts the OrderPlaced entry first in the history (saga events may already have been appended). */
+  async recordPlaced(orderId: string, entry: HistoryEntry): Promise<void> {
+    await this.store.redis.lpush(this.historyKey(orderId), JSON.stringify(entry));
+  }
+
+  async find(orderId: string): Promise<OrderRecord | undefined> {
+    if (!isOrderId(orderId)) return undefined;
+    return fromHash(await this.store.redis.hgetall(this.orderKey(orderId)));
+  }
+
+  /** The order and its history, read together. */
+  async findWithHistory(orderId: string): Promise<{ order: OrderRecord; history: HistoryEntry[] } | undefined> {
+    if (!isOrderId(orderId)) return undefined;
+    const [[, hash], [, entries]] = (await this.store.redis
+      .multi()
+      .hgetall(this.orderKey(orderId))
+      .lrange(this.historyKey(orderId), 0, -1)
+      .exec()) as [[Error | null, Record<string, string>], [Error | null, string[]]];
+    const order = fromHash(hash);
+    if (!order) return undefined;
+    return { order, history: entries.map((entry) => JSON.parse(entry) as HistoryEntry) };
+  }
+
+  /** The most recent orders first. */
+  async page(offset: number, limit: number): Promise<{ orders: OrderRecord[]; total: number }> {
+    const [ids, total] = await Promise.all([
+      this.store.redis.zrevrange(this.index, offset, offset + limit - 1),
+      this.store.redis.zcard(this.index),
+    ]);
+    if (ids.length === 0) return { orders: [], total };
+    const pipeline = this.store.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.orderKey(id));
+    const hashes = ((await pipeline.exec()) ?? []).map(([, hash]) => hash as Record<string, string>);
+    return { orders: hashes.map(fromHash).filter((o): o is OrderRecord => o !== undefined), total };
+  }
+
+  /** Applies one saga event atomically (see order-transition.script.ts). */
+  transition(orderId: string, entry: HistoryEntry, entryId: string, step: SagaStep, now = new Date()): Promise<TransitionOutcome> {
+    if (!isOrderId(orderId)) return Promise.resolve('unknown');
+    const keys = { order: this.orderKey(orderId), history: this.historyKey(orderId), events: this.store.key('order', orderId, 'events') };
+    return runTransition(this.store.redis, keys, { id: entry.eventId, entryId, historyEntry: JSON.stringify(entry) }, step, now);
+  }
+
+  /** Queues "the outcome of `orderId` is published" into a commit transaction. */
+  markAnnounced(tx: ChainableCommander, orderId: string, eventId: string): void {
+    tx.hset(this.orderKey(orderId), 'announced', eventId);
+  }
+
+  private orderKey(orderId: string): string {
+    return this.store.key('order', orderId);
+  }
+
+  private historyKey(orderId: string): string {
+    return this.store.key('order', orderId, 'history');
+  }
+}
