@@ -1,4 +1,4 @@
-import type { RawEvent } from '../../order/test/event-stream.helper';
+import type { RawEvent } from '../../../test/support/streams';
 
 type Line = { sku: string; quantity: number };
 

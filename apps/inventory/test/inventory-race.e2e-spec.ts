@@ -4,7 +4,7 @@ import request from 'supertest';
 import { encodeEnvelope } from '@app/event-bus';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testRedisClient, waitFor } from '../../../test/support/redis';
-import { groupCaughtUp, readEvents } from '../../order/test/event-stream.helper';
+import { groupCaughtUp, readEvents } from '../../../test/support/streams';
 import { InventoryModule } from '../src/inventory.module';
 import { orderPlaced } from './inventory-events.fixture';
 

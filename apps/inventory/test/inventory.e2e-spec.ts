@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import request from 'supertest';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testRedisClient, waitFor } from '../../../test/support/redis';
-import { groupCaughtUp, RawEvent, readEvents, xaddEvent } from '../../order/test/event-stream.helper';
+import { groupCaughtUp, RawEvent, readEvents, xaddEvent } from '../../../test/support/streams';
 import { InventoryModule } from '../src/inventory.module';
 import { orderCancelled, orderPlaced } from './inventory-events.fixture';
 

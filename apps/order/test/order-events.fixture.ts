@@ -1,4 +1,4 @@
-import type { RawEvent } from './event-stream.helper';
+import type { RawEvent } from '../../../test/support/streams';
 
 /** The part of an order view the saga events are built from. */
 export interface PlacedOrder {

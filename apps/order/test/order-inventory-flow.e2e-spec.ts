@@ -5,7 +5,7 @@ import { InventoryModule } from '../../inventory/src/inventory.module';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testRedisClient, waitFor } from '../../../test/support/redis';
 import { OrderModule } from '../src/order.module';
-import { readEvents, xaddEvent } from './event-stream.helper';
+import { readEvents, xaddEvent } from '../../../test/support/streams';
 import { paymentFailed, paymentSucceeded, PlacedOrder } from './order-events.fixture';
 
 /** Order and inventory in one process, as the all-in-one app runs them; payment played by raw XADDs. */

@@ -7,7 +7,7 @@ import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testRedisClient } from '../../../test/support/redis';
 import { OrderModule } from '../src/order.module';
 import { OrderPlacementService } from '../src/orders/order-placement.service';
-import { readEvents } from './event-stream.helper';
+import { readEvents } from '../../../test/support/streams';
 
 const good = { userId: 'user-1', email: 'ada@example.com', items: [{ sku: 'SKU-MUG', quantity: 1 }] };
 const line = (patch: object) => ({ ...good, items: [{ sku: 'SKU-MUG', quantity: 1, ...patch }] });

@@ -5,7 +5,7 @@ import { encodeEnvelope } from '@app/event-bus';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testRedisClient, waitFor } from '../../../test/support/redis';
 import { OrderModule } from '../src/order.module';
-import { groupCaughtUp, readEvents } from './event-stream.helper';
+import { groupCaughtUp, readEvents } from '../../../test/support/streams';
 import { inventoryReserved, paymentSucceeded, PlacedOrder } from './order-events.fixture';
 
 /**

@@ -7,7 +7,7 @@ import { OrderConfirmed } from '@app/contracts';
 import { EventPublisher, PublishFailedError } from '@app/event-bus';
 import { OrderModule } from '../src/order.module';
 import { OrderSagaHandler } from '../src/saga/order-saga.handler';
-import { groupCaughtUp, RawEvent, readEvents, xaddEvent } from './event-stream.helper';
+import { groupCaughtUp, RawEvent, readEvents, xaddEvent } from '../../../test/support/streams';
 import { inventoryReserved, paymentFailed, paymentSucceeded, PlacedOrder, reservationFailed } from './order-events.fixture';
 
 interface OrderView extends PlacedOrder {
