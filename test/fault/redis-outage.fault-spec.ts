@@ -94,7 +94,7 @@ describe('fault 5: Redis down for a while', () => {
     const began = Date.now();
     const ns = testNamespace(label);
     const worker: WorkerProcess = await startWorker({ REDIS_URL: redis.url, NAMESPACE: ns, CONSUMER_NAME: 'w1', BATCH_SIZE: 50, CONCURRENCY: 8 });
-    const publisher = await FaultPublisher.open(redis.url, ns, 1);
+    const publisher = await FaultPublisher.open(redis.url, ns);
     try {
       await publisher.publishBatch(0, BEFORE);
       await waitFor(`${BEFORE} ticks processed`, async () => (await effectCount(redis.client, ns)) === BEFORE && (await pendingCount(redis.client, ns)) === 0);

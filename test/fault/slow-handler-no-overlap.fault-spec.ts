@@ -27,8 +27,14 @@ interface Run {
   end: number;
 }
 
-async function runsOf(redis: Redis, namespace: string): Promise<Run[]> {
-  return (await redis.lrange(faultKeys(namespace).runs, 0, -1)).map((line) => JSON.parse(line) as Run);
+/** Every handler run, once each run that started (a `deliveries` count) has ended and been logged. */
+async function allRuns(redis: Redis, namespace: string): Promise<Run[]> {
+  const keys = faultKeys(namespace);
+  await waitFor('every handler run that started has ended', async () => {
+    const started = Object.values(await redis.hgetall(keys.deliveries)).reduce((sum, k) => sum + Number(k), 0);
+    return (await redis.llen(keys.runs)) === started;
+  }, 10_000);
+  return (await redis.lrange(keys.runs, 0, -1)).map((line) => JSON.parse(line) as Run);
 }
 
 /** Pairs of runs of one event that were going on at the same time. */
@@ -74,7 +80,7 @@ describe('fault 9: a handler slower than the claim timeout', () => {
     await publishTicks(redis.url, ns, EVENTS);
     await Promise.all([startWorker(env(ns, 'w1')), startWorker(env(ns, 'w2'))]);
     await waitDrained(redis.client, ns, EVENTS, 40_000);
-    const runs = await runsOf(redis.client, ns);
+    const runs = await allRuns(redis.client, ns);
     const found = overlaps(runs);
     const t = await tally(redis.client, ns, 'slow-handler-no-overlap', EVENTS, {
       'handler-ms': HANDLER_DELAY_MS,
@@ -108,11 +114,7 @@ describe('fault 9: a handler slower than the claim timeout', () => {
     w2.go();
     await waitFor('every tick applied', async () => (await redis.client.hlen(faultKeys(ns).effects)) === events, 40_000);
     await waitFor('nothing pending', async () => (await pendingCount(redis.client, ns)) === 0, 10_000);
-    await waitFor('every handler run logged', async () => {
-      const started = Object.values(await redis.client.hgetall(faultKeys(ns).deliveries)).reduce((sum, k) => sum + Number(k), 0);
-      return (await redis.client.llen(faultKeys(ns).runs)) === started;
-    }, 10_000);
-    const runs = await runsOf(redis.client, ns);
+    const runs = await allRuns(redis.client, ns);
     const found = overlaps(runs);
     await tally(redis.client, ns, 'slow-handler-overlap-control', events, { runs: runs.length, overlaps: found.length });
 

@@ -54,6 +54,24 @@ export class EventBusCore implements OnApplicationShutdown {
     this.redis.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
   }
 
+  /** Resolves true once the command connection is up, or false after `timeoutMs`. */
+  writable(timeoutMs: number): Promise<boolean> {
+    const redis = this.redis;
+    if (redis.status === 'ready') return Promise.resolve(true);
+    if (redis.status === 'wait') redis.connect().catch(() => undefined);
+    return new Promise((resolve) => {
+      const onReady = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        redis.off('ready', onReady);
+        resolve(false);
+      }, timeoutMs);
+      redis.once('ready', onReady);
+    });
+  }
+
   /** A dedicated connection for one consumer's blocking reads. */
   createReader(group: string): Redis {
     const reader = createRedis(this.options.redis, `event-bus:${group}:${this.consumerName}`, {

@@ -53,6 +53,13 @@ export interface EventBusModuleOptions {
   consumerName?: string;
   /** How many times a publish is retried while Redis is unreachable before it fails. @default 3 */
   publishRetries?: number;
+  /**
+   * How long a publish may wait for Redis, in ms. When the connection is not up, the publish
+   * waits at most this long for it and then fails with PublishFailedError without having sent
+   * anything; a write already sent when the connection drops fails after this long too (it may
+   * have landed). @default 1000
+   */
+  publishTimeoutMs?: number;
 }
 
 /** `EventBusModule.forFeature()`: one service of the process, its consumer group and its publisher identity. */

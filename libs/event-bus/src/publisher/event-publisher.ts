@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CLOUDEVENTS_SPEC_VERSION, JSON_CONTENT_TYPE } from '../event-bus.constants';
+import { CLOUDEVENTS_SPEC_VERSION, DEFAULT_PUBLISH_TIMEOUT_MS, JSON_CONTENT_TYPE } from '../event-bus.constants';
 import { contractOf } from '../contracts/contract-registry';
 import { currentDelivery } from '../context/delivery-context';
 import { encodeEnvelope } from '../envelope/envelope';
@@ -44,12 +44,8 @@ export class EventPublisher {
   /** Validates, stamps the envelope and appends one event. Throws EventValidationError (nothing written) or PublishFailedError. */
   async publish(event: object, options: PublishOptions = {}): Promise<PublishedEvent> {
     const prepared = this.prepare(event, options);
-    let entryId: string | null;
-    try {
-      entryId = await this.core.redis.xadd(prepared.key, '*', ...prepared.fields);
-    } catch (error) {
-      throw new PublishFailedError([prepared.envelope.id], error);
-    }
+    const ids = [prepared.envelope.id];
+    const entryId = await this.withinDeadline(ids, () => this.core.redis.xadd(prepared.key, '*', ...prepared.fields));
     return { envelope: prepared.envelope, stream: prepared.stream, entryId: entryId ?? '' };
   }
 
@@ -62,19 +58,38 @@ export class EventPublisher {
       isOutgoing(item) ? this.prepare(item.event, item.options ?? {}) : this.prepare(item, {}),
     );
     if (prepared.length === 0) return [];
-    const pipeline = this.core.redis.pipeline();
-    for (const p of prepared) pipeline.xadd(p.key, '*', ...p.fields);
-    let results: Array<[Error | null, unknown]> | null;
-    try {
-      results = await pipeline.exec();
-    } catch (error) {
-      throw new PublishFailedError(prepared.map((p) => p.envelope.id), error);
-    }
+    const ids = prepared.map((p) => p.envelope.id);
+    const results = await this.withinDeadline(ids, () => {
+      const pipeline = this.core.redis.pipeline();
+      for (const p of prepared) pipeline.xadd(p.key, '*', ...p.fields);
+      return pipeline.exec();
+    });
     const failed = (results ?? []).find(([error]) => error);
-    if (!results || failed) {
-      throw new PublishFailedError(prepared.map((p) => p.envelope.id), failed?.[0] ?? new Error('no reply'));
+    if (!results || failed) throw new PublishFailedError(ids, failed?.[0] ?? new Error('no reply'));
+    return prepared.map((p, i) => ({ envelope: p.envelope, stream: p.stream, entryId: String(results[i][1]) }));
+  }
+
+  /**
+   * Sends only once the connection is up (waiting at most publishTimeoutMs, then failing with
+   * nothing sent), and fails a write that gets no answer within what is left of that time.
+   */
+  private async withinDeadline<T>(ids: string[], send: () => Promise<T>): Promise<T> {
+    const timeoutMs = this.core.options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
+    const began = Date.now();
+    if (!(await this.core.writable(timeoutMs))) {
+      throw new PublishFailedError(ids, new Error(`Redis is not reachable (waited ${timeoutMs} ms, nothing was sent)`));
     }
-    return prepared.map((p, i) => ({ envelope: p.envelope, stream: p.stream, entryId: String(results![i][1]) }));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer from Redis within ${timeoutMs} ms (the write may still land)`)), Math.max(1, timeoutMs - (Date.now() - began)));
+    });
+    try {
+      return await Promise.race([send(), deadline]);
+    } catch (error) {
+      throw new PublishFailedError(ids, error);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private prepare(event: object, options: PublishOptions): PreparedEvent {
