@@ -39,7 +39,7 @@ type Failure = { error: unknown; binding?: HandlerBinding };
  */
 export class DeliveryProcessor {
   readonly acks: AckBatcher;
-  private readonly routes = new Map<string, Route>();
+  private readonly routes = new Map<string, Map<string, Route>>();
   private readonly policies = new Map<HandlerBinding, ResolvedRetryPolicy>();
   /** Deliveries being handled, by dedupe marker, with the copies of the same event waiting on them. */
   private readonly inFlight = new Map<string, Array<() => void>>();
@@ -50,14 +50,20 @@ export class DeliveryProcessor {
     this.sentMarkers = new SentMarkers(Math.max(1000, deps.tuning.batchSize * 8));
     if (deps.dedupe) deps.acks.onMarkersSent = (markers) => this.sentMarkers.sending(markers);
     for (const binding of deps.bindings) {
-      const key = `${binding.stream}\u0000${binding.type}`;
-      const route = this.routes.get(key) ?? { bindings: [], names: '', validate: false };
+      const byType = this.routes.get(binding.stream) ?? new Map<string, Route>();
+      const route = byType.get(binding.type) ?? { bindings: [], names: '', validate: false };
       route.bindings.push(binding);
       route.names = route.bindings.map((b) => b.name).join(', ');
       route.validate ||= binding.validate;
-      this.routes.set(key, route);
+      byType.set(binding.type, route);
+      this.routes.set(binding.stream, byType);
       this.policies.set(binding, resolveRetryPolicy(deps.tuning.retry, binding.retry));
     }
+  }
+
+  /** The group's handlers for `stream`, by event type. */
+  routesFor(stream: string): Map<string, Route> {
+    return this.routes.get(stream) ?? new Map();
   }
 
   /** Decodes an entry and finds its handlers; a breach is kept for `process` to dead-letter. */
@@ -65,7 +71,7 @@ export class DeliveryProcessor {
     const delivery: Delivery = { source, entryId, fields, deliveryCount };
     try {
       const envelope = (delivery.envelope = decodeEnvelope(fields));
-      delivery.route = this.routes.get(`${source.stream}\u0000${envelope.type}`);
+      delivery.route = source.routes.get(envelope.type);
       if (delivery.route && this.deps.dedupe) delivery.marker = this.deps.core.keys.seen(source.stream, this.deps.group, envelope.id);
     } catch (error) {
       delivery.breach = error;
@@ -73,13 +79,17 @@ export class DeliveryProcessor {
     return delivery;
   }
 
-  /** Reads the dedupe markers of a read batch in one round trip, before dispatch. */
-  async begin(deliveries: Delivery[]): Promise<void> {
+  /** Reads the dedupe markers of a read batch in one round trip, before dispatch; undefined when there is nothing to read. */
+  begin(deliveries: Delivery[]): Promise<void> | undefined {
     const guarded = deliveries.filter((d) => d.marker);
-    if (!this.deps.dedupe || guarded.length === 0) return;
+    if (!this.deps.dedupe || guarded.length === 0) return undefined;
+    return this.readMarkers(guarded);
+  }
+
+  private async readMarkers(guarded: Delivery[]): Promise<void> {
     const tick = this.sentMarkers.reading();
     try {
-      const handled = await this.deps.dedupe.handledMany(guarded.map((d) => d.marker!));
+      const handled = await this.deps.dedupe!.handledMany(guarded.map((d) => d.marker!));
       guarded.forEach((d, i) => (d.handledRead = { tick, value: handled[i] }));
     } catch (error) {
       // NOTE: each delivery reads its marker on its own in attempt().

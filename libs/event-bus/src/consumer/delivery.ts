@@ -8,6 +8,10 @@ export interface Source {
   /** The Redis key read. */
   key: string;
   kind: 'live' | 'redrive';
+  /** Entries of this source the consumer holds, by entry id. */
+  held: Map<string, Delivery>;
+  /** The group's handlers by event type, for this source's stream. */
+  routes: Map<string, Route>;
 }
 
 /** One stream entry on its way through a consumer. */
@@ -25,6 +29,8 @@ export interface Delivery {
   marker?: string;
   /** The batch read of the marker (`tick` from SentMarkers.reading()), used once. */
   handledRead?: { tick: number; value: boolean };
+  /** Settles when the batch's markers have been read. */
+  begun?: Promise<void>;
 }
 
 /** The handlers of one (stream, type) in a group. */
@@ -34,5 +40,3 @@ export interface Route {
   names: string;
   validate: boolean;
 }
-
-export const deliveryKey = (key: string, entryId: string): string => `${key} ${entryId}`;

@@ -6,9 +6,9 @@ import type { HandlerBinding } from './binding';
 import { claimIdle, removeDeadConsumers } from './claimer';
 import { withConsumerScripts } from './consumer-scripts';
 import { DedupeGuard } from './dedupe.guard';
-import { Delivery, deliveryKey, Source } from './delivery';
+import { Delivery, Source } from './delivery';
 import { DeliveryProcessor } from './delivery-processor';
-import { Dispatcher } from './dispatcher';
+import { Dispatcher, Pause } from './dispatcher';
 
 type StreamReply = Array<[key: string, entries: Array<[id: string, fields: string[] | null]>]>;
 
@@ -35,7 +35,7 @@ export class GroupConsumer {
   private readonly sources: Source[];
   private readonly dispatcher: Dispatcher;
   private readonly processor: DeliveryProcessor;
-  private readonly accepted = new Map<string, Delivery>();
+  private held = 0;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly stopping = new AbortController();
   private reader?: Redis;
@@ -51,11 +51,6 @@ export class GroupConsumer {
     private readonly tuning: ResolvedTuning,
     bindings: HandlerBinding[],
   ) {
-    const streams = [...new Set(bindings.map((b) => b.stream))];
-    this.sources = streams.flatMap((stream): Source[] => [
-      { stream, key: core.keys.stream(stream), kind: 'live' },
-      { stream, key: core.keys.redrive(stream, group), kind: 'redrive' },
-    ]);
     this.dispatcher = new Dispatcher(tuning.concurrency);
     const acks = new AckBatcher(core.redis, group, tuning.dedupe.ttlMs, (error, count) =>
       this.logger.error(`[group ${group}] acknowledging ${count} entries failed, they stay pending and are claimed again: ${String(error)}`),
@@ -72,6 +67,14 @@ export class GroupConsumer {
       stopping: this.stopping.signal,
       logger: this.logger,
     });
+    const streams = [...new Set(bindings.map((b) => b.stream))];
+    this.sources = streams.flatMap((stream): Source[] => {
+      const routes = this.processor.routesFor(stream);
+      return [
+        { stream, key: core.keys.stream(stream), kind: 'live', held: new Map(), routes },
+        { stream, key: core.keys.redrive(stream, group), kind: 'redrive', held: new Map(), routes },
+      ];
+    });
   }
 
   get consumerName(): string {
@@ -84,7 +87,7 @@ export class GroupConsumer {
 
   /** Entries read and not yet settled (acknowledged, dead-lettered or given up at shutdown). */
   get inFlight(): number {
-    return this.accepted.size;
+    return this.held;
   }
 
   async start(): Promise<void> {
@@ -171,8 +174,7 @@ export class GroupConsumer {
 
   /** Takes an entry in (once), or settles it at once when it was deleted while pending. */
   private accept(source: Source, entryId: string, fields: string[] | null, deliveryCount: number): Delivery | undefined {
-    const key = deliveryKey(source.key, entryId);
-    if (this.accepted.has(key)) return undefined;
+    if (source.held.has(entryId)) return undefined;
     this.stats.delivered++;
     if (fields === null) {
       // NOTE: an entry deleted (trimmed) while pending: nothing left to handle.
@@ -181,7 +183,8 @@ export class GroupConsumer {
       return undefined;
     }
     const delivery = this.processor.prepare(source, entryId, fields, deliveryCount);
-    this.accepted.set(key, delivery);
+    source.held.set(entryId, delivery);
+    this.held++;
     return delivery;
   }
 
@@ -193,18 +196,27 @@ export class GroupConsumer {
     if (batch.length === 0) return;
     const begun = this.processor.begin(batch);
     for (const delivery of batch) {
-      const key = deliveryKey(delivery.source.key, delivery.entryId);
-      this.dispatcher.submit(delivery.envelope?.subject, (pause) =>
-        begun.then(() => this.processor.process(delivery, pause)).finally(() => this.accepted.delete(key)),
-      );
+      if (begun) delivery.begun = begun;
+      this.dispatcher.submit(delivery.envelope?.subject, this.run1, delivery);
     }
   }
+
+  /** The dispatcher task of one delivery (one function for all, no closure per entry). */
+  private readonly run1 = async (pause: Pause, delivery: Delivery): Promise<void> => {
+    try {
+      if (delivery.begun) await delivery.begun;
+      await this.processor.process(delivery, pause);
+    } finally {
+      delivery.source.held.delete(delivery.entryId);
+      this.held--;
+    }
+  };
 
   /** Delivery counts of entries this consumer owns (XPENDING, one call per stream). */
   private async deliveryCounts(key: string, ids: string[]): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
     try {
-      const rows = (await this.core.redis.xpending(key, this.group, ids[0], ids[ids.length - 1], ids.length + this.accepted.size, this.consumerName)) as Array<[string, string, number, number]>;
+      const rows = (await this.core.redis.xpending(key, this.group, ids[0], ids[ids.length - 1], ids.length + this.held, this.consumerName)) as Array<[string, string, number, number]>;
       for (const [id, , , count] of rows) counts.set(id, Number(count));
     } catch (error) {
       this.logger.warn(`[group ${this.group}] XPENDING failed, delivery counts unknown: ${String(error)}`);
@@ -214,12 +226,11 @@ export class GroupConsumer {
 
   /** Keeps what this consumer holds from being claimed while it works on it (or waits to). */
   private async renewLeases(): Promise<void> {
-    if (this.accepted.size === 0) return;
-    const byKey = new Map<string, string[]>();
-    for (const d of this.accepted.values()) byKey.set(d.source.key, [...(byKey.get(d.source.key) ?? []), d.entryId]);
+    if (this.held === 0) return;
     const redis = withConsumerScripts(this.core.redis);
     try {
-      await Promise.all([...byKey].map(([key, ids]) => redis.renewLeases(key, this.group, this.consumerName, ...ids)));
+      const held = this.sources.filter((s) => s.held.size > 0);
+      await Promise.all(held.map((s) => redis.renewLeases(s.key, this.group, this.consumerName, ...s.held.keys())));
     } catch (error) {
       this.logger.warn(`[group ${this.group}] lease renewal failed: ${String(error)}`);
     }
