@@ -5,7 +5,7 @@
  *
  *   npm start                      build if needed, run dist/.../main.js
  *   npm run start:dev              `nest start api --watch` instead of build + run
- *   npm start -- --demo            arguments not meant for this script go to the app
+ *   npm start -- --some-flag            arguments not meant for this script go to the app
  *   node scripts/start.js --dev -- --demo
  *
  * Redis: REDIS_URL (default redis://127.0.0.1:6379) is PINGed. If nothing answers, the host is
