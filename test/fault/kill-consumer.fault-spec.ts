@@ -19,13 +19,13 @@ const CONCURRENCY = 16;
 /** Kill the worker once this many distinct ticks have been delivered; one kill per entry. */
 const KILL_AT = [5_000, 12_000];
 /**
- * What one SIGKILL may cost in redeliveries. A consumer holds at most 2 x batchSize - 1 entries
+ * What one SIGKILL may cost in redeliveries. A consumer holds at most 3 x batchSize - 1 entries
  * it read and has not settled (it reads the next batch of `batchSize` once fewer than
- * `batchSize` are left), and settles each as its handler ends (XACK sent in the same event-loop
- * turn, or inside the handler's `context.commit`). Only entries whose handler had started and
- * whose XACK had not landed run again after the restart.
+ * 2 x `batchSize` are left), and settles each as its handler ends (XACK sent in the same
+ * event-loop turn, or inside the handler's `context.commit`). Only entries whose handler had
+ * started and whose XACK had not landed run again after the restart, so this bound is loose.
  */
-const REDELIVERY_BOUND_PER_KILL = 2 * BATCH_SIZE;
+const REDELIVERY_BOUND_PER_KILL = 3 * BATCH_SIZE;
 
 describe('fault: SIGKILL a consumer mid-stream and restart it under the same name', () => {
   let redis: FaultRedis;

@@ -1,16 +1,17 @@
 import type Redis from 'ioredis';
-import { withConsumerScripts } from './consumer-scripts';
+import type { Marker } from './dedupe.guard';
 
 interface PendingAcks {
   ids: string[];
-  markers: string[];
-  markerIds: string[];
+  /** Dedupe markers to set with these acks, by bucket key. */
+  buckets: Map<string, { fields: string[]; expireAt: number }>;
+  markers: Marker[];
 }
 
 /**
- * Collects acknowledgements and sends them once per event-loop turn: one XACK per stream for
- * entries without a dedupe marker, one atomic "mark done + XACK" script call per stream for the
- * rest. A batch of handlers finishing together costs one round trip.
+ * Collects acknowledgements and sends them once per event-loop turn: per stream one XACK, in a
+ * MULTI with one HSET + EXPIREAT per dedupe bucket when markers go with them. A batch of
+ * handlers finishing together costs one round trip.
  */
 export class AckBatcher {
   private buffer = new Map<string, PendingAcks>();
@@ -18,31 +19,28 @@ export class AckBatcher {
   /** Resolves when the buffered acknowledgements have been answered by Redis (or failed). */
   private nextFlush?: { promise: Promise<void>; resolve: () => void };
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly redis;
   /** Told the dedupe markers of each flush just before it is sent. */
-  onMarkersSent?: (markers: string[]) => void;
+  onMarkersSent?: (markers: Marker[]) => void;
 
   constructor(
-    redis: Redis,
+    private readonly redis: Redis,
     private readonly group: string,
-    private readonly markerTtlMs: number,
     private readonly onError: (error: unknown, count: number) => void,
-  ) {
-    this.redis = withConsumerScripts(redis);
-  }
+  ) {}
 
   /**
    * Acknowledge `entryId`; with `marker`, also mark its event handled for the dedupe guard.
    * The promise resolves once the batch it went out in was answered (it never rejects).
    */
-  ack(key: string, entryId: string, marker?: string): Promise<void> {
+  ack(key: string, entryId: string, marker?: Marker): Promise<void> {
     let acks = this.buffer.get(key);
-    if (!acks) this.buffer.set(key, (acks = { ids: [], markers: [], markerIds: [] }));
+    if (!acks) this.buffer.set(key, (acks = { ids: [], buckets: new Map(), markers: [] }));
+    acks.ids.push(entryId);
     if (marker) {
       acks.markers.push(marker);
-      acks.markerIds.push(entryId);
-    } else {
-      acks.ids.push(entryId);
+      const bucket = acks.buckets.get(marker.key);
+      if (bucket) bucket.fields.push(marker.field);
+      else acks.buckets.set(marker.key, { fields: [marker.field], expireAt: marker.expireAt });
     }
     if (!this.scheduled) {
       this.scheduled = true;
@@ -71,19 +69,29 @@ export class AckBatcher {
     const batch = this.buffer;
     this.buffer = new Map();
     if (this.onMarkersSent) for (const acks of batch.values()) if (acks.markers.length > 0) this.onMarkersSent(acks.markers);
-    const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & { ackDone(n: number, ...a: Array<string | number>): unknown };
+    // NOTE: plain XACKs share one pipeline; a stream with markers gets its own MULTI (sent in the same tick).
+    const pipeline = this.redis.pipeline();
+    const writes: Array<Promise<Array<[Error | null, unknown]> | null>> = [];
     let count = 0;
     for (const [key, acks] of batch) {
-      if (acks.ids.length > 0) pipeline.xack(key, this.group, ...acks.ids);
-      if (acks.markers.length > 0) {
-        pipeline.ackDone(1 + acks.markers.length, key, ...acks.markers, this.group, this.markerTtlMs, ...acks.markerIds);
+      count += acks.ids.length;
+      if (acks.buckets.size === 0) {
+        pipeline.xack(key, this.group, ...acks.ids);
+        continue;
       }
-      count += acks.ids.length + acks.markerIds.length;
+      const tx = this.redis.multi();
+      for (const [bucket, { fields, expireAt }] of acks.buckets) {
+        tx.hset(bucket, ...fields.flatMap((field) => [field, '1']));
+        tx.expireat(bucket, expireAt);
+      }
+      tx.xack(key, this.group, ...acks.ids);
+      writes.push(tx.exec());
     }
-    const sent: Promise<void> = pipeline
-      .exec()
-      .then((results) => {
-        const failed = results?.find(([error]) => error);
+    if (pipeline.length > 0) writes.push(pipeline.exec());
+    const sent: Promise<void> = Promise.all(writes)
+      .then((all) => {
+        const discarded: [Error | null, unknown] = [new Error('transaction discarded'), null];
+        const failed = all.flatMap((results): Array<[Error | null, unknown]> => results ?? [discarded]).find(([error]) => error);
         if (failed) this.onError(failed[0], count);
       })
       .catch((error: unknown) => this.onError(error, count))

@@ -5,14 +5,6 @@ import type Redis from 'ioredis';
  * concurrent calls into one round trip.
  */
 const SCRIPTS = {
-  // KEYS[1] stream, KEYS[2..] dedupe markers; ARGV[1] group, ARGV[2] marker TTL ms, ARGV[3..] entry ids.
-  // Marks the events done and acknowledges their entries in one step.
-  ackDone: {
-    numberOfKeys: -1,
-    lua: `
-for i = 2, #KEYS do redis.call('SET', KEYS[i], 'done', 'PX', ARGV[2]) end
-return redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 3))`,
-  },
   // KEYS[1] stream; ARGV[1] group, ARGV[2] consumer, ARGV[3..] entry ids.
   // Resets the idle time of the entries this consumer still owns (its lease), and only those:
   // an entry another consumer claimed meanwhile is left to it.
@@ -32,17 +24,14 @@ return renewed`,
 } as const;
 
 export interface ConsumerScripts {
-  ackDone(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>;
   renewLeases(stream: string, group: string, consumer: string, ...ids: string[]): Promise<number>;
 }
 
 /** The client, with the consumer's scripts defined on it (once). */
 export function withConsumerScripts(redis: Redis): Redis & ConsumerScripts {
   const client = redis as Redis & Partial<ConsumerScripts>;
-  if (!client.ackDone) {
-    for (const [name, script] of Object.entries(SCRIPTS)) {
-      redis.defineCommand(name, script.numberOfKeys < 0 ? { lua: script.lua } : script);
-    }
+  if (!client.renewLeases) {
+    for (const [name, script] of Object.entries(SCRIPTS)) redis.defineCommand(name, script);
   }
   return client as Redis & ConsumerScripts;
 }

@@ -11,7 +11,7 @@ import { createPayloadValidator } from '../validation/payload-validator';
 import type { AckBatcher } from './ack-batcher';
 import type { HandlerBinding } from './binding';
 import { SentMarkers } from './sent-markers';
-import type { DedupeGuard } from './dedupe.guard';
+import type { DedupeGuard, Marker } from './dedupe.guard';
 import type { Delivery, Route, Source } from './delivery';
 import type { Pause } from './dispatcher';
 import type { ConsumerStats } from './group-consumer';
@@ -48,7 +48,7 @@ export class DeliveryProcessor {
   constructor(private readonly deps: ProcessorDeps) {
     this.acks = deps.acks;
     this.sentMarkers = new SentMarkers(Math.max(1000, deps.tuning.batchSize * 8));
-    if (deps.dedupe) deps.acks.onMarkersSent = (markers) => this.sentMarkers.sending(markers);
+    if (deps.dedupe) deps.acks.onMarkersSent = (markers) => this.sentMarkers.sending(markers.map((m) => m.id));
     for (const binding of deps.bindings) {
       const byType = this.routes.get(binding.stream) ?? new Map<string, Route>();
       const route = byType.get(binding.type) ?? { bindings: [], names: '', validate: false };
@@ -72,7 +72,7 @@ export class DeliveryProcessor {
     try {
       const envelope = (delivery.envelope = decodeEnvelope(fields));
       delivery.route = source.routes.get(envelope.type);
-      if (delivery.route && this.deps.dedupe) delivery.marker = this.deps.core.keys.seen(source.stream, this.deps.group, envelope.id);
+      if (delivery.route && this.deps.dedupe) delivery.marker = this.deps.dedupe.marker(source.stream, this.deps.group, envelope.id, envelope.time);
     } catch (error) {
       delivery.breach = error;
     }
@@ -118,7 +118,7 @@ export class DeliveryProcessor {
       }
       payload = result.value;
     }
-    const marker = d.marker;
+    const marker = d.marker?.id;
     if (!marker) return this.attempt(d, route, payload, pause);
     const waiting = this.inFlight.get(marker);
     if (waiting) {
@@ -163,12 +163,12 @@ export class DeliveryProcessor {
     const batchRead = d.handledRead;
     d.handledRead = undefined;
     if (batchRead) {
-      const verdict = this.sentMarkers.verdict(marker, batchRead.tick, batchRead.value);
+      const verdict = this.sentMarkers.verdict(marker.id, batchRead.tick, batchRead.value);
       if (verdict !== undefined) return verdict;
     }
     const tick = this.sentMarkers.reading();
     const value = await this.deps.dedupe!.handled(marker);
-    return this.sentMarkers.verdict(marker, tick, value) ?? value;
+    return this.sentMarkers.verdict(marker.id, tick, value) ?? value;
   }
 
   /** Runs the handlers not yet successful for this delivery; the first failure, if any. */
@@ -214,14 +214,14 @@ export class DeliveryProcessor {
     return true;
   }
 
-  private ack(d: Delivery, marker?: string): void {
+  private ack(d: Delivery, marker?: Marker): void {
     this.deps.stats.acked++;
-    if (marker) this.sentMarkers.acking(marker);
+    if (marker) this.sentMarkers.acking(marker.id);
     void this.acks.ack(d.source.key, d.entryId, marker);
   }
 
   private context(d: Delivery, handlers: number, onCommit: () => void): EventContext {
-    const { core, group, consumer, tuning } = this.deps;
+    const { core, group, consumer } = this.deps;
     return {
       envelope: d.envelope!,
       stream: d.source.stream,
@@ -236,8 +236,9 @@ export class DeliveryProcessor {
         const tx = core.redis.multi();
         write(tx);
         if (d.marker) {
-          tx.set(d.marker, 'done', 'PX', tuning.dedupe.ttlMs);
-          this.sentMarkers.sending([d.marker]);
+          tx.hset(d.marker.key, d.marker.field, '1');
+          tx.expireat(d.marker.key, d.marker.expireAt);
+          this.sentMarkers.sending([d.marker.id]);
         }
         tx.xack(d.source.key, group, d.entryId);
         const results = await tx.exec();

@@ -1,5 +1,6 @@
 import type { EventEnvelope } from '../interfaces/event-envelope.interface';
 import type { HandlerBinding } from './binding';
+import type { Marker } from './dedupe.guard';
 
 /** Where a consumer reads from: the live stream, or the group's own redrive stream. */
 export interface Source {
@@ -25,8 +26,8 @@ export interface Delivery {
   deliveryCount: number;
   /** The group's handlers for this entry's type, when it has any. */
   route?: Route;
-  /** Dedupe marker key, when the guard is on and the entry has handlers. */
-  marker?: string;
+  /** Dedupe marker, when the guard is on and the entry has handlers. */
+  marker?: Marker;
   /** The batch read of the marker (`tick` from SentMarkers.reading()), used once. */
   handledRead?: { tick: number; value: boolean };
   /** Settles when the batch's markers have been read. */

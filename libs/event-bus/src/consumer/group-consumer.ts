@@ -52,7 +52,7 @@ export class GroupConsumer {
     bindings: HandlerBinding[],
   ) {
     this.dispatcher = new Dispatcher(tuning.concurrency);
-    const acks = new AckBatcher(core.redis, group, tuning.dedupe.ttlMs, (error, count) =>
+    const acks = new AckBatcher(core.redis, group, (error, count) =>
       this.logger.error(`[group ${group}] acknowledging ${count} entries failed, they stay pending and are claimed again: ${String(error)}`),
     );
     this.processor = new DeliveryProcessor({
@@ -62,7 +62,7 @@ export class GroupConsumer {
       tuning,
       bindings,
       acks,
-      dedupe: tuning.dedupe.enabled ? new DedupeGuard(core.redis, tuning.dedupe.ttlMs) : undefined,
+      dedupe: tuning.dedupe.enabled ? new DedupeGuard(core.redis, core.keys, tuning.dedupe.ttlMs) : undefined,
       stats: this.stats,
       stopping: this.stopping.signal,
       logger: this.logger,
@@ -142,7 +142,7 @@ export class GroupConsumer {
     let backlog = true;
     const { batchSize, blockMs } = this.tuning;
     while (this.running) {
-      await this.dispatcher.below(batchSize);
+      await this.dispatcher.below(batchSize * 2);
       if (!this.running) break;
       let reply: StreamReply | null;
       try {

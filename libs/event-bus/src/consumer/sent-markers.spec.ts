@@ -28,7 +28,9 @@ describe('SentMarkers', () => {
   it('refuses to judge a read older than the markers it forgot', () => {
     const log = new SentMarkers(2);
     const read = log.reading();
-    log.sending(['a', 'b', 'c']);
+    log.sending(['a']);
+    log.sending(['b']);
+    log.sending(['c']);
     expect(log.verdict('zzz', read, false)).toBeUndefined();
     expect(log.verdict('c', log.reading(), false)).toBe(false);
   });

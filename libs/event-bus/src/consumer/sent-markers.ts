@@ -1,13 +1,16 @@
 /**
  * Orders dedupe reads against marker writes on one connection, so a marker read for a batch
- * can be trusted later. A marker acknowledged but not yet sent counts as handled; each read and each sent marker takes the next tick of one counter. A
- * read taken at tick R is stale for a marker sent at a later tick; markers fall out of the log
- * after `capacity` newer ones, and a read older than what fell out is not trusted at all.
+ * can be trusted later. A marker acknowledged but not yet sent counts as handled; a read taken at
+ * tick R is stale for a marker sent at a later tick. Sent markers are remembered in two
+ * generations of `capacity / 2` (O(1), no scans); a read older than the generation that was
+ * dropped is not trusted at all.
  */
 export class SentMarkers {
   private tick = 0;
   private forgottenUpTo = 0;
-  private readonly sent = new Map<string, number>();
+  private current = new Map<string, number>();
+  private previous = new Map<string, number>();
+  private previousMax = 0;
   /** Markers acknowledged in memory and not yet sent: handled already, whatever a read says. */
   private readonly pending = new Set<string>();
 
@@ -27,13 +30,13 @@ export class SentMarkers {
   sending(markers: string[]): void {
     for (const marker of markers) {
       this.pending.delete(marker);
-      this.sent.delete(marker);
-      this.sent.set(marker, ++this.tick);
+      this.current.set(marker, ++this.tick);
     }
-    while (this.sent.size > this.capacity) {
-      const [oldest, at] = this.sent.entries().next().value as [string, number];
-      this.sent.delete(oldest);
-      this.forgottenUpTo = at;
+    if (this.current.size >= this.capacity / 2) {
+      this.forgottenUpTo = this.previousMax;
+      this.previous = this.current;
+      this.previousMax = this.tick;
+      this.current = new Map();
     }
   }
 
@@ -44,7 +47,7 @@ export class SentMarkers {
   verdict(marker: string, readTick: number, readValue: boolean): boolean | undefined {
     if (readValue || this.pending.has(marker)) return true;
     if (readTick <= this.forgottenUpTo) return undefined;
-    const sentAt = this.sent.get(marker);
+    const sentAt = this.current.get(marker) ?? this.previous.get(marker);
     return sentAt !== undefined && sentAt > readTick;
   }
 }

@@ -9,7 +9,7 @@ import { assertName } from './names';
  * | `<ns>:{<stream>}` | stream | the events |
  * | `<ns>:{<stream>}:dlq` | stream | dead letters of every group reading `<stream>` |
  * | `<ns>:{<stream>}:redrive:<group>` | stream | dead letters sent back to the one group that failed them |
- * | `<ns>:{<stream>}:seen:<group>:<event id>` | string (TTL) | dedupe marker: `done` once the group handled the event |
+ * | `<ns>:{<stream>}:seen:<group>:<YYYYMMDDHH>` | hash (expires) | dedupe markers: a field per event id the group handled, by the hour of the event's time |
  */
 export class EventBusKeys {
   constructor(readonly namespace: string) {
@@ -28,8 +28,8 @@ export class EventBusKeys {
     return `${this.stream(stream)}:redrive:${assertName('consumer group', group)}`;
   }
 
-  seen(stream: string, group: string, eventId: string): string {
-    return `${this.stream(stream)}:seen:${group}:${eventId}`;
+  seen(stream: string, group: string, hourBucket: string): string {
+    return `${this.stream(stream)}:seen:${group}:${hourBucket}`;
   }
 
   /** The logical stream name of a stream key, or undefined when the key is not one of ours. */

@@ -1,0 +1,226 @@
+import Redis from 'ioredis';
+import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
+import { dataField, makeOrder, rawFields, streamKey } from './events';
+import { LatencyStats, LibModule, latencyStats, log, now, sleep, waitUntil } from './util';
+
+/**
+ * Phase 3: end-to-end latency at a steady rate, producer and consumer live in this process.
+ * Schedule: a 1 ms timer; each tick sends every event due by then (rate x elapsed, drift-corrected),
+ * i.e. ~10 events per tick at 10k/s and a bigger burst when a tick fires late. Each event's send
+ * time (performance.now() when publish/xadd was called) is kept in a Map orderId -> t0; the
+ * consumer records now - t0 when the handler (raw: the read loop, after JSON.parse) sees it.
+ * The first WARMUP_MS of events are sent but excluded from the figures.
+ */
+
+export const WARMUP_MS = 500;
+const DEBUG = process.env.BENCH_DEBUG === '1';
+
+export interface LatencyRun {
+  sent: number;
+  measured: number;
+  lost: number;
+  achievedPerSec: number;
+  stats: LatencyStats;
+  /** Where a tail can come from: event-loop delay (1 ms resolution) and GC pauses during the run, in ms. */
+  loopDelay: { p50: number; p99: number; max: number };
+  gc: { count: number; totalMs: number; maxMs: number };
+}
+
+export interface LatencyPhase {
+  ratePerSec: number;
+  seconds: number;
+  schedule: string;
+  raw: LatencyRun;
+  libNoValidate?: LatencyRun;
+  libValidate?: LatencyRun;
+  error?: string;
+}
+
+interface Recorder {
+  sent: Map<string, number>;
+  samples: number[];
+  /** BENCH_DEBUG only: send time (ms after warm-up) of each sample. */
+  at: number[];
+  received: number;
+  warmupUntil: number;
+  stopMonitors: () => Pick<LatencyRun, 'loopDelay' | 'gc'>;
+}
+
+let gcLog: string[] = [];
+let gcBase = 0;
+
+function startMonitors(): Recorder['stopMonitors'] {
+  gcLog = [];
+  gcBase = now();
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const gc = { count: 0, totalMs: 0, maxMs: 0 };
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gc.count++;
+      gc.totalMs += entry.duration;
+      gc.maxMs = Math.max(gc.maxMs, entry.duration);
+      if (DEBUG && entry.duration > 1) gcLog.push(`${entry.duration.toFixed(1)}ms(kind ${(entry as unknown as { detail?: { kind?: number } }).detail?.kind})@${(entry.startTime - gcBase).toFixed(0)}`);
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const r = (n: number): number => Math.round(n * 100) / 100;
+  return () => {
+    loop.disable();
+    observer.disconnect();
+    return {
+      loopDelay: { p50: r(loop.percentile(50) / 1e6), p99: r(loop.percentile(99) / 1e6), max: r(loop.max / 1e6) },
+      gc: { count: gc.count, totalMs: r(gc.totalMs), maxMs: r(gc.maxMs) },
+    };
+  };
+}
+
+function received(rec: Recorder, orderId: string): void {
+  const t0 = rec.sent.get(orderId);
+  if (t0 === undefined) return;
+  rec.sent.delete(orderId);
+  rec.received++;
+  if (t0 >= rec.warmupUntil) {
+    rec.samples.push(now() - t0);
+    if (DEBUG) rec.at.push(t0 - rec.warmupUntil);
+  }
+}
+
+/** Sends `ratePerSec` events/s for warm-up + `seconds`, drift-corrected on a 1 ms timer. */
+async function produce(ratePerSec: number, seconds: number, rec: Recorder, send: (orderId: string, i: number) => void): Promise<{ sent: number; ms: number }> {
+  const perMs = ratePerSec / 1000;
+  const total = Math.round(perMs * (WARMUP_MS + seconds * 1000));
+  const start = now();
+  rec.warmupUntil = start + WARMUP_MS;
+  setTimeout(() => (rec.stopMonitors = startMonitors()), WARMUP_MS);
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const tick = (): void => {
+      const due = Math.min(total, Math.floor((now() - start) * perMs));
+      while (sent < due) {
+        const i = sent++;
+        const orderId = `ord-l-${i}`;
+        rec.sent.set(orderId, now());
+        send(orderId, i);
+      }
+      if (sent >= total) resolve();
+      else setTimeout(tick, 1);
+    };
+    tick();
+  });
+  return { sent, ms: now() - start };
+}
+
+async function finish(rec: Recorder, sent: number, ms: number): Promise<LatencyRun> {
+  await waitUntil('all latency events received', () => rec.received >= sent, 5000, 5).catch(() => undefined);
+  const lost = sent - rec.received;
+  if (DEBUG) {
+    const worst = rec.samples.map((v, i) => [v, rec.at[i]]).sort((a, b) => b[0] - a[0]).slice(0, 30);
+    log(`gc > 1 ms [duration(kind)@ms]: ${gcLog.join(' ')}`);
+    log(`worst latencies [ms, sent at ms]: ${worst.map(([v, t]) => `${v.toFixed(1)}@${t.toFixed(0)}`).join(' ')}`);
+  }
+  return { sent, measured: rec.samples.length, lost, achievedPerSec: Math.round((sent * 1000) / ms), stats: latencyStats(rec.samples), ...rec.stopMonitors() };
+}
+
+const newRecorder = (): Recorder => ({
+  sent: new Map(),
+  samples: [],
+  at: [],
+  received: 0,
+  warmupUntil: 0,
+  stopMonitors: () => ({ loopDelay: { p50: NaN, p99: NaN, max: NaN }, gc: { count: 0, totalMs: 0, maxMs: 0 } }),
+});
+
+async function rawLatency(url: string, ratePerSec: number, seconds: number): Promise<LatencyRun> {
+  const key = streamKey('lat-raw');
+  const producer = new Redis(url, { enableAutoPipelining: true });
+  const reader = new Redis(url);
+  const rec = newRecorder();
+  let running = true;
+  let errors = 0;
+  try {
+    await reader.xgroup('CREATE', key, 'raw', '$', 'MKSTREAM');
+    const loop = (async () => {
+      while (running) {
+        let reply: Array<[string, Array<[string, string[]]>]> | null;
+        try {
+          reply = (await reader.xreadgroup('GROUP', 'raw', 'c1', 'COUNT', 500, 'BLOCK', 100, 'STREAMS', key, '>')) as typeof reply;
+        } catch {
+          if (running) errors++;
+          break;
+        }
+        if (!reply) continue;
+        const entries = reply[0][1];
+        const ids = new Array<string>(entries.length);
+        for (let k = 0; k < entries.length; k++) {
+          ids[k] = entries[k][0];
+          received(rec, (JSON.parse(dataField(entries[k][1]) ?? 'null') as { orderId: string }).orderId);
+        }
+        void reader.xack(key, 'raw', ...ids).catch(() => errors++);
+      }
+    })();
+    const { sent, ms } = await produce(ratePerSec, seconds, rec, (orderId, i) => {
+      const order = makeOrder(i, 'l');
+      order.orderId = orderId;
+      producer.xadd(key, '*', ...rawFields(order)).catch(() => errors++);
+    });
+    const run = await finish(rec, sent, ms);
+    running = false;
+    await loop;
+    if (errors) throw new Error(`raw latency: ${errors} redis errors`);
+    return run;
+  } finally {
+    running = false;
+    await producer.del(key).catch(() => undefined);
+    producer.disconnect();
+    reader.disconnect();
+  }
+}
+
+async function libLatency(lib: LibModule, url: string, ratePerSec: number, seconds: number, validate: boolean, concurrency: number): Promise<LatencyRun> {
+  const namespace = validate ? 'lat-lib-v' : 'lat-lib';
+  const rec = newRecorder();
+  let errors = 0;
+  const app = await lib.createLibApp({
+    url,
+    namespace,
+    group: 'lat',
+    consumer: { batchSize: 500, concurrency, validate, blockMs: 1000, startFrom: 'new' },
+    sink: { onEvent: (payload) => received(rec, payload.orderId) },
+  });
+  try {
+    await sleep(50);
+    const { sent, ms } = await produce(ratePerSec, seconds, rec, (orderId, i) => {
+      const order = makeOrder(i, 'l');
+      order.orderId = orderId;
+      app.publisher.publish(lib.toEvent(order)).catch(() => errors++);
+    });
+    const run = await finish(rec, sent, ms);
+    if (errors) throw new Error(`library latency: ${errors} publish errors`);
+    return run;
+  } finally {
+    await app.close();
+    const admin = new Redis(url);
+    await admin.del(streamKey(namespace)).catch(() => undefined);
+    admin.disconnect();
+  }
+}
+
+export async function benchLatency(url: string, ratePerSec: number, seconds: number, concurrency: number, lib: LibModule | Error): Promise<LatencyPhase> {
+  const schedule = `1 ms timer, drift-corrected (~${ratePerSec / 1000} events per tick), ${WARMUP_MS} ms warm-up excluded`;
+  log(`latency: raw ${ratePerSec}/s for ${seconds}s`);
+  const result: LatencyPhase = { ratePerSec, seconds, schedule, raw: await rawLatency(url, ratePerSec, seconds) };
+  if (lib instanceof Error) {
+    result.error = String(lib);
+    return result;
+  }
+  try {
+    log(`latency: library validate=false ${ratePerSec}/s for ${seconds}s`);
+    result.libNoValidate = await libLatency(lib, url, ratePerSec, seconds, false, concurrency);
+    log(`latency: library validate=true ${ratePerSec}/s for ${seconds}s`);
+    result.libValidate = await libLatency(lib, url, ratePerSec, seconds, true, concurrency);
+  } catch (error) {
+    result.error = String(error);
+  }
+  return result;
+}

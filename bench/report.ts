@@ -1,0 +1,157 @@
+import type { BacklogPhase } from './backlog';
+import type { ConsumePhase } from './consume';
+import type { LatencyPhase, LatencyRun } from './latency';
+import type { PublishPhase } from './publish';
+import { fmt, table } from './util';
+
+/** Turns the phase results into the printed table (and the verdicts stored in the JSON). */
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  node: string;
+  redis: string;
+  platform: string;
+  totalMemGB: number;
+}
+
+export interface Results {
+  machine: Machine;
+  config: Record<string, unknown>;
+  publish?: PublishPhase;
+  consume?: ConsumePhase;
+  latency?: LatencyPhase;
+  backlog?: BacklogPhase;
+  verdicts: Verdict[];
+  totalSeconds?: number;
+}
+
+export interface Verdict {
+  measure: string;
+  raw: string;
+  library: string;
+  ratio: string;
+  target: string;
+  result: 'PASS' | 'MISS' | 'n/a';
+}
+
+/** RSS growth (peak while 50-100 % drained over peak while 10-50 % drained) that still counts as flat. */
+export const FLAT_SLACK_MB = 16;
+export const FLAT_SLACK_RATIO = 0.1;
+export const LATENCY_P99_TARGET_MS = 5;
+
+function ratioRow(measure: string, raw: number, lib: number | undefined, target: number | undefined, note?: string): Verdict {
+  const wanted = target === undefined ? '-' : `>= ${target.toFixed(2)}`;
+  if (lib === undefined) return { measure, raw: fmt(raw), library: note ? `(${note})` : '-', ratio: '-', target: wanted, result: 'n/a' };
+  const ratio = lib / raw;
+  const result = target === undefined ? 'n/a' : ratio >= target ? 'PASS' : 'MISS';
+  return { measure, raw: fmt(raw), library: fmt(lib), ratio: ratio.toFixed(3), target: wanted, result };
+}
+
+function latencyRows(label: string, raw: LatencyRun, lib: LatencyRun | undefined): Verdict[] {
+  const ms = (n: number | undefined): string => fmt(n, 2);
+  const lost = (run: LatencyRun | undefined): string => (run && run.lost ? ` (${run.lost} lost)` : '');
+  return [
+    { measure: `latency ${label} p50 ms`, raw: ms(raw.stats.p50), library: ms(lib?.stats.p50), ratio: '-', target: '-', result: 'n/a' },
+    {
+      measure: `latency ${label} p99 ms`,
+      raw: ms(raw.stats.p99) + lost(raw),
+      library: ms(lib?.stats.p99) + lost(lib),
+      ratio: '-',
+      target: `<= ${LATENCY_P99_TARGET_MS}`,
+      result: lib ? (lib.stats.p99 <= LATENCY_P99_TARGET_MS && lib.lost === 0 ? 'PASS' : 'MISS') : 'n/a',
+    },
+    { measure: `latency ${label} max ms`, raw: ms(raw.stats.max), library: ms(lib?.stats.max), ratio: '-', target: '-', result: 'n/a' },
+    { measure: `  event-loop delay p99 / max ms`, raw: `${ms(raw.loopDelay.p99)} / ${ms(raw.loopDelay.max)}`, library: lib ? `${ms(lib.loopDelay.p99)} / ${ms(lib.loopDelay.max)}` : '-', ratio: '-', target: '-', result: 'n/a' },
+    { measure: `  GC pauses: count, max ms`, raw: `${raw.gc.count}, ${ms(raw.gc.maxMs)}`, library: lib ? `${lib.gc.count}, ${ms(lib.gc.maxMs)}` : '-', ratio: '-', target: '-', result: 'n/a' },
+  ];
+}
+
+export function verdicts(r: Results): Verdict[] {
+  const rows: Verdict[] = [];
+  if (r.publish) {
+    const p = r.publish;
+    rows.push(ratioRow('publish pipelined, 1000/batch (ev/s)', p.pipelined.raw.perSec, p.pipelined.lib?.perSec, 0.8, p.pipelined.error && 'failed'));
+    rows.push(ratioRow('publish concurrent, 1000 in flight (ev/s)', p.concurrent.raw.perSec, p.concurrent.lib?.perSec, 0.8, p.concurrent.error && 'failed'));
+  }
+  if (r.consume) {
+    const c = r.consume;
+    rows.push(ratioRow('consume+ack, validate=false (ev/s)', c.raw.perSec, c.libNoValidate?.perSec, 0.8, c.error && 'failed'));
+    rows.push(ratioRow('consume+ack, validate=true (ev/s)', c.raw.perSec, c.libValidate?.perSec, 0.6, c.error && 'failed'));
+    rows.push(ratioRow('consume+ack, validate=false, dedupe off (ev/s)', c.raw.perSec, c.libNoDedupe?.perSec, undefined, c.error && 'failed'));
+    if (c.libNoValidate && c.libNoDedupe) {
+      const cost = 1 - c.libNoValidate.perSec / c.libNoDedupe.perSec;
+      rows.push({ measure: '  dedupe guard cost (1 - on/off)', raw: '-', library: `${fmt(cost * 100, 1)} %`, ratio: '-', target: '<= 10 %', result: cost <= 0.1 ? 'PASS' : 'MISS' });
+    }
+  }
+  if (r.latency) {
+    rows.push(...latencyRows('validate=false', r.latency.raw, r.latency.libNoValidate));
+    rows.push(...latencyRows('validate=true', r.latency.raw, r.latency.libValidate));
+  }
+  if (r.backlog) {
+    const b = r.backlog;
+    const raw = b.raw;
+    const lib = b.lib;
+    const mbs = (n: number | undefined): string => fmt(n, 1);
+    if (raw) {
+      rows.push({ measure: `drain ${fmt(b.backlog)} backlog (ev/s)`, raw: fmt(raw.perSec), library: fmt(lib?.perSec), ratio: lib ? (lib.perSec / raw.perSec).toFixed(3) : '-', target: '-', result: 'n/a' });
+      rows.push({ measure: 'drain RSS before start MB', raw: mbs(raw.rssBaseMB), library: mbs(lib?.rssBaseMB), ratio: '-', target: '-', result: 'n/a' });
+      rows.push({ measure: 'drain RSS at 10% MB', raw: mbs(raw.rssAt10MB), library: mbs(lib?.rssAt10MB), ratio: '-', target: '-', result: 'n/a' });
+      rows.push({ measure: 'drain RSS at 50% MB', raw: mbs(raw.rssAt50MB), library: mbs(lib?.rssAt50MB), ratio: '-', target: '-', result: 'n/a' });
+      rows.push({ measure: 'drain RSS at 90% MB', raw: mbs(raw.rssAt90MB), library: mbs(lib?.rssAt90MB), ratio: '-', target: '-', result: 'n/a' });
+      rows.push({ measure: 'drain RSS peak, 10-50% drained MB', raw: mbs(raw.rssPeakFirstHalfMB), library: mbs(lib?.rssPeakFirstHalfMB), ratio: '-', target: '-', result: 'n/a' });
+      let flat: Verdict['result'] = 'n/a';
+      if (lib) flat = lib.rssPeakSecondHalfMB - lib.rssPeakFirstHalfMB <= Math.max(FLAT_SLACK_MB, FLAT_SLACK_RATIO * lib.rssPeakFirstHalfMB) ? 'PASS' : 'MISS';
+      rows.push({
+        measure: 'drain RSS peak, 50-100% drained MB',
+        raw: mbs(raw.rssPeakSecondHalfMB),
+        library: mbs(lib?.rssPeakSecondHalfMB),
+        ratio: '-',
+        target: `flat: <= 10-50% peak + max(${FLAT_SLACK_MB} MB, ${FLAT_SLACK_RATIO * 100}%)`,
+        result: flat,
+      });
+      rows.push({ measure: 'drain RSS peak MB', raw: mbs(raw.rssPeakMB), library: mbs(lib?.rssPeakMB), ratio: '-', target: '-', result: 'n/a' });
+      rows.push({ measure: 'drain heapUsed peak MB', raw: mbs(raw.heapUsedPeakMB), library: mbs(lib?.heapUsedPeakMB), ratio: '-', target: '-', result: 'n/a' });
+    }
+  }
+  return rows;
+}
+
+export function render(r: Results): string {
+  const m = r.machine;
+  const lines: string[] = [];
+  lines.push('');
+  lines.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.totalMemGB} GB, ${m.platform}, Node ${m.node}, redis-server ${m.redis} (own throwaway server, no persistence)`);
+  lines.push(`Config:  ${Object.entries(r.config).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
+  lines.push('');
+  lines.push(table(['measure', 'raw ioredis', 'library', 'lib/raw', 'target', 'result'], r.verdicts.map((v) => [v.measure, v.raw, v.library, v.ratio, v.target, v.result])));
+  lines.push('');
+  const notes: string[] = [];
+  if (r.publish) {
+    const p = r.publish;
+    const all = (t?: { runs?: number[] }): string => (t?.runs ? t.runs.map((x) => fmt(x)).join(' / ') : '-');
+    notes.push(`publish: best of ${p.repeat} interleaved runs; all runs ev/s: pipelined raw ${all(p.pipelined.raw)}, lib ${all(p.pipelined.lib)}; concurrent raw ${all(p.concurrent.raw)}, lib ${all(p.concurrent.lib)}`);
+    if (p.pipelined.error) notes.push(`publish library error: ${p.pipelined.error}`);
+  }
+  if (r.consume) {
+    const c = r.consume;
+    const all = (t?: { runs?: number[] }): string => (t?.runs ? t.runs.map((x) => fmt(x)).join(' / ') : '-');
+    notes.push(`consume: batchSize ${c.batchSize}, concurrency ${c.concurrency}; library timed from app start (boot ${fmt(c.libNoValidate?.bootMs)} / ${fmt(c.libValidate?.bootMs)} ms) until count = N and XPENDING = 0`);
+    notes.push(`consume: best of ${c.repeat} interleaved runs (fresh group each); all runs ev/s: raw ${all(c.raw)}, lib ${all(c.libNoValidate)}, lib+validate ${all(c.libValidate)}, lib dedupe off ${all(c.libNoDedupe)}`);
+    if (c.error) notes.push(`consume library error: ${c.error}`);
+  }
+  if (r.latency) {
+    const l = r.latency;
+    const sent = (run?: LatencyRun): string => (run ? `${fmt(run.achievedPerSec)}/s, ${fmt(run.measured)} measured` : '-');
+    notes.push(`latency: target ${fmt(l.ratePerSec)}/s for ${l.seconds} s; ${l.schedule}; achieved raw ${sent(l.raw)}, lib ${sent(l.libNoValidate)}, lib+validate ${sent(l.libValidate)}`);
+    if (l.error) notes.push(`latency library error: ${l.error}`);
+  }
+  if (r.backlog) {
+    const b = r.backlog;
+    notes.push(`backlog: ${fmt(b.backlog)} events prefilled at ${fmt(b.prefillPerSec)} ev/s, Redis used_memory ${fmt(b.redisUsedMemoryMB, 1)} MB; library consumer batchSize 500, concurrency ${b.concurrency}, validate=${b.validate}; each side drained by its own child process`);
+    if (b.error) notes.push(`backlog library error: ${b.error}`);
+  }
+  if (r.totalSeconds !== undefined) notes.push(`total run time ${r.totalSeconds.toFixed(1)} s`);
+  lines.push(...notes.map((n) => `* ${n}`));
+  return lines.join('\n');
+}

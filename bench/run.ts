@@ -1,0 +1,121 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, platform, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { RedisServer } from '../test/support/redis-server';
+import { benchBacklog } from './backlog';
+import { benchConsume } from './consume';
+import { makeOrder } from './events';
+import { benchLatency } from './latency';
+import { benchPublish } from './publish';
+import { Results, render, verdicts } from './report';
+import { cleanupAll, envInt, loadLib, log, now, onCleanup } from './util';
+
+/**
+ * Raw ioredis vs the event bus, side by side, on fat OrderPlaced events:
+ *   1. publish (pipelined batches, concurrent singles)   2. consume + ack a prefilled stream
+ *   3. end-to-end latency at a steady rate               4. RSS while draining a large backlog
+ * `npm run bench`. Environment: BENCH_EVENTS (100000), BENCH_BACKLOG (1000000), BENCH_LATENCY_SECONDS (5),
+ * BENCH_LATENCY_RATE (10000/s), BENCH_CONCURRENCY (64), BENCH_REPEAT (2, best run counts),
+ * BENCH_DRAIN_VALIDATE (0), BENCH_LIB_CONSUMER (JSON tuning for every library consumer), BENCH_PHASES (publish,consume,latency,backlog), BENCH_DEBUG (1: tail diagnostics).
+ * Runs on its own throwaway redis-server (never the shared one); results also in bench/results/latest.json.
+ */
+
+const PHASES = ['publish', 'consume', 'latency', 'backlog'] as const;
+
+async function main(): Promise<void> {
+  const started = now();
+  const events = envInt('BENCH_EVENTS', 100_000);
+  const backlog = envInt('BENCH_BACKLOG', 1_000_000);
+  const latencySeconds = envInt('BENCH_LATENCY_SECONDS', 5);
+  const latencyRate = envInt('BENCH_LATENCY_RATE', 10_000);
+  const concurrency = envInt('BENCH_CONCURRENCY', 64);
+  const repeat = envInt('BENCH_REPEAT', 2);
+  const drainValidate = process.env.BENCH_DRAIN_VALIDATE === '1';
+  const phases = (process.env.BENCH_PHASES ?? PHASES.join(',')).split(',').map((p) => p.trim());
+  for (const p of phases) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`unknown phase "${p}" in BENCH_PHASES`);
+
+  log('starting a throwaway redis-server');
+  const server = await RedisServer.start();
+  onCleanup(() => server.destroy());
+  const admin = new Redis(server.url);
+  onCleanup(() => admin.disconnect());
+  const redisVersion = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1] ?? '?';
+
+  const lib = loadLib();
+  if (lib instanceof Error) log(`library not loadable, raw side only: ${lib.message.split('\n')[0]}`);
+
+  const results: Results = {
+    machine: {
+      cpu: cpus()[0]?.model ?? '?',
+      cores: cpus().length,
+      node: process.version,
+      redis: redisVersion,
+      platform: `${platform()} ${release()}`,
+      totalMemGB: Math.round(totalmem() / 2 ** 30),
+    },
+    config: {
+      BENCH_EVENTS: events,
+      BENCH_BACKLOG: backlog,
+      BENCH_LATENCY_SECONDS: latencySeconds,
+      BENCH_LATENCY_RATE: latencyRate,
+      BENCH_CONCURRENCY: concurrency,
+      BENCH_REPEAT: repeat,
+      BENCH_DRAIN_VALIDATE: drainValidate,
+      BENCH_LIB_CONSUMER: process.env.BENCH_LIB_CONSUMER ?? '(library defaults)',
+      eventDataBytes: Buffer.byteLength(JSON.stringify(makeOrder(0))),
+    },
+    verdicts: [],
+  };
+
+  const between = async (): Promise<void> => {
+    await admin.flushall();
+  };
+  if (phases.includes('publish')) {
+    results.publish = await benchPublish(server.url, events, repeat, lib);
+    await between();
+  }
+  if (phases.includes('consume')) {
+    results.consume = await benchConsume(server.url, events, concurrency, repeat, lib);
+    await between();
+  }
+  if (phases.includes('latency')) {
+    results.latency = await benchLatency(server.url, latencyRate, latencySeconds, concurrency, lib);
+    await between();
+  }
+  if (phases.includes('backlog')) {
+    results.backlog = await benchBacklog(server.url, backlog, concurrency, drainValidate, !(lib instanceof Error));
+    await between();
+  }
+  results.totalSeconds = (now() - started) / 1000;
+  results.verdicts = verdicts(results);
+
+  process.stdout.write(render(results) + '\n');
+  const dir = join(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'latest.json');
+  writeFileSync(file, JSON.stringify({ generatedAt: new Date().toISOString(), ...results }, null, 2) + '\n');
+  log(`results written to ${file}`);
+}
+
+let exiting = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (exiting) return;
+    exiting = true;
+    log(`${signal}: cleaning up`);
+    void cleanupAll().finally(() => process.exit(130));
+  });
+}
+
+main()
+  .catch((error: unknown) => {
+    process.exitCode = 1;
+    if (exiting) return;
+    log(`FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  })
+  .finally(async () => {
+    await cleanupAll();
+    // NOTE: a stray handle (a library timer, a socket) must not keep the bench alive.
+    setTimeout(() => process.exit(), 200).unref();
+  });
