@@ -8,6 +8,8 @@ import { EventBusMetadataAccessor } from './event-bus-metadata.accessor';
 import type { EventBusFeatureOptions, EventBusModuleOptions } from './interfaces/event-bus-options.interface';
 import { EventPublisher } from './publisher/event-publisher';
 import { DeadLetterService } from './dead-letter/dead-letter.service';
+import { ReplayService } from './ops/replay.service';
+import { RetentionService } from './ops/retention.service';
 import { assertName } from './utils/names';
 
 const rootPublisher: Provider = {
@@ -23,8 +25,8 @@ const rootPublisher: Provider = {
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [EventBusCore, EventBusExplorer, EventBusMetadataAccessor, DeadLetterService, rootPublisher],
-  exports: [EventBusCore, EventPublisher, EventBusExplorer, DeadLetterService],
+  providers: [EventBusCore, EventBusExplorer, EventBusMetadataAccessor, DeadLetterService, ReplayService, RetentionService, rootPublisher],
+  exports: [EventBusCore, EventPublisher, EventBusExplorer, DeadLetterService, ReplayService, RetentionService],
 })
 export class EventBusModule extends ConfigurableEventBusModule {
   static forFeature(options: EventBusFeatureOptions): DynamicModule {

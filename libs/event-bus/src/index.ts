@@ -14,3 +14,7 @@ export { contractRegistry, getContract } from './contracts/contract-registry';
 export { encodeEnvelope, decodeEnvelope } from './envelope/envelope';
 export { EventBusKeys } from './utils/keys';
 export type { FieldError } from './validation/payload-validator';
+export { ReplayService, type ReplayRequest, type ReplayResult, type ReplayOptions } from './ops/replay.service';
+export { RetentionService, type RetentionPolicy, type TrimResult } from './ops/retention.service';
+export { deadLetter, type DeadLetterReason } from './dead-letter/dead-letter.writer';
+export { compareIds, rangeBound, isStreamId } from './utils/stream-ids';

@@ -12,7 +12,7 @@ import type { AckBatcher } from './ack-batcher';
 import type { HandlerBinding } from './binding';
 import { SentMarkers } from './sent-markers';
 import type { DedupeGuard, Marker } from './dedupe.guard';
-import type { Delivery, Route, Source } from './delivery';
+import { BYPASS_DEDUPE_FIELD, Delivery, Route, Source } from './delivery';
 import type { Pause } from './dispatcher';
 import type { ConsumerStats } from './group-consumer';
 import { backoffDelay, resolveRetryPolicy, ResolvedRetryPolicy } from './retry-policy';
@@ -72,7 +72,7 @@ export class DeliveryProcessor {
     try {
       const envelope = (delivery.envelope = decodeEnvelope(fields));
       delivery.route = source.routes.get(envelope.type);
-      if (delivery.route && this.deps.dedupe) delivery.marker = this.deps.dedupe.marker(source.stream, this.deps.group, envelope.id, envelope.time);
+      if (delivery.route && this.deps.dedupe && !(source.kind === 'replay' && fields.includes(BYPASS_DEDUPE_FIELD))) delivery.marker = this.deps.dedupe.marker(source.stream, this.deps.group, envelope.id, envelope.time);
     } catch (error) {
       delivery.breach = error;
     }
@@ -229,7 +229,7 @@ export class DeliveryProcessor {
       group,
       consumer,
       deliveryCount: d.deliveryCount,
-      replay: false,
+      replay: d.source.kind === 'replay',
       redrive: d.source.kind === 'redrive',
       commit: async (write: (tx: ChainableCommander) => void) => {
         if (handlers > 1) throw new Error(`context.commit() settles the entry for the whole group: group ${group} has ${handlers} handlers for ${d.envelope!.type}`);

@@ -2,13 +2,13 @@ import type { EventEnvelope } from '../interfaces/event-envelope.interface';
 import type { HandlerBinding } from './binding';
 import type { Marker } from './dedupe.guard';
 
-/** Where a consumer reads from: the live stream, or the group's own redrive stream. */
+/** Where a consumer reads from: the live stream, or the group's own redrive or replay stream. */
 export interface Source {
   /** Logical stream name the events belong to. */
   stream: string;
   /** The Redis key read. */
   key: string;
-  kind: 'live' | 'redrive';
+  kind: 'live' | 'redrive' | 'replay';
   /** Entries of this source the consumer holds, by entry id. */
   held: Map<string, Delivery>;
   /** The group's handlers by event type, for this source's stream. */
@@ -35,6 +35,9 @@ export interface Delivery {
 }
 
 /** The handlers of one (stream, type) in a group. */
+/** Field a replay adds to its copies when they must not be skipped as already handled. */
+export const BYPASS_DEDUPE_FIELD = 'replaybypassdedupe';
+
 export interface Route {
   bindings: HandlerBinding[];
   /** `A.x, B.y`, for logs and dead letters. */

@@ -73,6 +73,7 @@ export class GroupConsumer {
       return [
         { stream, key: core.keys.stream(stream), kind: 'live', held: new Map(), routes },
         { stream, key: core.keys.redrive(stream, group), kind: 'redrive', held: new Map(), routes },
+        { stream, key: core.keys.replay(stream, group), kind: 'replay', held: new Map(), routes },
       ];
     });
   }

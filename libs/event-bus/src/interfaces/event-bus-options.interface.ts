@@ -60,6 +60,8 @@ export interface EventBusModuleOptions {
    * have landed). @default 1000
    */
   publishTimeoutMs?: number;
+  /** How often this process applies the streams' retention policies, in ms; 0 never. @default 60000 */
+  retentionIntervalMs?: number;
 }
 
 /** `EventBusModule.forFeature()`: one service of the process, its consumer group and its publisher identity. */

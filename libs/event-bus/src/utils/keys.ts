@@ -9,6 +9,8 @@ import { assertName } from './names';
  * | `<ns>:{<stream>}` | stream | the events |
  * | `<ns>:{<stream>}:dlq` | stream | dead letters of every group reading `<stream>` |
  * | `<ns>:{<stream>}:redrive:<group>` | stream | dead letters sent back to the one group that failed them |
+ * | `<ns>:{<stream>}:replay:<group>` | stream | a replayed range, read only by that group (`ctx.replay`) |
+ * | `<ns>:{<stream>}:retention` | hash | the stream's retention policy (`maxLength`, `maxAgeMs`) |
  * | `<ns>:{<stream>}:seen:<group>:<YYYYMMDDHH>` | hash (expires) | dedupe markers: a field per event id the group handled, by the hour of the event's time |
  */
 export class EventBusKeys {
@@ -26,6 +28,14 @@ export class EventBusKeys {
 
   redrive(stream: string, group: string): string {
     return `${this.stream(stream)}:redrive:${assertName('consumer group', group)}`;
+  }
+
+  replay(stream: string, group: string): string {
+    return `${this.stream(stream)}:replay:${assertName('consumer group', group)}`;
+  }
+
+  retention(stream: string): string {
+    return `${this.stream(stream)}:retention`;
   }
 
   seen(stream: string, group: string, hourBucket: string): string {

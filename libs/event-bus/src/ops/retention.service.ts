@@ -1,0 +1,104 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { contractRegistry } from '../contracts/contract-registry';
+import { EventBusCore } from '../event-bus.core';
+import { compareIds, nextId } from '../utils/stream-ids';
+
+/** Per-stream retention: keep at most `maxLength` entries and/or nothing older than `maxAgeMs`. */
+export interface RetentionPolicy {
+  maxLength?: number;
+  maxAgeMs?: number;
+}
+
+export interface TrimResult {
+  deleted: number;
+  /** Entries the policy would have removed but some group has not acknowledged yet. */
+  keptBecauseUnacknowledged: number;
+}
+
+/**
+ * Trims streams by their policy without ever deleting an entry some group has not acknowledged
+ * (pending, or not yet delivered), unless forced (CONTRACT.md section 4). Policies live in
+ * `<ns>:{<stream>}:retention`; every `retentionIntervalMs` each process applies them.
+ * NOTE: Redis 8.2's XTRIM ... ACKED would do the group bookkeeping server-side.
+ */
+@Injectable()
+export class RetentionService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(RetentionService.name);
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly core: EventBusCore) {}
+
+  onApplicationBootstrap(): void {
+    const every = this.core.options.retentionIntervalMs ?? 60_000;
+    if (every > 0) this.timer = setInterval(() => void this.applyAll(), every).unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async policy(stream: string): Promise<RetentionPolicy | null> {
+    const raw = await this.core.redis.hgetall(this.core.keys.retention(stream));
+    if (!raw.maxLength && !raw.maxAgeMs) return null;
+    return { ...(raw.maxLength ? { maxLength: Number(raw.maxLength) } : {}), ...(raw.maxAgeMs ? { maxAgeMs: Number(raw.maxAgeMs) } : {}) };
+  }
+
+  async setPolicy(stream: string, policy: RetentionPolicy | null): Promise<void> {
+    const key = this.core.keys.retention(stream);
+    const tx = this.core.redis.multi().del(key);
+    if (policy?.maxLength !== undefined) tx.hset(key, 'maxLength', String(policy.maxLength));
+    if (policy?.maxAgeMs !== undefined) tx.hset(key, 'maxAgeMs', String(policy.maxAgeMs));
+    await tx.exec();
+  }
+
+  async apply(stream: string, opts: { force?: boolean } = {}): Promise<TrimResult> {
+    const policy = await this.policy(stream);
+    if (!policy) return { deleted: 0, keptBecauseUnacknowledged: 0 };
+    const key = this.core.keys.stream(stream);
+    const wanted = await this.policyFloor(key, policy);
+    if (!wanted) return { deleted: 0, keptBecauseUnacknowledged: 0 };
+    const safe = opts.force ? undefined : await this.unacknowledgedFloor(key);
+    const minId = safe && compareIds(safe, wanted) < 0 ? safe : wanted;
+    const kept = minId === wanted ? 0 : (await this.core.redis.xrange(key, minId, `(${wanted}`)).length;
+    const deleted = Number(await this.core.redis.xtrim(key, 'MINID', minId));
+    if (kept > 0) this.logger.warn(`${stream}: kept ${kept} entries past its retention policy that a group has not acknowledged yet`);
+    return { deleted, keptBecauseUnacknowledged: kept };
+  }
+
+  private async applyAll(): Promise<void> {
+    const streams = new Set(contractRegistry.all().map((c) => c.meta.stream));
+    for (const stream of streams) {
+      await this.apply(stream).catch((error: unknown) => this.logger.warn(`retention of ${stream} failed: ${String(error)}`));
+    }
+  }
+
+  /** The oldest id the policy keeps. */
+  private async policyFloor(key: string, policy: RetentionPolicy): Promise<string | undefined> {
+    const candidates: string[] = [];
+    if (policy.maxAgeMs !== undefined) candidates.push(`${Date.now() - policy.maxAgeMs}-0`);
+    if (policy.maxLength !== undefined) {
+      const newest = await this.core.redis.xrevrange(key, '+', '-', 'COUNT', Math.max(1, policy.maxLength));
+      if (newest.length >= policy.maxLength && newest.length > 0) {
+        candidates.push(policy.maxLength === 0 ? nextId(newest[0][0]) : newest[newest.length - 1][0]);
+      }
+    }
+    return candidates.sort(compareIds).pop();
+  }
+
+  /** The oldest id some group still needs: its first pending entry, or the one after its last delivered. */
+  private async unacknowledgedFloor(key: string): Promise<string | undefined> {
+    const groups = (await this.core.redis.xinfo('GROUPS', key).catch(() => [])) as Array<Array<string | number>>;
+    let floor: string | undefined;
+    for (const row of groups) {
+      const info: Record<string, string | number> = {};
+      for (let i = 0; i + 1 < row.length; i += 2) info[String(row[i])] = row[i + 1];
+      let needed = nextId(String(info['last-delivered-id']));
+      if (Number(info.pending) > 0) {
+        const [, first] = (await this.core.redis.xpending(key, String(info.name))) as [number, string, string, unknown];
+        if (first && compareIds(first, needed) < 0) needed = first;
+      }
+      if (!floor || compareIds(needed, floor) < 0) floor = needed;
+    }
+    return floor;
+  }
+}

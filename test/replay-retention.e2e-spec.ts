@@ -1,0 +1,156 @@
+import { Injectable, Module } from '@nestjs/common';
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type Redis from 'ioredis';
+import { ConsumerTuning, EventBusExplorer, EventBusModule, EventContext, EventPublisher, ReplayService, RetentionService, Subscribe } from '@app/event-bus';
+import { ParcelOrdered } from './fixtures/fixture-events';
+import { testNamespace, testRedisClient, testRedisUrl, waitFor } from './support/redis';
+
+const runs: Array<{ group: string; parcelId: string; replay: boolean }> = [];
+
+@Injectable()
+class Handlers {
+  @Subscribe(ParcelOrdered, { group: 'alpha' })
+  alpha(p: ParcelOrdered, ctx: EventContext): void {
+    runs.push({ group: 'alpha', parcelId: p.parcelId, replay: ctx.replay });
+  }
+
+  @Subscribe(ParcelOrdered, { group: 'beta' })
+  beta(p: ParcelOrdered, ctx: EventContext): void {
+    runs.push({ group: 'beta', parcelId: p.parcelId, replay: ctx.replay });
+  }
+}
+
+/** CONTRACT.md sections 3 and 4 against real Redis: replay to one group, group moves, retention. */
+describe('replay and retention (real Redis)', () => {
+  let redis: Redis;
+  const apps: INestApplicationContext[] = [];
+
+  beforeAll(() => {
+    redis = testRedisClient();
+  });
+  beforeEach(() => {
+    runs.length = 0;
+  });
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+  });
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  async function start(namespace: string, consumer: ConsumerTuning = {}): Promise<INestApplicationContext> {
+    @Module({ imports: [EventBusModule.forRoot({ redis: testRedisUrl(), namespace, retentionIntervalMs: 0, consumer: { blockMs: 100, ...consumer } })], providers: [Handlers] })
+    class AppModule {}
+    const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error'] });
+    apps.push(app);
+    return app;
+  }
+
+  const parcels = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => new ParcelOrdered({ parcelId: `${prefix}-${i}`, weight: 1 }));
+  const count = (group: string, replay?: boolean) => runs.filter((r) => r.group === group && (replay === undefined || r.replay === replay)).length;
+
+  it('replays a range to one group only, marked as a replay; already-handled events are skipped unless dedupe is bypassed', async () => {
+    const ns = testNamespace('replay');
+    const app = await start(ns);
+    await app.get(EventPublisher).publishMany(parcels(20, 'R'));
+    await waitFor('both groups handled 20', () => count('alpha') === 20 && count('beta') === 20);
+    const replays = app.get(ReplayService);
+
+    const dry = await replays.run({ stream: 'parcels', target: { kind: 'handlers', group: 'alpha' }, dryRun: true });
+    expect(dry).toEqual({ total: 20, done: 0, cancelled: false });
+
+    const respected = await replays.run({ stream: 'parcels', target: { kind: 'handlers', group: 'alpha' } });
+    expect(respected).toMatchObject({ total: 20, done: 20 });
+    const alpha = app.get(EventBusExplorer).groups.get('alpha')!;
+    await waitFor('20 duplicates skipped', () => alpha.stats.duplicates === 20);
+    expect(count('alpha', true)).toBe(0);
+
+    const progress: number[] = [];
+    await replays.run({ stream: 'parcels', target: { kind: 'handlers', group: 'alpha' }, bypassDedupe: true }, { onProgress: (p) => void progress.push(p.done) });
+    await waitFor('20 replayed runs', () => count('alpha', true) === 20);
+    expect(progress[progress.length - 1]).toBe(20);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(count('beta')).toBe(20);
+    expect(count('alpha', false)).toBe(20);
+  });
+
+  it('reports progress and stops when cancelled halfway', async () => {
+    const ns = testNamespace('cancel');
+    const app = await start(ns, { startFrom: 'new' });
+    const publisher = app.get(EventPublisher);
+    for (let i = 0; i < 4; i++) await publisher.publishMany(parcels(500, `C${i}`));
+    const abort = new AbortController();
+    const result = await app.get(ReplayService).run(
+      { stream: 'parcels', target: { kind: 'handlers', group: 'audit' }, ratePerSec: 4000 },
+      { signal: abort.signal, onProgress: ({ done }) => { if (done >= 800) abort.abort(); } },
+    );
+    expect(result.cancelled).toBe(true);
+    expect(result.total).toBe(2000);
+    expect(result.done).toBeGreaterThanOrEqual(800);
+    expect(result.done).toBeLessThan(2000);
+    expect(await redis.xlen(`${ns}:{parcels}:replay:audit`)).toBe(result.done);
+  });
+
+  it('moving a group back by time re-delivers exactly the entries after that time', async () => {
+    const ns = testNamespace('move');
+    const app = await start(ns, { dedupe: { enabled: false } });
+    const publisher = app.get(EventPublisher);
+    await publisher.publishMany(parcels(5, 'early'));
+    await new Promise((r) => setTimeout(r, 20));
+    const cut = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 20));
+    await publisher.publishMany(parcels(7, 'late'));
+    await waitFor('12 handled', () => count('alpha') === 12);
+
+    const replays = app.get(ReplayService);
+    const preview = await replays.moveGroup('parcels', 'alpha', { time: cut }, { dryRun: true });
+    expect(preview.redeliver).toBe(7);
+    await replays.moveGroup('parcels', 'alpha', { time: cut });
+    await waitFor('7 more', () => count('alpha') === 19);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(runs.filter((r) => r.group === 'alpha').slice(12).map((r) => r.parcelId).sort()).toEqual(parcels(7, 'late').map((p) => p.parcelId).sort());
+    expect(count('beta')).toBe(12);
+  });
+
+  it('builds a new group from a point in the stream', async () => {
+    const ns = testNamespace('newgroup');
+    const app = await start(ns);
+    await app.get(EventPublisher).publishMany(parcels(6, 'N'));
+    const [, third] = await redis.xrange(`${ns}:{parcels}`, '-', '+', 'COUNT', 3).then((e) => [e[1], e[2]]);
+    const result = await app.get(ReplayService).run({ stream: 'parcels', from: third[0], target: { kind: 'new-group', group: 'projection' } });
+    expect(result.total).toBe(4);
+    const read = (await redis.xreadgroup('GROUP', 'projection', 'p1', 'COUNT', 100, 'STREAMS', `${ns}:{parcels}`, '>')) as Array<[string, unknown[]]>;
+    expect(read[0][1]).toHaveLength(4);
+  });
+
+  it('trims by length and age without deleting what a group has not acknowledged, unless forced', async () => {
+    const ns = testNamespace('retention');
+    const key = `${ns}:{parcels}`;
+    const app = await start(ns, { startFrom: 'new' });
+    await redis.xgroup('CREATE', key, 'laggard', '0', 'MKSTREAM');
+    await app.get(EventPublisher).publishMany(parcels(10, 'T'));
+    await waitFor('alpha and beta done', () => count('alpha') === 10 && count('beta') === 10);
+    const retention = app.get(RetentionService);
+    await retention.setPolicy('parcels', { maxLength: 4 });
+    expect(await retention.policy('parcels')).toEqual({ maxLength: 4 });
+
+    // 'laggard' has read nothing: every entry is unacknowledged for it.
+    expect(await retention.apply('parcels')).toEqual({ deleted: 0, keptBecauseUnacknowledged: 6 });
+    await redis.xreadgroup('GROUP', 'laggard', 'l1', 'COUNT', 7, 'STREAMS', key, '>');
+    const pendingIds = (await redis.xrange(key, '-', '+')).map(([id]) => id);
+    await redis.xack(key, 'laggard', ...pendingIds.slice(0, 3));
+    // laggard acknowledged 3, holds 4 pending, has not read 3: entries 4.. must stay.
+    expect(await retention.apply('parcels')).toEqual({ deleted: 3, keptBecauseUnacknowledged: 3 });
+    expect(await redis.xlen(key)).toBe(7);
+    expect(await retention.apply('parcels', { force: true })).toEqual({ deleted: 3, keptBecauseUnacknowledged: 0 });
+    expect(await redis.xlen(key)).toBe(4);
+
+    await retention.setPolicy('parcels', { maxAgeMs: 60_000 });
+    expect(await retention.apply('parcels', { force: true })).toEqual({ deleted: 0, keptBecauseUnacknowledged: 0 });
+    await retention.setPolicy('parcels', { maxAgeMs: 0 });
+    await redis.xack(key, 'laggard', ...pendingIds);
+    await redis.xgroup('SETID', key, 'laggard', '$');
+    expect((await retention.apply('parcels')).deleted).toBe(4);
+  });
+});
