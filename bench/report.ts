@@ -22,6 +22,7 @@ export interface Results {
   consume?: ConsumePhase;
   latency?: LatencyPhase;
   backlog?: BacklogPhase;
+  eventStore?: import('./event-store').EventStoreBench;
   verdicts: Verdict[];
   totalSeconds?: number;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { RedisServer } from '../test/support/redis-server';
 import { benchBacklog } from './backlog';
+import { benchEventStore, renderEventStoreBench } from './event-store';
 import { benchConsume } from './consume';
 import { makeOrder } from './events';
 import { benchLatency } from './latency';
@@ -17,11 +18,11 @@ import { cleanupAll, envInt, loadLib, log, now, onCleanup } from './util';
  *   3. end-to-end latency at a steady rate               4. RSS while draining a large backlog
  * `npm run bench`. Environment: BENCH_EVENTS (100000), BENCH_BACKLOG (1000000), BENCH_LATENCY_SECONDS (5),
  * BENCH_LATENCY_RATE (10000/s), BENCH_CONCURRENCY (64), BENCH_REPEAT (2, best run counts),
- * BENCH_DRAIN_VALIDATE (0), BENCH_LIB_CONSUMER (JSON tuning for every library consumer), BENCH_PHASES (publish,consume,latency,backlog), BENCH_DEBUG (1: tail diagnostics).
+ * BENCH_DRAIN_VALIDATE (0), BENCH_LIB_CONSUMER (JSON tuning for every library consumer), BENCH_PHASES (publish,consume,latency,backlog,event-store), BENCH_DEBUG (1: tail diagnostics).
  * Runs on its own throwaway redis-server (never the shared one); results also in bench/results/latest.json.
  */
 
-const PHASES = ['publish', 'consume', 'latency', 'backlog'] as const;
+const PHASES = ['publish', 'consume', 'latency', 'backlog', 'event-store'] as const;
 
 async function main(): Promise<void> {
   const started = now();
@@ -87,10 +88,15 @@ async function main(): Promise<void> {
     results.backlog = await benchBacklog(server.url, backlog, concurrency, drainValidate, !(lib instanceof Error));
     await between();
   }
+  if (phases.includes('event-store')) {
+    results.eventStore = await benchEventStore(server.url);
+    await between();
+  }
   results.totalSeconds = (now() - started) / 1000;
   results.verdicts = verdicts(results);
 
   process.stdout.write(render(results) + '\n');
+  if (results.eventStore) process.stdout.write('\n' + renderEventStoreBench(results.eventStore) + '\n');
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'latest.json');

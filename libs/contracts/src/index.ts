@@ -1,3 +1,4 @@
+export * from './accounts';
 export * from './inventory';
 export * from './orders';
 export * from './payments';

@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { EventBusCore, getContract } from '@app/event-bus';
+import { AccountOpened } from '@app/contracts';
+import { BalancesReadModel } from './balances.read-model';
+import { BALANCES_GROUP } from './balances.projection';
+
+/** Where the balances projection is: its consumer group's position in the `accounts` stream. */
+export interface ProjectionStatus {
+  group: string;
+  stream: string;
+  /** The checkpoint: the last entry delivered to the group (null before the group exists). */
+  lastDeliveredId: string | null;
+  /** Delivered, not yet acknowledged. */
+  pending: number;
+  /** Entries not yet delivered to the group (null when Redis cannot tell). */
+  lag: number | null;
+  /** Rows in the read model. */
+  accounts: number;
+}
+
+@Injectable()
+export class BalancesCheckpoint {
+  constructor(
+    private readonly core: EventBusCore,
+    private readonly balances: BalancesReadModel,
+  ) {}
+
+  async status(): Promise<ProjectionStatus> {
+    const stream = getContract(AccountOpened).stream;
+    const key = this.core.keys.stream(stream);
+    const groups = (await this.core.redis.xinfo('GROUPS', key).catch(() => [])) as Array<Array<string | number | null>>;
+    const info = groups.map(toRecord).find((g) => g.name === BALANCES_GROUP);
+    const accounts = await this.core.redis.hlen(this.balances.keys.rows);
+    return {
+      group: BALANCES_GROUP,
+      stream,
+      lastDeliveredId: info ? String(info['last-delivered-id']) : null,
+      pending: info ? Number(info.pending) : 0,
+      lag: info && info.lag !== null && info.lag !== undefined ? Number(info.lag) : null,
+      accounts,
+    };
+  }
+}
+
+function toRecord(flat: Array<string | number | null>): Record<string, string | number | null> {
+  const record: Record<string, string | number | null> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) record[String(flat[i])] = flat[i + 1];
+  return record;
+}

@@ -1,0 +1,3 @@
+export * from './account-opened.event';
+export * from './money-deposited.event';
+export * from './money-withdrawn.event';

@@ -1,0 +1,2 @@
+export * from './concurrency.error';
+export * from './snapshot-ahead-of-stream.error';
