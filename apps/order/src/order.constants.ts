@@ -9,3 +9,6 @@ export const MAX_LINE_QUANTITY = 100;
 
 /** Most lines on one order. */
 export const MAX_ORDER_LINES = 50;
+
+/** Longest discount code `POST /orders` accepts. */
+export const MAX_DISCOUNT_CODE_LENGTH = 40;

@@ -63,6 +63,7 @@ describe('order service (real Redis)', () => {
     expect(placed[0]).toMatchObject({ source: 'order-service', subject: order.orderId });
     expect(placed[0].data).toEqual({
       orderId: order.orderId, userId: 'user-1', userEmail: 'ada@example.com', items: order.items, total: 70, currency: 'EUR', placedAt: order.placedAt,
+      discountCode: null,
     });
     const stored = await view(order.orderId);
     expect(stored).toMatchObject({ status: 'Pending', total: 70 });

@@ -7,12 +7,14 @@ import { EVENT_BUS_FEATURE_OPTIONS } from './event-bus.constants';
 import { BINDING, NO_GROUP, REQUEST_SCOPED } from './event-bus.messages';
 import { EventBusCore } from './event-bus.core';
 import { EventBusMetadataAccessor } from './event-bus-metadata.accessor';
-import { getContract } from './contracts/contract-registry';
+import { contractRegistry, getContract } from './contracts/contract-registry';
 import type { HandlerBinding } from './consumer/binding';
 import { GroupConsumer } from './consumer/group-consumer';
 import type { EventBusFeatureOptions } from './interfaces/event-bus-options.interface';
 import { EventPublisher } from './publisher/event-publisher';
 import { resultPublishers } from './decorators/publish-result.decorator';
+import type { EventSubscription } from './versioning/catalogue/event-subscription';
+import { OLDER_SUBSCRIPTION } from './versioning/versioning.messages';
 
 // NOTE: exception filters off: a failing handler is the consumer's to log, retry and dead-letter.
 const HANDLER_CONTEXT = { guards: true, interceptors: true, filters: false };
@@ -27,6 +29,7 @@ type Methods = Record<string, (...args: unknown[]) => unknown>;
 export class EventBusExplorer implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('EventBus');
   private readonly consumers = new Map<string, GroupConsumer>();
+  private readonly bound: EventSubscription[] = [];
 
   constructor(
     private readonly core: EventBusCore,
@@ -39,6 +42,11 @@ export class EventBusExplorer implements OnModuleInit, OnApplicationBootstrap, B
   /** The running consumers, by group. */
   get groups(): ReadonlyMap<string, GroupConsumer> {
     return this.consumers;
+  }
+
+  /** Every handler bound at bootstrap (also when this process does not consume), for the event catalogue. */
+  get subscriptions(): readonly EventSubscription[] {
+    return this.bound;
   }
 
   onModuleInit(): void {
@@ -63,19 +71,25 @@ export class EventBusExplorer implements OnModuleInit, OnApplicationBootstrap, B
           const group = options.group ?? this.accessor.consumerGroup(instance.constructor as Type) ?? feature?.group;
           if (!group) throw new Error(NO_GROUP(name));
           const contract = getContract(event);
+          // NOTE: a binding is per type: it receives the newest version, older entries upcast.
+          const newest = contractRegistry.newest(contract.type)!;
+          if (newest.meta.version !== contract.version) {
+            this.logger.warn(OLDER_SUBSCRIPTION(name, event.name, contract.type, contract.version, newest.meta.version, newest.cls.name));
+          }
           const entry = byGroup.get(group) ?? { bindings: [], feature: feature?.group === group ? feature : undefined };
           const tuning = this.core.tuning(entry.feature?.consumer);
           entry.bindings.push({
             group,
             stream: contract.stream,
             type: contract.type,
-            contract: event,
+            contract: newest.cls,
             name,
             validate: options.validate ?? tuning.validate,
             retry: options.retry,
             handler: this.contextCreator.create(instance, instance[method], method, undefined, undefined, undefined, undefined, HANDLER_CONTEXT, 'event-bus'),
           });
           byGroup.set(group, entry);
+          this.bound.push({ group, service: entry.feature?.source ?? entry.feature?.group, stream: contract.stream, type: contract.type, handler: name });
           this.logger.log(BINDING(name, contract.stream, contract.type, group));
         }
       }

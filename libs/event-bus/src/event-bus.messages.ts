@@ -15,3 +15,8 @@ export const REQUEST_SCOPED = (name: string): string =>
   `${name} is request-scoped: event handlers must be singletons; its @Subscribe methods are skipped`;
 export const NO_PUBLISHER = (owner: string): string =>
   `${owner} is decorated with @PublishResult but its instance was not created by a Nest app that imports EventBusModule`;
+export const BAD_VERSION = (name: string, version: unknown): string =>
+  `${name}: @EventContract version ${String(version)} is not allowed: versions are integers from 1`;
+export const STREAM_MISMATCH = (type: string, a: string, streamA: string, b: string, streamB: string): string =>
+  `event ${type}: ${a} is on stream "${streamA}" but ${b} is on "${streamB}": every version of a type lives on one stream ` +
+  '(a type that moves to another stream is a new type)';

@@ -11,6 +11,7 @@ import { DeadLetterService } from './dead-letter/dead-letter.service';
 import { ReplayService } from './ops/replay.service';
 import { RetentionService } from './ops/retention.service';
 import { assertName } from './utils/names';
+import { ContractCompatibilityCheck } from './versioning/contract-compatibility.check';
 
 const rootPublisher: Provider = {
   provide: EventPublisher,
@@ -25,7 +26,7 @@ const rootPublisher: Provider = {
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [EventBusCore, EventBusExplorer, EventBusMetadataAccessor, DeadLetterService, ReplayService, RetentionService, rootPublisher],
+  providers: [EventBusCore, EventBusExplorer, EventBusMetadataAccessor, DeadLetterService, ReplayService, RetentionService, ContractCompatibilityCheck, rootPublisher],
   exports: [EventBusCore, EventPublisher, EventBusExplorer, DeadLetterService, ReplayService, RetentionService],
 })
 export class EventBusModule extends ConfigurableEventBusModule {

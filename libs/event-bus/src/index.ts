@@ -18,3 +18,14 @@ export { ReplayService, type ReplayRequest, type ReplayResult, type ReplayOption
 export { RetentionService, type RetentionPolicy, type TrimResult } from './ops/retention.service';
 export { deadLetter, type DeadLetterReason } from './dead-letter/dead-letter.writer';
 export { compareIds, rangeBound, isStreamId } from './utils/stream-ids';
+export { type RegisteredContract } from './contracts/contract-registry';
+export { Upcaster } from './versioning/upcaster.decorator';
+export { upcasterRegistry, type EventUpcaster, type RegisteredUpcaster } from './versioning/upcaster-registry';
+export { upcastToNewest, type UpcastResult } from './versioning/upcast';
+export { compareSchemas, type Incompatibility, type SchemaComparison } from './versioning/schema-compatibility';
+export { checkContractCompatibility, describeProblem, describeProblems, type CompatibilityReport, type VersionStep, type MissingUpcaster } from './versioning/contract-compatibility';
+export { payloadJsonSchema } from './validation/payload-validator';
+export type { EventSubscription } from './versioning/catalogue/event-subscription';
+export { scanSubscriptions } from './versioning/catalogue/scan-subscriptions';
+export { buildAsyncApi, messageId, type AsyncApiDocument, type AsyncApiInput } from './versioning/catalogue/asyncapi';
+export { renderCatalogueMarkdown, type CatalogueInput } from './versioning/catalogue/catalogue-markdown';

@@ -1,7 +1,7 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsNotEmpty, IsString, ValidateNested } from 'class-validator';
-import { MAX_ORDER_LINES } from '../order.constants';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { MAX_DISCOUNT_CODE_LENGTH, MAX_ORDER_LINES } from '../order.constants';
 import { OrderLineDto } from './order-line.dto';
 
 /** Body of `POST /orders`. Prices come from the catalogue, never from the client. */
@@ -22,4 +22,11 @@ export class PlaceOrderDto {
   @ValidateNested({ each: true })
   @Type(() => OrderLineDto)
   items!: OrderLineDto[];
+
+  @ApiPropertyOptional({ example: 'SPRING10', maxLength: MAX_DISCOUNT_CODE_LENGTH, description: 'carried on OrderPlaced (v2) for reporting; prices are not changed by it' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_DISCOUNT_CODE_LENGTH)
+  discountCode?: string;
 }

@@ -41,13 +41,14 @@ export class OrderPlacementService {
       currency: CURRENCY,
       placedAt,
       status: 'Pending',
+      discountCode: request.discountCode,
     };
     await this.unavailableAs503('record the order', () => this.orders.create(order));
 
     const eventId = randomUUID();
     const event = new OrderPlaced({
       orderId: order.orderId, userId: order.userId, userEmail: order.email, items: order.items,
-      total: order.total, currency: order.currency, placedAt,
+      total: order.total, currency: order.currency, placedAt, discountCode: order.discountCode ?? null,
     });
     try {
       await this.publisher.publish(event, { id: eventId, time: new Date(placedAt) });

@@ -17,6 +17,8 @@ export interface OrderRecord {
   currency: string;
   placedAt: string;
   status: OrderStatus;
+  /** The code the customer entered, if any (carried on OrderPlaced v2). */
+  discountCode?: string;
   paymentId?: string;
   reason?: CancellationReason;
   detail?: string;
@@ -34,7 +36,7 @@ export interface HistoryEntry {
 
 /** The hash fields of a new (Pending) order. */
 export function toHash(order: OrderRecord): Record<string, string> {
-  return {
+  const hash: Record<string, string> = {
     orderId: order.orderId,
     userId: order.userId,
     email: order.email,
@@ -44,6 +46,8 @@ export function toHash(order: OrderRecord): Record<string, string> {
     placedAt: order.placedAt,
     status: order.status,
   };
+  if (order.discountCode) hash.discountCode = order.discountCode;
+  return hash;
 }
 
 /** The record of a hash, or undefined for a missing (empty) hash. */
@@ -58,6 +62,7 @@ export function fromHash(hash: Record<string, string>): OrderRecord | undefined 
     currency: hash.currency,
     placedAt: hash.placedAt,
     status: hash.status as OrderStatus,
+    discountCode: hash.discountCode || undefined,
     paymentId: hash.paymentId || undefined,
     reason: (hash.reason || undefined) as CancellationReason | undefined,
     detail: hash.detail || undefined,

@@ -15,6 +15,7 @@ export function toOrderView(order: OrderRecord, history: HistoryEntry[]): OrderV
     placedAt: order.placedAt,
     history,
   };
+  if (order.discountCode) view.discountCode = order.discountCode;
   if (order.paymentId) view.paymentId = order.paymentId;
   if (order.status === 'Confirmed') view.confirmedAt = order.decidedAt;
   if (order.status === 'Cancelled' && order.reason) {

@@ -7,7 +7,7 @@ export const CANCELLATION_REASONS = ['payment-declined', 'out-of-stock'] as cons
 export type CancellationReason = (typeof CANCELLATION_REASONS)[number];
 
 /** The order will not ship. Inventory releases what it reserved; payment refunds what it charged. */
-@EventContract({ type: 'OrderCancelled', version: 1, stream: 'orders', subjectField: 'orderId' })
+@EventContract({ type: 'OrderCancelled', version: 1, stream: 'orders', subjectField: 'orderId', producedBy: ['order-service'] })
 export class OrderCancelled {
   @IsString()
   orderId!: string;

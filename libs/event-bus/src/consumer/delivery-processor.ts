@@ -8,6 +8,7 @@ import { ContractViolationError } from '../errors/contract-violation.error';
 import type { EventBusCore, ResolvedTuning } from '../event-bus.core';
 import type { EventContext } from '../interfaces/event-context.interface';
 import { createPayloadValidator } from '../validation/payload-validator';
+import { upcastToNewest } from '../versioning/upcast';
 import type { AckBatcher } from './ack-batcher';
 import type { HandlerBinding } from './binding';
 import { SentMarkers } from './sent-markers';
@@ -105,16 +106,22 @@ export class DeliveryProcessor {
       if (contractRegistry.hasType(envelope.type)) return this.ack(d);
       return this.toDeadLetter(d, new ContractViolationError('unknown-type', `no contract declares event type "${envelope.type}"`), '-');
     }
-    const contract = contractRegistry.find(envelope.type, envelope.version);
-    if (!contract) {
-      return this.toDeadLetter(d, new ContractViolationError('unknown-version', `${envelope.type} has no contract for version ${envelope.version}`), route.names);
-    }
+    // NOTE: handlers get the newest version of a type: an older entry is upcast first, then
+    // validated against the newest contract; the envelope keeps the wire version.
+    const newest = contractRegistry.newest(envelope.type)!;
     let payload: unknown = envelope.data;
+    if (envelope.version !== newest.meta.version) {
+      const upcast = upcastToNewest(envelope.type, envelope.version, envelope.data as object);
+      if (!upcast.ok) return this.toDeadLetter(d, upcast.error, route.names);
+      payload = upcast.value;
+      d.upcastFrom = envelope.version;
+    }
     if (route.validate) {
-      const result = createPayloadValidator(contract.cls).validate(envelope.data);
+      const result = createPayloadValidator(newest.cls).validate(payload);
       if (!result.ok) {
         const detail = result.errors.map((f) => `${f.field || '(payload)'}: ${f.messages.join(', ')}`).join('; ');
-        return this.toDeadLetter(d, new ContractViolationError('invalid-payload', `${envelope.type} payload is invalid: ${detail}`), route.names);
+        const upcast = d.upcastFrom ? ` (v${d.upcastFrom} upcast to v${newest.meta.version})` : '';
+        return this.toDeadLetter(d, new ContractViolationError('invalid-payload', `${envelope.type} payload${upcast} is invalid: ${detail}`), route.names);
       }
       payload = result.value;
     }
@@ -231,6 +238,7 @@ export class DeliveryProcessor {
       deliveryCount: d.deliveryCount,
       replay: d.source.kind === 'replay',
       redrive: d.source.kind === 'redrive',
+      upcastFrom: d.upcastFrom,
       commit: async (write: (tx: ChainableCommander) => void) => {
         if (handlers > 1) throw new Error(`context.commit() settles the entry for the whole group: group ${group} has ${handlers} handlers for ${d.envelope!.type}`);
         const tx = core.redis.multi();

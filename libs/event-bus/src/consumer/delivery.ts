@@ -32,6 +32,8 @@ export interface Delivery {
   handledRead?: { tick: number; value: boolean };
   /** Settles when the batch's markers have been read. */
   begun?: Promise<void>;
+  /** The wire version, when the payload was upcast to the newest version of its type. */
+  upcastFrom?: number;
 }
 
 /** The handlers of one (stream, type) in a group. */

@@ -1,3 +1,4 @@
 export * from './contract-violation.error';
 export * from './event-validation.error';
 export * from './publish-failed.error';
+export * from './incompatible-contracts.error';

@@ -17,6 +17,12 @@ export interface EventContext<T = unknown> {
   /** True when the delivery is a dead letter sent back to this group. */
   redrive: boolean;
   /**
+   * The version the entry was written as, when it was older than the newest contract of its type
+   * and the payload was upcast (`envelope.version` and `envelope.data` stay as on the wire);
+   * undefined when the entry was already the newest version.
+   */
+  upcastFrom?: number;
+  /**
    * Exactly-once for effects that live in Redis: runs the writes `write` queues, the dedupe
    * marker and the XACK in one MULTI. Call it once, as the handler's last step; a redelivery or
    * replay of the event then finds the marker and skips the handler. Only for groups with one

@@ -8,6 +8,12 @@ export interface EventContractOptions {
   stream: string;
   /** Payload field whose value becomes the envelope `subject` (ordering key) when the publisher gives none. */
   subjectField?: string;
+  /**
+   * The services that publish this version (their CloudEvents `source`, e.g. `order-service`),
+   * for the event catalogue. Documentation only: nothing stops another service publishing it.
+   * @default []
+   */
+  producedBy?: string[];
 }
 
 export interface EventContractMetadata {
@@ -15,6 +21,7 @@ export interface EventContractMetadata {
   version: number;
   stream: string;
   subjectField?: string;
+  producedBy?: string[];
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
