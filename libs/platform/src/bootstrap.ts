@@ -1,7 +1,9 @@
-import { INestApplication, Logger, LogLevel, Type, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, INestApplication, Logger, LogLevel, Type, ValidationError, ValidationPipe } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
 import type { Environment } from './environment';
 
 export interface AppDescription {
@@ -9,17 +11,97 @@ export interface AppDescription {
   description: string;
 }
 
-/** A platform app with its global pipes, Swagger at /docs (JSON at /docs-json) and shutdown hooks. */
+/** Name of the Swagger security scheme of `x-api-key` (see `@ApiSecurity(API_KEY_SECURITY)`). */
+export const API_KEY_SECURITY = 'api-key';
+/** The header an API key travels in. */
+export const API_KEY_HEADER = 'x-api-key';
+
+/** One invalid field of a request, as every 400 from validation lists it. */
+export interface FieldDetail {
+  /** Dotted path: `target.group`, `items.0.quantity`. */
+  field: string;
+  messages: string[];
+}
+
+/**
+ * A platform app with its global pipes, security headers (helmet), a request body limit
+ * (`HTTP_BODY_LIMIT`, 413 as JSON), Swagger at /docs (JSON at /docs-json, `x-api-key` declared as
+ * the `api-key` scheme) and shutdown hooks.
+ */
 export async function createPlatformApp(rootModule: Type, about: AppDescription): Promise<INestApplication> {
-  const app = await NestFactory.create(rootModule, { logger: logLevels(process.env.LOG_LEVEL) });
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  const app = await NestFactory.create<NestExpressApplication>(rootModule, { logger: logLevels(process.env.LOG_LEVEL) });
+  const bodyLimit = configured(app, 'HTTP_BODY_LIMIT') ?? '100kb';
+  // NOTE: Swagger UI at /docs loads its scripts from 'self' and uses inline styles, which helmet's default CSP allows.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  // NOTE: registered before init so Nest does not add its own parsers; the error handler right
+  // after them turns a body that is too large or not JSON into the JSON error shape.
+  app.useBodyParser('json', { limit: bodyLimit });
+  app.useBodyParser('urlencoded', { limit: bodyLimit, extended: true });
+  app.use(bodyErrorHandler(bodyLimit));
+  app.useGlobalPipes(
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, exceptionFactory: validationException }),
+  );
   const document = SwaggerModule.createDocument(
     app,
-    new DocumentBuilder().setTitle(about.title).setDescription(about.description).setVersion('0.1.0').build(),
+    new DocumentBuilder()
+      .setTitle(about.title)
+      .setDescription(about.description)
+      .setVersion('0.1.0')
+      .addApiKey({ type: 'apiKey', in: 'header', name: API_KEY_HEADER }, API_KEY_SECURITY)
+      .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   app.enableShutdownHooks();
   return app;
+}
+
+/** `{ statusCode: 400, error, message: [every message], details: [{ field, messages }] }`. */
+export function validationException(errors: ValidationError[]): BadRequestException {
+  const details = fieldDetails(errors);
+  return new BadRequestException({
+    statusCode: 400,
+    error: 'Bad Request',
+    message: details.flatMap((d) => d.messages),
+    details,
+  });
+}
+
+function fieldDetails(errors: ValidationError[], parent: string[] = [], out: FieldDetail[] = []): FieldDetail[] {
+  for (const error of errors) {
+    const path = [...parent, error.property];
+    // NOTE: nested messages get their parent path, as ValidationPipe's own messages do ("items.0.quantity must ...").
+    const prefix = parent.length > 0 ? `${parent.join('.')}.` : '';
+    const messages = Object.values(error.constraints ?? {}).map((m) => prefix + m);
+    if (messages.length > 0) out.push({ field: path.join('.'), messages });
+    if (error.children?.length) fieldDetails(error.children, path, out);
+  }
+  return out;
+}
+
+function configured<K extends keyof Environment>(app: INestApplication, name: K): Environment[K] | undefined {
+  try {
+    return app.get(ConfigService<Environment, true>, { strict: false }).get(name, { infer: true });
+  } catch {
+    return undefined;
+  }
+}
+
+interface JsonResponse {
+  status(code: number): { json(body: unknown): void };
+}
+
+function bodyErrorHandler(limit: string) {
+  return (error: { status?: number; type?: string } | undefined, _req: unknown, res: JsonResponse, next: (error?: unknown) => void): void => {
+    if (error?.status === 413 || error?.type === 'entity.too.large') {
+      res.status(413).json({ statusCode: 413, error: 'Payload Too Large', message: `request body is larger than ${limit}` });
+    } else if (error?.type === 'entity.parse.failed') {
+      res.status(400).json({ statusCode: 400, error: 'Bad Request', message: 'request body is not valid JSON' });
+    } else if (error?.status && error.status >= 400 && error.status < 500) {
+      res.status(error.status).json({ statusCode: error.status, error: 'Bad Request', message: 'request body could not be read' });
+    } else {
+      next(error);
+    }
+  };
 }
 
 /** Listens on PORT and says where. */

@@ -1,0 +1,20 @@
+/** `[k1, v1, k2, v2, ...]` (XINFO replies, entry fields) as an object. */
+export function toRecord<T = unknown>(flat: unknown[]): Record<string, T> {
+  const record: Record<string, T> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) record[String(flat[i])] = flat[i + 1] as T;
+  return record;
+}
+
+/** ISO time of a stream id's milliseconds. */
+export function idTime(id: string | null | undefined): string | null {
+  if (!id) return null;
+  const ms = Number(id.split('-')[0]);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+}
+
+/** A Redis number reply that may be nil (`lag` when Redis cannot tell). */
+export function numberOrNull(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : null;
+}

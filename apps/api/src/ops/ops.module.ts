@@ -1,0 +1,44 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { ThrottlerModule } from '@nestjs/throttler';
+import type { Environment } from '@app/platform';
+import { ServiceStoreModule } from '@app/platform';
+import '@app/contracts';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { OpsApiKeys } from './auth/ops-api-keys';
+import { OpsThrottlerGuard } from './auth/ops-throttler.guard';
+import { DeadLettersController } from './dead-letters/dead-letters.controller';
+import { OpsEventsController } from './events/events.controller';
+import { GroupsController } from './groups/groups.controller';
+import { GroupsService } from './groups/groups.service';
+import { OPS_SERVICE, REPLAY_QUEUE } from './ops.constants';
+import { ReplayCancellations } from './replays/replay-cancellations';
+import { ReplayJobsService } from './replays/replay-jobs.service';
+import { ReplayProcessor } from './replays/replay.processor';
+import { ReplaysController } from './replays/replays.controller';
+import { RetentionController } from './retention/retention.controller';
+import { StreamsController } from './streams/streams.controller';
+import { StreamsService } from './streams/streams.service';
+
+/**
+ * The operations API under `/ops` (issue 5): streams, entries, groups, pending entries, dead
+ * letters, replays (BullMQ queue `replays`), publishing and retention. Behind API keys
+ * (`API_KEYS`, reader/operator), rate limited (`OPS_RATE_LIMIT` per minute), errors in one shape.
+ * Needs `PlatformModule.forRoot()` in the root module (config, bus, BullMQ connection).
+ */
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Environment, true>) => ({
+        throttlers: [{ ttl: 60_000, limit: config.get('OPS_RATE_LIMIT', { infer: true }) }],
+      }),
+    }),
+    BullModule.registerQueue({ name: REPLAY_QUEUE }),
+    ServiceStoreModule.forService(OPS_SERVICE),
+  ],
+  controllers: [StreamsController, GroupsController, DeadLettersController, ReplaysController, OpsEventsController, RetentionController],
+  providers: [OpsApiKeys, ApiKeyGuard, OpsThrottlerGuard, StreamsService, GroupsService, ReplayCancellations, ReplayJobsService, ReplayProcessor],
+})
+export class OpsModule {}
