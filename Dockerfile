@@ -48,7 +48,7 @@ USER node
 
 # No curl in slim: Node 20's fetch. Swagger's JSON answers once the app listens.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/docs-json').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
 # exec: node is PID 1 and gets SIGTERM itself (graceful shutdown: finish in-flight events, ack, close).
 CMD ["sh", "-c", "test -f \"dist/apps/$APP/src/main.js\" || { echo \"APP=$APP is not an app of this image (api, order, inventory, payment, email, loyalty, analytics)\" >&2; exit 1; }; exec node --enable-source-maps \"dist/apps/$APP/src/main.js\""]

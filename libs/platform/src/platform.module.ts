@@ -3,6 +3,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { EventBusModule } from '@app/event-bus';
 import { Environment, validateEnvironment } from './environment';
+import { HealthModule } from './health/health.module';
 
 export interface PlatformOptions {
   /** CloudEvents `source` of events published outside a service module. @default 'platform' */
@@ -44,6 +45,7 @@ export class PlatformModule {
             prefix: `${config.get('EVENT_BUS_NAMESPACE', { infer: true })}:bull`,
           }),
         }),
+        HealthModule,
       ],
     };
   }

@@ -43,6 +43,8 @@ export class GroupConsumer {
   private running = false;
   private claiming = false;
   private loop?: Promise<void>;
+  /** When the read loop last came back from Redis (entries, timeout or error): a liveness signal. */
+  private lastLoopAt = 0;
   readonly stats: ConsumerStats = { delivered: 0, acked: 0, failed: 0, retried: 0, deadLettered: 0, duplicates: 0, claimed: 0, trimmedWhilePending: 0 };
 
   constructor(
@@ -86,6 +88,15 @@ export class GroupConsumer {
     return this.running;
   }
 
+  /**
+   * Whether the read loop is alive: running and back from Redis within `maxSilenceMs`. A blocked
+   * read returns at least every blockMs; a loop stuck longer than that (or stopped) is not alive.
+   * A loop waiting on a full dispatcher counts as alive while its handlers make progress.
+   */
+  isAlive(maxSilenceMs = this.tuning.blockMs * 3 + 5_000): boolean {
+    return this.running && Date.now() - this.lastLoopAt <= maxSilenceMs;
+  }
+
   /** Entries read and not yet settled (acknowledged, dead-lettered or given up at shutdown). */
   get inFlight(): number {
     return this.held;
@@ -96,6 +107,7 @@ export class GroupConsumer {
     this.reader = this.core.createReader(this.group);
     this.readerId = Number(await this.reader.client('ID'));
     this.running = true;
+    this.lastLoopAt = Date.now();
     this.loop = this.run();
     const leaseEvery = Math.max(50, Math.floor(this.tuning.claimTimeoutMs / 3));
     this.timers.push(setInterval(() => void this.renewLeases(), leaseEvery).unref());
@@ -143,7 +155,9 @@ export class GroupConsumer {
     let backlog = true;
     const { batchSize, blockMs } = this.tuning;
     while (this.running) {
+      this.lastLoopAt = Date.now();
       await this.dispatcher.below(batchSize * 2);
+      this.lastLoopAt = Date.now();
       if (!this.running) break;
       let reply: StreamReply | null;
       try {
