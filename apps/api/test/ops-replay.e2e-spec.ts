@@ -105,14 +105,15 @@ describe('operations API: replays', () => {
   }, 40_000);
 
   it('cancels a rate-limited replay halfway within ~100 ms: state cancelled, 0 < done < total', async () => {
-    const started = await ops.post('/ops/replays', { stream: 'orders', target: { kind: 'handlers', group: 'audit-2' }, ratePerSec: 10_000 }).expect(202);
-    // NOTE: 10k/s leaves ~4 s between this point and the end of the range, margin for a loaded machine.
+    const started = await ops.post('/ops/replays', { stream: 'orders', target: { kind: 'handlers', group: 'audit-2' }, ratePerSec: 2_500 }).expect(202);
+    // NOTE: 2.5k/s leaves ~18 s between this point and the end of the range: on a loaded CI machine a
+    // starved process copies in bursts to catch up with its rate, and 10k/s once finished before the cancel.
     await waitFor('a tenth copied', async () => (await status(started.body.id)).done >= EVENTS / 10, 10_000);
     const running = await status(started.body.id);
     expect(running.state).toBe('running');
     expect(running.ratePerSec).toBeGreaterThan(0);
     // NOTE: the replay copies a page, then waits: measured mid-run the rate is up to one page (0.1 s) ahead.
-    expect(running.ratePerSec).toBeLessThanOrEqual(10_000 * 1.5);
+    expect(running.ratePerSec).toBeLessThanOrEqual(2_500 * 1.5);
     expect(running.etaSeconds).toBeGreaterThan(0);
     const cancelAt = Date.now();
     const cancel = await ops.delete(`/ops/replays/${started.body.id}`).expect(202);
