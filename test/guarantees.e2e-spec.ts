@@ -91,13 +91,14 @@ describe('delivery guarantees (real Redis)', () => {
   it('retries a failing handler with growing backoff, while the rest of the group flows past it', async () => {
     const ns = testNamespace('retry');
     script.failures.set('alpha:P-flaky', 2);
-    const app = await start(ns);
+    // NOTE: 300 ms then 600 ms: room for the other 50 to finish first even on a loaded CI machine.
+    const app = await start(ns, { retry: { initialDelayMs: 300, jitter: 0 } });
     await app.get(EventPublisher).publishMany([new ParcelOrdered({ parcelId: 'P-flaky', weight: 1 }), ...parcels(50)]);
     await waitFor('flaky succeeded', () => script.runs.filter((r) => r.group === 'alpha' && r.parcelId === 'P-flaky').length === 3);
     const flaky = script.runs.filter((r) => r.group === 'alpha' && r.parcelId === 'P-flaky');
     expect(flaky.map((r) => r.attempt)).toEqual([1, 2, 3]);
-    expect(flaky[1].at - flaky[0].at).toBeGreaterThanOrEqual(45);
-    expect(flaky[2].at - flaky[1].at).toBeGreaterThanOrEqual(95);
+    expect(flaky[1].at - flaky[0].at).toBeGreaterThanOrEqual(295);
+    expect(flaky[2].at - flaky[1].at).toBeGreaterThanOrEqual(595);
     // No head-of-line blocking: the 50 others were all handled before the flaky one's 2nd attempt.
     const othersDone = Math.max(...script.runs.filter((r) => r.group === 'alpha' && r.parcelId !== 'P-flaky').map((r) => r.at));
     expect(othersDone).toBeLessThan(flaky[1].at);
