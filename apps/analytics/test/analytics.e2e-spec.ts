@@ -1,3 +1,4 @@
+import { groupCaughtUp } from '../../../test/support/streams';
 import type { INestApplication } from '@nestjs/common';
 import type Redis from 'ioredis';
 import request from 'supertest';
@@ -36,12 +37,7 @@ describe('analytics service (real Redis)', () => {
 
   /** Every entry of the orders stream handled and acknowledged by the analytics group. */
   async function drained(): Promise<void> {
-    await waitFor('analytics group drained', async () => {
-      const groups = (await redis.xinfo('GROUPS', `${namespace}:{orders}`)) as unknown[][];
-      const info = groups.map((g) => Object.fromEntries(Array.from({ length: g.length / 2 }, (_, i) => [g[2 * i], g[2 * i + 1]])));
-      const analytics = info.find((g) => g.name === 'analytics');
-      return analytics?.pending === 0 && analytics?.lag === 0;
-    });
+    await waitFor('analytics group drained', () => groupCaughtUp(redis, namespace, 'orders', 'analytics'));
   }
 
   beforeAll(() => {

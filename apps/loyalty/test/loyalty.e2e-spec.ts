@@ -1,3 +1,4 @@
+import { groupCaughtUp } from '../../../test/support/streams';
 import type { INestApplication } from '@nestjs/common';
 import type Redis from 'ioredis';
 import request from 'supertest';
@@ -27,12 +28,7 @@ describe('loyalty service (real Redis)', () => {
 
   /** Every entry of the payments stream handled and acknowledged by the loyalty group. */
   async function drained(): Promise<void> {
-    await waitFor('loyalty group drained', async () => {
-      const groups = (await redis.xinfo('GROUPS', `${namespace}:{payments}`)) as unknown[][];
-      const info = groups.map((g) => Object.fromEntries(Array.from({ length: g.length / 2 }, (_, i) => [g[2 * i], g[2 * i + 1]])));
-      const loyalty = info.find((g) => g.name === 'loyalty');
-      return loyalty?.pending === 0 && loyalty?.lag === 0;
-    });
+    await waitFor('loyalty group drained', () => groupCaughtUp(redis, namespace, 'payments', 'loyalty'));
   }
 
   beforeAll(() => {

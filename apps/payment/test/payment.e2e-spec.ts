@@ -1,3 +1,4 @@
+import { groupCaughtUp } from '../../../test/support/streams';
 import { Injectable, Module } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import type Redis from 'ioredis';
@@ -63,12 +64,7 @@ describe('payment service (real Redis)', () => {
 
   /** Every entry of the orders stream handled and acknowledged by the payment group. */
   async function drained(): Promise<void> {
-    await waitFor('payment group drained', async () => {
-      const groups = (await redis.xinfo('GROUPS', `${namespace}:{orders}`)) as unknown[][];
-      const info = groups.map((g) => Object.fromEntries(Array.from({ length: g.length / 2 }, (_, i) => [g[2 * i], g[2 * i + 1]])));
-      const payment = info.find((g) => g.name === 'payment');
-      return payment?.pending === 0 && payment?.lag === 0;
-    });
+    await waitFor('payment group drained', () => groupCaughtUp(redis, namespace, 'orders', 'payment'));
   }
 
   async function placeAndSettle(order: OrderPlaced, type: string): Promise<EventEnvelope> {

@@ -67,25 +67,28 @@ export class DeadLetterService {
    */
   async redrive(stream: string, filter: DeadLetterFilter): Promise<number> {
     const letters = await this.select(stream, filter);
-    const created = new Set<string>();
-    let moved = 0;
-    for (const letter of letters) {
-      const target = this.core.keys.redrive(stream, letter.group);
-      if (!created.has(target)) {
-        await this.core.redis.xgroup('CREATE', target, letter.group, '0', 'MKSTREAM').catch((error: unknown) => {
+    const dlq = this.core.keys.deadLetter(stream);
+    const groups = new Set(letters.map((l) => l.group));
+    await Promise.all(
+      [...groups].map((group) =>
+        this.core.redis.xgroup('CREATE', this.core.keys.redrive(stream, group), group, '0', 'MKSTREAM').catch((error: unknown) => {
           if (!String(error).includes('BUSYGROUP')) throw error;
-        });
-        created.add(target);
-      }
-      const results = await this.core.redis
-        .multi()
-        .xadd(target, '*', ...Object.entries(letter.envelope).flat())
-        .xdel(this.core.keys.deadLetter(stream), letter.id)
-        .exec();
-      if (results?.every(([error]) => !error)) moved++;
-    }
-    return moved;
+        }),
+      ),
+    );
+    // NOTE: one MULTI per letter (each move is atomic), all sent at once and applied in order.
+    const moves = await Promise.all(
+      letters.map((letter) =>
+        this.core.redis
+          .multi()
+          .xadd(this.core.keys.redrive(stream, letter.group), '*', ...Object.entries(letter.envelope).flat())
+          .xdel(dlq, letter.id)
+          .exec(),
+      ),
+    );
+    return moves.filter((results) => results?.every(([error]) => !error)).length;
   }
+
 
   /** Deletes matching dead letters for good. Returns how many were deleted. */
   async purge(stream: string, filter: DeadLetterFilter): Promise<number> {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { BYPASS_DEDUPE_FIELD } from '../consumer/delivery';
 import { EventBusCore } from '../event-bus.core';
 import { idBeforeTime, isStreamId, previousId, rangeBound } from '../utils/stream-ids';
+import { countRange } from '../utils/stream-range';
 
 /** What to replay, and to whom (CONTRACT.md section 3). */
 export interface ReplayRequest {
@@ -52,7 +53,7 @@ export class ReplayService {
       const moved = await this.moveGroup(req.stream, group, to, { dryRun: req.dryRun });
       return { total: moved.redeliver, done: req.dryRun ? 0 : moved.redeliver, cancelled: false };
     }
-    const total = await this.count(key, start, end);
+    const total = await countRange(this.core.redis, key, start, end);
     await opts.onProgress?.({ done: 0, total });
     if (req.dryRun) return { total, done: 0, cancelled: false };
     if (kind === 'new-group') {
@@ -81,7 +82,7 @@ export class ReplayService {
       if (!Number.isFinite(ms)) throw new RangeError(`"${to.time}" is not an ISO 8601 time`);
       id = idBeforeTime(ms);
     } else throw new RangeError('moveGroup needs an id or a time');
-    const redeliver = await this.count(key, `(${id}`, '+');
+    const redeliver = await countRange(this.core.redis, key, `(${id}`, '+');
     if (!opts.dryRun) await this.core.redis.xgroup('SETID', key, group, id);
     return { lastDeliveredId: id, redeliver };
   }
@@ -110,17 +111,5 @@ export class ReplayService {
       }
     }
     return { total: Math.max(total, done), done, cancelled: false };
-  }
-
-  /** Entries in [start, end], counted by paging ids. */
-  private async count(key: string, start: string, end: string): Promise<number> {
-    let count = 0;
-    let cursor = start;
-    for (;;) {
-      const page = await this.core.redis.xrange(key, cursor, end, 'COUNT', 5000);
-      count += page.length;
-      if (page.length < 5000) return count;
-      cursor = `(${page[page.length - 1][0]}`;
-    }
   }
 }

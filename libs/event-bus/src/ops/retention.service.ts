@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { contractRegistry } from '../contracts/contract-registry';
 import { EventBusCore } from '../event-bus.core';
 import { compareIds, nextId } from '../utils/stream-ids';
+import { countRange } from '../utils/stream-range';
 
 /** Per-stream retention: keep at most `maxLength` entries and/or nothing older than `maxAgeMs`. */
 export interface RetentionPolicy {
@@ -59,7 +60,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
     if (!wanted) return { deleted: 0, keptBecauseUnacknowledged: 0 };
     const safe = opts.force ? undefined : await this.unacknowledgedFloor(key);
     const minId = safe && compareIds(safe, wanted) < 0 ? safe : wanted;
-    const kept = minId === wanted ? 0 : (await this.core.redis.xrange(key, minId, `(${wanted}`)).length;
+    const kept = minId === wanted ? 0 : await countRange(this.core.redis, key, minId, `(${wanted}`);
     const deleted = Number(await this.core.redis.xtrim(key, 'MINID', minId));
     if (kept > 0) this.logger.warn(`${stream}: kept ${kept} entries past its retention policy that a group has not acknowledged yet`);
     return { deleted, keptBecauseUnacknowledged: kept };
