@@ -43,7 +43,8 @@ export function streamKey(namespace: string, stream = STREAM): string {
 }
 
 /**
- * The same flat CloudEvents fields the library writes (see envelope.ts `encodeEnvelope`), built
+ * The same flat CloudEvents fields the library writes (see envelope.ts `encodeEnvelope`; OrderPlaced is v2,
+ * the newest, so the library does not upcast: the happy path), built
  * per event: a fresh uuid, the current time, JSON of the payload, subject = orderId.
  */
 export function rawFields(order: OrderProps, source = 'bench'): string[] {
@@ -52,7 +53,7 @@ export function rawFields(order: OrderProps, source = 'bench'): string[] {
     'specversion', '1.0',
     'id', id,
     'type', EVENT_TYPE,
-    'version', '1',
+    'version', '2',
     'source', source,
     'time', new Date().toISOString(),
     'datacontenttype', 'application/json',

@@ -72,7 +72,7 @@ export async function createLibApp(options: LibAppOptions): Promise<LibApp> {
       providers: [BenchHandler, { provide: SINK, useValue: options.sink ?? { onEvent: () => undefined } }],
     });
   }
-  const app = await NestFactory.createApplicationContext({ module: BenchRootModule, imports }, { logger: ['error'] });
+  const app = await NestFactory.createApplicationContext({ module: BenchRootModule, imports }, { logger: process.env.BENCH_WARN ? ['error', 'warn'] : ['error'] });
   const publisher = app.get(EventPublisher);
   let closed = false;
   return {

@@ -15,6 +15,7 @@ import {
 import { EVENT_BUS_MODULE_OPTIONS } from './event-bus-module-definition';
 import type { ConsumerTuning, DedupeOptions, EventBusModuleOptions } from './interfaces/event-bus-options.interface';
 import { ResolvedRetryPolicy, resolveRetryPolicy } from './consumer/retry-policy';
+import { EventBusMetrics } from './observability/metrics';
 import { EventBusKeys } from './utils/keys';
 import { assertName } from './utils/names';
 import { closeRedis, createRedis } from './utils/redis-connection';
@@ -37,10 +38,13 @@ export class EventBusCore implements OnApplicationShutdown {
   readonly redis: Redis;
   /** This process's consumer name in every group. */
   readonly consumerName: string;
+  /** The bus's Prometheus instruments, unless `metrics: false`. */
+  readonly metrics?: EventBusMetrics;
   private readonly readers = new Set<Redis>();
 
   constructor(@Inject(EVENT_BUS_MODULE_OPTIONS) readonly options: EventBusModuleOptions) {
     this.keys = new EventBusKeys(options.namespace ?? DEFAULT_NAMESPACE);
+    if (options.metrics !== false) this.metrics = new EventBusMetrics(options.metrics ?? {});
     busesInProcess++;
     this.consumerName = assertName('consumer name', options.consumerName ?? `${hostname()}-${process.pid}${busesInProcess > 1 ? `-${busesInProcess}` : ''}`);
     this.redis = createRedis(options.redis, `event-bus:${this.consumerName}`, {

@@ -6,6 +6,7 @@ import { EventBusCore } from './event-bus.core';
 import { EventBusExplorer } from './event-bus.explorer';
 import { EventBusMetadataAccessor } from './event-bus-metadata.accessor';
 import type { EventBusFeatureOptions, EventBusModuleOptions } from './interfaces/event-bus-options.interface';
+import { EventBusMetricsCollector } from './observability/metrics.collector';
 import { EventPublisher } from './publisher/event-publisher';
 import { DeadLetterService } from './dead-letter/dead-letter.service';
 import { ReplayService } from './ops/replay.service';
@@ -26,7 +27,7 @@ const rootPublisher: Provider = {
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [EventBusCore, EventBusExplorer, EventBusMetadataAccessor, DeadLetterService, ReplayService, RetentionService, ContractCompatibilityCheck, rootPublisher],
+  providers: [EventBusCore, EventBusExplorer, EventBusMetadataAccessor, DeadLetterService, ReplayService, RetentionService, ContractCompatibilityCheck, EventBusMetricsCollector, rootPublisher],
   exports: [EventBusCore, EventPublisher, EventBusExplorer, DeadLetterService, ReplayService, RetentionService],
 })
 export class EventBusModule extends ConfigurableEventBusModule {

@@ -17,6 +17,7 @@ export type { FieldError } from './validation/payload-validator';
 export { ReplayService, type ReplayRequest, type ReplayResult, type ReplayOptions } from './ops/replay.service';
 export { RetentionService, type RetentionPolicy, type TrimResult } from './ops/retention.service';
 export { deadLetter, type DeadLetterReason } from './dead-letter/dead-letter.writer';
+export { DedupeGuard, type Marker } from './consumer/dedupe.guard';
 export { compareIds, rangeBound, isStreamId } from './utils/stream-ids';
 export { type RegisteredContract } from './contracts/contract-registry';
 export { Upcaster } from './versioning/upcaster.decorator';
@@ -29,3 +30,4 @@ export type { EventSubscription } from './versioning/catalogue/event-subscriptio
 export { scanSubscriptions } from './versioning/catalogue/scan-subscriptions';
 export { buildAsyncApi, messageId, type AsyncApiDocument, type AsyncApiInput } from './versioning/catalogue/asyncapi';
 export { renderCatalogueMarkdown, type CatalogueInput } from './versioning/catalogue/catalogue-markdown';
+export { EventBusMetrics, type RouteInstruments, type EventBusMetricsOptions } from './observability/metrics';

@@ -11,6 +11,16 @@ export interface Marker {
   expireAt: number;
   /** `key field`, the marker's identity in memory. */
   id: string;
+  /** Deliveries it took, set when the event is acknowledged (recorded in the marker's value). */
+  attempts?: number;
+}
+
+/**
+ * A marker's value: `<handled at, ms>:<attempts>`, so the flow view can tell when and after how
+ * many deliveries a group handled an event. (Markers written before this format hold `1`.)
+ */
+export function markerValue(handledAtMs: number, attempts: number): string {
+  return `${handledAtMs}:${attempts}`;
 }
 
 const HOUR_MS = 3_600_000;

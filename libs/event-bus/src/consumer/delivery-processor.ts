@@ -7,11 +7,14 @@ import { decodeEnvelope } from '../envelope/envelope';
 import { ContractViolationError } from '../errors/contract-violation.error';
 import type { EventBusCore, ResolvedTuning } from '../event-bus.core';
 import type { EventContext } from '../interfaces/event-context.interface';
+import type { RouteInstruments } from '../observability/metrics';
+import { inConsumeSpan } from '../observability/tracing';
 import { createPayloadValidator } from '../validation/payload-validator';
 import { upcastToNewest } from '../versioning/upcast';
 import type { AckBatcher } from './ack-batcher';
 import type { HandlerBinding } from './binding';
 import { SentMarkers } from './sent-markers';
+import { markerValue } from './dedupe.guard';
 import type { DedupeGuard, Marker } from './dedupe.guard';
 import { BYPASS_DEDUPE_FIELD, Delivery, Route, Source } from './delivery';
 import type { Pause } from './dispatcher';
@@ -42,8 +45,8 @@ export class DeliveryProcessor {
   readonly acks: AckBatcher;
   private readonly routes = new Map<string, Map<string, Route>>();
   private readonly policies = new Map<HandlerBinding, ResolvedRetryPolicy>();
-  /** Deliveries being handled, by dedupe marker, with the copies of the same event waiting on them. */
-  private readonly inFlight = new Map<string, Array<() => void>>();
+  /** Deliveries being handled, by dedupe marker, with the copies of the same event waiting on them (null: none waiting). */
+  private readonly inFlight = new Map<string, Array<() => void> | null>();
   private readonly sentMarkers: SentMarkers;
 
   constructor(private readonly deps: ProcessorDeps) {
@@ -52,13 +55,15 @@ export class DeliveryProcessor {
     if (deps.dedupe) deps.acks.onMarkersSent = (markers) => this.sentMarkers.sending(markers.map((m) => m.id));
     for (const binding of deps.bindings) {
       const byType = this.routes.get(binding.stream) ?? new Map<string, Route>();
-      const route = byType.get(binding.type) ?? { bindings: [], names: '', validate: false };
+      const route = byType.get(binding.type) ?? { type: binding.type, bindings: [], names: '', validate: false };
       route.bindings.push(binding);
       route.names = route.bindings.map((b) => b.name).join(', ');
       route.validate ||= binding.validate;
       byType.set(binding.type, route);
       this.routes.set(binding.stream, byType);
       this.policies.set(binding, resolveRetryPolicy(deps.tuning.retry, binding.retry));
+      // NOTE: resolved up front so every (stream, type, group) the group handles shows at 0 from boot.
+      route.instruments ??= deps.core.metrics?.forRoute(binding.stream, binding.type, deps.group);
     }
   }
 
@@ -99,6 +104,7 @@ export class DeliveryProcessor {
   }
 
   async process(d: Delivery, pause: Pause): Promise<void> {
+    this.instruments(d).delivered();
     const envelope = d.envelope;
     if (!envelope) return this.toDeadLetter(d, d.breach, '-');
     const route = d.route;
@@ -125,73 +131,93 @@ export class DeliveryProcessor {
       }
       payload = result.value;
     }
+    // NOTE: everything from here runs in the delivery's context: the handlers' publishes inherit
+    // correlation, and every log line (handlers', retries', dead letters') can carry the event.
+    const context = this.context(d, route.bindings.length);
+    return runInDeliveryContext(context, () => this.guarded(d, route, payload, context, pause));
+  }
+
+  /** Serialises copies of one event held at once, then attempts it. */
+  private async guarded(d: Delivery, route: Route, payload: unknown, context: DeliveryContext, pause: Pause): Promise<void> {
     const marker = d.marker?.id;
-    if (!marker) return this.attempt(d, route, payload, pause);
-    const waiting = this.inFlight.get(marker);
-    if (waiting) {
+    if (!marker) return this.attempt(d, route, payload, context, pause);
+    if (this.inFlight.has(marker)) {
       // NOTE: another copy of this event is being handled here: wait for it, then look again.
-      await pause(new Promise<void>((resolve) => waiting.push(resolve)));
+      await pause(new Promise<void>((resolve) => {
+        const waiting = this.inFlight.get(marker);
+        if (waiting) waiting.push(resolve);
+        else this.inFlight.set(marker, [resolve]);
+      }));
     }
-    this.inFlight.set(marker, []);
+    // NOTE: null until a second copy shows up: no array per delivery on the happy path.
+    this.inFlight.set(marker, null);
     try {
-      await this.attempt(d, route, payload, pause);
+      await this.attempt(d, route, payload, context, pause);
     } finally {
-      const waiters = this.inFlight.get(marker) ?? [];
+      const waiters = this.inFlight.get(marker);
       this.inFlight.delete(marker);
-      for (const wake of waiters) wake();
+      if (waiters) for (const wake of waiters) wake();
     }
   }
 
   /**
    * Dedupe check, the handlers, and retries until acknowledged, dead-lettered or given up.
    */
-  private async attempt(d: Delivery, route: Route, payload: unknown, pause: Pause): Promise<void> {
+  private async attempt(d: Delivery, route: Route, payload: unknown, context: DeliveryContext, pause: Pause): Promise<void> {
     const succeeded = new Set<HandlerBinding>();
     for (;;) {
-      if (d.marker && (await this.handled(d))) {
+      if (d.marker && (this.handledByBatchRead(d) ?? (await this.handledFresh(d)))) {
         this.deps.stats.duplicates++;
+        this.instruments(d).duplicate();
         return this.ack(d);
       }
-      let committed = false;
-      const failure = await this.run(d, route, payload, succeeded, () => (committed = true));
+      context.deliveryCount = d.deliveryCount;
+      context.committed = false;
+      const began = performance.now();
+      const failure = this.deps.core.options.tracing === false
+        ? await this.run(route, payload, context, succeeded)
+        : await inConsumeSpan(d.envelope!, { stream: d.source.stream, group: this.deps.group, entryId: d.entryId, attempt: d.deliveryCount }, () => this.run(route, payload, context, succeeded), (f) => f?.error);
       if (!failure) {
-        if (!committed) return this.ack(d, d.marker);
+        this.instruments(d).handled((performance.now() - began) / 1000, Date.parse(d.envelope!.time));
+        if (!context.committed) return this.ack(d, d.marker);
         this.deps.stats.acked++;
+        this.instruments(d).acked();
         return;
       }
-      if (committed) return; // NOTE: a handler committed (and acked) before a sibling failed: nothing left to retry.
+      if (context.committed) return; // NOTE: a handler committed (and acked) before a sibling failed: nothing left to retry.
       if (!(await this.retryOrDeadLetter(d, route, failure, pause))) return;
     }
   }
 
-  /** Whether the group already handled this delivery's event: the batch read when it can be trusted, else a fresh GET. */
-  private async handled(d: Delivery): Promise<boolean> {
-    const marker = d.marker!;
+  /** Whether the group already handled this delivery's event, by the batch read; undefined when it cannot be trusted (or was used). */
+  private handledByBatchRead(d: Delivery): boolean | undefined {
     const batchRead = d.handledRead;
+    if (!batchRead) return undefined;
     d.handledRead = undefined;
-    if (batchRead) {
-      const verdict = this.sentMarkers.verdict(marker.id, batchRead.tick, batchRead.value);
-      if (verdict !== undefined) return verdict;
-    }
+    return this.sentMarkers.verdict(d.marker!.id, batchRead.tick, batchRead.value);
+  }
+
+  /** Whether the group already handled this delivery's event, by a fresh read of its marker. */
+  private async handledFresh(d: Delivery): Promise<boolean> {
+    const marker = d.marker!;
     const tick = this.sentMarkers.reading();
     const value = await this.deps.dedupe!.handled(marker);
     return this.sentMarkers.verdict(marker.id, tick, value) ?? value;
   }
 
   /** Runs the handlers not yet successful for this delivery; the first failure, if any. */
-  private async run(d: Delivery, route: Route, payload: unknown, succeeded: Set<HandlerBinding>, onCommit: () => void): Promise<Failure | undefined> {
-    const context = this.context(d, route.bindings.length, onCommit);
+  private async run(route: Route, payload: unknown, context: EventContext, succeeded: Set<HandlerBinding>): Promise<Failure | undefined> {
     if (route.bindings.length === 1) {
       const binding = route.bindings[0];
       try {
-        await runInDeliveryContext(context, () => binding.handler(payload, context));
+        await binding.handler(payload, context);
         return undefined;
       } catch (error) {
         return { error, binding };
       }
     }
     const pending = route.bindings.filter((b) => !succeeded.has(b));
-    const outcomes = await runInDeliveryContext(context, () => Promise.allSettled(pending.map((b) => b.handler(payload, context))));
+    const outcomes = await Promise.allSettled(pending.map((b) => b.handler(payload, context)));
     let failure: Failure | undefined;
     outcomes.forEach((outcome, i) => {
       if (outcome.status === 'fulfilled') succeeded.add(pending[i]);
@@ -204,6 +230,7 @@ export class DeliveryProcessor {
   private async retryOrDeadLetter(d: Delivery, route: Route, failure: Failure, pause: Pause): Promise<boolean> {
     const { stats, logger, group, core, consumer } = this.deps;
     stats.failed++;
+    this.instruments(d).failed();
     const policy = failure.binding ? this.policies.get(failure.binding)! : this.deps.tuning.retry;
     const handler = failure.binding?.name ?? route.names;
     if (d.deliveryCount >= policy.maxAttempts) {
@@ -218,18 +245,31 @@ export class DeliveryProcessor {
     if (reclaimed.length === 0) return false; // NOTE: no longer ours (acknowledged or claimed elsewhere).
     d.deliveryCount++;
     stats.retried++;
+    this.instruments(d).retried();
     return true;
   }
 
   private ack(d: Delivery, marker?: Marker): void {
     this.deps.stats.acked++;
-    if (marker) this.sentMarkers.acking(marker.id);
+    this.instruments(d).acked();
+    if (marker) {
+      marker.attempts = d.deliveryCount;
+      this.sentMarkers.acking(marker.id);
+    }
     void this.acks.ack(d.source.key, d.entryId, marker);
   }
 
-  private context(d: Delivery, handlers: number, onCommit: () => void): EventContext {
+  /** The metrics of the delivery's (stream, type, group), resolved once per route. */
+  private instruments(d: Delivery): RouteInstruments {
+    const metrics = this.deps.core.metrics;
+    if (!metrics) return NO_INSTRUMENTS;
+    if (d.route) return (d.route.instruments ??= metrics.forRoute(d.source.stream, d.route.type, this.deps.group));
+    return metrics.forRoute(d.source.stream, d.envelope?.type ?? '(unreadable)', this.deps.group);
+  }
+
+  private context(d: Delivery, handlers: number): DeliveryContext {
     const { core, group, consumer } = this.deps;
-    return {
+    const context: DeliveryContext = {
       envelope: d.envelope!,
       stream: d.source.stream,
       entryId: d.entryId,
@@ -244,7 +284,7 @@ export class DeliveryProcessor {
         const tx = core.redis.multi();
         write(tx);
         if (d.marker) {
-          tx.hset(d.marker.key, d.marker.field, '1');
+          tx.hset(d.marker.key, d.marker.field, markerValue(Date.now(), d.deliveryCount));
           tx.expireat(d.marker.key, d.marker.expireAt);
           this.sentMarkers.sending([d.marker.id]);
         }
@@ -252,9 +292,11 @@ export class DeliveryProcessor {
         const results = await tx.exec();
         const failed = results?.find(([error]) => error);
         if (!results || failed) throw failed?.[0] ?? new Error('commit transaction was discarded');
-        onCommit();
+        context.committed = true;
       },
+      committed: false,
     };
+    return context;
   }
 
   private async toDeadLetter(d: Delivery, error: unknown, handler: string, fallbackReason = 'handler-failed'): Promise<void> {
@@ -267,12 +309,21 @@ export class DeliveryProcessor {
         attempts: d.deliveryCount, sourceKey: d.source.key,
       });
       stats.deadLettered++;
+      this.instruments(d).deadLettered(reason);
       logger.warn(`[group ${group}] ${d.source.key} ${d.entryId} dead-lettered (${reason}) after ${d.deliveryCount} attempt(s): ${message}`);
     } catch (writeError) {
       logger.error(`[group ${group}] could not dead-letter ${d.source.key} ${d.entryId}, it stays pending: ${String(writeError)}`);
     }
   }
 }
+
+/** The context handlers see, and whether one of them settled the entry with `commit()`. */
+type DeliveryContext = EventContext & { committed: boolean };
+
+const NO_INSTRUMENTS: RouteInstruments = {
+  delivered: () => undefined, acked: () => undefined, failed: () => undefined, retried: () => undefined,
+  duplicate: () => undefined, deadLettered: () => undefined, handled: () => undefined,
+};
 
 /** Resolves true after `ms`, or false at once when `signal` aborts. */
 function sleep(ms: number, signal: AbortSignal): Promise<boolean> {

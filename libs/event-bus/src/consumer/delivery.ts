@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '../interfaces/event-envelope.interface';
+import type { RouteInstruments } from '../observability/metrics';
 import type { HandlerBinding } from './binding';
 import type { Marker } from './dedupe.guard';
 
@@ -41,8 +42,12 @@ export interface Delivery {
 export const BYPASS_DEDUPE_FIELD = 'replaybypassdedupe';
 
 export interface Route {
+  /** The event type. */
+  type: string;
   bindings: HandlerBinding[];
   /** `A.x, B.y`, for logs and dead letters. */
   names: string;
   validate: boolean;
+  /** Metrics of this route in its group, once resolved. */
+  instruments?: RouteInstruments;
 }

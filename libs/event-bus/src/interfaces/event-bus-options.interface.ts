@@ -1,5 +1,6 @@
 import type { RedisOptions } from 'ioredis';
 import type { RetryPolicy } from '../consumer/retry-policy';
+import type { EventBusMetricsOptions } from '../observability/metrics';
 
 /** Consumer tuning; every field may be set on the root module and overridden per feature. */
 export interface ConsumerTuning {
@@ -62,6 +63,13 @@ export interface EventBusModuleOptions {
   publishTimeoutMs?: number;
   /** How often this process applies the streams' retention policies, in ms; 0 never. @default 60000 */
   retentionIntervalMs?: number;
+  /**
+   * Prometheus instruments (prom-client) on a registry of this bus: `core.metrics.registry`.
+   * `false` turns them off. @default {} (a new Registry, prefix `eventbus_`)
+   */
+  metrics?: EventBusMetricsOptions | false;
+  /** Spans and `traceparent` propagation through @opentelemetry/api (no-ops until an SDK is registered). @default true */
+  tracing?: boolean;
 }
 
 /** `EventBusModule.forFeature()`: one service of the process, its consumer group and its publisher identity. */

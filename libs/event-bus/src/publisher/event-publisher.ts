@@ -3,10 +3,12 @@ import { CLOUDEVENTS_SPEC_VERSION, DEFAULT_PUBLISH_TIMEOUT_MS, JSON_CONTENT_TYPE
 import { contractOf } from '../contracts/contract-registry';
 import { currentDelivery } from '../context/delivery-context';
 import { encodeEnvelope } from '../envelope/envelope';
+import { Deadlines } from './deadlines';
 import { EventValidationError } from '../errors/event-validation.error';
 import { PublishFailedError } from '../errors/publish-failed.error';
 import type { EventBusCore } from '../event-bus.core';
 import type { EventEnvelope, PublishOptions } from '../interfaces/event-envelope.interface';
+import { endSpan, startPublishSpan, TraceCarrier } from '../observability/tracing';
 import { createPayloadValidator } from '../validation/payload-validator';
 
 /** What a publish wrote: the envelope and where it landed. */
@@ -36,6 +38,8 @@ interface PreparedEvent {
  * service's name.
  */
 export class EventPublisher {
+  private readonly deadlines = new Deadlines();
+
   constructor(
     private readonly core: EventBusCore,
     readonly source: string,
@@ -43,30 +47,50 @@ export class EventPublisher {
 
   /** Validates, stamps the envelope and appends one event. Throws EventValidationError (nothing written) or PublishFailedError. */
   async publish(event: object, options: PublishOptions = {}): Promise<PublishedEvent> {
-    const prepared = this.prepare(event, options);
-    const ids = [prepared.envelope.id];
-    const entryId = await this.withinDeadline(ids, () => this.core.redis.xadd(prepared.key, '*', ...prepared.fields));
-    return { envelope: prepared.envelope, stream: prepared.stream, entryId: entryId ?? '' };
+    const contract = contractOf(event);
+    const trace = this.core.options.tracing === false ? undefined : startPublishSpan(contract.stream, contract.type, 1);
+    try {
+      const prepared = this.prepare(event, options, trace?.carrier);
+      const entryId = await this.withinDeadline([prepared.envelope.id], () => this.core.redis.xadd(prepared.key, '*', ...prepared.fields));
+      this.core.metrics?.published(prepared.stream, prepared.envelope.type);
+      if (trace) endSpan(trace.span);
+      return { envelope: prepared.envelope, stream: prepared.stream, entryId: entryId ?? '' };
+    } catch (error) {
+      if (error instanceof PublishFailedError) this.core.metrics?.publishFailed(contract.stream, contract.type);
+      if (trace) endSpan(trace.span, error);
+      throw error;
+    }
   }
 
   /**
    * Publishes a batch in one pipelined round trip. Every event is validated first: one invalid
-   * payload fails the whole call before anything is written.
+   * payload fails the whole call before anything is written. The batch is one PRODUCER span.
    */
   async publishMany(events: Array<object | OutgoingEvent>): Promise<PublishedEvent[]> {
-    const prepared = events.map((item) =>
-      isOutgoing(item) ? this.prepare(item.event, item.options ?? {}) : this.prepare(item, {}),
-    );
-    if (prepared.length === 0) return [];
-    const ids = prepared.map((p) => p.envelope.id);
-    const results = await this.withinDeadline(ids, () => {
-      const pipeline = this.core.redis.pipeline();
-      for (const p of prepared) pipeline.xadd(p.key, '*', ...p.fields);
-      return pipeline.exec();
-    });
-    const failed = (results ?? []).find(([error]) => error);
-    if (!results || failed) throw new PublishFailedError(ids, failed?.[0] ?? new Error('no reply'));
-    return prepared.map((p, i) => ({ envelope: p.envelope, stream: p.stream, entryId: String(results[i][1]) }));
+    if (events.length === 0) return [];
+    const first = contractOf(isOutgoing(events[0]) ? events[0].event : events[0]);
+    const trace = this.core.options.tracing === false ? undefined : startPublishSpan(first.stream, first.type, events.length);
+    let prepared: PreparedEvent[] = [];
+    try {
+      prepared = events.map((item) =>
+        isOutgoing(item) ? this.prepare(item.event, item.options ?? {}, trace?.carrier) : this.prepare(item, {}, trace?.carrier),
+      );
+      const ids = prepared.map((p) => p.envelope.id);
+      const results = await this.withinDeadline(ids, () => {
+        const pipeline = this.core.redis.pipeline();
+        for (const p of prepared) pipeline.xadd(p.key, '*', ...p.fields);
+        return pipeline.exec();
+      });
+      const failed = (results ?? []).find(([error]) => error);
+      if (!results || failed) throw new PublishFailedError(ids, failed?.[0] ?? new Error('no reply'));
+      for (const p of prepared) this.core.metrics?.published(p.stream, p.envelope.type);
+      if (trace) endSpan(trace.span);
+      return prepared.map((p, i) => ({ envelope: p.envelope, stream: p.stream, entryId: String(results[i][1]) }));
+    } catch (error) {
+      if (error instanceof PublishFailedError) for (const p of prepared) this.core.metrics?.publishFailed(p.stream, p.envelope.type);
+      if (trace) endSpan(trace.span, error);
+      throw error;
+    }
   }
 
   /**
@@ -76,23 +100,18 @@ export class EventPublisher {
   private async withinDeadline<T>(ids: string[], send: () => Promise<T>): Promise<T> {
     const timeoutMs = this.core.options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
     const began = Date.now();
-    if (!(await this.core.writable(timeoutMs))) {
+    if (this.core.redis.status !== 'ready' && !(await this.core.writable(timeoutMs))) {
       throw new PublishFailedError(ids, new Error(`Redis is not reachable (waited ${timeoutMs} ms, nothing was sent)`));
     }
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer from Redis within ${timeoutMs} ms (the write may still land)`)), Math.max(1, timeoutMs - (Date.now() - began)));
-    });
     try {
-      return await Promise.race([send(), deadline]);
+      const at = began + timeoutMs;
+      return await this.deadlines.race(send(), at, () => new Error(`no answer from Redis within ${timeoutMs} ms (the write may still land)`));
     } catch (error) {
       throw new PublishFailedError(ids, error);
-    } finally {
-      clearTimeout(timer);
     }
   }
 
-  private prepare(event: object, options: PublishOptions): PreparedEvent {
+  private prepare(event: object, options: PublishOptions, trace?: TraceCarrier): PreparedEvent {
     const contract = contractOf(event);
     const result = createPayloadValidator(event.constructor as new () => object).validate(event);
     if (!result.ok) throw new EventValidationError(contract.type, result.errors);
@@ -110,8 +129,9 @@ export class EventPublisher {
       subject: options.subject ?? subjectOf(event, contract.subjectField),
       correlationid: options.correlationId ?? delivery?.envelope.correlationid ?? delivery?.envelope.id ?? id,
       causationid: options.causationId ?? delivery?.envelope.id,
-      traceparent: options.traceparent,
-      tracestate: options.tracestate,
+      // NOTE: an explicit traceparent wins; else the publish span's, when tracing is on.
+      traceparent: options.traceparent ?? trace?.traceparent,
+      tracestate: options.traceparent ? options.tracestate : trace?.tracestate,
     };
     const key = this.core.keys.stream(contract.stream);
     return { envelope, stream: contract.stream, key, fields: encodeEnvelope(envelope) };

@@ -1,0 +1,83 @@
+import { Context, context, propagation, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { EventEnvelope } from '../interfaces/event-envelope.interface';
+
+/** The W3C trace context fields an envelope carries (CONTRACT.md section 1). */
+export interface TraceCarrier {
+  traceparent?: string;
+  tracestate?: string;
+}
+
+/** Name of the bus's tracer (instrumentation scope). */
+export const TRACER_NAME = '@app/event-bus';
+
+// NOTE: the API's ProxyTracer picks up a provider registered later, so one lookup is enough.
+const tracer = trace.getTracer(TRACER_NAME);
+
+/**
+ * Starts the PRODUCER span of one publish call (one span for a `publishMany` batch) as a child
+ * of the active span, and returns the trace context to stamp on its envelopes. Without an
+ * OpenTelemetry SDK registered, the span is a no-op and the carrier stays empty.
+ */
+export function startPublishSpan(stream: string, type: string, count: number): { span: Span; carrier: TraceCarrier } {
+  const span = tracer.startSpan(`publish ${stream}`, { kind: SpanKind.PRODUCER });
+  // NOTE: attributes only on a recording span: without an SDK this path allocates next to nothing.
+  if (!span.isRecording()) return { span, carrier: {} };
+  span.setAttributes({
+    'messaging.system': 'redis_streams',
+    'messaging.operation.type': 'send',
+    'messaging.destination.name': stream,
+    'messaging.batch.message_count': count,
+    'event.type': type,
+  });
+  const carrier: TraceCarrier = {};
+  propagation.inject(trace.setSpan(context.active(), span), carrier);
+  return { span, carrier };
+}
+
+/** Ends a span, recording `error` as its failure. */
+export function endSpan(span: Span, error?: unknown): void {
+  if (error !== undefined) failSpan(span, error);
+  span.end();
+}
+
+/**
+ * Runs `fn` (one attempt of a group's handlers at one event) inside a CONSUMER span whose parent
+ * is the span that published the event (from the envelope's `traceparent`), so publishes made by
+ * the handlers continue the same trace.
+ */
+export async function inConsumeSpan<T>(
+  envelope: EventEnvelope<unknown>,
+  where: { stream: string; group: string; entryId: string; attempt: number },
+  fn: () => Promise<T>,
+  /** The failure a resolved result stands for, if any (recorded on the span). */
+  failureOf?: (result: T) => unknown,
+): Promise<T> {
+  const parent: Context = envelope.traceparent ? propagation.extract(ROOT_CONTEXT, envelope) : ROOT_CONTEXT;
+  const span = tracer.startSpan(`process ${where.stream}`, { kind: SpanKind.CONSUMER }, parent);
+  if (span.isRecording()) {
+    span.setAttributes({
+      'messaging.system': 'redis_streams',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': where.stream,
+      'messaging.consumer.group.name': where.group,
+      'messaging.message.id': envelope.id,
+      'messaging.message.conversation_id': envelope.correlationid ?? envelope.id,
+      'messaging.redis_streams.entry_id': where.entryId,
+      'messaging.redis_streams.delivery_count': where.attempt,
+      'event.type': envelope.type,
+    });
+  }
+  try {
+    const result = await context.with(trace.setSpan(parent, span), fn);
+    endSpan(span, failureOf?.(result));
+    return result;
+  } catch (error) {
+    endSpan(span, error);
+    throw error;
+  }
+}
+
+function failSpan(span: Span, error: unknown): void {
+  if (error instanceof Error) span.recordException(error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+}
