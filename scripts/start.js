@@ -4,7 +4,8 @@
  * `npm start` / `npm run start:dev`: make sure a Redis answers, build the api, run it.
  *
  *   npm start                      build if needed, run dist/.../main.js
- *   npm run start:dev              `nest start api --watch` instead of build + run
+ *   npm run start:dev              `nest start api --watch` instead of build + run, NODE_ENV=development
+ *                                  unless set (so logs are pretty: LOG_FORMAT)
  *   npm start -- --some-flag            arguments not meant for this script go to the app
  *   node scripts/start.js --dev -- --demo
  *
@@ -425,6 +426,7 @@ async function main() {
 
   const env = { ...process.env, REDIS_URL: rawUrl };
   if (dev) {
+    env.NODE_ENV = env.NODE_ENV || 'development';
     const args = [nestBin(), 'start', 'api', '--watch'];
     if (passThrough.length) args.push('--', ...passThrough);
     log(`nest start api --watch${passThrough.length ? ` -- ${passThrough.join(' ')}` : ''}`);

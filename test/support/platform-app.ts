@@ -1,6 +1,6 @@
 import type { INestApplication, Type } from '@nestjs/common';
 import { Module } from '@nestjs/common';
-import { createPlatformApp, PlatformModule } from '@app/platform';
+import { createPlatformApp, PlatformModule, PlatformOptions } from '@app/platform';
 import { testNamespace, testRedisUrl } from './redis';
 
 export interface TestPlatformApp {
@@ -13,9 +13,12 @@ export interface TestPlatformApp {
 /**
  * Boots service modules the way their main.ts does (PlatformModule + the modules, global
  * pipes, Swagger), against the run's redis-server, in a fresh namespace unless one is given,
- * listening on a free port.
+ * listening on a free port. `platform` goes to `PlatformModule.forRoot` (e.g. `logDestination`).
  */
-export async function createTestPlatformApp(modules: Type[], options: { namespace?: string; env?: Record<string, string> } = {}): Promise<TestPlatformApp> {
+export async function createTestPlatformApp(
+  modules: Type[],
+  options: { namespace?: string; env?: Record<string, string>; platform?: PlatformOptions } = {},
+): Promise<TestPlatformApp> {
   const namespace = options.namespace ?? testNamespace(modules.map((m) => m.name.replace(/Module$/, '').toLowerCase()).join('-').slice(0, 24));
   Object.assign(process.env, {
     REDIS_URL: testRedisUrl(),
@@ -26,7 +29,7 @@ export async function createTestPlatformApp(modules: Type[], options: { namespac
     ...options.env,
   });
 
-  @Module({ imports: [PlatformModule.forRoot({ source: 'test' }), ...modules] })
+  @Module({ imports: [PlatformModule.forRoot({ source: 'test', ...options.platform }), ...modules] })
   class TestRootModule {}
 
   const app = await createPlatformApp(TestRootModule, { title: 'test', description: 'test' });

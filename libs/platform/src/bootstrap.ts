@@ -5,10 +5,16 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import type { Environment } from './environment';
+import { usePlatformLogger } from './logging/use-platform-logger';
+import { httpTracing } from './tracing/http-tracing.middleware';
+import { setupTracing } from './tracing/setup-tracing';
+import { serviceNameOf } from './tracing/tracing-settings';
 
 export interface AppDescription {
   title: string;
   description: string;
+  /** `service.name` of the process's spans unless `OTEL_SERVICE_NAME` is set. @default the title in kebab-case (`order-service`) */
+  service?: string;
 }
 
 /** Name of the Swagger security scheme of `x-api-key` (see `@ApiSecurity(API_KEY_SECURITY)`). */
@@ -26,11 +32,18 @@ export interface FieldDetail {
 /**
  * A platform app with its global pipes, security headers (helmet), a request body limit
  * (`HTTP_BODY_LIMIT`, 413 as JSON), Swagger at /docs (JSON at /docs-json, `x-api-key` declared as
- * the `api-key` scheme) and shutdown hooks.
+ * the `api-key` scheme), shutdown hooks, and Nest's `Logger` writing pino lines (see LoggingModule).
+ * Sets up OpenTelemetry first (`setupTracing`) and gives every request a SERVER span (`httpTracing`).
  */
 export async function createPlatformApp(rootModule: Type, about: AppDescription): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(rootModule, { logger: logLevels(process.env.LOG_LEVEL) });
+  // NOTE: before the app exists, so that nothing it does runs without the SDK (see setupTracing).
+  setupTracing({ serviceName: about.service ?? serviceNameOf(about.title) });
+  // NOTE: the levels only matter if creating the app fails: then the buffered lines go to Nest's console logger.
+  const app = await NestFactory.create<NestExpressApplication>(rootModule, { logger: logLevels(process.env.LOG_LEVEL), bufferLogs: true });
+  usePlatformLogger(app);
   const bodyLimit = configured(app, 'HTTP_BODY_LIMIT') ?? '100kb';
+  // NOTE: first, so that the SERVER span covers the whole request and everything after runs inside it.
+  app.use(httpTracing());
   // NOTE: Swagger UI at /docs loads its scripts from 'self' and uses inline styles, which helmet's default CSP allows.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   // NOTE: registered before init so Nest does not add its own parsers; the error handler right

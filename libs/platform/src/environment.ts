@@ -1,5 +1,6 @@
 import { plainToInstance, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, Validate, validateSync, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, Validate, ValidateIf, validateSync, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import { LOG_FORMATS, LogFormat } from './logging/log-settings';
 
 const API_KEY_ENTRY = '(?:reader|operator):[A-Za-z0-9._~+/=-]{16,256}';
 /** `API_KEYS`: `reader:<key>,operator:<key>,...` */
@@ -16,6 +17,14 @@ class DistinctApiKeys implements ValidatorConstraintInterface {
   defaultMessage(): string {
     return 'API_KEYS lists one key twice: give every key one role (operator includes everything reader may do)';
   }
+}
+
+/** URLs an OTLP/HTTP exporter accepts: `http://otel-collector:4318` has no top-level domain. */
+const OTLP_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
+
+/** OpenTelemetry variables count as unset when empty, as the OpenTelemetry SDKs read them. */
+function isSet(_env: object, value: unknown): boolean {
+  return value !== undefined && value !== null && (typeof value !== 'string' || value.trim() !== '');
 }
 
 /** Every environment variable the platform reads; the README's configuration table mirrors it. */
@@ -58,6 +67,11 @@ export class Environment {
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
 
+  /** `json` (one object per line) or `pretty` (human-readable). Unset: `pretty` when NODE_ENV=development, else `json`. */
+  @IsOptional()
+  @IsIn(LOG_FORMATS, { message: 'LOG_FORMAT must be json or pretty' })
+  LOG_FORMAT?: LogFormat;
+
   /**
    * Keys of the operations API (`/ops`): `reader:<key>,operator:<key>`, several of each allowed.
    * Unset: a random operator key is generated at startup and logged once (development only).
@@ -81,6 +95,33 @@ export class Environment {
   /** Largest request body accepted (JSON or form); larger gets 413. */
   @Matches(/^\d{1,9}(b|kb|mb)$/i, { message: 'HTTP_BODY_LIMIT must be a size like 100kb, 1mb or 512b' })
   HTTP_BODY_LIMIT = '100kb';
+
+  /** OpenTelemetry `service.name` of this process's spans. Unset: the service's own name (`order-service`; `npm start`: `event-platform`). */
+  @IsOptional()
+  @IsString()
+  OTEL_SERVICE_NAME?: string;
+
+  /** OTLP/HTTP collector to export spans to, `/v1/traces` appended (`http://localhost:4318`). Unset (and no traces endpoint): spans are not exported. */
+  @ValidateIf(isSet)
+  @IsUrl(OTLP_URL, { message: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL such as http://localhost:4318' })
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
+  /** OTLP/HTTP traces URL, used as is (`http://localhost:4318/v1/traces`); wins over OTEL_EXPORTER_OTLP_ENDPOINT. */
+  @ValidateIf(isSet)
+  @IsUrl(OTLP_URL, { message: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http(s) URL such as http://localhost:4318/v1/traces' })
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
+
+  /** `true`: no OpenTelemetry SDK: no spans and no `traceparent` on events. */
+  @ValidateIf(isSet)
+  @Matches(/^(true|false)$/i, { message: 'OTEL_SDK_DISABLED must be true or false' })
+  OTEL_SDK_DISABLED?: string;
+
+  /** How long the flow view's index (`<ns>:flow:*`) keeps a flow after its last event, in seconds (default 7 days). */
+  @Type(() => Number)
+  @IsInt({ message: 'FLOW_INDEX_TTL_SECONDS must be an integer (seconds)' })
+  @Min(60)
+  @Max(31_536_000)
+  FLOW_INDEX_TTL_SECONDS = 604_800;
 }
 
 const SECRET_VARIABLES = new Set(['API_KEYS']);

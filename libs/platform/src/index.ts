@@ -1,4 +1,6 @@
 export * from './bootstrap';
 export * from './environment';
+export * from './logging';
 export * from './platform.module';
 export * from './service-store';
+export * from './tracing';

@@ -2,12 +2,18 @@ import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { EventBusModule } from '@app/event-bus';
+import type { DestinationStream } from 'pino';
 import { Environment, validateEnvironment } from './environment';
 import { HealthModule } from './health/health.module';
+import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { TracingModule } from './tracing/tracing.module';
 
 export interface PlatformOptions {
   /** CloudEvents `source` of events published outside a service module. @default 'platform' */
   source?: string;
+  /** Where log lines go (tests pass a stream to read them back). @default process.stdout */
+  logDestination?: DestinationStream;
 }
 
 type Config = ConfigService<Environment, true>;
@@ -46,6 +52,9 @@ export class PlatformModule {
           }),
         }),
         HealthModule,
+        LoggingModule.forRoot({ name: options.source, destination: options.logDestination }),
+        MetricsModule,
+        TracingModule,
       ],
     };
   }

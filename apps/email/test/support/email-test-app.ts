@@ -1,6 +1,6 @@
 import { ValidationPipe } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { logLevels, PlatformModule } from '@app/platform';
+import { logLevels, PlatformModule, usePlatformLogger } from '@app/platform';
 import type { TestPlatformApp } from '../../../../test/support/platform-app';
 import { testNamespace, testRedisUrl } from '../../../../test/support/redis';
 import { MAIL_TRANSPORT } from '../../src/email.constants';
@@ -26,6 +26,7 @@ export async function createEmailTestApp(transport: MailTransport, env: Record<s
     .useValue(transport)
     .compile();
   const app = moduleRef.createNestApplication({ logger: logLevels(process.env.LOG_LEVEL) });
+  usePlatformLogger(app);
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   await app.listen(0, '127.0.0.1');
   return { app, namespace, url: await app.getUrl() };

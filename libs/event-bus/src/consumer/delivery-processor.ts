@@ -105,8 +105,16 @@ export class DeliveryProcessor {
 
   async process(d: Delivery, pause: Pause): Promise<void> {
     this.instruments(d).delivered();
-    const envelope = d.envelope;
-    if (!envelope) return this.toDeadLetter(d, d.breach, '-');
+    if (!d.envelope) return this.toDeadLetter(d, d.breach, '-');
+    // NOTE: everything from here runs in the delivery's context: the handlers' publishes inherit
+    // correlation, and every log line (handlers', retries', dead letters') can carry the event.
+    const context = this.context(d, d.route?.bindings.length ?? 0);
+    return runInDeliveryContext(context, () => this.handle(d, context, pause));
+  }
+
+  /** Contract checks (dead letter at once on a breach), upcast and validation, then the handlers. */
+  private async handle(d: Delivery, context: DeliveryContext, pause: Pause): Promise<void> {
+    const envelope = d.envelope!;
     const route = d.route;
     if (!route) {
       if (contractRegistry.hasType(envelope.type)) return this.ack(d);
@@ -120,7 +128,7 @@ export class DeliveryProcessor {
       const upcast = upcastToNewest(envelope.type, envelope.version, envelope.data as object);
       if (!upcast.ok) return this.toDeadLetter(d, upcast.error, route.names);
       payload = upcast.value;
-      d.upcastFrom = envelope.version;
+      d.upcastFrom = context.upcastFrom = envelope.version;
     }
     if (route.validate) {
       const result = createPayloadValidator(newest.cls).validate(payload);
@@ -131,10 +139,7 @@ export class DeliveryProcessor {
       }
       payload = result.value;
     }
-    // NOTE: everything from here runs in the delivery's context: the handlers' publishes inherit
-    // correlation, and every log line (handlers', retries', dead letters') can carry the event.
-    const context = this.context(d, route.bindings.length);
-    return runInDeliveryContext(context, () => this.guarded(d, route, payload, context, pause));
+    return this.guarded(d, route, payload, context, pause);
   }
 
   /** Serialises copies of one event held at once, then attempts it. */
