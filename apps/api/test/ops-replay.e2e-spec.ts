@@ -6,8 +6,8 @@ import { createOpsTestApp, OpsTestApp } from './support/ops-app';
 import { expectOpsError, opsClient, sleep } from './support/ops-client';
 
 const EVENTS = 50_000;
-/** Every group of the shop; pre-created at the end of the prefilled stream so no service reacts to it. */
-const SHOP_GROUPS = ['order', 'inventory', 'payment', 'email', 'loyalty', 'analytics'];
+/** Every group of the platform (the shop's, and the flow view's indexer); pre-created at the end of the prefilled stream so no service reacts to it. */
+const SHOP_GROUPS = ['order', 'inventory', 'payment', 'email', 'loyalty', 'analytics', 'flow-index'];
 
 interface ReplayStatus {
   id: string;

@@ -4,6 +4,7 @@ import { DlqLsCommand } from './commands/dlq-ls.command';
 import { DlqPurgeCommand } from './commands/dlq-purge.command';
 import { DlqRedriveCommand } from './commands/dlq-redrive.command';
 import { DlqCommand } from './commands/dlq.command';
+import { FlowCommand } from './commands/flow.command';
 import { GroupsCommand } from './commands/groups.command';
 import { PendingCommand } from './commands/pending.command';
 import { PublishCommand } from './commands/publish.command';
@@ -42,6 +43,7 @@ Examples:
   $ npm run -s cli -- groups orders
   $ npm run -s cli -- tail orders --type OrderPlaced
   $ npm run -s cli -- dlq ls orders --group payment
+  $ npm run -s cli -- flow ORD-MB2K1X7Q-3FA91C
   $ npm run -s cli -- replay orders --group analytics --from 2024-05-01T00:00:00Z --dry-run`,
       );
   }
@@ -60,6 +62,7 @@ Examples:
     DlqRedriveCommand,
     DlqPurgeCommand,
     PublishCommand,
+    FlowCommand,
   ],
 })
 export class CliModule {}

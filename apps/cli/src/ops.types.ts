@@ -119,3 +119,40 @@ export interface Published {
   entryId: string;
   stream: string;
 }
+
+export type FlowGroupState = 'handled' | 'pending' | 'dead-lettered' | 'acknowledged' | 'not-delivered-yet';
+
+/** What one consumer group did with one event of a flow. */
+export interface FlowGroup {
+  group: string;
+  status: FlowGroupState | string;
+  handledAt: string | null;
+  attempts: number | null;
+  consumer: string | null;
+  idleMs: number | null;
+  deadLetter?: { id: string; reason: string; error: string; handler: string; attempts: number | null; deadLetteredAt: string | null };
+}
+
+export interface FlowNode {
+  stream: string;
+  entryId: string;
+  eventId: string;
+  type: string | null;
+  version: number | null;
+  source: string | null;
+  subject: string | null;
+  time: string | null;
+  causationId: string | null;
+  groups: FlowGroup[];
+  children: FlowNode[];
+}
+
+/** `GET /ops/flows/:id`. */
+export interface FlowView {
+  correlationId: string;
+  resolvedFrom: 'correlation-id' | 'event-id' | 'subject';
+  events: number;
+  truncated: boolean;
+  otherCorrelationIds: string[];
+  tree: FlowNode[];
+}

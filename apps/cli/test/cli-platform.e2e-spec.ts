@@ -104,6 +104,41 @@ describe('the CLI against the real platform', () => {
     expect(await groupNames()).toEqual(before.groups);
   });
 
+  it('flow: an order placed over HTTP, as a tree of its events with what each group did (exit 0); an unknown id exits 1', async () => {
+    const placed = await fetch(`${env.PLATFORM_URL}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: 'cli-flow', email: 'cli-flow@example.com', items: [{ sku: 'SKU-MUG', quantity: 1 }] }),
+    });
+    expect(placed.status).toBe(201);
+    const { orderId } = (await placed.json()) as { orderId: string };
+    type Node = { type: string; groups: Array<{ status: string }>; children: Node[] };
+    const flat = (nodes: Node[]): Node[] => nodes.flatMap((n) => [n, ...flat(n.children)]);
+    let view: { correlationId: string; tree: Node[] } | undefined;
+    await waitFor('the order flow settled', async () => {
+      const res = await fetch(`${env.PLATFORM_URL}/ops/flows/${orderId}`, { headers: { 'x-api-key': KEY } });
+      view = res.ok ? ((await res.json()) as typeof view) : undefined;
+      const nodes = view ? flat(view.tree) : [];
+      return nodes.length === 4 && nodes.every((n) => n.groups.every((g) => g.status === 'handled' || g.status === 'acknowledged'));
+    }, 20_000);
+
+    const [text, json, missing] = await Promise.all([runCli(['flow', orderId], env), runCli(['flow', orderId, '--json'], env), runCli(['flow', 'ORD-NOPE-000000'], env)]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual(view);
+    expect(text.stderr).toBe('');
+    expect(text.code).toBe(0);
+    const lines = text.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe(`flow ${view!.correlationId} (latest flow about ${orderId}): 4 events`);
+    const events = lines.filter((l) => /^[│├└ ─]*[A-Z][A-Za-z]+ v\d /.test(l)).map((l) => l.replace(/^[│├└ ─]*/, '').split(' ')[0]);
+    expect(events[0]).toBe('OrderPlaced');
+    expect(events.at(-1)).toBe('OrderConfirmed');
+    expect([...events].sort()).toEqual(['InventoryReserved', 'OrderConfirmed', 'OrderPlaced', 'PaymentSucceeded']);
+    expect(lines[3]).toMatch(/^│ {2}analytics {2}handled +1 attempt {2}at \d{4}-/);
+    expect(lines).toContain('│  email      acknowledged');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^error: 404 Not Found: no flow found for "ORD-NOPE-000000"/);
+  });
+
   it('a wrong key: the platform says 401 and the CLI exits 1', async () => {
     const result = await runCli(['streams', '--api-key', 'not-the-key-0123456789'], env);
     expect(result.code).toBe(1);

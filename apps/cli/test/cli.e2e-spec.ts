@@ -38,7 +38,7 @@ describe('help', () => {
   it('lists every command, and each command has examples', async () => {
     const [root, replay, dlq] = await Promise.all([runCli(['--help']), runCli(['replay', '--help']), runCli(['dlq', 'purge', '--help'])]);
     expect(root.code).toBe(0);
-    for (const command of ['streams', 'groups', 'pending', 'tail', 'replay', 'dlq', 'publish']) expect(root.stdout).toMatch(new RegExp(`^ {2}${command} `, 'm'));
+    for (const command of ['streams', 'groups', 'pending', 'tail', 'replay', 'dlq', 'publish', 'flow']) expect(root.stdout).toMatch(new RegExp(`^ {2}${command} `, 'm'));
     expect(root.stdout).toContain('Exit codes: 0 ok, 1 usage error');
     expect(replay.code).toBe(0);
     expect(replay.stdout).toContain('--target <kind>');

@@ -10,6 +10,9 @@ import { OpsApiKeys } from './auth/ops-api-keys';
 import { OpsThrottlerGuard } from './auth/ops-throttler.guard';
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
 import { OpsEventsController } from './events/events.controller';
+import { FlowIndexer } from './flows/flow-indexer';
+import { FlowsController } from './flows/flows.controller';
+import { FlowsService } from './flows/flows.service';
 import { GroupsController } from './groups/groups.controller';
 import { GroupsService } from './groups/groups.service';
 import { OPS_SERVICE, REPLAY_QUEUE } from './ops.constants';
@@ -23,7 +26,8 @@ import { StreamsService } from './streams/streams.service';
 
 /**
  * The operations API under `/ops` (issue 5): streams, entries, groups, pending entries, dead
- * letters, replays (BullMQ queue `replays`), publishing and retention. Behind API keys
+ * letters, replays (BullMQ queue `replays`), publishing, retention, and the flow view (issue 7:
+ * `GET /ops/flows/:id`, indexed by the `flow-index` consumer group). Behind API keys
  * (`API_KEYS`, reader/operator), rate limited (`OPS_RATE_LIMIT` per minute), errors in one shape.
  * Needs `PlatformModule.forRoot()` in the root module (config, bus, BullMQ connection).
  */
@@ -38,7 +42,7 @@ import { StreamsService } from './streams/streams.service';
     BullModule.registerQueue({ name: REPLAY_QUEUE }),
     ServiceStoreModule.forService(OPS_SERVICE),
   ],
-  controllers: [StreamsController, GroupsController, DeadLettersController, ReplaysController, OpsEventsController, RetentionController],
-  providers: [OpsApiKeys, ApiKeyGuard, OpsThrottlerGuard, StreamsService, GroupsService, ReplayCancellations, ReplayJobsService, ReplayProcessor],
+  controllers: [StreamsController, GroupsController, DeadLettersController, ReplaysController, OpsEventsController, RetentionController, FlowsController],
+  providers: [OpsApiKeys, ApiKeyGuard, OpsThrottlerGuard, StreamsService, GroupsService, ReplayCancellations, ReplayJobsService, ReplayProcessor, FlowIndexer, FlowsService],
 })
 export class OpsModule {}

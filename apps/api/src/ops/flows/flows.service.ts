@@ -1,0 +1,118 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { compareIds, DedupeGuard, EventBusCore } from '@app/event-bus';
+import { toRecord } from '../http/redis-replies';
+import { IndexedDeadLetter, IndexedEntry, parseIndexedEntry } from './flow-entry';
+import { FlowIndexer } from './flow-indexer';
+import { buildFlowTree, flowNodes, FlowNode, GroupFacts, groupStatus } from './flow-tree';
+import { FLOW_INDEX_GROUP, FLOW_VIEW_LIMIT, FLOW_VIEW_OTHER_FLOWS } from './flows.constants';
+import type { FlowViewDto } from './flow.dto';
+
+type ResolvedFrom = FlowViewDto['resolvedFrom'];
+type PendingRow = [string, string, number, number];
+
+/**
+ * The flow view: every event of one business flow across streams, as a causation tree, with what
+ * each consumer group did with each event. Reads the flow index (FlowIndexer), then asks Redis
+ * about the groups in two pipelined round trips, whatever the size of the flow.
+ */
+@Injectable()
+export class FlowsService {
+  private readonly dedupe: DedupeGuard;
+
+  constructor(
+    private readonly core: EventBusCore,
+    private readonly indexer: FlowIndexer,
+  ) {
+    this.dedupe = new DedupeGuard(core.redis, core.keys, core.tuning().dedupe.ttlMs);
+  }
+
+  async view(id: string): Promise<FlowViewDto> {
+    const { correlationId, resolvedFrom, members, otherCorrelationIds } = await this.resolve(id);
+    const entries = members.map(parseIndexedEntry).filter((e): e is IndexedEntry => e !== undefined);
+    const truncated = entries.length > FLOW_VIEW_LIMIT;
+    const nodes = flowNodes(truncated ? entries.slice(0, FLOW_VIEW_LIMIT) : entries);
+    await this.addGroups(nodes, entries.filter((e): e is IndexedDeadLetter => e.kind === 'dead-letter'));
+    return { correlationId, resolvedFrom, events: nodes.length, truncated, otherCorrelationIds, tree: buildFlowTree(nodes) };
+  }
+
+  /** A correlation id, else an event id, else a subject (its latest flow): one round trip, two when the id is not a correlation id. */
+  private async resolve(id: string): Promise<{ correlationId: string; resolvedFrom: ResolvedFrom; members: string[]; otherCorrelationIds: string[] }> {
+    const keys = this.indexer.keys;
+    const [flow, event, subject] = await this.exec(
+      this.core.redis
+        .pipeline()
+        .zrange(keys.flow(id), 0, FLOW_VIEW_LIMIT)
+        .get(keys.event(id))
+        .zrevrange(keys.subject(id), 0, FLOW_VIEW_OTHER_FLOWS),
+    );
+    if ((flow as string[]).length > 0) return { correlationId: id, resolvedFrom: 'correlation-id', members: flow as string[], otherCorrelationIds: [] };
+    const candidates: Array<[string, ResolvedFrom]> = [];
+    if (typeof event === 'string') candidates.push([event, 'event-id']);
+    for (const c of subject as string[]) candidates.push([c, 'subject']);
+    if (candidates.length === 0) {
+      throw new NotFoundException(`no flow found for "${id}": it is not a correlation id, event id or subject the flow index has seen (flows are kept FLOW_INDEX_TTL_SECONDS after their last event)`);
+    }
+    const flows = await this.exec(candidates.reduce((p, [c]) => p.zrange(keys.flow(c), 0, FLOW_VIEW_LIMIT), this.core.redis.pipeline()));
+    const found = flows.findIndex((m) => (m as string[]).length > 0);
+    if (found < 0) throw new NotFoundException(`"${id}" was indexed, but its flow has expired (FLOW_INDEX_TTL_SECONDS)`);
+    const [correlationId, resolvedFrom] = candidates[found];
+    const otherCorrelationIds = resolvedFrom === 'subject' ? candidates.filter(([c, from]) => from === 'subject' && c !== correlationId).map(([c]) => c) : [];
+    return { correlationId, resolvedFrom, members: flows[found] as string[], otherCorrelationIds };
+  }
+
+  /** Fills each node's `groups`: the groups of its stream (XINFO GROUPS), then their markers and PEL entries. */
+  private async addGroups(nodes: FlowNode[], deadLetters: IndexedDeadLetter[]): Promise<void> {
+    const streams = [...new Set(nodes.map((n) => n.stream))];
+    const infos = await this.exec(streams.reduce((p, s) => p.xinfo('GROUPS', this.core.keys.stream(s)), this.core.redis.pipeline()), true);
+    const groupsOf = new Map<string, Array<{ group: string; lastDeliveredId: string }>>();
+    streams.forEach((stream, i) => {
+      const rows = Array.isArray(infos[i]) ? (infos[i] as unknown[][]) : [];
+      const groups = rows.map((row) => toRecord(row)).map((g) => ({ group: String(g.name), lastDeliveredId: String(g['last-delivered-id']) }));
+      groupsOf.set(stream, groups.filter((g) => g.group !== FLOW_INDEX_GROUP).sort((a, b) => a.group.localeCompare(b.group)));
+    });
+
+    const asks: Array<{ node: FlowNode; group: { group: string; lastDeliveredId: string } }> = [];
+    const pipeline = this.core.redis.pipeline();
+    for (const node of nodes) {
+      for (const group of groupsOf.get(node.stream) ?? []) {
+        asks.push({ node, group });
+        if (node.time) {
+          const marker = this.dedupe.marker(node.stream, group.group, node.eventId, node.time);
+          pipeline.hget(marker.key, marker.field);
+        } else {
+          pipeline.echo('');
+        }
+        pipeline.xpending(this.core.keys.stream(node.stream), group.group, node.entryId, node.entryId, 1);
+      }
+    }
+    const replies = asks.length > 0 ? await this.exec(pipeline, true) : [];
+    const latestDeadLetter = new Map<string, IndexedDeadLetter>();
+    for (const d of deadLetters) {
+      const key = `${d.stream} ${d.id} ${d.group}`;
+      const seen = latestDeadLetter.get(key);
+      if (!seen || compareIds(seen.deadLetterId, d.deadLetterId) < 0) latestDeadLetter.set(key, d);
+    }
+    asks.forEach(({ node, group }, i) => {
+      const marker = node.time ? replies[2 * i] : null;
+      const pending = replies[2 * i + 1];
+      const facts: GroupFacts = {
+        group: group.group,
+        lastDeliveredId: group.lastDeliveredId,
+        marker: typeof marker === 'string' ? marker : null,
+        pending: Array.isArray(pending) && pending.length > 0 ? (pending[0] as PendingRow) : undefined,
+        deadLetter: latestDeadLetter.get(`${node.stream} ${node.eventId} ${group.group}`),
+      };
+      node.groups.push(groupStatus(node.entryId, facts));
+    });
+  }
+
+  /** Runs a pipeline; a failed command throws, or (`tolerant`) answers null (a stream that does not exist). */
+  private async exec(pipeline: ReturnType<EventBusCore['redis']['pipeline']>, tolerant = false): Promise<unknown[]> {
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, value]) => {
+      if (!error) return value;
+      if (tolerant && /no such key|NOGROUP/i.test(error.message)) return null;
+      throw error;
+    });
+  }
+}
