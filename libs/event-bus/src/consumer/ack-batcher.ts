@@ -75,13 +75,14 @@ export class AckBatcher {
     if (this.onMarkersSent) for (const acks of batch.values()) if (acks.markers.length > 0) this.onMarkersSent(acks.markers);
     const pipeline = this.redis.pipeline();
     const now = Date.now();
+    const firstAttempt = markerValue(now, 1);
     let count = 0;
     for (const acks of batch.values()) {
       for (const [bucket, { markers, expireAt }] of acks.buckets) {
         const args = new Array<string>(markers.length * 2);
         markers.forEach((m, i) => {
           args[2 * i] = m.field;
-          args[2 * i + 1] = markerValue(now, m.attempts ?? 1);
+          args[2 * i + 1] = m.attempts === undefined || m.attempts === 1 ? firstAttempt : markerValue(now, m.attempts);
         });
         pipeline.hset(bucket, ...args);
         pipeline.expireat(bucket, expireAt);

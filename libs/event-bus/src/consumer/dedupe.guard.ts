@@ -79,7 +79,8 @@ export class DedupeGuard {
     const out = new Array<boolean>(markers.length).fill(false);
     await Promise.all(
       [...byKey].map(async ([key, indexes]) => {
-        const values = await this.redis.hmget(key, ...indexes.map((i) => markers[i].field));
+        // NOTE: Buffer replies: only null or not matters here, so no value is decoded.
+        const values = await this.redis.hmgetBuffer(key, ...indexes.map((i) => markers[i].field));
         indexes.forEach((i, j) => (out[i] = values[j] !== null));
       }),
     );

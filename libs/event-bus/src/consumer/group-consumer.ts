@@ -219,7 +219,8 @@ export class GroupConsumer {
   /** The dispatcher task of one delivery (one function for all, no closure per entry). */
   private readonly run1 = async (pause: Pause, delivery: Delivery): Promise<void> => {
     try {
-      if (delivery.begun) await delivery.begun;
+      // NOTE: no await once the batch read has answered (the common case past the first wave).
+      if (delivery.begun && !delivery.handledRead) await delivery.begun;
       await this.processor.process(delivery, pause);
     } finally {
       delivery.source.held.delete(delivery.entryId);
