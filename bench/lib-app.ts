@@ -6,7 +6,7 @@ import { OrderPlaced } from '@app/contracts';
 import { EventBusExplorer, EventBusModule, EventPublisher, Subscribe } from '@app/event-bus';
 import type { ConsumerTuning, EventContext } from '@app/event-bus';
 import type { OrderProps } from './events';
-import { extraTuning } from './util';
+import { extraRootOptions, extraTuning } from './util';
 
 /**
  * Builds Nest application contexts around the library for the bench. Loaded lazily by the
@@ -63,6 +63,7 @@ export async function createLibApp(options: LibAppOptions): Promise<LibApp> {
       consume: options.group !== undefined,
       consumer,
       isGlobal: true,
+      ...extraRootOptions(),
     }),
   ];
   if (options.group !== undefined) {
@@ -72,7 +73,7 @@ export async function createLibApp(options: LibAppOptions): Promise<LibApp> {
       providers: [BenchHandler, { provide: SINK, useValue: options.sink ?? { onEvent: () => undefined } }],
     });
   }
-  const app = await NestFactory.createApplicationContext({ module: BenchRootModule, imports }, { logger: process.env.BENCH_WARN ? ['error', 'warn'] : ['error'] });
+  const app = await NestFactory.createApplicationContext({ module: BenchRootModule, imports }, { logger: process.env.BENCH_WARN === '1' ? ['error', 'warn'] : ['error'] });
   const publisher = app.get(EventPublisher);
   let closed = false;
   return {

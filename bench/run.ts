@@ -18,7 +18,7 @@ import { cleanupAll, envInt, loadLib, log, now, onCleanup } from './util';
  *   3. end-to-end latency at a steady rate               4. RSS while draining a large backlog
  * `npm run bench`. Environment: BENCH_EVENTS (100000), BENCH_BACKLOG (1000000), BENCH_LATENCY_SECONDS (5),
  * BENCH_LATENCY_RATE (10000/s), BENCH_CONCURRENCY (64), BENCH_REPEAT (2, best run counts),
- * BENCH_DRAIN_VALIDATE (0), BENCH_LIB_CONSUMER (JSON tuning for every library consumer), BENCH_PHASES (publish,consume,latency,backlog,event-store), BENCH_DEBUG (1: tail diagnostics).
+ * BENCH_DRAIN_VALIDATE (0), BENCH_LIB_CONSUMER (JSON tuning for every library consumer), BENCH_LIB_ROOT (JSON forRoot options, e.g. {"metrics":false}), BENCH_WARN (1: the library's warnings), BENCH_PHASES (publish,consume,latency,backlog,event-store), BENCH_DEBUG (1: tail diagnostics).
  * Runs on its own throwaway redis-server (never the shared one); results also in bench/results/latest.json.
  */
 
@@ -64,6 +64,7 @@ async function main(): Promise<void> {
       BENCH_REPEAT: repeat,
       BENCH_DRAIN_VALIDATE: drainValidate,
       BENCH_LIB_CONSUMER: process.env.BENCH_LIB_CONSUMER ?? '(library defaults)',
+      BENCH_LIB_ROOT: process.env.BENCH_LIB_ROOT ?? '(library defaults)',
       eventDataBytes: Buffer.byteLength(JSON.stringify(makeOrder(0))),
     },
     verdicts: [],

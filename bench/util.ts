@@ -118,9 +118,18 @@ export function bestOf<T extends { perSec: number }>(runs: T[]): T & { runs: num
 
 /** Extra consumer tuning for every library consumer, from BENCH_LIB_CONSUMER (JSON), e.g. '{"dedupe":{"enabled":false}}'. */
 export function extraTuning(): Record<string, unknown> {
-  const raw = process.env.BENCH_LIB_CONSUMER;
+  return jsonObjectFromEnv('BENCH_LIB_CONSUMER');
+}
+
+/** Extra EventBusModule.forRoot options for every library app, from BENCH_LIB_ROOT (JSON), e.g. '{"metrics":false,"tracing":false}'. */
+export function extraRootOptions(): Record<string, unknown> {
+  return jsonObjectFromEnv('BENCH_LIB_ROOT');
+}
+
+function jsonObjectFromEnv(name: string): Record<string, unknown> {
+  const raw = process.env[name];
   if (!raw) return {};
   const value = JSON.parse(raw) as unknown;
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('BENCH_LIB_CONSUMER must be a JSON object');
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${name} must be a JSON object`);
   return value as Record<string, unknown>;
 }
