@@ -51,6 +51,14 @@ interface HistogramSeries {
   count: number;
 }
 
+/** The series of `labels` in `series`, made by `create` the first time. */
+function seriesAt<S>(series: Map<string, S>, labels: Labels, create: () => S): S {
+  const key = Object.values(labels).join('\0');
+  let found = series.get(key);
+  if (!found) series.set(key, (found = create()));
+  return found;
+}
+
 /**
  * A Prometheus counter whose series are plain numbers, turned into samples only when the registry
  * is scraped. prom-client's own Counter builds a label key on every `inc` (~0.4 us and garbage
@@ -68,10 +76,7 @@ class ScrapedCounter {
 
   /** The series of these label values, created at 0. */
   at(labels: Labels): CounterSeries {
-    const key = Object.values(labels).join('\0');
-    let series = this.series.get(key);
-    if (!series) this.series.set(key, (series = { labels, value: 0 }));
-    return series;
+    return seriesAt(this.series, labels, () => ({ labels, value: 0 }));
   }
 
   get(): Promise<Sampled> {
@@ -97,10 +102,7 @@ class ScrapedHistogram {
   ) {}
 
   at(labels: Labels): HistogramSeries {
-    const key = Object.values(labels).join('\0');
-    let series = this.series.get(key);
-    if (!series) this.series.set(key, (series = { labels, counts: new Float64Array(this.buckets.length + 1), sum: 0, count: 0 }));
-    return series;
+    return seriesAt(this.series, labels, () => ({ labels, counts: new Float64Array(this.buckets.length + 1), sum: 0, count: 0 }));
   }
 
   observe(series: HistogramSeries, value: number): void {

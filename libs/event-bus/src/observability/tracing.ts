@@ -52,6 +52,14 @@ export function endSpan(span: Span, error?: unknown): void {
   span.end();
 }
 
+/** Which attempt of which group at which entry a consumer span stands for. */
+export interface ConsumeAttempt {
+  stream: string;
+  group: string;
+  entryId: string;
+  attempt: number;
+}
+
 /**
  * Runs `fn` (one attempt of a group's handlers at one event) inside a CONSUMER span whose parent
  * is the span that published the event (from the envelope's `traceparent`), so publishes made by
@@ -59,7 +67,7 @@ export function endSpan(span: Span, error?: unknown): void {
  */
 export function inConsumeSpan<T>(
   envelope: EventEnvelope<unknown>,
-  where: { stream: string; group: string; entryId: string; attempt: number },
+  where: ConsumeAttempt,
   fn: () => Promise<T>,
   /** The failure a resolved result stands for, if any (recorded on the span). */
   failureOf?: (result: T) => unknown,
@@ -67,12 +75,7 @@ export function inConsumeSpan<T>(
   return tracingActive() ? consumeSpan(envelope, where, fn, failureOf) : fn();
 }
 
-async function consumeSpan<T>(
-  envelope: EventEnvelope<unknown>,
-  where: { stream: string; group: string; entryId: string; attempt: number },
-  fn: () => Promise<T>,
-  failureOf?: (result: T) => unknown,
-): Promise<T> {
+async function consumeSpan<T>(envelope: EventEnvelope<unknown>, where: ConsumeAttempt, fn: () => Promise<T>, failureOf?: (result: T) => unknown): Promise<T> {
   const parent: Context = envelope.traceparent ? propagation.extract(ROOT_CONTEXT, envelope) : ROOT_CONTEXT;
   const span = tracer.startSpan(`process ${where.stream}`, { kind: SpanKind.CONSUMER }, parent);
   if (span.isRecording()) {
