@@ -39,8 +39,8 @@ describe('replay and retention (real Redis)', () => {
     await redis.quit();
   });
 
-  async function start(namespace: string, consumer: ConsumerTuning = {}): Promise<INestApplicationContext> {
-    @Module({ imports: [EventBusModule.forRoot({ redis: testRedisUrl(), namespace, retentionIntervalMs: 0, consumer: { blockMs: 100, ...consumer } })], providers: [Handlers] })
+  async function start(namespace: string, consumer: ConsumerTuning = {}, retentionIgnoresGroups?: string[]): Promise<INestApplicationContext> {
+    @Module({ imports: [EventBusModule.forRoot({ redis: testRedisUrl(), namespace, retentionIntervalMs: 0, retentionIgnoresGroups, consumer: { blockMs: 100, ...consumer } })], providers: [Handlers] })
     class AppModule {}
     const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error'] });
     apps.push(app);
@@ -152,5 +152,23 @@ describe('replay and retention (real Redis)', () => {
     await redis.xack(key, 'laggard', ...pendingIds);
     await redis.xgroup('SETID', key, 'laggard', '$');
     expect((await retention.apply('parcels')).deleted).toBe(4);
+  });
+
+  it('does not wait for groups it is told to ignore (observers such as the flow indexer)', async () => {
+    // Tried: an observer group that never reads and a real group that lags, with a length policy of 4.
+    const ns = testNamespace('retention-observer');
+    const key = `${ns}:{parcels}`;
+    const app = await start(ns, { startFrom: 'new' }, ['observer']);
+    await redis.xgroup('CREATE', key, 'observer', '0', 'MKSTREAM');
+    await app.get(EventPublisher).publishMany(parcels(10, 'O'));
+    await waitFor('alpha and beta done', () => count('alpha') === 10 && count('beta') === 10);
+    const retention = app.get(RetentionService);
+    await retention.setPolicy('parcels', { maxLength: 4 });
+    expect(await retention.apply('parcels')).toEqual({ deleted: 6, keptBecauseUnacknowledged: 0 });
+    expect(await redis.xlen(key)).toBe(4);
+    // A group that is not ignored still holds the stream: it has read nothing of the 4 left.
+    await redis.xgroup('CREATE', key, 'laggard', '0');
+    await retention.setPolicy('parcels', { maxLength: 1 });
+    expect(await retention.apply('parcels')).toEqual({ deleted: 0, keptBecauseUnacknowledged: 3 });
   });
 });

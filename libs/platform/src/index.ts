@@ -1,5 +1,6 @@
 export * from './bootstrap';
 export * from './environment';
+export * from './flow-index';
 export * from './logging';
 export * from './platform.module';
 export * from './service-store';

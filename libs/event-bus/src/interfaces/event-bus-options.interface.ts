@@ -64,6 +64,12 @@ export interface EventBusModuleOptions {
   /** How often this process applies the streams' retention policies, in ms; 0 never. @default 60000 */
   retentionIntervalMs?: number;
   /**
+   * Groups whose position does not hold retention back: observers (an indexer, an audit tap)
+   * that would rather miss entries trimmed before they read them than keep a stream from ever
+   * being trimmed while they are not running. @default []
+   */
+  retentionIgnoresGroups?: string[];
+  /**
    * Prometheus instruments (prom-client) on a registry of this bus: `core.metrics.registry`.
    * `false` turns them off. @default {} (a new Registry, prefix `eventbus_`)
    */

@@ -86,13 +86,18 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
     return candidates.sort(compareIds).pop();
   }
 
-  /** The oldest id some group still needs: its first pending entry, or the one after its last delivered. */
+  /**
+   * The oldest id some group still needs: its first pending entry, or the one after its last
+   * delivered (groups in `retentionIgnoresGroups` do not count).
+   */
   private async unacknowledgedFloor(key: string): Promise<string | undefined> {
     const groups = (await this.core.redis.xinfo('GROUPS', key).catch(() => [])) as Array<Array<string | number>>;
+    const ignored = new Set(this.core.options.retentionIgnoresGroups ?? []);
     let floor: string | undefined;
     for (const row of groups) {
       const info: Record<string, string | number> = {};
       for (let i = 0; i + 1 < row.length; i += 2) info[String(row[i])] = row[i + 1];
+      if (ignored.has(String(info.name))) continue;
       let needed = nextId(String(info['last-delivered-id']));
       if (Number(info.pending) > 0) {
         const [, first] = (await this.core.redis.xpending(key, String(info.name))) as [number, string, string, unknown];
