@@ -16,6 +16,14 @@ export interface ConsumeRun {
   bootMs?: number;
   /** events/s of every repetition (best one reported). */
   runs?: number[];
+  /** CPU per event of this process (user + system) and of redis-server, in us, for the run. */
+  cpu?: { nodeUs: number; redisUs: number };
+}
+
+/** Per-event CPU of every run of one side: medians tell more than throughput on a shared machine. */
+export interface CpuSamples {
+  nodeUs: number[];
+  redisUs: number[];
 }
 
 export interface ConsumePhase {
@@ -27,7 +35,29 @@ export interface ConsumePhase {
   libValidate?: ConsumeRun;
   /** validate=false with the dedupe guard off: what the guard costs on the happy path. */
   libNoDedupe?: ConsumeRun;
+  /** Per-event CPU of every run, by side (raw, lib, lib+validate, lib dedupe off). */
+  cpu?: Record<'raw' | 'nv' | 'v' | 'nd', CpuSamples>;
   error?: string;
+}
+
+async function redisCpuUs(admin: Redis): Promise<number> {
+  const info = await admin.info('cpu');
+  const field = (name: string): number => Number(new RegExp(`${name}:(\\S+)`).exec(info)?.[1] ?? NaN);
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
+}
+
+/** Runs one side and stamps the CPU it cost this process and redis-server per event. */
+async function withCpu(admin: Redis, n: number, run: () => Promise<ConsumeRun>): Promise<ConsumeRun> {
+  const redis0 = await redisCpuUs(admin);
+  const node0 = process.cpuUsage();
+  const result = await run();
+  const node = process.cpuUsage(node0);
+  const redis = (await redisCpuUs(admin)) - redis0;
+  return { ...result, cpu: { nodeUs: (node.user + node.system) / n, redisUs: redis / n } };
+}
+
+function cpuSamples(runs: ConsumeRun[]): CpuSamples {
+  return { nodeUs: runs.map((r) => r.cpu?.nodeUs ?? NaN), redisUs: runs.map((r) => r.cpu?.redisUs ?? NaN) };
 }
 
 /** Appends n fat events with raw pipelined XADD (batches of 1000, 2 pipelines in flight). */
@@ -147,12 +177,12 @@ export async function benchConsume(url: string, n: number, concurrency: number, 
     const runs: Record<'raw' | 'nv' | 'v' | 'nd', ConsumeRun[]> = { raw: [], nv: [], v: [], nd: [] };
     for (let r = 1; r <= repeat; r++) {
       log(`consume: run ${r}/${repeat}, ${n} events each: raw, library validate=false, library validate=true, library validate=false dedupe off`);
-      runs.raw.push(await rawConsume(url, key, `raw-${r}`, n));
+      runs.raw.push(await withCpu(admin, n, () => rawConsume(url, key, `raw-${r}`, n)));
       if (libError || lib instanceof Error) continue;
       try {
-        runs.nv.push(await libConsume(lib, admin, { url, namespace: ns, group: `lib-nv-${r}`, n, concurrency, validate: false }));
-        runs.v.push(await libConsume(lib, admin, { url, namespace: ns, group: `lib-v-${r}`, n, concurrency, validate: true }));
-        runs.nd.push(await libConsume(lib, admin, { url, namespace: ns, group: `lib-nd-${r}`, n, concurrency, validate: false, dedupe: false }));
+        runs.nv.push(await withCpu(admin, n, () => libConsume(lib, admin, { url, namespace: ns, group: `lib-nv-${r}`, n, concurrency, validate: false })));
+        runs.v.push(await withCpu(admin, n, () => libConsume(lib, admin, { url, namespace: ns, group: `lib-v-${r}`, n, concurrency, validate: true })));
+        runs.nd.push(await withCpu(admin, n, () => libConsume(lib, admin, { url, namespace: ns, group: `lib-nd-${r}`, n, concurrency, validate: false, dedupe: false })));
       } catch (error) {
         libError = String(error);
       }
@@ -165,6 +195,12 @@ export async function benchConsume(url: string, n: number, concurrency: number, 
       libNoValidate: libError || !runs.nv.length ? undefined : bestOf(runs.nv),
       libValidate: libError || !runs.v.length ? undefined : bestOf(runs.v),
       libNoDedupe: libError || !runs.nd.length ? undefined : bestOf(runs.nd),
+      cpu: {
+        raw: cpuSamples(runs.raw),
+        nv: cpuSamples(runs.nv),
+        v: cpuSamples(runs.v),
+        nd: cpuSamples(runs.nd),
+      },
       error: libError,
     };
   } finally {

@@ -84,6 +84,12 @@ export function verdicts(r: Results): Verdict[] {
       const cost = 1 - c.libNoValidate.perSec / c.libNoDedupe.perSec;
       rows.push({ measure: '  dedupe guard cost (1 - on/off)', raw: '-', library: `${fmt(cost * 100, 1)} %`, ratio: '-', target: '<= 10 %', result: cost <= 0.1 ? 'PASS' : 'MISS' });
     }
+    if (c.cpu) {
+      // NOTE: medians of every run: CPU per event moves far less than throughput on a shared machine.
+      const cpu = (s: { nodeUs: number[]; redisUs: number[] }): string => `${fmt(median(s.nodeUs), 1)} + ${fmt(median(s.redisUs), 1)}`;
+      rows.push({ measure: 'consume CPU us/event, node + redis (median)', raw: cpu(c.cpu.raw), library: cpu(c.cpu.nv), ratio: '-', target: '-', result: 'n/a' });
+      rows.push({ measure: '  validate=true / dedupe off', raw: '-', library: `${cpu(c.cpu.v)} / ${cpu(c.cpu.nd)}`, ratio: '-', target: '-', result: 'n/a' });
+    }
   }
   if (r.latency) {
     rows.push(...latencyRows('validate=false', r.latency.raw, r.latency.libNoValidate));
@@ -155,4 +161,10 @@ export function render(r: Results): string {
   if (r.totalSeconds !== undefined) notes.push(`total run time ${r.totalSeconds.toFixed(1)} s`);
   lines.push(...notes.map((n) => `* ${n}`));
   return lines.join('\n');
+}
+
+/** The middle value (NaN-free); NaN when there is none. */
+function median(values: number[]): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : NaN;
 }
