@@ -15,4 +15,10 @@ describe('validateEnvironment', () => {
       /REDIS_URL="localhost:6379".*\n.*PORT=/s,
     );
   });
+
+  it('takes retention-ignored groups as a comma-separated list of group names, and nothing else', () => {
+    expect(validateEnvironment({}).RETENTION_IGNORES_GROUPS).toBeUndefined();
+    expect(validateEnvironment({ RETENTION_IGNORES_GROUPS: 'flow-index,audit' }).RETENTION_IGNORES_GROUPS).toBe('flow-index,audit');
+    expect(() => validateEnvironment({ RETENTION_IGNORES_GROUPS: 'flow-index, audit' })).toThrow(/RETENTION_IGNORES_GROUPS must be a comma-separated list/);
+  });
 });

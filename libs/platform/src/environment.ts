@@ -42,6 +42,15 @@ export class Environment {
   @Matches(/^[A-Za-z0-9._:-]{1,64}$/, { message: 'EVENT_BUS_NAMESPACE may hold letters, digits, ".", "_", "-", ":" only' })
   EVENT_BUS_NAMESPACE = 'shop';
 
+  /**
+   * Consumer groups retention does not wait for, comma-separated (e.g. `flow-index`): an
+   * operator's standing decision that those groups may miss entries trimmed before they read
+   * them (CONTRACT.md section 4: only an operator may trim what a group has not acknowledged).
+   */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._:-]{1,200}(,[A-Za-z0-9._:-]{1,200})*$/, { message: 'RETENTION_IGNORES_GROUPS must be a comma-separated list of consumer group names' })
+  RETENTION_IGNORES_GROUPS?: string;
+
   @IsOptional()
   @IsString()
   CONSUMER_NAME?: string;

@@ -1,6 +1,5 @@
 export * from './bootstrap';
 export * from './environment';
-export * from './flow-index';
 export * from './logging';
 export * from './platform.module';
 export * from './service-store';

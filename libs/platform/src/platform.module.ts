@@ -4,7 +4,6 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { EventBusModule } from '@app/event-bus';
 import type { DestinationStream } from 'pino';
 import { Environment, validateEnvironment } from './environment';
-import { FLOW_INDEX_GROUP } from './flow-index';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -38,7 +37,7 @@ export class PlatformModule {
             namespace: config.get('EVENT_BUS_NAMESPACE', { infer: true }),
             source: options.source ?? 'platform',
             consumerName: config.get('CONSUMER_NAME', { infer: true }),
-            retentionIgnoresGroups: [FLOW_INDEX_GROUP],
+            retentionIgnoresGroups: config.get('RETENTION_IGNORES_GROUPS', { infer: true })?.split(',') ?? [],
             consumer: {
               batchSize: config.get('CONSUMER_BATCH_SIZE', { infer: true }),
               blockMs: config.get('CONSUMER_BLOCK_MS', { infer: true }),

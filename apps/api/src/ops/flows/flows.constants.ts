@@ -1,5 +1,5 @@
-/** The consumer group the flow indexer reads every registered stream and its dead letters with (retention does not wait for it). */
-export { FLOW_INDEX_GROUP } from '@app/platform';
+/** The consumer group the flow indexer reads every registered stream and its dead letters with. */
+export const FLOW_INDEX_GROUP = 'flow-index';
 /** Entries one indexer read takes at most. */
 export const FLOW_INDEX_BATCH = 500;
 /** How long one indexer read blocks; also the longest a shutdown waits when CLIENT UNBLOCK fails. */
