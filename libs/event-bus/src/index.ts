@@ -13,6 +13,7 @@ export { currentDelivery } from './context/delivery-context';
 export { contractRegistry, getContract } from './contracts/contract-registry';
 export { encodeEnvelope, decodeEnvelope } from './envelope/envelope';
 export { EventBusKeys } from './utils/keys';
+export { pairsToRecord } from './utils/pairs';
 export type { FieldError } from './validation/payload-validator';
 export { ReplayService, type ReplayRequest, type ReplayResult, type ReplayOptions } from './ops/replay.service';
 export { RetentionService, type RetentionPolicy, type TrimResult } from './ops/retention.service';

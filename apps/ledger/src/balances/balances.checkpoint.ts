@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EventBusCore, getContract } from '@app/event-bus';
+import { EventBusCore, getContract, pairsToRecord } from '@app/event-bus';
 import { AccountOpened } from '@app/contracts';
 import { BalancesReadModel } from './balances.read-model';
 import { BALANCES_GROUP } from './balances.projection';
@@ -29,7 +29,7 @@ export class BalancesCheckpoint {
     const stream = getContract(AccountOpened).stream;
     const key = this.core.keys.stream(stream);
     const groups = (await this.core.redis.xinfo('GROUPS', key).catch(() => [])) as Array<Array<string | number | null>>;
-    const info = groups.map(toRecord).find((g) => g.name === BALANCES_GROUP);
+    const info = groups.map((row) => pairsToRecord<string | number | null>(row)).find((g) => g.name === BALANCES_GROUP);
     const accounts = await this.core.redis.hlen(this.balances.keys.rows);
     return {
       group: BALANCES_GROUP,
@@ -42,8 +42,3 @@ export class BalancesCheckpoint {
   }
 }
 
-function toRecord(flat: Array<string | number | null>): Record<string, string | number | null> {
-  const record: Record<string, string | number | null> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) record[String(flat[i])] = flat[i + 1];
-  return record;
-}

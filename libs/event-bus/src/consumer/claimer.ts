@@ -1,3 +1,4 @@
+import { pairsToRecord } from '../utils/pairs';
 import type Redis from 'ioredis';
 import type { Logger } from '@nestjs/common';
 import type { Source } from './delivery';
@@ -40,8 +41,7 @@ export async function removeDeadConsumers(redis: Redis, key: string, group: stri
   const rows = (await redis.xinfo('CONSUMERS', key, group)) as Array<Array<string | number>>;
   let removed = 0;
   for (const row of rows) {
-    const info: Record<string, string | number> = {};
-    for (let i = 0; i + 1 < row.length; i += 2) info[String(row[i])] = row[i + 1];
+    const info = pairsToRecord<string | number>(row);
     if (info.name === self || Number(info.pending) > 0 || Number(info.idle) < idleMs) continue;
     await redis.xgroup('DELCONSUMER', key, group, String(info.name));
     logger.log(`[group ${group}] removed consumer ${info.name} (idle ${info.idle} ms, nothing pending)`);

@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import { fieldsToRecord } from '../envelope/envelope';
 import type { EventBusKeys } from '../utils/keys';
 
 /** Why and where an entry failed; stamped on its dead letter. */
@@ -21,8 +22,7 @@ export interface DeadLetterReason {
  * between the two can neither lose it nor leave it both pending and dead.
  */
 export async function deadLetter(redis: Redis, keys: EventBusKeys, fields: string[], why: DeadLetterReason): Promise<string> {
-  const original: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) original[fields[i]] = fields[i + 1];
+  const original = fieldsToRecord(fields);
   const entry = [
     'reason', why.reason,
     'error', why.error,

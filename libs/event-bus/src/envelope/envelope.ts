@@ -1,6 +1,7 @@
 import { CLOUDEVENTS_SPEC_VERSION } from '../event-bus.constants';
 import { ContractViolationError } from '../errors/contract-violation.error';
 import type { EventEnvelope } from '../interfaces/event-envelope.interface';
+import { pairsToRecord } from '../utils/pairs';
 
 const OPTIONAL = ['subject', 'correlationid', 'causationid', 'traceparent', 'tracestate'] as const;
 
@@ -25,9 +26,7 @@ export function encodeEnvelope(envelope: EventEnvelope<unknown>, dataJson?: stri
 
 /** The raw fields of an entry as an object (for dead letters and inspection). */
 export function fieldsToRecord(fields: string[]): Record<string, string> {
-  const record: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) record[fields[i]] = fields[i + 1];
-  return record;
+  return pairsToRecord<string>(fields);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { pairsToRecord } from '../utils/pairs';
 import type Redis from 'ioredis';
 import type { EventBusKeys } from '../utils/keys';
 
@@ -56,12 +57,11 @@ function groupsOf(reply: Reply | undefined): GroupStats[] {
 }
 
 function toGroupStats(flat: unknown[]): GroupStats {
-  const info = new Map<string, unknown>();
-  for (let i = 0; i + 1 < flat.length; i += 2) info.set(String(flat[i]), flat[i + 1]);
-  const lag = info.get('lag');
+  const info = pairsToRecord(flat);
+  const lag = info.lag;
   return {
-    group: String(info.get('name')),
+    group: String(info.name),
     lag: lag === null || lag === undefined ? undefined : Number(lag),
-    pending: Number(info.get('pending') ?? 0),
+    pending: Number(info.pending ?? 0),
   };
 }

@@ -1,3 +1,4 @@
+import { pairsToRecord } from '../utils/pairs';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { contractRegistry } from '../contracts/contract-registry';
 import { EventBusCore } from '../event-bus.core';
@@ -95,8 +96,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
     const ignored = new Set(this.core.options.retentionIgnoresGroups ?? []);
     let floor: string | undefined;
     for (const row of groups) {
-      const info: Record<string, string | number> = {};
-      for (let i = 0; i + 1 < row.length; i += 2) info[String(row[i])] = row[i + 1];
+      const info = pairsToRecord<string | number>(row);
       if (ignored.has(String(info.name))) continue;
       let needed = nextId(String(info['last-delivered-id']));
       if (Number(info.pending) > 0) {

@@ -1,9 +1,5 @@
 /** `[k1, v1, k2, v2, ...]` (XINFO replies, entry fields) as an object. */
-export function toRecord<T = unknown>(flat: unknown[]): Record<string, T> {
-  const record: Record<string, T> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) record[String(flat[i])] = flat[i + 1] as T;
-  return record;
-}
+export { pairsToRecord as toRecord } from '@app/event-bus';
 
 /** ISO time of a stream id's milliseconds. */
 export function idTime(id: string | null | undefined): string | null {
