@@ -8,7 +8,7 @@ import { ContractViolationError } from '../errors/contract-violation.error';
 import type { EventBusCore, ResolvedTuning } from '../event-bus.core';
 import type { EventContext } from '../interfaces/event-context.interface';
 import type { RouteInstruments } from '../observability/metrics';
-import { inConsumeSpan } from '../observability/tracing';
+import { inConsumeSpan, tracingActive } from '../observability/tracing';
 import { createPayloadValidator } from '../validation/payload-validator';
 import { upcastToNewest } from '../versioning/upcast';
 import type { AckBatcher } from './ack-batcher';
@@ -178,12 +178,14 @@ export class DeliveryProcessor {
       }
       context.deliveryCount = d.deliveryCount;
       context.committed = false;
-      const began = performance.now();
-      const failure = this.deps.core.options.tracing === false
-        ? await this.run(route, payload, context, succeeded)
-        : await inConsumeSpan(d.envelope!, { stream: d.source.stream, group: this.deps.group, entryId: d.entryId, attempt: d.deliveryCount }, () => this.run(route, payload, context, succeeded), (f) => f?.error);
+      // NOTE: no clock reads, time parsing or span arguments on this hot path unless metrics / an SDK want them.
+      const metrics = this.deps.core.metrics !== undefined;
+      const began = metrics ? performance.now() : 0;
+      const failure = this.deps.core.options.tracing !== false && tracingActive()
+        ? await inConsumeSpan(d.envelope!, { stream: d.source.stream, group: this.deps.group, entryId: d.entryId, attempt: d.deliveryCount }, () => this.run(route, payload, context, succeeded), (f) => f?.error)
+        : await this.run(route, payload, context, succeeded);
       if (!failure) {
-        this.instruments(d).handled((performance.now() - began) / 1000, Date.parse(d.envelope!.time));
+        if (metrics) this.instruments(d).handled((performance.now() - began) / 1000, Date.parse(d.envelope!.time));
         if (!context.committed) return this.ack(d, d.marker);
         this.deps.stats.acked++;
         this.instruments(d).acked();

@@ -63,19 +63,15 @@ export interface ConsumeAttempt {
 /**
  * Runs `fn` (one attempt of a group's handlers at one event) inside a CONSUMER span whose parent
  * is the span that published the event (from the envelope's `traceparent`), so publishes made by
- * the handlers continue the same trace.
+ * the handlers continue the same trace. Callers skip it when `tracingActive()` is false.
  */
-export function inConsumeSpan<T>(
+export async function inConsumeSpan<T>(
   envelope: EventEnvelope<unknown>,
   where: ConsumeAttempt,
   fn: () => Promise<T>,
   /** The failure a resolved result stands for, if any (recorded on the span). */
   failureOf?: (result: T) => unknown,
 ): Promise<T> {
-  return tracingActive() ? consumeSpan(envelope, where, fn, failureOf) : fn();
-}
-
-async function consumeSpan<T>(envelope: EventEnvelope<unknown>, where: ConsumeAttempt, fn: () => Promise<T>, failureOf?: (result: T) => unknown): Promise<T> {
   const parent: Context = envelope.traceparent ? propagation.extract(ROOT_CONTEXT, envelope) : ROOT_CONTEXT;
   const span = tracer.startSpan(`process ${where.stream}`, { kind: SpanKind.CONSUMER }, parent);
   if (span.isRecording()) {
