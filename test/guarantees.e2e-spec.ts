@@ -165,6 +165,37 @@ describe('delivery guarantees (real Redis)', () => {
     expect(stats).toEqual([1, 1]);
   });
 
+  it('two copies of one event held by two instances at once: one runs, the other waits for it and is acknowledged as a duplicate', async () => {
+    const ns = testNamespace('race');
+    const key = `${ns}:{parcels}`;
+    // NOTE: what was tried: a slow handler (600 ms) on the first copy; the second copy published while it runs,
+    // with two instances blocked on the group (Redis serves blocked readers first come, first served).
+    script.delayMs.set('P-race', 600);
+    const a = await start(ns, { batchSize: 1 }, 'inst-a');
+    await start(ns, { batchSize: 1 }, 'inst-b');
+    const publisher = a.get(EventPublisher);
+    await publisher.publish(new ParcelOrdered({ parcelId: 'P-race', weight: 1 }), { id: 'evt-race' });
+    await waitFor('first copy running in both groups', () => script.runs.length === 2);
+    await publisher.publish(new ParcelOrdered({ parcelId: 'P-race', weight: 1 }), { id: 'evt-race' });
+    await waitFor('both copies acknowledged', async () => (await pendingOf(key, 'alpha')) === 0 && (await pendingOf(key, 'beta')) === 0 && (await redis.xlen(key)) === 2);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(script.runs.map((r) => r.group).sort()).toEqual(['alpha', 'beta']);
+    const duplicates = apps.flatMap((app) => [...app.get(EventBusExplorer).groups.values()].map((g) => g.stats.duplicates));
+    expect(duplicates.reduce((x, y) => x + y, 0)).toBe(2);
+  });
+
+  it('moving a group back re-delivers what it handled, and the guard skips it (markers outlive the acknowledgement)', async () => {
+    const ns = testNamespace('moveback');
+    const key = `${ns}:{parcels}`;
+    const app = await start(ns);
+    await app.get(EventPublisher).publishMany(parcels(3, 'M'));
+    await waitFor('handled by both groups', () => script.runs.length === 6);
+    await waitFor('nothing pending', async () => (await pendingOf(key, 'alpha')) === 0);
+    await redis.xgroup('SETID', key, 'alpha', '0');
+    await waitFor('alpha read them again', async () => (await pendingOf(key, 'alpha')) === 0 && [...app.get(EventBusExplorer).groups.values()].some((g) => g.group === 'alpha' && g.stats.duplicates === 3));
+    expect(script.runs.filter((r) => r.group === 'alpha')).toHaveLength(3);
+  });
+
   it('commit(): the effect, the processed marker and the XACK land together, so effects apply once under redelivery', async () => {
     const ns = testNamespace('commit');
     script.commitEffects = true;

@@ -1,17 +1,22 @@
 import type Redis from 'ioredis';
+import { withConsumerScripts } from './consumer-scripts';
+import type { ConsumerScripts } from './consumer-scripts';
 import { Marker, markerValue } from './dedupe.guard';
+
+/** The consumer's scripts as pipeline commands (ioredis copies defined scripts onto pipelines). */
+type PipelineScripts = { [K in keyof ConsumerScripts]: (...args: Parameters<ConsumerScripts[K]>) => unknown };
 
 interface PendingAcks {
   ids: string[];
   /** Dedupe markers to set with these acks, by bucket key. */
   buckets: Map<string, { markers: Marker[]; expireAt: number }>;
-  markers: Marker[];
 }
 
 /**
  * Collects acknowledgements and sends them once per event-loop turn in one pipeline: per dedupe
- * bucket one HSET + EXPIREAT, then per stream one XACK. A batch of handlers finishing together
- * costs one round trip.
+ * bucket one markHandled script call (the batch's event ids joined into one argument, turning
+ * their claims into final markers), then per stream one XACK. A batch of handlers finishing
+ * together costs one round trip.
  *
  * No MULTI: markers go before the acks on one connection, so the only partial outcome (a
  * connection lost in between) is markers without their ack, which is harmless: the entries are
@@ -23,14 +28,16 @@ export class AckBatcher {
   /** Resolves when the buffered acknowledgements have been answered by Redis (or failed). */
   private nextFlush?: { promise: Promise<void>; resolve: () => void };
   private readonly inFlight = new Set<Promise<void>>();
-  /** Told the dedupe markers of each flush just before it is sent. */
-  onMarkersSent?: (markers: Marker[]) => void;
+
+  private readonly redis: Redis & ConsumerScripts;
 
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly group: string,
     private readonly onError: (error: unknown, count: number) => void,
-  ) {}
+  ) {
+    this.redis = withConsumerScripts(redis);
+  }
 
   /**
    * Acknowledge `entryId`; with `marker`, also mark its event handled for the dedupe guard.
@@ -38,10 +45,9 @@ export class AckBatcher {
    */
   ack(key: string, entryId: string, marker?: Marker): Promise<void> {
     let acks = this.buffer.get(key);
-    if (!acks) this.buffer.set(key, (acks = { ids: [], buckets: new Map(), markers: [] }));
+    if (!acks) this.buffer.set(key, (acks = { ids: [], buckets: new Map() }));
     acks.ids.push(entryId);
     if (marker) {
-      acks.markers.push(marker);
       const bucket = acks.buckets.get(marker.key);
       if (bucket) bucket.markers.push(marker);
       else acks.buckets.set(marker.key, { markers: [marker], expireAt: marker.expireAt });
@@ -72,20 +78,20 @@ export class AckBatcher {
     }
     const batch = this.buffer;
     this.buffer = new Map();
-    if (this.onMarkersSent) for (const acks of batch.values()) if (acks.markers.length > 0) this.onMarkersSent(acks.markers);
-    const pipeline = this.redis.pipeline();
+    const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & PipelineScripts;
     const now = Date.now();
     const firstAttempt = markerValue(now, 1);
     let count = 0;
     for (const acks of batch.values()) {
       for (const [bucket, { markers, expireAt }] of acks.buckets) {
-        const args = new Array<string>(markers.length * 2);
-        markers.forEach((m, i) => {
-          args[2 * i] = m.field;
-          args[2 * i + 1] = m.attempts === undefined || m.attempts === 1 ? firstAttempt : markerValue(now, m.attempts);
-        });
-        pipeline.hset(bucket, ...args);
-        pipeline.expireat(bucket, expireAt);
+        const firstTries: string[] = [];
+        for (const m of markers) {
+          // NOTE: an id holding the separator, or a retried event (its own value), goes in a plain HSET.
+          if ((m.attempts === undefined || m.attempts === 1) && !m.field.includes('\n')) firstTries.push(m.field);
+          else pipeline.hset(bucket, m.field, markerValue(now, m.attempts ?? 1));
+        }
+        if (firstTries.length > 0) pipeline.markHandled(bucket, firstAttempt, expireAt, firstTries.join('\n'));
+        else pipeline.expireat(bucket, expireAt);
       }
     }
     for (const [key, acks] of batch) {

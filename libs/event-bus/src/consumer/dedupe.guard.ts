@@ -1,60 +1,98 @@
 import type Redis from 'ioredis';
 import type { EventBusKeys } from '../utils/keys';
+import { CLAIM_HANDLED, CLAIM_HELD, withConsumerScripts } from './consumer-scripts';
+import type { ConsumerScripts } from './consumer-scripts';
+import type { Source } from './delivery';
 
 /** Where the dedupe guard records that a group handled an event. */
 export interface Marker {
   /** The hour bucket hash: `<ns>:{<stream>}:seen:<group>:<YYYYMMDDHH of the event's time>`. */
   key: string;
-  /** The event id. */
+  /** The event id: the hash field, and the marker's identity in memory (the dedupe key is group + event id). */
   field: string;
   /** Unix seconds at which the bucket expires: the end of its hour plus the TTL. */
   expireAt: number;
-  /** `key field`, the marker's identity in memory. */
-  id: string;
   /** Deliveries it took, set when the event is acknowledged (recorded in the marker's value). */
   attempts?: number;
 }
 
 /**
- * A marker's value: `<handled at, ms>:<attempts>`, so the flow view can tell when and after how
- * many deliveries a group handled an event. (Markers written before this format hold `1`.)
+ * A marker's value once the group handled the event: `<handled at, ms>:<attempts>`, so the flow
+ * view can tell when and after how many deliveries. (Markers written before this format hold `1`.)
+ * While a delivery works on the event the value is its claim, `~<source><entry id>` (see claim).
  */
 export function markerValue(handledAtMs: number, attempts: number): string {
   return `${handledAtMs}:${attempts}`;
 }
 
+/** Whether a marker's value says the group handled the event (a claim does not). */
+export function isHandledMarker(value: string | null | undefined): boolean {
+  return typeof value === 'string' && !value.startsWith('~');
+}
+
+/** What the guard says about one delivery of an event: run it, skip it as handled, or wait for the copy in flight. */
+export type ClaimVerdict = 'run' | 'handled' | 'held';
+
+/** One delivery to claim: its marker and where it was read from. */
+export interface ClaimRequest {
+  marker: Marker;
+  source: Pick<Source, 'stream' | 'kind'>;
+  entryId: string;
+}
+
+const SOURCE_CODE: Record<Source['kind'], string> = { live: 'l', redrive: 'd', replay: 'p' };
+
 const HOUR_MS = 3_600_000;
+
+interface Bucket {
+  key: string;
+  expireAt: number;
+}
 
 /**
  * The dedupe guard: a group's handlers run for an event id once while its marker lives.
  *
  * Markers are fields of one hash per (stream, group, hour of the event's `time`), so every copy
  * of an event (a resent XADD, a replay, a redrive: all carry the original `time`) looks in the
- * same place, one HSET marks a whole batch and one EXPIREAT ages a whole hour out, much cheaper
- * for Redis than a key with a TTL per event. An event is deduplicated while its time is within
- * `ttlMs` (plus the rest of its hour) of now. A marker is written only with the acknowledgement
- * of a successful delivery (same MULTI) and read for a whole read batch with one HMGET per bucket.
+ * same place, and one EXPIREAT ages a whole hour out, much cheaper for Redis than a key with a
+ * TTL per event. An event is deduplicated while its time is within `ttlMs` (plus the rest of its
+ * hour) of now.
  *
- * Within one consumer, the caller closes the gaps a batch read leaves: two copies of one event
- * held at once are serialised until the first is acknowledged, and a copy whose batch was read
- * before the first copy's marker went out is recognised (see SentMarkers). Two copies held by two
- * instances at the same moment can both run: handlers whose effect must be exactly-once keep
- * their own per-business-key check inside `context.commit()`.
+ * Each read batch claims its events in Redis with one script call per bucket, before any of them
+ * runs: an event nobody claimed (or whose claiming entry is no longer pending: dead-lettered,
+ * trimmed) is claimed for this entry; an event already handled is skipped; an event claimed by
+ * another entry that is still pending (a copy in flight, here or on another instance) waits and
+ * asks again. Because Redis decides atomically, no consumer keeps per-event state in memory, and
+ * two copies can never both run, whichever instance holds them. A successful delivery turns its
+ * claim into the final marker with its acknowledgement (markers first, same pipeline; or inside
+ * `context.commit()`'s MULTI). Events go to the script joined into one argument per batch:
+ * per-argument work is what a batch of deliveries costs the client.
  */
 export class DedupeGuard {
+  private readonly scripts: Redis & ConsumerScripts;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: EventBusKeys,
     readonly ttlMs: number,
-  ) {}
+  ) {
+    this.scripts = withConsumerScripts(redis);
+  }
 
   /** Bucket key and expiry by `<stream> <group> <hour prefix of the time text>`, computed once per hour. */
-  private readonly buckets = new Map<string, { key: string; expireAt: number }>();
+  private readonly buckets = new Map<string, Bucket>();
+  /** The bucket the last marker fell in: consecutive events mostly share it (no key text per event). */
+  private last?: Bucket & { stream: string; group: string; prefix: string };
 
   marker(stream: string, group: string, eventId: string, eventTime: string): Marker {
+    const last = this.last;
+    if (last && eventTime.startsWith(last.prefix) && eventTime.endsWith('Z') && eventTime.length >= 20 && last.stream === stream && last.group === group) {
+      return { key: last.key, field: eventId, expireAt: last.expireAt };
+    }
     // NOTE: RFC 3339 UTC times (what publishers write) share their first 13 characters within an hour.
     const utc = eventTime.length >= 20 && eventTime.endsWith('Z') && eventTime[10] === 'T';
-    const cacheKey = `${stream} ${group} ${utc ? eventTime.slice(0, 13) : eventTime}`;
+    const prefix = utc ? eventTime.slice(0, 13) : eventTime;
+    const cacheKey = `${stream} ${group} ${prefix}`;
     let bucket = this.buckets.get(cacheKey);
     if (!bucket) {
       const parsed = Date.parse(eventTime);
@@ -65,29 +103,58 @@ export class DedupeGuard {
       if (this.buckets.size > 1000) this.buckets.clear();
       this.buckets.set(cacheKey, bucket);
     }
-    return { key: bucket.key, field: eventId, expireAt: bucket.expireAt, id: `${bucket.key} ${eventId}` };
+    // NOTE: only a UTC (`...Z`) prefix stands for a whole hour.
+    this.last = utc ? { ...bucket, stream, group, prefix } : undefined;
+    return { key: bucket.key, field: eventId, expireAt: bucket.expireAt };
   }
 
-  /** For each marker: has its event been handled by this group? (one HMGET per bucket) */
-  async handledMany(markers: Marker[]): Promise<boolean[]> {
-    const byKey = new Map<string, number[]>();
-    markers.forEach((m, i) => {
-      const at = byKey.get(m.key);
+  /**
+   * Claims the events of a read batch for their entries (one script call per bucket); the verdict
+   * for each request, in order.
+   */
+  async claimMany(group: string, requests: ClaimRequest[]): Promise<ClaimVerdict[]> {
+    const out = new Array<ClaimVerdict>(requests.length).fill('run');
+    // NOTE: one call per (source, bucket); sources and bucket keys are shared objects, so no text is built per event.
+    const bySource = new Map<ClaimRequest['source'], Map<string, number[]>>();
+    const alone: number[][] = [];
+    for (let i = 0; i < requests.length; i++) {
+      const r = requests[i];
+      // NOTE: an id holding the separator goes on its own (ids are UUIDs or ULIDs by contract; a foreign client may differ).
+      if (r.marker.field.includes('\n')) {
+        alone.push([i]);
+        continue;
+      }
+      let byKey = bySource.get(r.source);
+      if (!byKey) bySource.set(r.source, (byKey = new Map()));
+      const at = byKey.get(r.marker.key);
       if (at) at.push(i);
-      else byKey.set(m.key, [i]);
-    });
-    const out = new Array<boolean>(markers.length).fill(false);
+      else byKey.set(r.marker.key, [i]);
+    }
+    const calls = alone;
+    for (const byKey of bySource.values()) for (const indexes of byKey.values()) calls.push(indexes);
     await Promise.all(
-      [...byKey].map(async ([key, indexes]) => {
-        // NOTE: Buffer replies: only null or not matters here, so no value is decoded.
-        const values = await this.redis.hmgetBuffer(key, ...indexes.map((i) => markers[i].field));
-        indexes.forEach((i, j) => (out[i] = values[j] !== null));
+      calls.map(async (indexes) => {
+        const first = requests[indexes[0]];
+        const single = indexes.length === 1 ? '1' : undefined;
+        const ids = single ? first.marker.field : indexes.map((i) => requests[i].marker.field).join('\n');
+        const entries = single ? first.entryId : indexes.map((i) => requests[i].entryId).join('\n');
+        const answer = await this.scripts.claimEvents(
+          first.marker.key, this.keys.stream(first.source.stream), this.keys.redrive(first.source.stream, group), this.keys.replay(first.source.stream, group),
+          group, SOURCE_CODE[first.source.kind], first.marker.expireAt, ids, entries, single,
+        );
+        for (let j = 0; j < answer.length; j += 2) out[indexes[Number(answer[j]) - 1]] = Number(answer[j + 1]) === CLAIM_HANDLED ? 'handled' : Number(answer[j + 1]) === CLAIM_HELD ? 'held' : 'run';
       }),
     );
     return out;
   }
 
+  /** Claims one event for its entry (a delivery whose batch claim failed, or a copy asking again). */
+  async claim(group: string, request: ClaimRequest): Promise<ClaimVerdict> {
+    return (await this.claimMany(group, [request]))[0];
+  }
+
+  /** Whether the group handled the event (the marker's value is final, not a claim). */
   async handled(marker: Marker): Promise<boolean> {
-    return (await this.redis.hexists(marker.key, marker.field)) === 1;
+    return isHandledMarker(await this.redis.hget(marker.key, marker.field));
   }
 }

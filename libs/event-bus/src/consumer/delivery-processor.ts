@@ -13,9 +13,8 @@ import { createPayloadValidator } from '../validation/payload-validator';
 import { upcastToNewest } from '../versioning/upcast';
 import type { AckBatcher } from './ack-batcher';
 import type { HandlerBinding } from './binding';
-import { SentMarkers } from './sent-markers';
 import { markerValue } from './dedupe.guard';
-import type { DedupeGuard, Marker } from './dedupe.guard';
+import type { ClaimVerdict, DedupeGuard, Marker } from './dedupe.guard';
 import { BYPASS_DEDUPE_FIELD, Delivery, Route, Source } from './delivery';
 import type { Pause } from './dispatcher';
 import type { ConsumerStats } from './group-consumer';
@@ -45,14 +44,9 @@ export class DeliveryProcessor {
   readonly acks: AckBatcher;
   private readonly routes = new Map<string, Map<string, Route>>();
   private readonly policies = new Map<HandlerBinding, ResolvedRetryPolicy>();
-  /** Deliveries being handled, by dedupe marker, with the copies of the same event waiting on them (null: none waiting). */
-  private readonly inFlight = new Map<string, Array<() => void> | null>();
-  private readonly sentMarkers: SentMarkers;
 
   constructor(private readonly deps: ProcessorDeps) {
     this.acks = deps.acks;
-    this.sentMarkers = new SentMarkers(Math.max(1000, deps.tuning.batchSize * 8));
-    if (deps.dedupe) deps.acks.onMarkersSent = (markers) => this.sentMarkers.sending(markers.map((m) => m.id));
     for (const binding of deps.bindings) {
       const byType = this.routes.get(binding.stream) ?? new Map<string, Route>();
       const route = byType.get(binding.type) ?? { type: binding.type, bindings: [], names: '', validate: false };
@@ -85,21 +79,20 @@ export class DeliveryProcessor {
     return delivery;
   }
 
-  /** Reads the dedupe markers of a read batch in one round trip, before dispatch; undefined when there is nothing to read. */
+  /** Claims the events of a read batch in one round trip, before dispatch; undefined when there is nothing to claim. */
   begin(deliveries: Delivery[]): Promise<void> | undefined {
     const guarded = deliveries.filter((d) => d.marker);
     if (!this.deps.dedupe || guarded.length === 0) return undefined;
-    return this.readMarkers(guarded);
+    return this.claimBatch(guarded);
   }
 
-  private async readMarkers(guarded: Delivery[]): Promise<void> {
-    const tick = this.sentMarkers.reading();
+  private async claimBatch(guarded: Delivery[]): Promise<void> {
     try {
-      const handled = await this.deps.dedupe!.handledMany(guarded.map((d) => d.marker!));
-      guarded.forEach((d, i) => (d.handledRead = { tick, value: handled[i] }));
+      const verdicts = await this.deps.dedupe!.claimMany(this.deps.group, guarded as Array<Delivery & { marker: Marker }>);
+      guarded.forEach((d, i) => (d.claim = verdicts[i]));
     } catch (error) {
-      // NOTE: each delivery reads its marker on its own in attempt().
-      this.deps.logger.warn(`[group ${this.deps.group}] dedupe read failed for a batch: ${String(error)}`);
+      // NOTE: each delivery claims its event on its own in attempt().
+      this.deps.logger.warn(`[group ${this.deps.group}] dedupe claim failed for a batch: ${String(error)}`);
     }
   }
 
@@ -139,43 +132,26 @@ export class DeliveryProcessor {
       }
       payload = result.value;
     }
-    return this.guarded(d, route, payload, context, pause);
-  }
-
-  /** Serialises copies of one event held at once, then attempts it. */
-  private async guarded(d: Delivery, route: Route, payload: unknown, context: DeliveryContext, pause: Pause): Promise<void> {
-    const marker = d.marker?.id;
-    if (!marker) return this.attempt(d, route, payload, context, pause);
-    if (this.inFlight.has(marker)) {
-      // NOTE: another copy of this event is being handled here: wait for it, then look again.
-      await pause(new Promise<void>((resolve) => {
-        const waiting = this.inFlight.get(marker);
-        if (waiting) waiting.push(resolve);
-        else this.inFlight.set(marker, [resolve]);
-      }));
-    }
-    // NOTE: null until a second copy shows up: no array per delivery on the happy path.
-    this.inFlight.set(marker, null);
-    try {
-      await this.attempt(d, route, payload, context, pause);
-    } finally {
-      const waiters = this.inFlight.get(marker);
-      this.inFlight.delete(marker);
-      if (waiters) for (const wake of waiters) wake();
-    }
+    return this.attempt(d, route, payload, context, pause);
   }
 
   /**
    * Dedupe check, the handlers, and retries until acknowledged, dead-lettered or given up.
    */
   private async attempt(d: Delivery, route: Route, payload: unknown, context: DeliveryContext, pause: Pause): Promise<void> {
-    const succeeded = new Set<HandlerBinding>();
-    for (;;) {
-      if (d.marker && (this.handledByBatchRead(d) ?? (await this.handledFresh(d)))) {
+    // NOTE: no await when the batch claim said run (the common case): an await per delivery is measurable here.
+    if (d.marker && d.claim === 'run') d.claim = undefined;
+    else if (d.marker) {
+      const verdict = await this.claimed(d, pause);
+      if (verdict === undefined) return; // NOTE: shutting down, or Redis unreachable: left pending for a restart or a claim.
+      if (verdict === 'handled') {
         this.deps.stats.duplicates++;
         this.instruments(d).duplicate();
         return this.ack(d);
       }
+    }
+    const succeeded = new Set<HandlerBinding>();
+    for (;;) {
       context.deliveryCount = d.deliveryCount;
       context.committed = false;
       // NOTE: no clock reads, time parsing or span arguments on this hot path unless metrics / an SDK want them.
@@ -196,20 +172,26 @@ export class DeliveryProcessor {
     }
   }
 
-  /** Whether the group already handled this delivery's event, by the batch read; undefined when it cannot be trusted (or was used). */
-  private handledByBatchRead(d: Delivery): boolean | undefined {
-    const batchRead = d.handledRead;
-    if (!batchRead) return undefined;
-    d.handledRead = undefined;
-    return this.sentMarkers.verdict(d.marker!.id, batchRead.tick, batchRead.value);
-  }
-
-  /** Whether the group already handled this delivery's event, by a fresh read of its marker. */
-  private async handledFresh(d: Delivery): Promise<boolean> {
-    const marker = d.marker!;
-    const tick = this.sentMarkers.reading();
-    const value = await this.deps.dedupe!.handled(marker);
-    return this.sentMarkers.verdict(marker.id, tick, value) ?? value;
+  /**
+   * The guard's verdict for this delivery: its batch claim, else a claim of its own; while a copy
+   * in flight holds the event, waits (lending its slot) and asks again. Undefined: give up for now.
+   */
+  private async claimed(d: Delivery, pause: Pause): Promise<ClaimVerdict | undefined> {
+    let verdict = d.claim;
+    d.claim = undefined;
+    for (let waitMs = HELD_RECHECK_MS; ; waitMs = Math.min(waitMs * 2, HELD_RECHECK_MAX_MS)) {
+      if (verdict === undefined) {
+        try {
+          verdict = await this.deps.dedupe!.claim(this.deps.group, d as Delivery & { marker: Marker });
+        } catch (error) {
+          this.deps.logger.warn(`[group ${this.deps.group}] dedupe claim of ${d.source.key} ${d.entryId} failed, left pending: ${String(error)}`);
+          return undefined;
+        }
+      }
+      if (verdict !== 'held') return verdict;
+      if (!(await pause(sleep(waitMs, this.deps.stopping)))) return undefined;
+      verdict = undefined;
+    }
   }
 
   /** Runs the handlers not yet successful for this delivery; the first failure, if any. */
@@ -259,10 +241,7 @@ export class DeliveryProcessor {
   private ack(d: Delivery, marker?: Marker): void {
     this.deps.stats.acked++;
     this.instruments(d).acked();
-    if (marker) {
-      marker.attempts = d.deliveryCount;
-      this.sentMarkers.acking(marker.id);
-    }
+    if (marker) marker.attempts = d.deliveryCount;
     void this.acks.ack(d.source.key, d.entryId, marker);
   }
 
@@ -293,7 +272,6 @@ export class DeliveryProcessor {
         if (d.marker) {
           tx.hset(d.marker.key, d.marker.field, markerValue(Date.now(), d.deliveryCount));
           tx.expireat(d.marker.key, d.marker.expireAt);
-          this.sentMarkers.sending([d.marker.id]);
         }
         tx.xack(d.source.key, group, d.entryId);
         const results = await tx.exec();
@@ -326,6 +304,10 @@ export class DeliveryProcessor {
 
 /** The context handlers see, and whether one of them settled the entry with `commit()`. */
 type DeliveryContext = EventContext & { committed: boolean };
+
+/** A copy waiting for the copy in flight asks again after this, doubling up to the max. */
+const HELD_RECHECK_MS = 50;
+const HELD_RECHECK_MAX_MS = 1_000;
 
 const NO_INSTRUMENTS: RouteInstruments = {
   delivered: () => undefined, acked: () => undefined, failed: () => undefined, retried: () => undefined,

@@ -1,7 +1,7 @@
 import type { EventEnvelope } from '../interfaces/event-envelope.interface';
 import type { RouteInstruments } from '../observability/metrics';
 import type { HandlerBinding } from './binding';
-import type { Marker } from './dedupe.guard';
+import type { ClaimVerdict, Marker } from './dedupe.guard';
 
 /** Where a consumer reads from: the live stream, or the group's own redrive or replay stream. */
 export interface Source {
@@ -29,10 +29,8 @@ export interface Delivery {
   route?: Route;
   /** Dedupe marker, when the guard is on and the entry has handlers. */
   marker?: Marker;
-  /** The batch read of the marker (`tick` from SentMarkers.reading()), used once. */
-  handledRead?: { tick: number; value: boolean };
-  /** Settles when the batch's markers have been read. */
-  begun?: Promise<void>;
+  /** The dedupe guard's verdict from the batch claim (used once). */
+  claim?: ClaimVerdict;
   /** The wire version, when the payload was upcast to the newest version of its type. */
   upcastFrom?: number;
 }

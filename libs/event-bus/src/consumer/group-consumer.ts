@@ -36,6 +36,12 @@ export class GroupConsumer {
   private readonly dispatcher: Dispatcher;
   private readonly processor: DeliveryProcessor;
   private held = 0;
+  private heldWaiters: Array<() => void> = [];
+  /** Batches read and not yet handed to the dispatcher (their claims may be out), oldest first. */
+  private readonly unreleased: Array<{ batch: Delivery[]; claimed: boolean }> = [];
+  private readonly claimsInFlight = new Set<Promise<void>>();
+  /** A non-blocking read is out: claimed batches wait for it (see release). */
+  private prefetching = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly stopping = new AbortController();
   private reader?: Redis;
@@ -126,14 +132,21 @@ export class GroupConsumer {
     }
     await this.loop;
     const drained = await Promise.race([
-      this.dispatcher.idle().then(() => true),
+      this.drain().then(() => true),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), this.tuning.shutdownTimeoutMs).unref()),
     ]);
     if (!drained) {
-      this.logger.warn(`[group ${this.group}] ${this.dispatcher.size} deliveries unfinished at shutdown; they stay pending and are claimed by a live instance`);
+      this.logger.warn(`[group ${this.group}] ${this.held} deliveries unfinished at shutdown; they stay pending and are claimed by a live instance`);
     }
     await this.processor.acks.drain();
     if (this.reader) await this.core.closeReader(this.reader);
+  }
+
+  /** Waits for the batches still being claimed, hands them over, and waits for every delivery. */
+  private async drain(): Promise<void> {
+    while (this.claimsInFlight.size > 0) await Promise.all([...this.claimsInFlight]);
+    this.release();
+    await this.dispatcher.idle();
   }
 
   private async ensureGroups(): Promise<void> {
@@ -153,27 +166,41 @@ export class GroupConsumer {
     const cursors = this.sources.map(() => '0');
     const fresh = this.sources.map(() => '>');
     let backlog = true;
+    let full = false;
     const { batchSize, blockMs } = this.tuning;
     while (this.running) {
       this.lastLoopAt = Date.now();
-      await this.dispatcher.below(batchSize * 2);
+      await this.heldBelow(batchSize * 2);
       this.lastLoopAt = Date.now();
       if (!this.running) break;
       let reply: StreamReply | null;
+      // NOTE: after a full batch the next read does not block (more is there, or nothing is), so
+      // claimed batches may wait for it: see release().
+      this.prefetching = backlog || full;
       try {
         reply = backlog
           ? ((await this.reader!.xreadgroup('GROUP', this.group, this.consumerName, 'COUNT', batchSize, 'STREAMS', ...keys, ...cursors)) as StreamReply | null)
-          : ((await this.reader!.xreadgroup('GROUP', this.group, this.consumerName, 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', ...keys, ...fresh)) as StreamReply | null);
+          : full
+            ? ((await this.reader!.xreadgroup('GROUP', this.group, this.consumerName, 'COUNT', batchSize, 'STREAMS', ...keys, ...fresh)) as StreamReply | null)
+            : ((await this.reader!.xreadgroup('GROUP', this.group, this.consumerName, 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', ...keys, ...fresh)) as StreamReply | null);
       } catch (error) {
+        this.prefetching = false;
+        this.release();
         if (!this.running) break;
         await this.recoverFromError('read', error);
         continue;
       }
-      if (!reply) continue;
+      this.prefetching = false;
+      full = false;
+      if (!reply) {
+        this.release();
+        continue;
+      }
       let seen = 0;
       const batch: Delivery[] = [];
       for (const [key, entries] of reply) {
         const index = keys.indexOf(key);
+        if (entries.length >= batchSize) full = true;
         const counts = backlog && entries.length > 0 ? await this.deliveryCounts(key, entries.map(([id]) => id)) : undefined;
         for (const [entryId, fields] of entries) {
           seen++;
@@ -185,6 +212,8 @@ export class GroupConsumer {
       this.dispatch(batch);
       if (backlog && seen === 0) backlog = false;
     }
+    this.prefetching = false;
+    this.release();
   }
 
   /** Takes an entry in (once), or settles it at once when it was deleted while pending. */
@@ -204,27 +233,54 @@ export class GroupConsumer {
   }
 
   /**
-   * Hands a batch to the dispatcher. Its dedupe markers are read in one round trip that
-   * overlaps the next read; each delivery waits for that answer before it runs.
+   * Queues a batch for the dispatcher and has the dedupe guard claim its events (one round trip).
+   * A batch reaches the dispatcher once claimed, in read order (per-subject order holds).
    */
   private dispatch(batch: Delivery[]): void {
     if (batch.length === 0) return;
     const begun = this.processor.begin(batch);
-    for (const delivery of batch) {
-      if (begun) delivery.begun = begun;
-      this.dispatcher.submit(delivery.envelope?.subject, this.run1, delivery);
+    const queued = { batch, claimed: !begun };
+    this.unreleased.push(queued);
+    if (begun) {
+      const settled = begun.then(() => {
+        queued.claimed = true;
+        this.claimsInFlight.delete(settled);
+        this.release();
+      });
+      this.claimsInFlight.add(settled);
     }
+    this.release();
+  }
+
+  /**
+   * Hands claimed batches to the dispatcher, oldest first. While a non-blocking read is out, they
+   * wait for it: its batch's claim then goes out before they run, so the claim's round trip
+   * overlaps their handling instead of leaving the process idle between batches.
+   */
+  private release(): void {
+    if (this.prefetching) return;
+    while (this.unreleased.length > 0 && this.unreleased[0].claimed) {
+      for (const delivery of this.unreleased.shift()!.batch) this.dispatcher.submit(delivery.envelope?.subject, this.run1, delivery);
+    }
+  }
+
+  /** Resolves once fewer than `limit` entries are held (read and not yet settled). */
+  private async heldBelow(limit: number): Promise<void> {
+    while (this.held >= limit) await new Promise<void>((resolve) => this.heldWaiters.push(resolve));
   }
 
   /** The dispatcher task of one delivery (one function for all, no closure per entry). */
   private readonly run1 = async (pause: Pause, delivery: Delivery): Promise<void> => {
     try {
-      // NOTE: no await once the batch read has answered (the common case past the first wave).
-      if (delivery.begun && !delivery.handledRead) await delivery.begun;
       await this.processor.process(delivery, pause);
     } finally {
       delivery.source.held.delete(delivery.entryId);
       this.held--;
+      if (this.heldWaiters.length > 0) {
+        const waiters = this.heldWaiters;
+        this.heldWaiters = [];
+        for (const wake of waiters) wake();
+      }
     }
   };
 
@@ -258,7 +314,7 @@ export class GroupConsumer {
     this.claiming = true;
     try {
       for (const source of this.sources) {
-        const room = this.tuning.batchSize - this.dispatcher.size;
+        const room = this.tuning.batchSize - this.held;
         if (room <= 0) break;
         const { claimed, deleted } = await claimIdle(this.core.redis, source, this.group, this.consumerName, this.tuning.claimTimeoutMs, room);
         if (deleted > 0) {

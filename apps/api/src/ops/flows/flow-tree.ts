@@ -1,4 +1,4 @@
-import { compareIds } from '@app/event-bus';
+import { compareIds, isHandledMarker } from '@app/event-bus';
 import type { IndexedDeadLetter, IndexedEntry } from './flow-entry';
 
 export type FlowGroupState = 'handled' | 'pending' | 'dead-lettered' | 'acknowledged' | 'not-delivered-yet';
@@ -57,7 +57,7 @@ export interface GroupFacts {
 }
 
 /**
- * Handled (a dedupe marker), else pending (in the PEL), else dead-lettered, else acknowledged
+ * Handled (a final dedupe marker; a claim `~...` only says a delivery is working on it), else pending (in the PEL), else dead-lettered, else acknowledged
  * (at or before the group's position, no marker: no handler for the type, dedupe off, the marker
  * expired, or the group was created after the event), else not delivered yet.
  */
@@ -67,9 +67,9 @@ export function groupStatus(entryId: string, facts: GroupFacts): FlowGroupStatus
   if (dead) {
     status.deadLetter = { id: dead.deadLetterId, reason: dead.reason, error: dead.error, handler: dead.handler, attempts: dead.attempts, deadLetteredAt: dead.deadletteredat };
   }
-  if (facts.marker !== null) {
-    const [at, attempts] = facts.marker.split(':').map(Number);
-    const detailed = facts.marker.includes(':') && Number.isFinite(at) && Number.isFinite(attempts);
+  if (isHandledMarker(facts.marker)) {
+    const [at, attempts] = facts.marker!.split(':').map(Number);
+    const detailed = facts.marker!.includes(':') && Number.isFinite(at) && Number.isFinite(attempts);
     return { ...status, status: 'handled', handledAt: detailed ? new Date(at).toISOString() : null, attempts: detailed ? attempts : null };
   }
   if (facts.pending) {
