@@ -17,7 +17,7 @@ import { cleanupAll, envInt, loadLib, log, now, onCleanup } from './util';
  *   1. publish (pipelined batches, concurrent singles)   2. consume + ack a prefilled stream
  *   3. end-to-end latency at a steady rate               4. RSS while draining a large backlog
  * `npm run bench`. Environment: BENCH_EVENTS (100000), BENCH_BACKLOG (1000000), BENCH_LATENCY_SECONDS (5),
- * BENCH_LATENCY_RATE (10000/s), BENCH_CONCURRENCY (64), BENCH_REPEAT (2, best run counts),
+ * BENCH_LATENCY_RATE (10000/s), BENCH_CONCURRENCY (64), BENCH_REPEAT (2, best run counts), BENCH_CONSUME_REPEAT (max(BENCH_REPEAT, 5): consume repetitions),
  * BENCH_DRAIN_VALIDATE (0), BENCH_LIB_CONSUMER (JSON tuning for every library consumer), BENCH_LIB_ROOT (JSON forRoot options, e.g. {"metrics":false}), BENCH_WARN (1: the library's warnings), BENCH_PHASES (publish,consume,latency,backlog,event-store), BENCH_DEBUG (1: tail diagnostics).
  * Runs on its own throwaway redis-server (never the shared one); results also in bench/results/latest.json.
  */
@@ -32,6 +32,8 @@ async function main(): Promise<void> {
   const latencyRate = envInt('BENCH_LATENCY_RATE', 10_000);
   const concurrency = envInt('BENCH_CONCURRENCY', 64);
   const repeat = envInt('BENCH_REPEAT', 2);
+  // NOTE: the consume phase's paired on/off comparison wants more than two pairs to take a median of.
+  const consumeRepeat = envInt('BENCH_CONSUME_REPEAT', Math.max(repeat, 5));
   const drainValidate = process.env.BENCH_DRAIN_VALIDATE === '1';
   const phases = (process.env.BENCH_PHASES ?? PHASES.join(',')).split(',').map((p) => p.trim());
   for (const p of phases) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`unknown phase "${p}" in BENCH_PHASES`);
@@ -62,6 +64,7 @@ async function main(): Promise<void> {
       BENCH_LATENCY_RATE: latencyRate,
       BENCH_CONCURRENCY: concurrency,
       BENCH_REPEAT: repeat,
+      BENCH_CONSUME_REPEAT: consumeRepeat,
       BENCH_DRAIN_VALIDATE: drainValidate,
       BENCH_LIB_CONSUMER: process.env.BENCH_LIB_CONSUMER ?? '(library defaults)',
       BENCH_LIB_ROOT: process.env.BENCH_LIB_ROOT ?? '(library defaults)',
@@ -78,7 +81,7 @@ async function main(): Promise<void> {
     await between();
   }
   if (phases.includes('consume')) {
-    results.consume = await benchConsume(server.url, events, concurrency, repeat, lib);
+    results.consume = await benchConsume(server.url, events, concurrency, consumeRepeat, lib);
     await between();
   }
   if (phases.includes('latency')) {

@@ -1,15 +1,16 @@
 import type Redis from 'ioredis';
 import { withConsumerScripts } from './consumer-scripts';
 import type { ConsumerScripts } from './consumer-scripts';
-import { Marker, markerValue } from './dedupe.guard';
+import { markerValue } from './dedupe.guard';
+import type { DedupeBucket } from './dedupe.guard';
 
 /** The consumer's scripts as pipeline commands (ioredis copies defined scripts onto pipelines). */
 type PipelineScripts = { [K in keyof ConsumerScripts]: (...args: Parameters<ConsumerScripts[K]>) => unknown };
 
 interface PendingAcks {
   ids: string[];
-  /** Dedupe markers to set with these acks, by bucket key. */
-  buckets: Map<string, { markers: Marker[]; expireAt: number }>;
+  /** Events to mark handled with these acks, by dedupe bucket: first-attempt event ids, and retried ones with their attempts. */
+  buckets: Map<DedupeBucket, { firstTries: string[]; retried: Array<[eventId: string, attempts: number]> }>;
 }
 
 /**
@@ -40,17 +41,19 @@ export class AckBatcher {
   }
 
   /**
-   * Acknowledge `entryId`; with `marker`, also mark its event handled for the dedupe guard.
+   * Acknowledge `entryId`; with a dedupe bucket, also mark its event handled after `attempts` deliveries.
    * The promise resolves once the batch it went out in was answered (it never rejects).
    */
-  ack(key: string, entryId: string, marker?: Marker): Promise<void> {
+  ack(key: string, entryId: string, bucket?: DedupeBucket, eventId?: string, attempts = 1): Promise<void> {
     let acks = this.buffer.get(key);
     if (!acks) this.buffer.set(key, (acks = { ids: [], buckets: new Map() }));
     acks.ids.push(entryId);
-    if (marker) {
-      const bucket = acks.buckets.get(marker.key);
-      if (bucket) bucket.markers.push(marker);
-      else acks.buckets.set(marker.key, { markers: [marker], expireAt: marker.expireAt });
+    if (bucket) {
+      let marks = acks.buckets.get(bucket);
+      if (!marks) acks.buckets.set(bucket, (marks = { firstTries: [], retried: [] }));
+      // NOTE: an id holding the separator goes in a plain HSET, like a retried event (its own value).
+      if (attempts === 1 && !eventId!.includes('\n')) marks.firstTries.push(eventId!);
+      else marks.retried.push([eventId!, attempts]);
     }
     if (!this.scheduled) {
       this.scheduled = true;
@@ -83,15 +86,10 @@ export class AckBatcher {
     const firstAttempt = markerValue(now, 1);
     let count = 0;
     for (const acks of batch.values()) {
-      for (const [bucket, { markers, expireAt }] of acks.buckets) {
-        const firstTries: string[] = [];
-        for (const m of markers) {
-          // NOTE: an id holding the separator, or a retried event (its own value), goes in a plain HSET.
-          if ((m.attempts === undefined || m.attempts === 1) && !m.field.includes('\n')) firstTries.push(m.field);
-          else pipeline.hset(bucket, m.field, markerValue(now, m.attempts ?? 1));
-        }
-        if (firstTries.length > 0) pipeline.markHandled(bucket, firstAttempt, expireAt, firstTries.join('\n'));
-        else pipeline.expireat(bucket, expireAt);
+      for (const [bucket, { firstTries, retried }] of acks.buckets) {
+        for (const [eventId, attempts] of retried) pipeline.hset(bucket.key, eventId, markerValue(now, attempts));
+        if (firstTries.length > 0) pipeline.markHandled(bucket.key, firstAttempt, bucket.expireAt, firstTries.join('\n'));
+        else pipeline.expireat(bucket.key, bucket.expireAt);
       }
     }
     for (const [key, acks] of batch) {

@@ -22,38 +22,54 @@ end
 return renewed`,
   },
   // KEYS[1] the dedupe bucket (hash), KEYS[2..4] the stream's live, redrive and replay keys.
-  // ARGV[1] group, ARGV[2] source of these entries (l, d or p: KEYS[2..4]), ARGV[3] bucket expiry
-  // (unix s), ARGV[4] event ids, ARGV[5] their entry ids, both joined by "\n" (one argument each:
-  // per-argument cost is what a batch pays in the client), or single values with ARGV[6] = "1".
-  // Claims each event for its entry: no marker, or a stale claim (its entry no longer pending),
-  // writes "~<source><entry id>" and answers nothing for it (run it); its own claim (a redelivery)
-  // also runs. Answers [index, 1] for an event handled already (a final marker) and [index, 2] for
-  // one claimed by another entry still pending (a copy in flight: wait, then ask again).
+  // ARGV[1] group, ARGV[2] bucket expiry (unix s), ARGV[3] event ids joined by "\n", ARGV[4] the
+  // claims of their entries, "~<source><entry id>" (source l, d or p: KEYS[2..4]) joined by "\n"
+  // (one argument each: per-argument cost is what a batch pays in the client), ARGV[5] "1" when
+  // ARGV[3] and ARGV[4] are single values instead.
+  // Claims each event for its entry when nobody holds it, or the entry holding it is no longer
+  // pending (dead-lettered, trimmed): writes the claim and answers nothing for it (run it); its
+  // own claim (a redelivery) also runs. Answers [index, 1] for an event handled already (a final
+  // marker) and [index, 2] for one claimed by another entry still pending (a copy in flight: wait,
+  // then ask again).
   claimEvents: {
     numberOfKeys: 4,
     lua: `
-local ids, entries = {}, {}
-if ARGV[6] == '1' then
-  ids[1], entries[1] = ARGV[4], ARGV[5]
-else
-  for id in string.gmatch(ARGV[4], '[^\\n]+') do ids[#ids + 1] = id end
-  for e in string.gmatch(ARGV[5], '[^\\n]+') do entries[#entries + 1] = e end
+local function split(text, out)
+  local from, n = 1, 0
+  while true do
+    local at = string.find(text, '\\n', from, true)
+    n = n + 1
+    if not at then out[n] = string.sub(text, from) return out end
+    out[n] = string.sub(text, from, at - 1)
+    from = at + 1
+  end
 end
-local values = {}
-for from = 1, #ids, 1000 do
-  local chunk = redis.call('HMGET', KEYS[1], unpack(ids, from, math.min(from + 999, #ids)))
-  for i = 1, #chunk do values[from + i - 1] = chunk[i] end
+local ids, claims = {}, {}
+if ARGV[5] == '1' then
+  ids[1], claims[1] = ARGV[3], ARGV[4]
+else
+  split(ARGV[3], ids)
+  split(ARGV[4], claims)
+end
+local values
+if #ids <= 1000 then
+  values = redis.call('HMGET', KEYS[1], unpack(ids))
+else
+  values = {}
+  for from = 1, #ids, 1000 do
+    local chunk = redis.call('HMGET', KEYS[1], unpack(ids, from, math.min(from + 999, #ids)))
+    for i = 1, #chunk do values[from + i - 1] = chunk[i] end
+  end
 end
 local sources = { l = KEYS[2], d = KEYS[3], p = KEYS[4] }
-local claims, out, now = {}, {}, {}
+local writes, out, now = {}, {}, {}
 for i = 1, #ids do
-  local id, v = ids[i], values[i]
-  local mine = '~' .. ARGV[2] .. entries[i]
+  local id, v, mine = ids[i], values[i], claims[i]
   local code = 0
   if now[id] then
     code = 2
   elseif v and v ~= mine then
-    if string.sub(v, 1, 1) ~= '~' then
+    if string.byte(v, 1) ~= 126 then
       code = 1
     else
       local owner = string.sub(v, 3)
@@ -63,16 +79,19 @@ for i = 1, #ids do
   end
   if code == 0 then
     now[id] = true
-    if v ~= mine then claims[#claims + 1] = id; claims[#claims + 1] = mine end
+    if v ~= mine then
+      writes[#writes + 1] = id
+      writes[#writes + 1] = mine
+    end
   else
     out[#out + 1] = i
     out[#out + 1] = code
   end
 end
-for from = 1, #claims, 1000 do
-  redis.call('HSET', KEYS[1], unpack(claims, from, math.min(from + 999, #claims)))
+for from = 1, #writes, 1000 do
+  redis.call('HSET', KEYS[1], unpack(writes, from, math.min(from + 999, #writes)))
 end
-if #claims > 0 then redis.call('EXPIREAT', KEYS[1], ARGV[3]) end
+if #writes > 0 then redis.call('EXPIREAT', KEYS[1], ARGV[2]) end
 return out`,
   },
   // KEYS[1] the dedupe bucket; ARGV[1] marker value, ARGV[2] bucket expiry (unix s), ARGV[3] event
@@ -80,13 +99,20 @@ return out`,
   markHandled: {
     numberOfKeys: 1,
     lua: `
-local fields, value = {}, ARGV[1]
-for id in string.gmatch(ARGV[3], '[^\\n]+') do fields[#fields + 1] = id; fields[#fields + 1] = value end
-for from = 1, #fields, 1000 do
-  redis.call('HSET', KEYS[1], unpack(fields, from, math.min(from + 999, #fields)))
+local fields, value, text, from, n = {}, ARGV[1], ARGV[3], 1, 0
+while true do
+  local at = string.find(text, '\\n', from, true)
+  fields[n + 1] = at and string.sub(text, from, at - 1) or string.sub(text, from)
+  fields[n + 2] = value
+  n = n + 2
+  if not at then break end
+  from = at + 1
+end
+for i = 1, n, 1000 do
+  redis.call('HSET', KEYS[1], unpack(fields, i, math.min(i + 999, n)))
 end
 redis.call('EXPIREAT', KEYS[1], ARGV[2])
-return #fields / 2`,
+return n / 2`,
   },
 } as const;
 
@@ -96,7 +122,7 @@ export const CLAIM_HELD = 2;
 
 export interface ConsumerScripts {
   renewLeases(stream: string, group: string, consumer: string, ...ids: string[]): Promise<number>;
-  claimEvents(bucket: string, live: string, redrive: string, replay: string, group: string, source: string, expireAt: number, ids: string, entries: string, single?: '1'): Promise<number[]>;
+  claimEvents(bucket: string, live: string, redrive: string, replay: string, group: string, expireAt: number, ids: string, claims: string, single?: '1'): Promise<number[]>;
   markHandled(bucket: string, value: string, expireAt: number, ids: string): Promise<number>;
 }
 

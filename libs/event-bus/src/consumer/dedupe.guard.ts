@@ -8,12 +8,10 @@ import type { Source } from './delivery';
 export interface Marker {
   /** The hour bucket hash: `<ns>:{<stream>}:seen:<group>:<YYYYMMDDHH of the event's time>`. */
   key: string;
-  /** The event id: the hash field, and the marker's identity in memory (the dedupe key is group + event id). */
+  /** The event id: the hash field (the dedupe key is group + event id). */
   field: string;
   /** Unix seconds at which the bucket expires: the end of its hour plus the TTL. */
   expireAt: number;
-  /** Deliveries it took, set when the event is acknowledged (recorded in the marker's value). */
-  attempts?: number;
 }
 
 /**
@@ -33,9 +31,10 @@ export function isHandledMarker(value: string | null | undefined): boolean {
 /** What the guard says about one delivery of an event: run it, skip it as handled, or wait for the copy in flight. */
 export type ClaimVerdict = 'run' | 'handled' | 'held';
 
-/** One delivery to claim: its marker and where it was read from. */
+/** One delivery to claim (a consumer's Delivery is one): its event's bucket and id, and where it was read from. */
 export interface ClaimRequest {
-  marker: Marker;
+  bucket?: DedupeBucket;
+  envelope?: { id: string };
   source: Pick<Source, 'stream' | 'kind'>;
   entryId: string;
 }
@@ -44,8 +43,11 @@ const SOURCE_CODE: Record<Source['kind'], string> = { live: 'l', redrive: 'd', r
 
 const HOUR_MS = 3_600_000;
 
-interface Bucket {
+/** The hash that holds the markers of one (stream, group, hour of the event's time), shared by its events. */
+export interface DedupeBucket {
+  /** `<ns>:{<stream>}:seen:<group>:<YYYYMMDDHH>` */
   key: string;
+  /** Unix seconds at which it expires: the end of its hour plus the TTL. */
   expireAt: number;
 }
 
@@ -80,14 +82,21 @@ export class DedupeGuard {
   }
 
   /** Bucket key and expiry by `<stream> <group> <hour prefix of the time text>`, computed once per hour. */
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets = new Map<string, DedupeBucket>();
   /** The bucket the last marker fell in: consecutive events mostly share it (no key text per event). */
-  private last?: Bucket & { stream: string; group: string; prefix: string };
+  private last?: { bucket: DedupeBucket; stream: string; group: string; prefix: string };
 
+  /** The marker of `eventId` (for a reader such as the flow view). */
   marker(stream: string, group: string, eventId: string, eventTime: string): Marker {
+    const { key, expireAt } = this.bucket(stream, group, eventTime);
+    return { key, field: eventId, expireAt };
+  }
+
+  /** The bucket of an event by its time; the same object for every event of that hour (no allocation per event). */
+  bucket(stream: string, group: string, eventTime: string): DedupeBucket {
     const last = this.last;
     if (last && eventTime.startsWith(last.prefix) && eventTime.endsWith('Z') && eventTime.length >= 20 && last.stream === stream && last.group === group) {
-      return { key: last.key, field: eventId, expireAt: last.expireAt };
+      return last.bucket;
     }
     // NOTE: RFC 3339 UTC times (what publishers write) share their first 13 characters within an hour.
     const utc = eventTime.length >= 20 && eventTime.endsWith('Z') && eventTime[10] === 'T';
@@ -104,8 +113,8 @@ export class DedupeGuard {
       this.buckets.set(cacheKey, bucket);
     }
     // NOTE: only a UTC (`...Z`) prefix stands for a whole hour.
-    this.last = utc ? { ...bucket, stream, group, prefix } : undefined;
-    return { key: bucket.key, field: eventId, expireAt: bucket.expireAt };
+    this.last = utc ? { bucket, stream, group, prefix } : undefined;
+    return bucket;
   }
 
   /**
@@ -120,15 +129,15 @@ export class DedupeGuard {
     for (let i = 0; i < requests.length; i++) {
       const r = requests[i];
       // NOTE: an id holding the separator goes on its own (ids are UUIDs or ULIDs by contract; a foreign client may differ).
-      if (r.marker.field.includes('\n')) {
+      if (r.envelope!.id.includes('\n')) {
         alone.push([i]);
         continue;
       }
       let byKey = bySource.get(r.source);
       if (!byKey) bySource.set(r.source, (byKey = new Map()));
-      const at = byKey.get(r.marker.key);
+      const at = byKey.get(r.bucket!.key);
       if (at) at.push(i);
-      else byKey.set(r.marker.key, [i]);
+      else byKey.set(r.bucket!.key, [i]);
     }
     const calls = alone;
     for (const byKey of bySource.values()) for (const indexes of byKey.values()) calls.push(indexes);
@@ -136,11 +145,23 @@ export class DedupeGuard {
       calls.map(async (indexes) => {
         const first = requests[indexes[0]];
         const single = indexes.length === 1 ? '1' : undefined;
-        const ids = single ? first.marker.field : indexes.map((i) => requests[i].marker.field).join('\n');
-        const entries = single ? first.entryId : indexes.map((i) => requests[i].entryId).join('\n');
+        const prefix = `~${SOURCE_CODE[first.source.kind]}`;
+        let ids = first.envelope!.id;
+        let claims = prefix + first.entryId;
+        if (!single) {
+          const idList = new Array<string>(indexes.length);
+          const entryList = new Array<string>(indexes.length);
+          for (let j = 0; j < indexes.length; j++) {
+            idList[j] = requests[indexes[j]].envelope!.id;
+            entryList[j] = requests[indexes[j]].entryId;
+          }
+          ids = idList.join('\n');
+          // NOTE: the claim text of every entry, built by the join itself (no string per entry).
+          claims = prefix + entryList.join(`\n${prefix}`);
+        }
         const answer = await this.scripts.claimEvents(
-          first.marker.key, this.keys.stream(first.source.stream), this.keys.redrive(first.source.stream, group), this.keys.replay(first.source.stream, group),
-          group, SOURCE_CODE[first.source.kind], first.marker.expireAt, ids, entries, single,
+          first.bucket!.key, this.keys.stream(first.source.stream), this.keys.redrive(first.source.stream, group), this.keys.replay(first.source.stream, group),
+          group, first.bucket!.expireAt, ids, claims, single,
         );
         for (let j = 0; j < answer.length; j += 2) out[indexes[Number(answer[j]) - 1]] = Number(answer[j + 1]) === CLAIM_HANDLED ? 'handled' : Number(answer[j + 1]) === CLAIM_HELD ? 'held' : 'run';
       }),
@@ -151,10 +172,5 @@ export class DedupeGuard {
   /** Claims one event for its entry (a delivery whose batch claim failed, or a copy asking again). */
   async claim(group: string, request: ClaimRequest): Promise<ClaimVerdict> {
     return (await this.claimMany(group, [request]))[0];
-  }
-
-  /** Whether the group handled the event (the marker's value is final, not a claim). */
-  async handled(marker: Marker): Promise<boolean> {
-    return isHandledMarker(await this.redis.hget(marker.key, marker.field));
   }
 }

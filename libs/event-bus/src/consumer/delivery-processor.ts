@@ -14,7 +14,7 @@ import { upcastToNewest } from '../versioning/upcast';
 import type { AckBatcher } from './ack-batcher';
 import type { HandlerBinding } from './binding';
 import { markerValue } from './dedupe.guard';
-import type { ClaimVerdict, DedupeGuard, Marker } from './dedupe.guard';
+import type { ClaimVerdict, DedupeGuard } from './dedupe.guard';
 import { BYPASS_DEDUPE_FIELD, Delivery, Route, Source } from './delivery';
 import type { Pause } from './dispatcher';
 import type { ConsumerStats } from './group-consumer';
@@ -72,7 +72,7 @@ export class DeliveryProcessor {
     try {
       const envelope = (delivery.envelope = decodeEnvelope(fields));
       delivery.route = source.routes.get(envelope.type);
-      if (delivery.route && this.deps.dedupe && !(source.kind === 'replay' && fields.includes(BYPASS_DEDUPE_FIELD))) delivery.marker = this.deps.dedupe.marker(source.stream, this.deps.group, envelope.id, envelope.time);
+      if (delivery.route && this.deps.dedupe && !(source.kind === 'replay' && fields.includes(BYPASS_DEDUPE_FIELD))) delivery.bucket = this.deps.dedupe.bucket(source.stream, this.deps.group, envelope.time);
     } catch (error) {
       delivery.breach = error;
     }
@@ -81,14 +81,14 @@ export class DeliveryProcessor {
 
   /** Claims the events of a read batch in one round trip, before dispatch; undefined when there is nothing to claim. */
   begin(deliveries: Delivery[]): Promise<void> | undefined {
-    const guarded = deliveries.filter((d) => d.marker);
+    const guarded = deliveries.filter((d) => d.bucket);
     if (!this.deps.dedupe || guarded.length === 0) return undefined;
     return this.claimBatch(guarded);
   }
 
   private async claimBatch(guarded: Delivery[]): Promise<void> {
     try {
-      const verdicts = await this.deps.dedupe!.claimMany(this.deps.group, guarded as Array<Delivery & { marker: Marker }>);
+      const verdicts = await this.deps.dedupe!.claimMany(this.deps.group, guarded);
       guarded.forEach((d, i) => (d.claim = verdicts[i]));
     } catch (error) {
       // NOTE: each delivery claims its event on its own in attempt().
@@ -140,8 +140,8 @@ export class DeliveryProcessor {
    */
   private async attempt(d: Delivery, route: Route, payload: unknown, context: DeliveryContext, pause: Pause): Promise<void> {
     // NOTE: no await when the batch claim said run (the common case): an await per delivery is measurable here.
-    if (d.marker && d.claim === 'run') d.claim = undefined;
-    else if (d.marker) {
+    if (d.bucket && d.claim === 'run') d.claim = undefined;
+    else if (d.bucket) {
       const verdict = await this.claimed(d, pause);
       if (verdict === undefined) return; // NOTE: shutting down, or Redis unreachable: left pending for a restart or a claim.
       if (verdict === 'handled') {
@@ -162,7 +162,7 @@ export class DeliveryProcessor {
         : await this.run(route, payload, context, succeeded);
       if (!failure) {
         if (metrics) this.instruments(d).handled((performance.now() - began) / 1000, Date.parse(d.envelope!.time));
-        if (!context.committed) return this.ack(d, d.marker);
+        if (!context.committed) return this.ack(d, true);
         this.deps.stats.acked++;
         this.instruments(d).acked();
         return;
@@ -182,7 +182,7 @@ export class DeliveryProcessor {
     for (let waitMs = HELD_RECHECK_MS; ; waitMs = Math.min(waitMs * 2, HELD_RECHECK_MAX_MS)) {
       if (verdict === undefined) {
         try {
-          verdict = await this.deps.dedupe!.claim(this.deps.group, d as Delivery & { marker: Marker });
+          verdict = await this.deps.dedupe!.claim(this.deps.group, d);
         } catch (error) {
           this.deps.logger.warn(`[group ${this.deps.group}] dedupe claim of ${d.source.key} ${d.entryId} failed, left pending: ${String(error)}`);
           return undefined;
@@ -238,11 +238,12 @@ export class DeliveryProcessor {
     return true;
   }
 
-  private ack(d: Delivery, marker?: Marker): void {
+  /** Acknowledges the entry; `handled`: also marks its event handled (when the guard is on). */
+  private ack(d: Delivery, handled = false): void {
     this.deps.stats.acked++;
     this.instruments(d).acked();
-    if (marker) marker.attempts = d.deliveryCount;
-    void this.acks.ack(d.source.key, d.entryId, marker);
+    if (handled && d.bucket) void this.acks.ack(d.source.key, d.entryId, d.bucket, d.envelope!.id, d.deliveryCount);
+    else void this.acks.ack(d.source.key, d.entryId);
   }
 
   /** The metrics of the delivery's (stream, type, group), resolved once per route. */
@@ -269,9 +270,9 @@ export class DeliveryProcessor {
         if (handlers > 1) throw new Error(`context.commit() settles the entry for the whole group: group ${group} has ${handlers} handlers for ${d.envelope!.type}`);
         const tx = core.redis.multi();
         write(tx);
-        if (d.marker) {
-          tx.hset(d.marker.key, d.marker.field, markerValue(Date.now(), d.deliveryCount));
-          tx.expireat(d.marker.key, d.marker.expireAt);
+        if (d.bucket) {
+          tx.hset(d.bucket.key, d.envelope!.id, markerValue(Date.now(), d.deliveryCount));
+          tx.expireat(d.bucket.key, d.bucket.expireAt);
         }
         tx.xack(d.source.key, group, d.entryId);
         const results = await tx.exec();

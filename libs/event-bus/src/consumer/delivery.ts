@@ -1,7 +1,7 @@
 import type { EventEnvelope } from '../interfaces/event-envelope.interface';
 import type { RouteInstruments } from '../observability/metrics';
 import type { HandlerBinding } from './binding';
-import type { ClaimVerdict, Marker } from './dedupe.guard';
+import type { ClaimVerdict, DedupeBucket } from './dedupe.guard';
 
 /** Where a consumer reads from: the live stream, or the group's own redrive or replay stream. */
 export interface Source {
@@ -27,8 +27,8 @@ export interface Delivery {
   deliveryCount: number;
   /** The group's handlers for this entry's type, when it has any. */
   route?: Route;
-  /** Dedupe marker, when the guard is on and the entry has handlers. */
-  marker?: Marker;
+  /** The dedupe bucket of its event (shared), when the guard is on and the entry has handlers; the event id is the field. */
+  bucket?: DedupeBucket;
   /** The dedupe guard's verdict from the batch claim (used once). */
   claim?: ClaimVerdict;
   /** The wire version, when the payload was upcast to the newest version of its type. */
