@@ -2,7 +2,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { ConsumerTuning, DeadLetterService, EventBusExplorer, EventBusModule, EventContext, EventPublisher, Subscribe } from '@app/event-bus';
+import { ConsumerTuning, DeadLetterService, EventBusExplorer, EventBusModule, EventContext, EventPublisher, ReplayService, Subscribe } from '@app/event-bus';
 import { ParcelOrdered } from './fixtures/fixture-events';
 import { testNamespace, testRedisClient, testRedisUrl, waitFor } from './support/redis';
 
@@ -194,6 +194,20 @@ describe('delivery guarantees (real Redis)', () => {
     await redis.xgroup('SETID', key, 'alpha', '0');
     await waitFor('alpha read them again', async () => (await pendingOf(key, 'alpha')) === 0 && [...app.get(EventBusExplorer).groups.values()].some((g) => g.group === 'alpha' && g.stats.duplicates === 3));
     expect(script.runs.filter((r) => r.group === 'alpha')).toHaveLength(3);
+  });
+
+  it('moving a group back over an entry still pending releases its claim first, so its redelivery is not skipped as handled', async () => {
+    const ns = testNamespace('movepending');
+    const key = `${ns}:{parcels}`;
+    script.delayMs.set('P-slow', 700);
+    const app = await start(ns);
+    await app.get(EventPublisher).publish(new ParcelOrdered({ parcelId: 'P-slow', weight: 1 }), { id: 'evt-slow' });
+    await waitFor('alpha running it', () => script.runs.some((r) => r.group === 'alpha'));
+    const [bucket] = await redis.keys(`${ns}:{parcels}:seen:alpha:*`);
+    expect(await redis.hget(bucket, 'evt-slow')).toMatch(/^~l\d+-\d+@\d+$/);
+    await app.get(ReplayService).moveGroup('parcels', 'alpha', { id: '0' });
+    expect(await redis.hget(bucket, 'evt-slow')).toBeNull();
+    await waitFor('nothing pending', async () => (await pendingOf(key, 'alpha')) === 0);
   });
 
   it('commit(): the effect, the processed marker and the XACK land together, so effects apply once under redelivery', async () => {

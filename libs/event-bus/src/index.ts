@@ -18,7 +18,7 @@ export type { FieldError } from './validation/payload-validator';
 export { ReplayService, type ReplayRequest, type ReplayResult, type ReplayOptions } from './ops/replay.service';
 export { RetentionService, type RetentionPolicy, type TrimResult } from './ops/retention.service';
 export { deadLetter, type DeadLetterReason } from './dead-letter/dead-letter.writer';
-export { DedupeGuard, isHandledMarker, type Marker } from './consumer/dedupe.guard';
+export { DedupeGuard, readMarker, type Marker, type MarkerState } from './consumer/dedupe.guard';
 export { compareIds, rangeBound, isStreamId } from './utils/stream-ids';
 export { type RegisteredContract } from './contracts/contract-registry';
 export { Upcaster } from './versioning/upcaster.decorator';

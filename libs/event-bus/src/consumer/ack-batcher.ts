@@ -1,23 +1,19 @@
 import type Redis from 'ioredis';
-import { withConsumerScripts } from './consumer-scripts';
-import type { ConsumerScripts } from './consumer-scripts';
 import { markerValue } from './dedupe.guard';
 import type { DedupeBucket } from './dedupe.guard';
 
-/** The consumer's scripts as pipeline commands (ioredis copies defined scripts onto pipelines). */
-type PipelineScripts = { [K in keyof ConsumerScripts]: (...args: Parameters<ConsumerScripts[K]>) => unknown };
-
 interface PendingAcks {
   ids: string[];
-  /** Events to mark handled with these acks, by dedupe bucket: first-attempt event ids, and retried ones with their attempts. */
-  buckets: Map<DedupeBucket, { firstTries: string[]; retried: Array<[eventId: string, attempts: number]> }>;
+  /** Events handled after a retry, to mark with these acks, by dedupe bucket: [event id, attempts, ...]. */
+  buckets: Map<DedupeBucket, Array<string | number>>;
 }
 
 /**
- * Collects acknowledgements and sends them once per event-loop turn in one pipeline: per dedupe
- * bucket one markHandled script call (the batch's event ids joined into one argument, turning
- * their claims into final markers), then per stream one XACK. A batch of handlers finishing
- * together costs one round trip.
+ * Collects acknowledgements and sends them once per event-loop turn in one pipeline: the final
+ * dedupe markers of events handled after a retry (`<ms>:<attempts>`, one HSET per bucket), then
+ * per stream one XACK. An event handled at its first delivery needs no write: its claim plus the
+ * acknowledgement say it (see DedupeGuard). A batch of handlers finishing together costs one
+ * round trip.
  *
  * No MULTI: markers go before the acks on one connection, so the only partial outcome (a
  * connection lost in between) is markers without their ack, which is harmless: the entries are
@@ -30,30 +26,24 @@ export class AckBatcher {
   private nextFlush?: { promise: Promise<void>; resolve: () => void };
   private readonly inFlight = new Set<Promise<void>>();
 
-  private readonly redis: Redis & ConsumerScripts;
-
   constructor(
-    redis: Redis,
+    private readonly redis: Redis,
     private readonly group: string,
     private readonly onError: (error: unknown, count: number) => void,
-  ) {
-    this.redis = withConsumerScripts(redis);
-  }
+  ) {}
 
   /**
-   * Acknowledge `entryId`; with a dedupe bucket, also mark its event handled after `attempts` deliveries.
-   * The promise resolves once the batch it went out in was answered (it never rejects).
+   * Acknowledge `entryId`; with a dedupe bucket and more than one attempt, also write its event's
+   * final marker. The promise resolves once the batch it went out in was answered (it never rejects).
    */
   ack(key: string, entryId: string, bucket?: DedupeBucket, eventId?: string, attempts = 1): Promise<void> {
     let acks = this.buffer.get(key);
     if (!acks) this.buffer.set(key, (acks = { ids: [], buckets: new Map() }));
     acks.ids.push(entryId);
-    if (bucket) {
-      let marks = acks.buckets.get(bucket);
-      if (!marks) acks.buckets.set(bucket, (marks = { firstTries: [], retried: [] }));
-      // NOTE: an id holding the separator goes in a plain HSET, like a retried event (its own value).
-      if (attempts === 1 && !eventId!.includes('\n')) marks.firstTries.push(eventId!);
-      else marks.retried.push([eventId!, attempts]);
+    if (bucket && attempts > 1) {
+      const marks = acks.buckets.get(bucket);
+      if (marks) marks.push(eventId!, attempts);
+      else acks.buckets.set(bucket, [eventId!, attempts]);
     }
     if (!this.scheduled) {
       this.scheduled = true;
@@ -81,15 +71,18 @@ export class AckBatcher {
     }
     const batch = this.buffer;
     this.buffer = new Map();
-    const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & PipelineScripts;
+    const pipeline = this.redis.pipeline();
     const now = Date.now();
-    const firstAttempt = markerValue(now, 1);
     let count = 0;
     for (const acks of batch.values()) {
-      for (const [bucket, { firstTries, retried }] of acks.buckets) {
-        for (const [eventId, attempts] of retried) pipeline.hset(bucket.key, eventId, markerValue(now, attempts));
-        if (firstTries.length > 0) pipeline.markHandled(bucket.key, firstAttempt, bucket.expireAt, firstTries.join('\n'));
-        else pipeline.expireat(bucket.key, bucket.expireAt);
+      for (const [bucket, marks] of acks.buckets) {
+        const args = new Array<string>(marks.length);
+        for (let i = 0; i < marks.length; i += 2) {
+          args[i] = marks[i] as string;
+          args[i + 1] = markerValue(now, marks[i + 1] as number);
+        }
+        pipeline.hset(bucket.key, ...args);
+        pipeline.expireat(bucket.key, bucket.expireAt);
       }
     }
     for (const [key, acks] of batch) {

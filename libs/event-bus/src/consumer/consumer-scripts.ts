@@ -23,14 +23,15 @@ return renewed`,
   },
   // KEYS[1] the dedupe bucket (hash), KEYS[2..4] the stream's live, redrive and replay keys.
   // ARGV[1] group, ARGV[2] bucket expiry (unix s), ARGV[3] event ids joined by "\n", ARGV[4] the
-  // claims of their entries, "~<source><entry id>" (source l, d or p: KEYS[2..4]) joined by "\n"
-  // (one argument each: per-argument cost is what a batch pays in the client), ARGV[5] "1" when
-  // ARGV[3] and ARGV[4] are single values instead.
-  // Claims each event for its entry when nobody holds it, or the entry holding it is no longer
-  // pending (dead-lettered, trimmed): writes the claim and answers nothing for it (run it); its
-  // own claim (a redelivery) also runs. Answers [index, 1] for an event handled already (a final
-  // marker) and [index, 2] for one claimed by another entry still pending (a copy in flight: wait,
-  // then ask again).
+  // claims of their entries, "~<source><entry id>@<ms>" (source l, d or p: KEYS[2..4]) joined by
+  // "\n" (one argument each: per-argument cost is what a batch pays in the client), ARGV[5] "1"
+  // when ARGV[3] and ARGV[4] are single values, ARGV[6] "1" when these entries were never
+  // delivered to the group before (read with ">").
+  // An event nobody holds is claimed (the claim is written) and runs; a redelivery of the entry
+  // holding it runs again. Answers [index, 1] for an event handled already: a final marker, a
+  // claim whose entry is no longer pending (acknowledged: claims of dead letters are released),
+  // or its own claim on a first delivery (the group was moved back over it); [index, 2] for an
+  // event claimed by another entry still pending (a copy in flight: wait, then ask again).
   claimEvents: {
     numberOfKeys: 4,
     lua: `
@@ -62,27 +63,33 @@ else
   end
 end
 local sources = { l = KEYS[2], d = KEYS[3], p = KEYS[4] }
+local fresh = ARGV[6] == '1'
 local writes, out, now = {}, {}, {}
 for i = 1, #ids do
-  local id, v, mine = ids[i], values[i], claims[i]
+  local id, v = ids[i], values[i]
   local code = 0
   if now[id] then
     code = 2
-  elseif v and v ~= mine then
+  elseif v then
     if string.byte(v, 1) ~= 126 then
       code = 1
     else
-      local owner = string.sub(v, 3)
-      local ok, p = pcall(redis.call, 'XPENDING', sources[string.sub(v, 2, 2)] or KEYS[2], ARGV[1], owner, owner, 1)
-      if ok and p[1] then code = 2 end
+      local mine = claims[i]
+      local holder = string.sub(v, 1, (string.find(v, '@', 3, true) or (#v + 1)) - 1)
+      if holder == string.sub(mine, 1, #holder) and string.byte(mine, #holder + 1) == 64 then
+        if fresh then code = 1 end
+      else
+        local entry = string.sub(holder, 3)
+        local ok, p = pcall(redis.call, 'XPENDING', sources[string.sub(holder, 2, 2)] or KEYS[2], ARGV[1], entry, entry, 1)
+        if ok and p[1] then code = 2 else code = 1 end
+      end
     end
+  else
+    writes[#writes + 1] = id
+    writes[#writes + 1] = claims[i]
   end
   if code == 0 then
     now[id] = true
-    if v ~= mine then
-      writes[#writes + 1] = id
-      writes[#writes + 1] = mine
-    end
   else
     out[#out + 1] = i
     out[#out + 1] = code
@@ -94,27 +101,17 @@ end
 if #writes > 0 then redis.call('EXPIREAT', KEYS[1], ARGV[2]) end
 return out`,
   },
-  // KEYS[1] the dedupe bucket; ARGV[1] marker value, ARGV[2] bucket expiry (unix s), ARGV[3] event
-  // ids joined by "\n". Marks the events handled (one argument for a whole batch).
-  markHandled: {
-    numberOfKeys: 1,
-    lua: `
-local fields, value, text, from, n = {}, ARGV[1], ARGV[3], 1, 0
-while true do
-  local at = string.find(text, '\\n', from, true)
-  fields[n + 1] = at and string.sub(text, from, at - 1) or string.sub(text, from)
-  fields[n + 2] = value
-  n = n + 2
-  if not at then break end
-  from = at + 1
-end
-for i = 1, n, 1000 do
-  redis.call('HSET', KEYS[1], unpack(fields, i, math.min(i + 999, n)))
-end
-redis.call('EXPIREAT', KEYS[1], ARGV[2])
-return n / 2`,
-  },
 } as const;
+
+/**
+ * KEYS[1] a dedupe bucket; ARGV[1] event id, ARGV[2] a claim's holder (`~<source><entry id>`).
+ * Deletes the event's claim if that entry holds it (a dead letter lets its copies run). Sent
+ * with EVAL inside the dead letter's MULTI: rare, and no script cache to miss after a restart.
+ */
+export const RELEASE_CLAIM_LUA = `
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if v and string.sub(v, 1, #ARGV[2] + 1) == ARGV[2] .. '@' then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0`;
 
 /** What claimEvents answers for an event: run it (claimed), handled already, or held by a copy in flight. */
 export const CLAIM_HANDLED = 1;
@@ -122,8 +119,7 @@ export const CLAIM_HELD = 2;
 
 export interface ConsumerScripts {
   renewLeases(stream: string, group: string, consumer: string, ...ids: string[]): Promise<number>;
-  claimEvents(bucket: string, live: string, redrive: string, replay: string, group: string, expireAt: number, ids: string, claims: string, single?: '1'): Promise<number[]>;
-  markHandled(bucket: string, value: string, expireAt: number, ids: string): Promise<number>;
+  claimEvents(bucket: string, live: string, redrive: string, replay: string, group: string, expireAt: number, ids: string, claims: string, single: '1' | '0', fresh: '1' | '0'): Promise<number[]>;
 }
 
 /** The client, with the consumer's scripts defined on it (once). */

@@ -15,17 +15,36 @@ export interface Marker {
 }
 
 /**
- * A marker's value once the group handled the event: `<handled at, ms>:<attempts>`, so the flow
- * view can tell when and after how many deliveries. (Markers written before this format hold `1`.)
- * While a delivery works on the event the value is its claim, `~<source><entry id>` (see claim).
+ * A final marker's value: `<handled at, ms>:<attempts>`, written when an event was handled after
+ * a retry or through `context.commit()`. (Markers written before this format hold `1`.)
  */
 export function markerValue(handledAtMs: number, attempts: number): string {
   return `${handledAtMs}:${attempts}`;
 }
 
-/** Whether a marker's value says the group handled the event (a claim does not). */
-export function isHandledMarker(value: string | null | undefined): boolean {
-  return typeof value === 'string' && !value.startsWith('~');
+/** What a marker's value says, for readers such as the flow view. */
+export type MarkerState =
+  | { kind: 'handled'; at: number | null; attempts: number | null }
+  /** Claimed by an entry at `at` (ms): handled once that entry is acknowledged, unless it was dead-lettered. */
+  | { kind: 'claimed'; source: Source['kind']; entryId: string; at: number | null };
+
+/** `~<source><entry id>`: who holds a claim (its value adds `@<ms>`). */
+export function claimHolder(source: Source['kind'], entryId: string): string {
+  return `~${SOURCE_CODE[source]}${entryId}`;
+}
+
+const SOURCE_KIND: Record<string, Source['kind']> = { l: 'live', d: 'redrive', p: 'replay' };
+
+export function readMarker(value: string | null | undefined): MarkerState | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (value.startsWith('~')) {
+    const sep = value.indexOf('@');
+    const at = sep < 0 ? NaN : Number(value.slice(sep + 1));
+    return { kind: 'claimed', source: SOURCE_KIND[value[1]] ?? 'live', entryId: value.slice(2, sep < 0 ? undefined : sep), at: Number.isFinite(at) ? at : null };
+  }
+  const [at, attempts] = value.split(':').map(Number);
+  const detailed = value.includes(':') && Number.isFinite(at) && Number.isFinite(attempts);
+  return { kind: 'handled', at: detailed ? at : null, attempts: detailed ? attempts : null };
 }
 
 /** What the guard says about one delivery of an event: run it, skip it as handled, or wait for the copy in flight. */
@@ -37,6 +56,8 @@ export interface ClaimRequest {
   envelope?: { id: string };
   source: Pick<Source, 'stream' | 'kind'>;
   entryId: string;
+  /** 1: never delivered to the group before (read with `>`). */
+  deliveryCount: number;
 }
 
 const SOURCE_CODE: Record<Source['kind'], string> = { live: 'l', redrive: 'd', replay: 'p' };
@@ -61,14 +82,20 @@ export interface DedupeBucket {
  * hour) of now.
  *
  * Each read batch claims its events in Redis with one script call per bucket, before any of them
- * runs: an event nobody claimed (or whose claiming entry is no longer pending: dead-lettered,
- * trimmed) is claimed for this entry; an event already handled is skipped; an event claimed by
- * another entry that is still pending (a copy in flight, here or on another instance) waits and
- * asks again. Because Redis decides atomically, no consumer keeps per-event state in memory, and
- * two copies can never both run, whichever instance holds them. A successful delivery turns its
- * claim into the final marker with its acknowledgement (markers first, same pipeline; or inside
- * `context.commit()`'s MULTI). Events go to the script joined into one argument per batch:
- * per-argument work is what a batch of deliveries costs the client.
+ * runs (event and entry ids go joined into one argument each: per-argument work is what a batch
+ * costs the client). An event nobody holds is claimed for its entry, `~<source><entry id>@<ms>`,
+ * and runs. The claim then stands for the outcome: once its entry is acknowledged (and it was
+ * not dead-lettered: a dead letter releases its claim in the same MULTI) the event counts as
+ * handled, so a first-attempt success writes nothing more. A final marker `<ms>:<attempts>` is
+ * written only after a retry or by `context.commit()`. A copy finding the event claimed by an
+ * entry still pending (a copy in flight, here or on another instance) waits and asks again.
+ * Because Redis decides atomically, two copies can never both run, whichever instance holds them,
+ * and no consumer keeps per-event state in memory.
+ *
+ * An entry's own claim on a first delivery means the group was moved back over it: skipped as
+ * handled. ReplayService.moveGroup releases the claims of the entries still pending in the range
+ * it moves over, so none of them is skipped unhandled. An entry trimmed while pending leaves its
+ * claim: later copies of that event count as handled.
  */
 export class DedupeGuard {
   private readonly scripts: Redis & ConsumerScripts;
@@ -123,7 +150,8 @@ export class DedupeGuard {
    */
   async claimMany(group: string, requests: ClaimRequest[]): Promise<ClaimVerdict[]> {
     const out = new Array<ClaimVerdict>(requests.length).fill('run');
-    // NOTE: one call per (source, bucket); sources and bucket keys are shared objects, so no text is built per event.
+    // NOTE: one call per (source, bucket, first delivery or not); sources and bucket keys are shared
+    // objects, so no text is built per event.
     const bySource = new Map<ClaimRequest['source'], Map<string, number[]>>();
     const alone: number[][] = [];
     for (let i = 0; i < requests.length; i++) {
@@ -135,20 +163,22 @@ export class DedupeGuard {
       }
       let byKey = bySource.get(r.source);
       if (!byKey) bySource.set(r.source, (byKey = new Map()));
-      const at = byKey.get(r.bucket!.key);
+      const key = r.deliveryCount === 1 ? r.bucket!.key : `${r.bucket!.key} again`;
+      const at = byKey.get(key);
       if (at) at.push(i);
-      else byKey.set(r.bucket!.key, [i]);
+      else byKey.set(key, [i]);
     }
     const calls = alone;
     for (const byKey of bySource.values()) for (const indexes of byKey.values()) calls.push(indexes);
     await Promise.all(
       calls.map(async (indexes) => {
         const first = requests[indexes[0]];
-        const single = indexes.length === 1 ? '1' : undefined;
+        const single = indexes.length === 1 ? '1' : '0';
         const prefix = `~${SOURCE_CODE[first.source.kind]}`;
+        const at = `@${Date.now()}`;
         let ids = first.envelope!.id;
-        let claims = prefix + first.entryId;
-        if (!single) {
+        let claims = prefix + first.entryId + at;
+        if (single === '0') {
           const idList = new Array<string>(indexes.length);
           const entryList = new Array<string>(indexes.length);
           for (let j = 0; j < indexes.length; j++) {
@@ -157,11 +187,11 @@ export class DedupeGuard {
           }
           ids = idList.join('\n');
           // NOTE: the claim text of every entry, built by the join itself (no string per entry).
-          claims = prefix + entryList.join(`\n${prefix}`);
+          claims = prefix + entryList.join(`${at}\n${prefix}`) + at;
         }
         const answer = await this.scripts.claimEvents(
           first.bucket!.key, this.keys.stream(first.source.stream), this.keys.redrive(first.source.stream, group), this.keys.replay(first.source.stream, group),
-          group, first.bucket!.expireAt, ids, claims, single,
+          group, first.bucket!.expireAt, ids, claims, single, first.deliveryCount === 1 ? '1' : '0',
         );
         for (let j = 0; j < answer.length; j += 2) out[indexes[Number(answer[j]) - 1]] = Number(answer[j + 1]) === CLAIM_HANDLED ? 'handled' : Number(answer[j + 1]) === CLAIM_HELD ? 'held' : 'run';
       }),

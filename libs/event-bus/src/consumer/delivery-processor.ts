@@ -14,6 +14,7 @@ import { upcastToNewest } from '../versioning/upcast';
 import type { AckBatcher } from './ack-batcher';
 import type { HandlerBinding } from './binding';
 import { markerValue } from './dedupe.guard';
+import { claimHolder } from './dedupe.guard';
 import type { ClaimVerdict, DedupeGuard } from './dedupe.guard';
 import { BYPASS_DEDUPE_FIELD, Delivery, Route, Source } from './delivery';
 import type { Pause } from './dispatcher';
@@ -293,6 +294,7 @@ export class DeliveryProcessor {
       await deadLetter(core.redis, core.keys, d.fields, {
         reason, error: message, stream: d.source.stream, entryId: d.entryId, group, consumer, handler,
         attempts: d.deliveryCount, sourceKey: d.source.key,
+        claim: d.bucket ? { bucket: d.bucket.key, eventId: d.envelope!.id, holder: claimHolder(d.source.kind, d.entryId) } : undefined,
       });
       stats.deadLettered++;
       this.instruments(d).deadLettered(reason);

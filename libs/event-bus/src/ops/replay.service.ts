@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { RELEASE_CLAIM_LUA } from '../consumer/consumer-scripts';
+import { claimHolder, DedupeGuard } from '../consumer/dedupe.guard';
 import { BYPASS_DEDUPE_FIELD } from '../consumer/delivery';
+import { fieldsToRecord } from '../envelope/envelope';
 import { EventBusCore } from '../event-bus.core';
 import { idBeforeTime, isStreamId, previousId, rangeBound } from '../utils/stream-ids';
 import { countRange } from '../utils/stream-range';
@@ -83,8 +86,37 @@ export class ReplayService {
       id = idBeforeTime(ms);
     } else throw new RangeError('moveGroup needs an id or a time');
     const redeliver = await countRange(this.core.redis, key, `(${id}`, '+');
-    if (!opts.dryRun) await this.core.redis.xgroup('SETID', key, group, id);
+    if (!opts.dryRun) {
+      await this.releasePendingClaims(stream, group, id);
+      await this.core.redis.xgroup('SETID', key, group, id);
+    }
     return { lastDeliveredId: id, redeliver };
+  }
+
+  /**
+   * Releases the dedupe claims of the entries after `after` still pending in the group: after the
+   * move they are delivered as new, and the guard skips an entry's own claim on a first delivery
+   * as handled (a group moved back over what it did). Bounded by the group's pending list.
+   */
+  private async releasePendingClaims(stream: string, group: string, after: string): Promise<void> {
+    const { redis, keys } = this.core;
+    const key = keys.stream(stream);
+    const guard = new DedupeGuard(redis, keys, this.core.tuning().dedupe.ttlMs);
+    let cursor = `(${after}`;
+    for (;;) {
+      const rows = (await redis.xpending(key, group, cursor, '+', PAGE).catch(() => [])) as Array<[string, string, number, number]>;
+      if (rows.length === 0) return;
+      const entries = await Promise.all(rows.map(([id]) => redis.xrange(key, id, id)));
+      const pipeline = redis.pipeline();
+      for (const [[entryId, fields]] of entries.filter((e) => e.length > 0)) {
+        const event = fieldsToRecord(fields);
+        if (!event.id || !event.time) continue;
+        pipeline.eval(RELEASE_CLAIM_LUA, 1, guard.bucket(stream, group, event.time).key, event.id, claimHolder('live', entryId));
+      }
+      await pipeline.exec();
+      if (rows.length < PAGE) return;
+      cursor = `(${rows[rows.length - 1][0]}`;
+    }
   }
 
   private async copy(key: string, target: string, start: string, end: string, total: number, req: ReplayRequest, opts: ReplayOptions): Promise<ReplayResult> {

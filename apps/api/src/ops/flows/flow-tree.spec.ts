@@ -56,6 +56,14 @@ describe('groupStatus', () => {
     expect(groupStatus('10-0', { ...base, marker: '1' })).toMatchObject({ status: 'handled', handledAt: null, attempts: null });
   });
 
+  it('handled at its first delivery: a claim whose entry is no longer pending, handled when it was claimed', () => {
+    expect(groupStatus('10-0', { ...base, marker: '~l10-0@1736154001000' })).toEqual({
+      group: 'payment', status: 'handled', handledAt: '2025-01-06T09:00:01.000Z', attempts: 1, consumer: null, idleMs: null,
+    });
+    expect(groupStatus('10-0', { ...base, marker: '~l10-0@1736154001000', pending: ['10-0', 'api-1', 1500, 1] })).toMatchObject({ status: 'pending', consumer: 'api-1' });
+    expect(groupStatus('10-0', { ...base, marker: '~l10-0@1736154001000', deadLetter: dead({ entryId: '10-0', id: 'x', group: 'payment' }) })).toMatchObject({ status: 'dead-lettered' });
+  });
+
   it('pending, with the consumer holding it, its idle time and deliveries so far', () => {
     expect(groupStatus('10-0', { ...base, pending: ['10-0', 'api-1', 1500, 2] })).toMatchObject({ status: 'pending', consumer: 'api-1', idleMs: 1500, attempts: 2 });
   });

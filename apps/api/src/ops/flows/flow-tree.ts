@@ -1,4 +1,4 @@
-import { compareIds, isHandledMarker } from '@app/event-bus';
+import { compareIds, readMarker } from '@app/event-bus';
 import type { IndexedDeadLetter, IndexedEntry } from './flow-entry';
 
 export type FlowGroupState = 'handled' | 'pending' | 'dead-lettered' | 'acknowledged' | 'not-delivered-yet';
@@ -57,9 +57,11 @@ export interface GroupFacts {
 }
 
 /**
- * Handled (a final dedupe marker; a claim `~...` only says a delivery is working on it), else pending (in the PEL), else dead-lettered, else acknowledged
- * (at or before the group's position, no marker: no handler for the type, dedupe off, the marker
- * expired, or the group was created after the event), else not delivered yet.
+ * Handled (a final dedupe marker), else pending (in the PEL), else handled (a claim whose entry is
+ * no longer pending: acknowledged at its first delivery; `handledAt` is when that delivery
+ * claimed it), else dead-lettered, else acknowledged (at or before the group's position, no
+ * marker: no handler for the type, dedupe off, the marker expired, or the group was created
+ * after the event), else not delivered yet.
  */
 export function groupStatus(entryId: string, facts: GroupFacts): FlowGroupStatus {
   const status: FlowGroupStatus = { group: facts.group, status: 'acknowledged', handledAt: null, attempts: null, consumer: null, idleMs: null };
@@ -67,15 +69,15 @@ export function groupStatus(entryId: string, facts: GroupFacts): FlowGroupStatus
   if (dead) {
     status.deadLetter = { id: dead.deadLetterId, reason: dead.reason, error: dead.error, handler: dead.handler, attempts: dead.attempts, deadLetteredAt: dead.deadletteredat };
   }
-  if (isHandledMarker(facts.marker)) {
-    const [at, attempts] = facts.marker!.split(':').map(Number);
-    const detailed = facts.marker!.includes(':') && Number.isFinite(at) && Number.isFinite(attempts);
-    return { ...status, status: 'handled', handledAt: detailed ? new Date(at).toISOString() : null, attempts: detailed ? attempts : null };
-  }
+  const marker = readMarker(facts.marker);
+  const handled = (at: number | null, attempts: number | null): FlowGroupStatus => ({ ...status, status: 'handled', handledAt: at === null ? null : new Date(at).toISOString(), attempts });
+  if (marker?.kind === 'handled') return handled(marker.at, marker.attempts);
   if (facts.pending) {
     const [, consumer, idle, deliveries] = facts.pending;
     return { ...status, status: 'pending', consumer, idleMs: Number(idle), attempts: Number(deliveries) };
   }
+  // NOTE: a dead letter releases its claim; a claim held by this very entry next to its dead letter is not a success.
+  if (marker?.kind === 'claimed' && !(dead && marker.source === 'live' && marker.entryId === entryId)) return handled(marker.at, 1);
   if (dead) return { ...status, status: 'dead-lettered', consumer: dead.consumer || null, attempts: dead.attempts };
   return { ...status, status: compareIds(entryId, facts.lastDeliveredId) <= 0 ? 'acknowledged' : 'not-delivered-yet' };
 }
