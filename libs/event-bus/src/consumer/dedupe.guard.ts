@@ -28,13 +28,15 @@ export type MarkerState =
   /** Claimed by an entry at `at` (ms): handled once that entry is acknowledged, unless it was dead-lettered. */
   | { kind: 'claimed'; source: Source['kind']; entryId: string; at: number | null };
 
-/** `~<source><entry id>`: who holds a claim (its value adds `@<ms>`). */
+const SOURCE_CODE: Record<Source['kind'], string> = { live: 'l', redrive: 'd', replay: 'p' };
+const SOURCE_KIND: Record<string, Source['kind']> = { l: 'live', d: 'redrive', p: 'replay' };
+
+/** `~<source><entry id>`: who holds a claim (its value adds `@<claimed at ms>`). */
 export function claimHolder(source: Source['kind'], entryId: string): string {
   return `~${SOURCE_CODE[source]}${entryId}`;
 }
 
-const SOURCE_KIND: Record<string, Source['kind']> = { l: 'live', d: 'redrive', p: 'replay' };
-
+/** Reads a marker's value: a final marker, or a claim. */
 export function readMarker(value: string | null | undefined): MarkerState | undefined {
   if (typeof value !== 'string') return undefined;
   if (value.startsWith('~')) {
@@ -59,8 +61,6 @@ export interface ClaimRequest {
   /** 1: never delivered to the group before (read with `>`). */
   deliveryCount: number;
 }
-
-const SOURCE_CODE: Record<Source['kind'], string> = { live: 'l', redrive: 'd', replay: 'p' };
 
 const HOUR_MS = 3_600_000;
 
@@ -174,7 +174,7 @@ export class DedupeGuard {
       calls.map(async (indexes) => {
         const first = requests[indexes[0]];
         const single = indexes.length === 1 ? '1' : '0';
-        const prefix = `~${SOURCE_CODE[first.source.kind]}`;
+        const prefix = claimHolder(first.source.kind, '');
         const at = `@${Date.now()}`;
         let ids = first.envelope!.id;
         let claims = prefix + first.entryId + at;
