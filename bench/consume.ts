@@ -176,13 +176,20 @@ export async function benchConsume(url: string, n: number, concurrency: number, 
     // NOTE: every run is a fresh group over the same prefilled stream; raw and library interleaved, best run counts.
     const runs: Record<'raw' | 'nv' | 'v' | 'nd', ConsumeRun[]> = { raw: [], nv: [], v: [], nd: [] };
     for (let r = 1; r <= repeat; r++) {
-      log(`consume: run ${r}/${repeat}, ${n} events each: raw, library validate=false, library validate=true, library validate=false dedupe off`);
+      // NOTE: the dedupe on/off pair swaps places every other repetition, so neither side always
+      // runs right after the raw loop (or after the other library run).
+      const onFirst = r % 2 === 1;
+      log(`consume: run ${r}/${repeat}, ${n} events each: raw, then ${onFirst ? 'library validate=false, validate=true, dedupe off' : 'library dedupe off, validate=true, validate=false'}`);
       runs.raw.push(await withCpu(admin, n, () => rawConsume(url, key, `raw-${r}`, n)));
       if (libError || lib instanceof Error) continue;
       try {
-        runs.nv.push(await withCpu(admin, n, () => libConsume(lib, admin, { url, namespace: ns, group: `lib-nv-${r}`, n, concurrency, validate: false })));
+        const nv = (): Promise<ConsumeRun> => withCpu(admin, n, () => libConsume(lib, admin, { url, namespace: ns, group: `lib-nv-${r}`, n, concurrency, validate: false }));
+        const nd = (): Promise<ConsumeRun> => withCpu(admin, n, () => libConsume(lib, admin, { url, namespace: ns, group: `lib-nd-${r}`, n, concurrency, validate: false, dedupe: false }));
+        if (onFirst) runs.nv.push(await nv());
+        else runs.nd.push(await nd());
         runs.v.push(await withCpu(admin, n, () => libConsume(lib, admin, { url, namespace: ns, group: `lib-v-${r}`, n, concurrency, validate: true })));
-        runs.nd.push(await withCpu(admin, n, () => libConsume(lib, admin, { url, namespace: ns, group: `lib-nd-${r}`, n, concurrency, validate: false, dedupe: false })));
+        if (onFirst) runs.nd.push(await nd());
+        else runs.nv.push(await nv());
       } catch (error) {
         libError = String(error);
       }
