@@ -184,6 +184,26 @@ describe('delivery guarantees (real Redis)', () => {
     expect(duplicates.reduce((x, y) => x + y, 0)).toBe(2);
   });
 
+  it('a copy waits while the entry holding its event is retried, and runs once that entry is dead-lettered', async () => {
+    const ns = testNamespace('heldcopy');
+    const key = `${ns}:{parcels}`;
+    // NOTE: what was tried: alpha fails the first copy twice (maxAttempts 2, 400 ms backoff); a second copy
+    // published during the backoff must neither run beside it nor count as handled once the first is dead.
+    script.failures.set('alpha:P-h', 2);
+    const app = await start(ns, { retry: { maxAttempts: 2, initialDelayMs: 400, jitter: 0 } });
+    const publisher = app.get(EventPublisher);
+    await publisher.publish(new ParcelOrdered({ parcelId: 'P-h', weight: 1 }), { id: 'evt-held' });
+    await waitFor('first attempt failed', () => script.runs.some((r) => r.group === 'alpha'));
+    await publisher.publish(new ParcelOrdered({ parcelId: 'P-h', weight: 1 }), { id: 'evt-held' });
+    await waitFor('second copy handled by alpha', () => script.runs.filter((r) => r.group === 'alpha').length === 3);
+    await waitFor('nothing pending', async () => (await pendingOf(key, 'alpha')) === 0 && (await pendingOf(key, 'beta')) === 0);
+    const alpha = script.runs.filter((r) => r.group === 'alpha');
+    expect(alpha.map((r) => r.attempt)).toEqual([1, 2, 1]);
+    expect(alpha[2].at).toBeGreaterThanOrEqual(alpha[1].at);
+    expect(await app.get(DeadLetterService).count('parcels')).toBe(1);
+    expect(script.runs.filter((r) => r.group === 'beta')).toHaveLength(1);
+  });
+
   it('moving a group back re-delivers what it handled, and the guard skips it (markers outlive the acknowledgement)', async () => {
     const ns = testNamespace('moveback');
     const key = `${ns}:{parcels}`;
