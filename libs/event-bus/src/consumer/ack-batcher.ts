@@ -4,8 +4,8 @@ import type { DedupeBucket } from './dedupe.guard';
 
 interface PendingAcks {
   ids: string[];
-  /** Events handled after a retry, to mark with these acks, by dedupe bucket: [event id, attempts, ...]. */
-  buckets: Map<DedupeBucket, Array<string | number>>;
+  /** Events handled after a retry, to mark with these acks, by dedupe bucket. */
+  buckets: Map<DedupeBucket, Array<[eventId: string, attempts: number]>>;
 }
 
 /**
@@ -42,8 +42,8 @@ export class AckBatcher {
     acks.ids.push(entryId);
     if (bucket && attempts > 1) {
       const marks = acks.buckets.get(bucket);
-      if (marks) marks.push(eventId!, attempts);
-      else acks.buckets.set(bucket, [eventId!, attempts]);
+      if (marks) marks.push([eventId!, attempts]);
+      else acks.buckets.set(bucket, [[eventId!, attempts]]);
     }
     if (!this.scheduled) {
       this.scheduled = true;
@@ -76,12 +76,7 @@ export class AckBatcher {
     let count = 0;
     for (const acks of batch.values()) {
       for (const [bucket, marks] of acks.buckets) {
-        const args = new Array<string>(marks.length);
-        for (let i = 0; i < marks.length; i += 2) {
-          args[i] = marks[i] as string;
-          args[i + 1] = markerValue(now, marks[i + 1] as number);
-        }
-        pipeline.hset(bucket.key, ...args);
+        pipeline.hset(bucket.key, ...marks.flatMap(([eventId, attempts]) => [eventId, markerValue(now, attempts)]));
         pipeline.expireat(bucket.key, bucket.expireAt);
       }
     }

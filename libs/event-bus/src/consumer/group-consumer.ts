@@ -178,11 +178,8 @@ export class GroupConsumer {
       // claimed batches may wait for it: see release().
       this.prefetching = backlog || full;
       try {
-        reply = backlog
-          ? ((await this.reader!.xreadgroup('GROUP', this.group, this.consumerName, 'COUNT', batchSize, 'STREAMS', ...keys, ...cursors)) as StreamReply | null)
-          : full
-            ? ((await this.reader!.xreadgroup('GROUP', this.group, this.consumerName, 'COUNT', batchSize, 'STREAMS', ...keys, ...fresh)) as StreamReply | null)
-            : ((await this.reader!.xreadgroup('GROUP', this.group, this.consumerName, 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', ...keys, ...fresh)) as StreamReply | null);
+        const block = this.prefetching ? [] : ['BLOCK', blockMs];
+        reply = (await this.reader!.call('XREADGROUP', ['GROUP', this.group, this.consumerName, 'COUNT', batchSize, ...block, 'STREAMS', ...keys, ...(backlog ? cursors : fresh)])) as StreamReply | null;
       } catch (error) {
         this.prefetching = false;
         this.release();

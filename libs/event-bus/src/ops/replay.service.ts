@@ -106,9 +106,10 @@ export class ReplayService {
     for (;;) {
       const rows = (await redis.xpending(key, group, cursor, '+', PAGE).catch(() => [])) as Array<[string, string, number, number]>;
       if (rows.length === 0) return;
-      const entries = await Promise.all(rows.map(([id]) => redis.xrange(key, id, id)));
+      const reads = await rows.reduce((p, [id]) => p.xrange(key, id, id), redis.pipeline()).exec();
+      const entries = (reads ?? []).map(([, entry]) => entry as Array<[string, string[]]> | null).filter((e) => e && e.length > 0) as Array<Array<[string, string[]]>>;
       const pipeline = redis.pipeline();
-      for (const [[entryId, fields]] of entries.filter((e) => e.length > 0)) {
+      for (const [[entryId, fields]] of entries) {
         const event = fieldsToRecord(fields);
         if (!event.id || !event.time) continue;
         pipeline.eval(RELEASE_CLAIM_LUA, 1, guard.bucket(stream, group, event.time).key, event.id, claimHolder('live', entryId));
