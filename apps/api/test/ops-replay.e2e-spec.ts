@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import { encodeEnvelope } from '@app/event-bus';
 import { testNamespace, testRedisClient, waitFor } from '../../../test/support/redis';
+import { REPLAY_QUEUE } from '../src/ops/ops.constants';
 import { createOpsTestApp, OpsTestApp } from './support/ops-app';
 import { expectOpsError, opsClient, sleep } from './support/ops-client';
 
@@ -103,6 +106,25 @@ describe('operations API: replays', () => {
     const groups = (await ops.get('/ops/streams/orders/groups').expect(200)).body as Array<{ group: string; lag: number; pending: number }>;
     for (const g of groups) expect([g.group, g.lag, g.pending]).toEqual([g.group, 0, 0]);
   }, 40_000);
+
+  it('reports the result of a replay that finished between reading its job and its state', async () => {
+    // NOTE: what CI once hit: GET /ops/replays/:id read the job's hash while it ran and its state just
+    // after it completed, and answered "completed" with no finishedAt (and would have missed a cancel).
+    // Here the stale read is made certain: the queue hands out a copy of the job taken while it was queued.
+    const queue = platform.app.get<Queue>(getQueueToken(REPLAY_QUEUE));
+    const started = await ops.post('/ops/replays', { stream: 'orders', target: { kind: 'handlers', group: 'audit' }, dryRun: true }).expect(202);
+    const stale = await queue.getJob(started.body.id);
+    expect(stale?.finishedOn).toBeUndefined();
+    await finished(started.body.id);
+    const getJob = jest.spyOn(queue, 'getJob').mockResolvedValueOnce(stale);
+    try {
+      const read = await status(started.body.id);
+      expect(read).toMatchObject({ state: 'completed', total: EVENTS, done: 0 });
+      expect(Date.parse(read.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(read.startedAt!));
+    } finally {
+      getJob.mockRestore();
+    }
+  });
 
   it('cancels a rate-limited replay halfway within ~100 ms: state cancelled, 0 < done < total', async () => {
     const started = await ops.post('/ops/replays', { stream: 'orders', target: { kind: 'handlers', group: 'audit-2' }, ratePerSec: 2_500 }).expect(202);

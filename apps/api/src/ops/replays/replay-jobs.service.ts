@@ -75,8 +75,14 @@ export class ReplayJobsService {
     return job;
   }
 
-  private async describe(job: ReplayJob): Promise<ReplayStatusDto> {
-    const [jobState, cancelRequested] = await Promise.all([job.getState(), this.cancellations.requested(job.id ?? '')]);
+  private async describe(snapshot: ReplayJob): Promise<ReplayStatusDto> {
+    const [jobState, cancelRequested] = await Promise.all([snapshot.getState(), this.cancellations.requested(snapshot.id ?? '')]);
+    let job = snapshot;
+    // NOTE: the job may finish between reading its hash and its state; its result and finishedOn are
+    // then missing from the snapshot (a cancelled replay would read as completed): read it again.
+    if ((jobState === 'completed' || jobState === 'failed') && !job.finishedOn) {
+      job = ((await this.queue.getJob(snapshot.id ?? '')) as ReplayJob | undefined) ?? snapshot;
+    }
     const result = job.returnvalue as ReplayJobResult | null | undefined;
     const progress = isReplayProgress(job.progress) ? job.progress : undefined;
     const done = result?.done ?? progress?.done ?? 0;
