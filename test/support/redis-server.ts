@@ -54,6 +54,11 @@ export class RedisServer {
     await waitForPing(this.url, 10_000);
   }
 
+  /** Whether the process is running (started and not killed or stopped). */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   /** SIGKILL, no chance to flush: what a crash looks like. */
   async kill(): Promise<void> {
     await this.signal('SIGKILL');

@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import type { Environment } from './environment';
 import { usePlatformLogger } from './logging/use-platform-logger';
+import { RedisUnavailableFilter } from './redis-unavailable';
 import { httpTracing } from './tracing/http-tracing.middleware';
 import { setupTracing } from './tracing/setup-tracing';
 import { serviceNameOf } from './tracing/tracing-settings';
@@ -32,7 +33,8 @@ export interface FieldDetail {
 /**
  * A platform app with its global pipes, security headers (helmet), a request body limit
  * (`HTTP_BODY_LIMIT`, 413 as JSON), Swagger at /docs (JSON at /docs-json, `x-api-key` declared as
- * the `api-key` scheme), shutdown hooks, and Nest's `Logger` writing pino lines (see LoggingModule).
+ * the `api-key` scheme), shutdown hooks, Nest's `Logger` writing pino lines (see LoggingModule), and
+ * 503 + `Retry-After` for any request that fails because Redis is unreachable (RedisUnavailableFilter).
  * Sets up OpenTelemetry first (`setupTracing`) and gives every request a SERVER span (`httpTracing`).
  */
 export async function createPlatformApp(rootModule: Type, about: AppDescription): Promise<INestApplication> {
@@ -51,6 +53,7 @@ export async function createPlatformApp(rootModule: Type, about: AppDescription)
   app.useBodyParser('json', { limit: bodyLimit });
   app.useBodyParser('urlencoded', { limit: bodyLimit, extended: true });
   app.use(bodyErrorHandler(bodyLimit));
+  app.useGlobalFilters(new RedisUnavailableFilter(app.getHttpAdapter()));
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, exceptionFactory: validationException }),
   );

@@ -1,6 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger, NotFoundException, OnModuleInit } from '@nestjs/common';
 import type { JobsOptions, Queue } from 'bullmq';
+import { whileQueueAnswers } from '@app/platform';
 import { EmailConfig } from '../email.config';
 import { EMAIL_QUEUE } from '../email.constants';
 import { mailJobId, type MailJobData } from './mail-job';
@@ -54,9 +55,9 @@ export class MailQueue implements OnModuleInit {
     return jobId;
   }
 
-  /** The newest failed jobs (attempts used up, or an unrecoverable error). */
+  /** The newest failed jobs (attempts used up, or an unrecoverable error); a 503 while Redis is down, not a hang. */
   async failed(limit: number): Promise<FailedMailJob[]> {
-    const jobs = await this.queue.getFailed(0, limit - 1);
+    const jobs = await whileQueueAnswers(this.queue, () => this.queue.getFailed(0, limit - 1));
     return jobs.map((job) => ({
       id: job.id ?? '',
       template: job.data.template,
@@ -70,9 +71,12 @@ export class MailQueue implements OnModuleInit {
 
   /** Moves a failed job back to waiting with fresh attempts. */
   async retryFailed(id: string): Promise<void> {
-    const job = await this.queue.getJob(id);
-    if (!job || !(await job.isFailed())) throw new NotFoundException(`no failed mail job with id "${id}"`);
-    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    await whileQueueAnswers(this.queue, async () => {
+      const job = await this.queue.getJob(id);
+      if (!job || !(await job.isFailed())) throw new NotFoundException(`no failed mail job with id "${id}"`);
+      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    });
     this.logger.log(`retrying failed mail job ${id}`);
   }
+
 }

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import { EventValidationError, PublishFailedError } from '@app/event-bus';
+import { isRedisUnavailable, REDIS_RETRY_AFTER_SECONDS, redisUnavailableMessage } from '@app/platform';
 import type { FieldDetail } from '@app/platform';
 
 /** The one error shape of `/ops`. */
@@ -12,13 +13,15 @@ export interface OpsError {
 }
 
 interface ReplyTo {
+  setHeader(name: string, value: string): void;
   status(code: number): { json(body: unknown): void };
 }
 
 /**
  * Every error under `/ops` as `{ statusCode, error, message, details? }`: HTTP exceptions keep
  * their status, validation lists each field in `details`, Redis and library errors get the
- * status they mean (NOGROUP 404, BUSYGROUP 409, a bad id 400), anything else is a 500 whose
+ * status they mean (NOGROUP 404, BUSYGROUP 409, a bad id 400, Redis unreachable 503 with
+ * `Retry-After`), anything else is a 500 whose
  * cause is logged, not sent.
  */
 @Catch()
@@ -27,7 +30,9 @@ export class OpsExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const body = this.toError(exception);
-    host.switchToHttp().getResponse<ReplyTo>().status(body.statusCode).json(body);
+    const response = host.switchToHttp().getResponse<ReplyTo>();
+    if (body.statusCode === HttpStatus.SERVICE_UNAVAILABLE) response.setHeader('Retry-After', String(REDIS_RETRY_AFTER_SECONDS));
+    response.status(body.statusCode).json(body);
   }
 
   toError(exception: unknown): OpsError {
@@ -39,6 +44,7 @@ export class OpsExceptionFilter implements ExceptionFilter {
       return error(HttpStatus.BAD_REQUEST, exception.message, exception.fields.map((f) => ({ field: f.field ? `data.${f.field}` : 'data', messages: f.messages })));
     }
     if (exception instanceof PublishFailedError) return error(HttpStatus.SERVICE_UNAVAILABLE, exception.message);
+    if (isRedisUnavailable(exception)) return error(HttpStatus.SERVICE_UNAVAILABLE, redisUnavailableMessage(exception));
     const message = exception instanceof Error ? exception.message : String(exception);
     if (/^NOGROUP/.test(message)) return error(HttpStatus.NOT_FOUND, 'no such consumer group');
     if (/^BUSYGROUP/.test(message)) return error(HttpStatus.CONFLICT, 'the consumer group exists already');

@@ -3,6 +3,7 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import type { Job, Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import type { ReplayRequest } from '@app/event-bus';
+import { whileQueueAnswers } from '@app/platform';
 import { GroupsService } from '../groups/groups.service';
 import { assertRegisteredStream } from '../http/ops-params';
 import { REPLAY_QUEUE, REPLAYS_KEPT } from '../ops.constants';
@@ -12,7 +13,10 @@ import type { ReplayAcceptedDto, ReplayState, ReplayStatusDto, StartReplayDto } 
 
 type ReplayJob = Job<ReplayJobData, ReplayJobResult>;
 
-/** Replays as jobs on the `replays` queue: start, follow, list, cancel. */
+/**
+ * Replays as jobs on the `replays` queue: start, follow, list, cancel. The queue's connection waits
+ * for Redis (BullMQ's workers need that), so each call is bounded: a 503 while Redis is down.
+ */
 @Injectable()
 export class ReplayJobsService {
   constructor(
@@ -22,6 +26,10 @@ export class ReplayJobsService {
   ) {}
 
   async start(body: StartReplayDto): Promise<ReplayAcceptedDto> {
+    return whileQueueAnswers(this.queue, () => this.enqueue(body));
+  }
+
+  private async enqueue(body: StartReplayDto): Promise<ReplayAcceptedDto> {
     const stream = assertRegisteredStream(body.stream);
     const { kind, group } = body.target;
     if (kind === 'position' && !body.dryRun) await this.groups.get(stream, group);
@@ -48,11 +56,15 @@ export class ReplayJobsService {
   }
 
   async status(id: string): Promise<ReplayStatusDto> {
-    return this.describe(await this.job(id));
+    return whileQueueAnswers(this.queue, async () => this.describe(await this.job(id)));
   }
 
   /** The most recent replays, newest first. */
   async list(count: number): Promise<ReplayStatusDto[]> {
+    return whileQueueAnswers(this.queue, () => this.recent(count));
+  }
+
+  private async recent(count: number): Promise<ReplayStatusDto[]> {
     const jobs = (await this.queue.getJobs(['active', 'waiting', 'delayed', 'prioritized', 'completed', 'failed'], 0, count - 1)) as Array<ReplayJob | undefined>;
     const found = jobs.filter((job): job is ReplayJob => !!job).sort((a, b) => b.timestamp - a.timestamp);
     return Promise.all(found.slice(0, count).map((job) => this.describe(job)));
@@ -60,6 +72,10 @@ export class ReplayJobsService {
 
   /** Asks the replay to stop; the worker running it sees it within ~CANCEL_POLL_MS. */
   async cancel(id: string): Promise<ReplayStatusDto> {
+    return whileQueueAnswers(this.queue, () => this.requestCancel(id));
+  }
+
+  private async requestCancel(id: string): Promise<ReplayStatusDto> {
     const job = await this.job(id);
     const state = await job.getState();
     if (state === 'completed' || state === 'failed') {
