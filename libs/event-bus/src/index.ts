@@ -14,6 +14,7 @@ export { contractRegistry, getContract } from './contracts/contract-registry';
 export { encodeEnvelope, decodeEnvelope } from './envelope/envelope';
 export { EventBusKeys } from './utils/keys';
 export { pairsToRecord } from './utils/pairs';
+export { settlesWithin } from './utils/settles-within';
 export type { FieldError } from './validation/payload-validator';
 export { ReplayService, type ReplayRequest, type ReplayResult, type ReplayOptions } from './ops/replay.service';
 export { RetentionService, type RetentionPolicy, type TrimResult } from './ops/retention.service';

@@ -65,6 +65,24 @@ export async function whileQueueAnswers<T>(queue: RedisBackedQueue, work: () => 
   return whileRedisAnswers(await queue.getBackend().connection.client, work, deadlineMs);
 }
 
+/**
+ * Closes a BullMQ worker at shutdown: gracefully (active jobs finish) while Redis answers, forced
+ * while it does not, because a graceful close waits for Redis and would hold the process until
+ * it is back. A forced close leaves active jobs to be found stalled and run again.
+ */
+export async function closeWorker(worker: RedisBackedQueue & { close(force?: boolean): Promise<void> }, pingMs = 500): Promise<void> {
+  const client = (await worker.getBackend().connection.client) as { status: string; ping(): Promise<unknown> };
+  // NOTE: a client can still say 'ready' for a moment after the server died: ask it.
+  let answers = false;
+  if (client.status === 'ready') {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), pingMs)));
+    answers = await Promise.race([client.ping().then(() => true, () => false), late]);
+    clearTimeout(timer);
+  }
+  await worker.close(!answers);
+}
+
 interface ReplyTo {
   setHeader(name: string, value: string): void;
   status(code: number): { json(body: unknown): void };

@@ -7,6 +7,7 @@ import type { MailTransport } from '../transport/mail-transport.interface';
 import type { MailJobData } from './mail-job';
 import { renderMail } from './mail-templates';
 import { SentMailLog } from './sent-mail.log';
+import { closeWorker } from '@app/platform';
 
 /** What a finished job returns (kept on the completed job). */
 export interface MailJobResult {
@@ -40,12 +41,13 @@ export class MailProcessor extends WorkerHost implements OnApplicationBootstrap,
   }
 
   /**
-   * Stops taking jobs and lets the active ones finish while the store connection is surely open:
+   * Stops taking jobs and lets the active ones finish (forced while Redis is down: see closeWorker)
+   * while the store connection is surely open:
    * the bus closes it in `onApplicationShutdown`, the phase where @nestjs/bullmq closes workers,
    * in a module order we do not choose. Jobs waiting in backoff stay in Redis for the next start.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.worker.close();
+    await closeWorker(this.worker);
   }
 
   async process(job: Job<MailJobData>): Promise<MailJobResult> {

@@ -9,6 +9,7 @@ import { DedupeGuard } from './dedupe.guard';
 import { Delivery, Source } from './delivery';
 import { DeliveryProcessor } from './delivery-processor';
 import { Dispatcher, Pause } from './dispatcher';
+import { settlesWithin } from '../utils/settles-within';
 
 type StreamReply = Array<[key: string, entries: Array<[id: string, fields: string[] | null]>]>;
 
@@ -130,6 +131,8 @@ export class GroupConsumer {
       // NOTE: wakes the blocked XREADGROUP at once instead of waiting out BLOCK.
       await this.core.redis.client('UNBLOCK', this.readerId).catch(() => undefined);
     }
+    // NOTE: a read queued while Redis is away never returns by itself: closing the reader fails it.
+    if (!(await settlesWithin(this.loop, this.tuning.blockMs + 500)) && this.reader) await this.core.closeReader(this.reader);
     await this.loop;
     const drained = await Promise.race([
       this.drain().then(() => true),
@@ -345,3 +348,4 @@ export class GroupConsumer {
     if (what === 'read') await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
+

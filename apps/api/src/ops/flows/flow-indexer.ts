@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type Redis from 'ioredis';
-import { EventBusCore } from '@app/event-bus';
+import { EventBusCore, settlesWithin } from '@app/event-bus';
 import type { Environment } from '@app/platform';
 import { registeredStreams } from '../http/ops-params';
 import { flowIndexWrite, IndexedEntry } from './flow-entry';
@@ -67,9 +67,7 @@ export class FlowIndexer implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopped.abort();
     if (this.readerId !== undefined && this.core.redis.status === 'ready') await this.core.redis.client('UNBLOCK', this.readerId).catch(() => undefined);
     // NOTE: a read queued while Redis is away never returns by itself: closing the reader fails it.
-    const timeout = new AbortController();
-    const finished = await Promise.race([this.loop?.then(() => true), sleep(FLOW_INDEX_BLOCK_MS + 500, timeout.signal).then(() => false)]);
-    timeout.abort();
+    const finished = await settlesWithin(this.loop, FLOW_INDEX_BLOCK_MS + 500);
     if (this.reader) await this.core.closeReader(this.reader);
     if (!finished) await this.loop;
   }

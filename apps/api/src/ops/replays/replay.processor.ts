@@ -5,6 +5,7 @@ import { ReplayService } from '@app/event-bus';
 import { CANCEL_POLL_MS, PROGRESS_EVERY_MS, REPLAY_QUEUE } from '../ops.constants';
 import { ReplayCancellations } from './replay-cancellations';
 import type { ReplayJobData, ReplayJobProgress, ReplayJobResult, ReplayProgress } from './replay-job';
+import { closeWorker } from '@app/platform';
 
 /**
  * The worker of the `replays` queue: runs `ReplayService.run()` with an AbortSignal that fires
@@ -29,11 +30,11 @@ export class ReplayProcessor extends WorkerHost implements OnApplicationBootstra
     this.worker.run().catch((error: unknown) => this.logger.error(`worker ${REPLAY_QUEUE} stopped: ${String(error)}`));
   }
 
-  /** Interrupts running replays (they fail, saying how far they got) and closes the worker while Redis is still open. */
+  /** Interrupts running replays (they fail, saying how far they got) and closes the worker while Redis is still open (forced while it is down: see closeWorker). */
   async beforeApplicationShutdown(): Promise<void> {
     this.shuttingDown = true;
     for (const controller of this.running.values()) controller.abort();
-    await this.worker.close();
+    await closeWorker(this.worker);
   }
 
   async process(job: Job<ReplayJobData, ReplayJobResult>, _token?: string, signal?: AbortSignal): Promise<ReplayJobResult> {
