@@ -73,13 +73,7 @@ export async function whileQueueAnswers<T>(queue: RedisBackedQueue, work: () => 
 export async function closeWorker(worker: RedisBackedQueue & { close(force?: boolean): Promise<void> }, pingMs = 500): Promise<void> {
   const client = (await worker.getBackend().connection.client) as { status: string; ping(): Promise<unknown> };
   // NOTE: a client can still say 'ready' for a moment after the server died: ask it.
-  let answers = false;
-  if (client.status === 'ready') {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), pingMs)));
-    answers = await Promise.race([client.ping().then(() => true, () => false), late]);
-    clearTimeout(timer);
-  }
+  const answers = await whileRedisAnswers(client, () => client.ping(), pingMs).then(() => true, () => false);
   await worker.close(!answers);
 }
 
