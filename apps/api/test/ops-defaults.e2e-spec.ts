@@ -7,6 +7,8 @@ import { expectOpsError } from './support/ops-client';
 /** /ops with API_KEYS unset (a generated development key) and a low OPS_RATE_LIMIT. */
 describe('operations API defaults', () => {
   let platform: OpsTestApp;
+  /** A second instance of the platform on the same Redis and namespace. */
+  let other: OpsTestApp;
   let logged = '';
   let developmentKey: string;
 
@@ -22,9 +24,11 @@ describe('operations API defaults', () => {
       spy.mockRestore();
     }
     developmentKey = platform.app.get(OpsApiKeys).developmentKey!;
+    other = await createOpsTestApp({ namespace: platform.namespace });
   });
 
   afterAll(async () => {
+    await other?.app.close();
     await platform?.app.close();
   });
 
@@ -40,15 +44,17 @@ describe('operations API defaults', () => {
     await request(platform.url).put('/ops/streams/orders/retention').set('x-api-key', developmentKey).send({}).expect(200);
   });
 
-  it('rate limits /ops per key with 429 in the error shape, and guessing keys per address; not the shop', async () => {
+  it('rate limits /ops per key with 429 in the error shape, and guessing keys per address across instances; not the shop', async () => {
     // 2 requests with the key so far: 3 more are allowed this minute.
     for (let i = 0; i < 3; i++) await request(platform.url).get('/ops/streams').set('x-api-key', developmentKey).expect(200);
     const limited = await request(platform.url).get('/ops/streams').set('x-api-key', developmentKey).expect(429);
     expectOpsError(limited.body, 429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-    // 1 anonymous request so far, counted by address; unknown keys count there too.
-    for (let i = 0; i < 4; i++) await request(platform.url).get('/ops/streams').set('x-api-key', `guess-${i}-0123456789abcdef`).expect(401);
-    expectOpsError((await request(platform.url).get('/ops/streams').set('x-api-key', 'guess-5-0123456789abcdef').expect(429)).body, 429);
+    // 1 anonymous request so far, counted by address; unknown keys count there too, on every
+    // instance: the budget lives in Redis (with a count per process, the other instance would
+    // still answer 401 to the last guess).
+    for (let i = 0; i < 4; i++) await request(i % 2 ? other.url : platform.url).get('/ops/streams').set('x-api-key', `guess-${i}-0123456789abcdef`).expect(401);
+    expectOpsError((await request(other.url).get('/ops/streams').set('x-api-key', 'guess-5-0123456789abcdef').expect(429)).body, 429);
     for (let i = 0; i < 10; i++) await request(platform.url).get('/inventory').expect(200);
   });
 

@@ -1,7 +1,9 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { ThrottlerModule } from '@nestjs/throttler';
+import { EventBusCore } from '@app/event-bus';
 import type { Environment } from '@app/platform';
 import { ServiceStoreModule } from '@app/platform';
 import '@app/contracts';
@@ -28,15 +30,19 @@ import { StreamsService } from './streams/streams.service';
  * The operations API under `/ops` (issue 5): streams, entries, groups, pending entries, dead
  * letters, replays (BullMQ queue `replays`), publishing, retention, and the flow view (issue 7:
  * `GET /ops/flows/:id`, indexed by the `flow-index` consumer group). Behind API keys
- * (`API_KEYS`, reader/operator), rate limited (`OPS_RATE_LIMIT` per minute), errors in one shape.
+ * (`API_KEYS`, reader/operator), rate limited (`OPS_RATE_LIMIT` per minute, counted in Redis across
+ * instances), errors in one shape.
  * Needs `PlatformModule.forRoot()` in the root module (config, bus, BullMQ connection).
  */
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<Environment, true>) => ({
+      inject: [ConfigService, EventBusCore],
+      useFactory: (config: ConfigService<Environment, true>, core: EventBusCore) => ({
         throttlers: [{ ttl: 60_000, limit: config.get('OPS_RATE_LIMIT', { infer: true }) }],
+        // NOTE: counted in Redis (the bus's connection, which the storage does not close), so the
+        // limit holds across every instance of the platform, not per process.
+        storage: new ThrottlerStorageRedisService(core.redis),
       }),
     }),
     BullModule.registerQueue({ name: REPLAY_QUEUE }),
