@@ -190,6 +190,5 @@ export function render(r: Results): string {
 
 /** The middle value (NaN-free); NaN when there is none. */
 function median(values: number[]): number {
-  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
-  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : NaN;
+  return quantile(values.filter((v) => !Number.isNaN(v)), 0.5);
 }

@@ -68,7 +68,8 @@ export async function whileQueueAnswers<T>(queue: RedisBackedQueue, work: () => 
 /**
  * Closes a BullMQ worker at shutdown: gracefully (active jobs finish) while Redis answers, forced
  * while it does not, because a graceful close waits for Redis and would hold the process until
- * it is back. A forced close leaves active jobs to be found stalled and run again.
+ * it is back. A forced close leaves active jobs to BullMQ's stalled-job check (run again, or failed
+ * past the worker's maxStalledCount).
  */
 export async function closeWorker(worker: RedisBackedQueue & { close(force?: boolean): Promise<void> }, pingMs = 500): Promise<void> {
   const client = (await worker.getBackend().connection.client) as { status: string; ping(): Promise<unknown> };

@@ -121,7 +121,7 @@ export class GroupConsumer {
     this.timers.push(setInterval(() => void this.claim(), this.tuning.claimIntervalMs).unref());
   }
 
-  /** Stops reading, finishes what was read, acknowledges it, closes the reader. */
+  /** Stops reading, closes the reader, finishes what was read, acknowledges it. */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
@@ -132,8 +132,10 @@ export class GroupConsumer {
       await this.core.redis.client('UNBLOCK', this.readerId).catch(() => undefined);
     }
     // NOTE: a read queued while Redis is away never returns by itself: closing the reader fails it.
-    if (!(await settlesWithin(this.loop, this.tuning.blockMs + 500)) && this.reader) await this.core.closeReader(this.reader);
+    // The reader is closed once, as soon as the loop is done with it (early in that case).
+    if (!(await settlesWithin(this.loop, this.tuning.blockMs + 500))) await this.closeReader();
     await this.loop;
+    await this.closeReader();
     const drained = await Promise.race([
       this.drain().then(() => true),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), this.tuning.shutdownTimeoutMs).unref()),
@@ -142,7 +144,12 @@ export class GroupConsumer {
       this.logger.warn(`[group ${this.group}] ${this.held} deliveries unfinished at shutdown; they stay pending and are claimed by a live instance`);
     }
     await this.processor.acks.drain();
-    if (this.reader) await this.core.closeReader(this.reader);
+  }
+
+  private async closeReader(): Promise<void> {
+    const reader = this.reader;
+    this.reader = undefined;
+    if (reader) await this.core.closeReader(reader);
   }
 
   /** Waits for the batches still being claimed, hands them over, and waits for every delivery. */
