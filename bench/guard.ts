@@ -1,3 +1,4 @@
+import { PerformanceObserver } from 'node:perf_hooks';
 import Redis from 'ioredis';
 import { libConsume, prefill } from './consume';
 import { streamKey } from './events';
@@ -18,6 +19,10 @@ export interface GuardPair {
   off: number;
   /** 1 - on / off */
   gap: number;
+  /** redis-server CPU time (user + sys, INFO cpu) per event, microseconds. */
+  redisUs?: { on: number; off: number };
+  /** This process's garbage-collection pauses per event, microseconds. */
+  gcUs?: { on: number; off: number };
 }
 
 export interface GuardPhase {
@@ -31,6 +36,9 @@ export async function benchGuard(url: string, n: number, pairs: number, concurre
   const result: GuardPhase = { events: n, concurrency, pairs: [] };
   if (lib instanceof Error) return { ...result, error: String(lib) };
   const admin = new Redis(url);
+  // NOTE: where the guard's cost goes, per pair: Redis's CPU (the claims) and Node's GC pauses
+  // (a claimed batch waits for its round trip, so more of what was read is alive at a scavenge).
+  const gc = observeGc();
   const ns = 'guard';
   const warmNs = 'guard-warm';
   try {
@@ -44,23 +52,45 @@ export async function benchGuard(url: string, n: number, pairs: number, concurre
     for (let p = 1; p <= pairs; p++) {
       const onFirst = p % 2 === 1;
       const rate: Partial<Record<'on' | 'off', number>> = {};
+      const redisUs: Partial<Record<'on' | 'off', number>> = {};
+      const gcUs: Partial<Record<'on' | 'off', number>> = {};
       for (const dedupe of onFirst ? [true, false] : [false, true]) {
-        const run = await libConsume(lib, admin, { url, namespace: ns, group: `${dedupe ? 'on' : 'off'}-${p}`, n, concurrency, validate: false, dedupe });
-        rate[dedupe ? 'on' : 'off'] = run.perSec;
+        const side = dedupe ? 'on' : 'off';
+        const redis0 = await redisCpuSeconds(admin);
+        const gc0 = gc.ms;
+        const run = await libConsume(lib, admin, { url, namespace: ns, group: `${side}-${p}`, n, concurrency, validate: false, dedupe });
+        rate[side] = run.perSec;
+        redisUs[side] = (((await redisCpuSeconds(admin)) - redis0) * 1e6) / n;
+        gcUs[side] = ((gc.ms - gc0) * 1e3) / n;
         // NOTE: each guarded run leaves a bucket of n markers; dropping it keeps Redis the same size for every pair.
         if (dedupe) await dropBuckets(admin, ns);
       }
-      const pair = { on: rate.on!, off: rate.off!, gap: 1 - rate.on! / rate.off! };
+      const pair: GuardPair = { on: rate.on!, off: rate.off!, gap: 1 - rate.on! / rate.off!, redisUs: { on: redisUs.on!, off: redisUs.off! }, gcUs: { on: gcUs.on!, off: gcUs.off! } };
       result.pairs.push(pair);
-      log(`guard: pair ${p}/${pairs}: on ${Math.round(pair.on)} ev/s, off ${Math.round(pair.off)} ev/s, gap ${(pair.gap * 100).toFixed(1)} %`);
+      log(`guard: pair ${p}/${pairs}: on ${Math.round(pair.on)} ev/s, off ${Math.round(pair.off)} ev/s, gap ${(pair.gap * 100).toFixed(1)} %; redis ${redisUs.on!.toFixed(1)} / ${redisUs.off!.toFixed(1)} us/ev, gc ${gcUs.on!.toFixed(1)} / ${gcUs.off!.toFixed(1)} us/ev`);
     }
     return result;
   } catch (error) {
     return { ...result, error: String(error) };
   } finally {
+    gc.observer.disconnect();
     await admin.del(streamKey(ns), streamKey(warmNs)).catch(() => undefined);
     admin.disconnect();
   }
+}
+
+/** Sums this process's garbage-collection pauses while it observes. */
+function observeGc(): { ms: number; observer: PerformanceObserver } {
+  const gc = { ms: 0, observer: new PerformanceObserver((list) => list.getEntries().forEach((entry) => (gc.ms += entry.duration))) };
+  gc.observer.observe({ entryTypes: ['gc'] });
+  return gc;
+}
+
+/** redis-server's CPU time so far (user + sys), seconds. */
+async function redisCpuSeconds(admin: Redis): Promise<number> {
+  const info = await admin.info('cpu');
+  const read = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? NaN);
+  return read('used_cpu_user') + read('used_cpu_sys');
 }
 
 async function dropBuckets(admin: Redis, ns: string): Promise<void> {

@@ -1,7 +1,7 @@
 import type { BacklogPhase } from './backlog';
 import type { ConsumePhase } from './consume';
 import { quantile } from './guard';
-import type { GuardPhase } from './guard';
+import type { GuardPair, GuardPhase } from './guard';
 import type { LatencyPhase, LatencyRun } from './latency';
 import type { PublishPhase } from './publish';
 import { fmt, table } from './util';
@@ -107,6 +107,12 @@ export function verdicts(r: Results): Verdict[] {
       rows.push({ measure: '  pairs at or under 10 %', raw: '-', library: `${gaps.filter((x) => x <= 0.1).length} of ${gaps.length}`, ratio: '-', target: '-', result: 'n/a' });
       const ev = (side: 'on' | 'off'): string => fmt(quantile(g.pairs.map((p) => p[side]), 0.5));
       rows.push({ measure: '  guard on / off, median ev/s', raw: '-', library: `${ev('on')} / ${ev('off')}`, ratio: '-', target: '-', result: 'n/a' });
+      const perEvent = (of: (p: GuardPair) => { on: number; off: number } | undefined): string => {
+        const measured = g.pairs.map(of).filter((x): x is { on: number; off: number } => x !== undefined);
+        return measured.length === 0 ? '-' : `${fmt(quantile(measured.map((x) => x.on), 0.5), 1)} / ${fmt(quantile(measured.map((x) => x.off), 0.5), 1)} us`;
+      };
+      rows.push({ measure: '  redis-server CPU per event, on / off', raw: '-', library: perEvent((p) => p.redisUs), ratio: '-', target: '-', result: 'n/a' });
+      rows.push({ measure: '  consumer GC pauses per event, on / off', raw: '-', library: perEvent((p) => p.gcUs), ratio: '-', target: '-', result: 'n/a' });
     } else {
       rows.push({ measure: 'dedupe guard cost', raw: '-', library: g.error ? '(failed)' : '-', ratio: '-', target: '<= 10 %', result: 'n/a' });
     }
