@@ -8,6 +8,7 @@ import type { EventEnvelope } from '@app/event-bus';
 import { activeTracing, setupTracing, TRACE_RESPONSE_HEADER, Tracing } from '@app/platform';
 import { AnalyticsModule } from '../apps/analytics/src/analytics.module';
 import { EmailModule } from '../apps/email/src/email.module';
+import { mailJobId } from '../apps/email/src/mail/mail-job';
 import { InventoryModule } from '../apps/inventory/src/inventory.module';
 import { LoyaltyModule } from '../apps/loyalty/src/loyalty.module';
 import { OrderModule } from '../apps/order/src/order.module';
@@ -136,7 +137,8 @@ describe('tracing on (an SDK with an in-memory exporter)', () => {
     }
 
     // Every CONSUMER span's parent is the PRODUCER span of its event, on its stream.
-    const consumers = inTrace.filter((s) => s.kind === SpanKind.CONSUMER);
+    // NOTE: the bus's CONSUMER spans (a mail's BullMQ job has one too: see the next test).
+    const consumers = inTrace.filter((s) => s.kind === SpanKind.CONSUMER && s.attributes['event.type'] !== undefined);
     for (const consumer of consumers) {
       const event = events.find((e) => e.id === consumer.attributes['messaging.message.id'])!;
       expect(consumer.name).toBe(`process ${event.stream}`);
@@ -163,5 +165,30 @@ describe('tracing on (an SDK with an in-memory exporter)', () => {
       'CONSUMER process orders OrderConfirmed',
     ]);
     expect(parentOf(server[0])).toBeUndefined(); // the caller's span is not ours
+  });
+
+  it("puts the order mail's BullMQ job in the same trace: added under the email handler's span, processed under the add", async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const { orderId } = await placeAndSettle(shop, `00-${traceId}-${randomBytes(8).toString('hex')}-01`);
+    const inTrace = (): ReadableSpan[] => exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
+    // NOTE: the job runs after the event was acknowledged: wait for the worker's span to end.
+    await waitFor('the mail job processed in the trace', () => inTrace().some((s) => s.kind === SpanKind.CONSUMER && s.name === 'process email'), 15_000);
+    const spans = inTrace();
+    const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]));
+    const handler = spans.find((s) => s.kind === SpanKind.CONSUMER && s.attributes['event.type'] === 'OrderConfirmed' && s.attributes['messaging.consumer.group.name'] === 'email')!;
+    expect(handler).toBeDefined();
+
+    const added = spans.filter((s) => s.kind === SpanKind.PRODUCER && s.name === 'add email.order-confirmed');
+    expect(added).toHaveLength(1);
+    expect(added[0].parentSpanContext?.spanId).toBe(handler.spanContext().spanId);
+    const processed = spans.filter((s) => s.kind === SpanKind.CONSUMER && s.name === 'process email');
+    expect(processed).toHaveLength(1);
+    expect(processed[0].parentSpanContext?.spanId).toBe(added[0].spanContext().spanId);
+    expect(processed[0].attributes['bullmq.job.id']).toBe(mailJobId('order-confirmed', orderId));
+    expect(byId.get(processed[0].parentSpanContext!.spanId)).toBe(added[0]);
+
+    // BullMQ's housekeeping (fetching jobs, stalled checks) is not recorded: no trace of its own every few seconds.
+    const internal = exporter.getFinishedSpans().filter((s) => s.instrumentationScope.name === 'bullmq' && s.kind === SpanKind.INTERNAL);
+    expect(internal.map((s) => s.name)).toEqual([]);
   });
 });

@@ -7,6 +7,8 @@ import { Environment, validateEnvironment } from './environment';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { bullmqTelemetry } from './tracing/bullmq-telemetry';
+import { tracingSettings } from './tracing/tracing-settings';
 import { TracingModule } from './tracing/tracing.module';
 
 export interface PlatformOptions {
@@ -50,6 +52,8 @@ export class PlatformModule {
           useFactory: (config: Config) => ({
             connection: { url: config.get('REDIS_URL', { infer: true }), maxRetriesPerRequest: null },
             prefix: `${config.get('EVENT_BUS_NAMESPACE', { infer: true })}:bull`,
+            // NOTE: jobs (a mail, a replay) join the trace that enqueued them; off with OTEL_SDK_DISABLED=true.
+            telemetry: tracingSettings({ OTEL_SDK_DISABLED: config.get('OTEL_SDK_DISABLED', { infer: true }) }).enabled ? bullmqTelemetry() : undefined,
           }),
         }),
         HealthModule,
