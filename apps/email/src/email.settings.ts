@@ -32,10 +32,14 @@ export class EmailSettings {
   @IsOptional()
   @Matches(/^smtps?:\/\/\S+$/, { message: 'SMTP_URL must look like smtp://user:pass@host:port or smtps://...' })
   SMTP_URL?: string;
+
+  /** The `From:` of every mail sent through SMTP: an address, or `Name <address>`. @default Shop <orders@shop.example> */
+  @Matches(/^(?:[^<>\r\n]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/, { message: 'EMAIL_FROM must be an address (orders@shop.example) or Name <address>' })
+  EMAIL_FROM = 'Shop <orders@shop.example>';
 }
 
 /** Every variable {@link EmailSettings} reads. */
-export const EMAIL_SETTING_NAMES = ['EMAIL_WORKER_CONCURRENCY', 'EMAIL_RETRY_ATTEMPTS', 'EMAIL_RETRY_DELAY_MS', 'SMTP_URL'] as const;
+export const EMAIL_SETTING_NAMES = ['EMAIL_WORKER_CONCURRENCY', 'EMAIL_RETRY_ATTEMPTS', 'EMAIL_RETRY_DELAY_MS', 'SMTP_URL', 'EMAIL_FROM'] as const;
 
 /** Reads and checks the email settings out of an environment-like record; unset or empty means the default. */
 export function parseEmailSettings(raw: Record<string, unknown>): EmailSettings {

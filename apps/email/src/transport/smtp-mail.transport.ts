@@ -1,24 +1,87 @@
-import { OnModuleInit } from '@nestjs/common';
-import { MailTransportConfigError } from '../errors/mail-transport-config.error';
+import { Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { UnrecoverableError } from 'bullmq';
+import { createTransport, type Transporter } from 'nodemailer';
 import type { MailTransport, OutgoingMail, SentReceipt } from './mail-transport.interface';
 
-const NO_SMTP_CLIENT =
-  'SMTP_URL is set, but this build has no SMTP client: the "nodemailer" package is not a dependency. ' +
-  'Add it (npm install nodemailer) and implement SmtpMailTransport.send() with it, or unset SMTP_URL ' +
-  'to record mail in Redis only (GET /emails).';
+/** How SMTP is used: where from, how many connections, how long to wait. */
+export interface SmtpOptions {
+  /** The `From:` of every mail (`Shop <orders@shop.example>` or a bare address). */
+  from: string;
+  /** Connections kept open to the server (the worker's concurrency). */
+  maxConnections: number;
+  /** Connecting, and the server's greeting, each give up after this. @default 10000 */
+  connectTimeoutMs?: number;
+  /** An open connection that stays silent this long fails the send. @default 30000 */
+  socketTimeoutMs?: number;
+}
 
 /**
- * The SMTP transport chosen when `SMTP_URL` is set. Not available yet: it refuses to start
- * (startup fails with a message naming the fix) and never pretends to send.
+ * Sends through an SMTP server (`SMTP_URL`, `smtp://` or `smtps://`, credentials in the URL) with
+ * nodemailer, over a small pool of connections. What the worker does with a failure depends on
+ * the server's answer: a permanent refusal of the recipient or the message (5xx) fails the job at
+ * once, since sending it again would be refused again (it is listed at `GET /emails/failed`, and
+ * can be retried there); anything else (4xx, no connection, a timeout, a login refused) is
+ * retried with the queue's backoff.
  */
-export class SmtpMailTransport implements MailTransport, OnModuleInit {
-  constructor(readonly url: string) {}
+export class SmtpMailTransport implements MailTransport, OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(SmtpMailTransport.name);
+  private transporter?: Transporter;
+  private options?: SmtpOptions;
 
-  onModuleInit(): void {
-    throw new MailTransportConfigError(NO_SMTP_CLIENT);
+  /** `options` is read at init, once the service's settings are checked. */
+  constructor(
+    readonly url: string,
+    private readonly readOptions: () => SmtpOptions,
+  ) {}
+
+  /** Says at start whether the server answers; a server that does not only delays mail (jobs retry). */
+  async onModuleInit(): Promise<void> {
+    const options = (this.options = this.readOptions());
+    const connectTimeout = options.connectTimeoutMs ?? 10_000;
+    this.transporter = createTransport({
+      url: this.url,
+      pool: true,
+      maxConnections: options.maxConnections,
+      connectionTimeout: connectTimeout,
+      greetingTimeout: connectTimeout,
+      socketTimeout: options.socketTimeoutMs ?? 30_000,
+    });
+    try {
+      await this.transporter.verify();
+      this.logger.log(`SMTP server ${this.where()} answers; mail goes out from ${options.from}`);
+    } catch (error) {
+      this.logger.warn(`SMTP server ${this.where()} does not answer yet (${describe(error)}); mails wait and retry`);
+    }
   }
 
-  async send(_mail: OutgoingMail): Promise<SentReceipt> {
-    throw new MailTransportConfigError(NO_SMTP_CLIENT);
+  onModuleDestroy(): void {
+    this.transporter?.close();
   }
+
+  async send(mail: OutgoingMail): Promise<SentReceipt> {
+    if (!this.transporter || !this.options) throw new Error('SMTP transport used before the module was initialised');
+    try {
+      const info = await this.transporter.sendMail({ from: this.options.from, to: mail.to, subject: mail.subject, text: mail.text });
+      return { messageId: info.messageId };
+    } catch (error) {
+      if (isPermanentRefusal(error)) throw new UnrecoverableError(`refused by the SMTP server: ${describe(error)}`);
+      throw error;
+    }
+  }
+
+  /** The server's host and port, without credentials, for logs. */
+  private where(): string {
+    const url = new URL(this.url);
+    return `${url.hostname}:${url.port || (url.protocol === 'smtps:' ? '465' : '587')}`;
+  }
+}
+
+/** A 5xx answer to the recipients or the message (not to the login: that is a setting to fix, then the retries go through). */
+function isPermanentRefusal(error: unknown): boolean {
+  const { code, responseCode } = error as { code?: string; responseCode?: number };
+  return (code === 'EENVELOPE' || code === 'EMESSAGE') && typeof responseCode === 'number' && responseCode >= 500;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -9,9 +9,10 @@ import type { MailTransport } from '../../src/transport/mail-transport.interface
 
 /**
  * Like `createTestPlatformApp([EmailModule])` (same env, pipes, fresh namespace, free port), with
- * the `MAIL_TRANSPORT` replaced by `transport`.
+ * the `MAIL_TRANSPORT` replaced by `transport`; without one, the service picks its own (SMTP
+ * when `env` sets `SMTP_URL`).
  */
-export async function createEmailTestApp(transport: MailTransport, env: Record<string, string> = {}): Promise<TestPlatformApp> {
+export async function createEmailTestApp(transport: MailTransport | undefined, env: Record<string, string> = {}): Promise<TestPlatformApp> {
   const namespace = testNamespace('email');
   Object.assign(process.env, {
     REDIS_URL: testRedisUrl(),
@@ -21,10 +22,8 @@ export async function createEmailTestApp(transport: MailTransport, env: Record<s
     CONSUMER_BLOCK_MS: '200',
     ...env,
   });
-  const moduleRef = await Test.createTestingModule({ imports: [PlatformModule.forRoot({ source: 'test' }), EmailModule] })
-    .overrideProvider(MAIL_TRANSPORT)
-    .useValue(transport)
-    .compile();
+  const builder = Test.createTestingModule({ imports: [PlatformModule.forRoot({ source: 'test' }), EmailModule] });
+  const moduleRef = await (transport ? builder.overrideProvider(MAIL_TRANSPORT).useValue(transport) : builder).compile();
   const app = moduleRef.createNestApplication({ logger: logLevels(process.env.LOG_LEVEL) });
   usePlatformLogger(app);
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
