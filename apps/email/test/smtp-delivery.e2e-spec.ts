@@ -1,7 +1,7 @@
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import request from 'supertest';
 import { EventPublisher } from '@app/event-bus';
 import { waitFor } from '../../../test/support/redis';
@@ -11,6 +11,36 @@ import { orderConfirmed } from './support/order-events';
 /** An SMTP refusal with its reply code, as smtp-server sends it. */
 function refusal(code: number, message: string): Error {
   return Object.assign(new Error(message), { responseCode: code });
+}
+
+/** A local port nothing listens on (yet). */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/**
+ * An SMTP server on `port` (0: a free one) that parses every mail it takes into `received`;
+ * `onRcptTo` may refuse recipients.
+ */
+async function startSmtpServer(port: number, received: ParsedMail[], onRcptTo?: SMTPServerOptions['onRcptTo']): Promise<SMTPServer> {
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onRcptTo: onRcptTo ?? ((_address, _session, callback) => callback()),
+    onData(stream, _session, callback) {
+      simpleParser(stream).then((mail) => {
+        received.push(mail);
+        callback();
+      }, callback);
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return server;
 }
 
 /**
@@ -28,29 +58,17 @@ describe('email over SMTP (real Redis, real SMTP server)', () => {
   let app: INestApplication;
 
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onRcptTo(address, _session, callback) {
-        const to = address.address;
-        recipientAttempts.set(to, (recipientAttempts.get(to) ?? 0) + 1);
-        if (to.startsWith('nobody@')) return callback(refusal(550, '5.1.1 no such mailbox'));
-        const left = temporaryRefusals.get(to) ?? 0;
-        if (left > 0) {
-          temporaryRefusals.set(to, left - 1);
-          return callback(refusal(451, '4.3.0 mailbox busy, try again later'));
-        }
-        callback();
-      },
-      onData(stream, _session, callback) {
-        simpleParser(stream).then((mail) => {
-          received.push(mail);
-          callback();
-        }, callback);
-      },
+    smtp = await startSmtpServer(0, received, (address, _session, callback) => {
+      const to = address.address;
+      recipientAttempts.set(to, (recipientAttempts.get(to) ?? 0) + 1);
+      if (to.startsWith('nobody@')) return callback(refusal(550, '5.1.1 no such mailbox'));
+      const left = temporaryRefusals.get(to) ?? 0;
+      if (left > 0) {
+        temporaryRefusals.set(to, left - 1);
+        return callback(refusal(451, '4.3.0 mailbox busy, try again later'));
+      }
+      callback();
     });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
     const { port } = smtp.server.address() as AddressInfo;
     ({ app } = await createEmailTestApp(undefined, {
       SMTP_URL: `smtp://127.0.0.1:${port}`,
@@ -110,5 +128,39 @@ describe('email over SMTP (real Redis, real SMTP server)', () => {
     expect(recipientAttempts.get('nobody@example.com')).toBe(1);
     expect(receivedBy('nobody@example.com')).toEqual([]);
     expect((await http().get('/emails').query({ to: 'nobody@example.com' }).expect(200)).body).toEqual([]);
+  });
+});
+
+describe('email over SMTP while the server is unreachable (real Redis, real SMTP server started late)', () => {
+  const received: ParsedMail[] = [];
+  let port: number;
+  let smtp: SMTPServer | undefined;
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    port = await freePort();
+    // NOTE: the service starts although nothing answers at SMTP_URL (it logs a warning).
+    ({ app } = await createEmailTestApp(undefined, { SMTP_URL: `smtp://127.0.0.1:${port}`, EMAIL_RETRY_DELAY_MS: '100', EMAIL_RETRY_ATTEMPTS: '10' }));
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+    delete process.env.SMTP_URL;
+  });
+
+  it('keeps the mail and retries it; once the server answers, it goes out (tried: connection refused on the first attempts)', async () => {
+    const http = () => request(app.getHttpServer());
+    await app.get(EventPublisher).publish(orderConfirmed('ORD-S4', 'patient@example.com'));
+    // NOTE: 100 ms backoff, doubling: attempts at ~0, 100, 300 ms fail with ECONNREFUSED before the server starts.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect((await http().get('/emails').query({ to: 'patient@example.com' }).expect(200)).body).toEqual([]);
+    expect((await http().get('/emails/failed').expect(200)).body).toEqual([]);
+
+    smtp = await startSmtpServer(port, received);
+    await waitFor('the mail at the SMTP server', () => received.some((mail) => mail.subject === 'Your order ORD-S4 is confirmed'), 15_000);
+    await waitFor('the sent log entry', async () => (await http().get('/emails').query({ to: 'patient@example.com' })).body.length === 1);
+    const [logged] = (await http().get('/emails').query({ to: 'patient@example.com' }).expect(200)).body;
+    expect(logged.attempts).toBeGreaterThan(1);
   });
 });
