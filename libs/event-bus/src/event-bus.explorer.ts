@@ -1,6 +1,9 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnModuleInit, Type } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { GUARDS_METADATA, INTERCEPTORS_METADATA } from '@nestjs/common/constants';
+import type { ApplicationConfig } from '@nestjs/core/application-config';
 import { ExternalContextCreator } from '@nestjs/core/helpers/external-context-creator';
+import { isObservable, lastValueFrom } from 'rxjs';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import type { Module } from '@nestjs/core/injector/module';
 import { EVENT_BUS_FEATURE_OPTIONS } from './event-bus.constants';
@@ -8,7 +11,7 @@ import { BINDING, NO_GROUP, REQUEST_SCOPED } from './event-bus.messages';
 import { EventBusCore } from './event-bus.core';
 import { EventBusMetadataAccessor } from './event-bus-metadata.accessor';
 import { contractRegistry, getContract } from './contracts/contract-registry';
-import type { HandlerBinding } from './consumer/binding';
+import type { EventHandlerFn, HandlerBinding } from './consumer/binding';
 import { GroupConsumer } from './consumer/group-consumer';
 import type { EventBusFeatureOptions } from './interfaces/event-bus-options.interface';
 import { EventPublisher } from './publisher/event-publisher';
@@ -60,6 +63,36 @@ export class EventBusExplorer implements OnModuleInit, OnApplicationBootstrap, B
     }
   }
 
+  /**
+   * The function a delivery calls: through Nest's ExternalContextCreator when guards or
+   * interceptors apply (the method's, its class's, or global ones), so they run around events as
+   * around routes; otherwise the method itself, which is all that wrapper would call (event
+   * handlers take no pipes or parameter decorators). The wrapper costs ~1.8 KB of garbage and a
+   * handful of promises per call on the hot path.
+   */
+  private handlerOf(instance: Methods, method: string): EventHandlerFn {
+    if (this.hasEnhancers(instance, method)) {
+      return this.contextCreator.create(instance, instance[method], method, undefined, undefined, undefined, undefined, HANDLER_CONTEXT, 'event-bus');
+    }
+    const fn = instance[method];
+    // NOTE: may throw before returning: callers await it inside try (one handler) or call it from an async function (several).
+    return (payload, context) => {
+      const result = fn.call(instance, payload, context);
+      // NOTE: as the wrapper does, an Observable a handler returns is awaited to its last value.
+      return isObservable(result) ? lastValueFrom(result) : result;
+    };
+  }
+
+  /** Whether any guard or interceptor applies to `instance[method]`; true when that cannot be told. */
+  private hasEnhancers(instance: Methods, method: string): boolean {
+    // NOTE: the container Nest's ExternalContextCreator.fromContainer() keeps (not public API): without it, assume enhancers.
+    const config = (this.contextCreator as unknown as { container?: { applicationConfig?: ApplicationConfig } }).container?.applicationConfig;
+    if (!config) return true;
+    const global = [config.getGlobalGuards(), config.getGlobalRequestGuards(), config.getGlobalInterceptors(), config.getGlobalRequestInterceptors()];
+    const local = [GUARDS_METADATA, INTERCEPTORS_METADATA].flatMap((key) => [Reflect.getMetadata(key, instance.constructor), Reflect.getMetadata(key, instance[method])]);
+    return [...global, ...local].some((list: unknown[] | undefined) => (list?.length ?? 0) > 0);
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     const byGroup = new Map<string, { bindings: HandlerBinding[]; feature?: EventBusFeatureOptions }>();
     for (const wrapper of this.providers()) {
@@ -86,7 +119,7 @@ export class EventBusExplorer implements OnModuleInit, OnApplicationBootstrap, B
             name,
             validate: options.validate ?? tuning.validate,
             retry: options.retry,
-            handler: this.contextCreator.create(instance, instance[method], method, undefined, undefined, undefined, undefined, HANDLER_CONTEXT, 'event-bus'),
+            handler: this.handlerOf(instance, method),
           });
           byGroup.set(group, entry);
           this.bound.push({ group, service: entry.feature?.source ?? entry.feature?.group, stream: contract.stream, type: contract.type, handler: name });

@@ -97,7 +97,9 @@ export class DeliveryProcessor {
     }
   }
 
-  async process(d: Delivery, pause: Pause): Promise<void> {
+  // NOTE: process() and handle() are not async: each async layer is a promise (and its hooks,
+  // under AsyncLocalStorage) per delivery; what they return is the promise of the step they end in.
+  process(d: Delivery, pause: Pause): Promise<void> | void {
     this.instruments(d).delivered();
     if (!d.envelope) return this.toDeadLetter(d, d.breach, '-');
     // NOTE: everything from here runs in the delivery's context: the handlers' publishes inherit
@@ -107,7 +109,7 @@ export class DeliveryProcessor {
   }
 
   /** Contract checks (dead letter at once on a breach), upcast and validation, then the handlers. */
-  private async handle(d: Delivery, context: DeliveryContext, pause: Pause): Promise<void> {
+  private handle(d: Delivery, context: DeliveryContext, pause: Pause): Promise<void> | void {
     const envelope = d.envelope!;
     const route = d.route;
     if (!route) {
@@ -151,16 +153,28 @@ export class DeliveryProcessor {
         return this.ack(d);
       }
     }
-    const succeeded = new Set<HandlerBinding>();
+    // NOTE: which of several handlers already succeeded (a retry runs only the others); one handler needs no set.
+    const succeeded = route.bindings.length > 1 ? new Set<HandlerBinding>() : undefined;
     for (;;) {
       context.deliveryCount = d.deliveryCount;
       context.committed = false;
       // NOTE: no clock reads, time parsing or span arguments on this hot path unless metrics / an SDK want them.
       const metrics = this.deps.core.metrics !== undefined;
       const began = metrics ? performance.now() : 0;
-      const failure = this.deps.core.options.tracing !== false && tracingActive()
-        ? await inConsumeSpan(d.envelope!, { stream: d.source.stream, group: this.deps.group, entryId: d.entryId, attempt: d.deliveryCount }, () => this.run(route, payload, context, succeeded), (f) => f?.error)
-        : await this.run(route, payload, context, succeeded);
+      let failure: Failure | undefined;
+      if (this.deps.core.options.tracing !== false && tracingActive()) {
+        failure = await inConsumeSpan(d.envelope!, { stream: d.source.stream, group: this.deps.group, entryId: d.entryId, attempt: d.deliveryCount }, () => this.run(route, payload, context, succeeded), (f) => f?.error);
+      } else if (succeeded === undefined) {
+        // NOTE: one handler, the common case, awaited right here (run() would add a promise per delivery).
+        const binding = route.bindings[0];
+        try {
+          await binding.handler(payload, context);
+        } catch (error) {
+          failure = { error, binding };
+        }
+      } else {
+        failure = await this.run(route, payload, context, succeeded);
+      }
       if (!failure) {
         if (metrics) this.instruments(d).handled((performance.now() - began) / 1000, Date.parse(d.envelope!.time));
         if (!context.committed) return this.ack(d, true);
@@ -196,8 +210,8 @@ export class DeliveryProcessor {
   }
 
   /** Runs the handlers not yet successful for this delivery; the first failure, if any. */
-  private async run(route: Route, payload: unknown, context: EventContext, succeeded: Set<HandlerBinding>): Promise<Failure | undefined> {
-    if (route.bindings.length === 1) {
+  private async run(route: Route, payload: unknown, context: EventContext, succeeded: Set<HandlerBinding> | undefined): Promise<Failure | undefined> {
+    if (succeeded === undefined) {
       const binding = route.bindings[0];
       try {
         await binding.handler(payload, context);
@@ -207,7 +221,8 @@ export class DeliveryProcessor {
       }
     }
     const pending = route.bindings.filter((b) => !succeeded.has(b));
-    const outcomes = await Promise.allSettled(pending.map((b) => b.handler(payload, context)));
+    // NOTE: a handler that throws before returning a promise fails like one that rejects.
+    const outcomes = await Promise.allSettled(pending.map(async (b) => b.handler(payload, context)));
     let failure: Failure | undefined;
     outcomes.forEach((outcome, i) => {
       if (outcome.status === 'fulfilled') succeeded.add(pending[i]);

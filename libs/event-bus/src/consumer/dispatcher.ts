@@ -10,6 +10,9 @@ interface Queued {
   key: string | undefined;
 }
 
+/** A held key with nothing queued behind it (shared, never pushed to). */
+const NONE_BEHIND: Array<{ task: Task; arg: unknown }> = Object.freeze([]) as unknown as Array<{ task: Task; arg: unknown }>;
+
 /**
  * Runs tasks with at most `concurrency` at once, and tasks that share a key (the event's
  * `subject`) one after another in submission order. Tasks without a key run in any order.
@@ -22,7 +25,7 @@ export class Dispatcher {
   private readonly ready: Queued[] = [];
   /** Paused tasks waiting to get a slot back; served before `ready`. */
   private readonly resuming: Array<() => void> = [];
-  /** Per key, the tasks queued behind the one that holds the key. */
+  /** Per key held by a task, the tasks queued behind it (NONE_BEHIND until one is: no array per task). */
   private readonly queues = new Map<string, Array<{ task: Task; arg: unknown }>>();
   private waiters: Array<() => void> = [];
 
@@ -39,10 +42,11 @@ export class Dispatcher {
     if (key !== undefined) {
       const queue = this.queues.get(key);
       if (queue) {
-        queue.push({ task, arg });
+        if (queue === NONE_BEHIND) this.queues.set(key, [{ task, arg }]);
+        else queue.push({ task, arg });
         return;
       }
-      this.queues.set(key, []);
+      this.queues.set(key, NONE_BEHIND);
     }
     if (this.running < this.concurrency) this.start({ task, arg, key });
     else this.ready.push({ task, arg, key });
@@ -67,10 +71,8 @@ export class Dispatcher {
       settled = Promise.resolve();
     }
     // NOTE: tasks handle their own failures; a rejection here must not break a key's chain.
-    settled.then(
-      () => this.finish(queued.key),
-      () => this.finish(queued.key),
-    );
+    const done = (): void => this.finish(queued.key);
+    settled.then(done, done);
   }
 
   private finish(key: string | undefined): void {
@@ -78,7 +80,7 @@ export class Dispatcher {
     this.running--;
     if (key !== undefined) {
       const queue = this.queues.get(key)!;
-      const next = queue.shift();
+      const next = queue === NONE_BEHIND ? undefined : queue.shift();
       if (next) this.ready.push({ task: next.task, arg: next.arg, key });
       else this.queues.delete(key);
     }
