@@ -40,7 +40,8 @@ export interface ConsumePhase {
   error?: string;
 }
 
-async function redisCpuUs(admin: Redis): Promise<number> {
+/** redis-server's CPU time so far (user + sys, INFO cpu), microseconds. */
+export async function redisCpuUs(admin: Redis): Promise<number> {
   const info = await admin.info('cpu');
   const field = (name: string): number => Number(new RegExp(`${name}:(\\S+)`).exec(info)?.[1] ?? NaN);
   return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;

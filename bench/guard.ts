@@ -1,6 +1,6 @@
 import { PerformanceObserver } from 'node:perf_hooks';
 import Redis from 'ioredis';
-import { libConsume, prefill } from './consume';
+import { libConsume, prefill, redisCpuUs } from './consume';
 import { streamKey } from './events';
 import { LibModule, log } from './util';
 
@@ -56,11 +56,11 @@ export async function benchGuard(url: string, n: number, pairs: number, concurre
       const gcUs: Partial<Record<'on' | 'off', number>> = {};
       for (const dedupe of onFirst ? [true, false] : [false, true]) {
         const side = dedupe ? 'on' : 'off';
-        const redis0 = await redisCpuSeconds(admin);
+        const redis0 = await redisCpuUs(admin);
         const gc0 = gc.ms;
         const run = await libConsume(lib, admin, { url, namespace: ns, group: `${side}-${p}`, n, concurrency, validate: false, dedupe });
         rate[side] = run.perSec;
-        redisUs[side] = (((await redisCpuSeconds(admin)) - redis0) * 1e6) / n;
+        redisUs[side] = ((await redisCpuUs(admin)) - redis0) / n;
         gcUs[side] = ((gc.ms - gc0) * 1e3) / n;
         // NOTE: each guarded run leaves a bucket of n markers; dropping it keeps Redis the same size for every pair.
         if (dedupe) await dropBuckets(admin, ns);
@@ -86,12 +86,6 @@ function observeGc(): { ms: number; observer: PerformanceObserver } {
   return gc;
 }
 
-/** redis-server's CPU time so far (user + sys), seconds. */
-async function redisCpuSeconds(admin: Redis): Promise<number> {
-  const info = await admin.info('cpu');
-  const read = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? NaN);
-  return read('used_cpu_user') + read('used_cpu_sys');
-}
 
 async function dropBuckets(admin: Redis, ns: string): Promise<void> {
   const keys = await admin.keys(`${ns}:*:seen:*`);

@@ -78,5 +78,4 @@ export class MailQueue implements OnModuleInit {
     });
     this.logger.log(`retrying failed mail job ${id}`);
   }
-
 }

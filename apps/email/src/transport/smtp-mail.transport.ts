@@ -3,17 +3,18 @@ import { UnrecoverableError } from 'bullmq';
 import { createTransport, type Transporter } from 'nodemailer';
 import type { MailTransport, OutgoingMail, SentReceipt } from './mail-transport.interface';
 
-/** How SMTP is used: where from, how many connections, how long to wait. */
+/** How SMTP is used: where from, and how many connections. */
 export interface SmtpOptions {
   /** The `From:` of every mail (`Shop <orders@shop.example>` or a bare address). */
   from: string;
   /** Connections kept open to the server (the worker's concurrency). */
   maxConnections: number;
-  /** Connecting, and the server's greeting, each give up after this. @default 10000 */
-  connectTimeoutMs?: number;
-  /** An open connection that stays silent this long fails the send. @default 30000 */
-  socketTimeoutMs?: number;
 }
+
+/** Connecting, and the server's greeting, each give up after this. */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** An open connection that stays silent this long fails the send. */
+const SOCKET_TIMEOUT_MS = 30_000;
 
 /**
  * Sends through an SMTP server (`SMTP_URL`, `smtp://` or `smtps://`, credentials in the URL) with
@@ -26,7 +27,6 @@ export interface SmtpOptions {
 export class SmtpMailTransport implements MailTransport, OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SmtpMailTransport.name);
   private transporter?: Transporter;
-  private options?: SmtpOptions;
 
   /** `options` is read at init, once the service's settings are checked. */
   constructor(
@@ -36,19 +36,14 @@ export class SmtpMailTransport implements MailTransport, OnModuleInit, OnModuleD
 
   /** Says at start whether the server answers; a server that does not only delays mail (jobs retry). */
   async onModuleInit(): Promise<void> {
-    const options = (this.options = this.readOptions());
-    const connectTimeout = options.connectTimeoutMs ?? 10_000;
-    this.transporter = createTransport({
-      url: this.url,
-      pool: true,
-      maxConnections: options.maxConnections,
-      connectionTimeout: connectTimeout,
-      greetingTimeout: connectTimeout,
-      socketTimeout: options.socketTimeoutMs ?? 30_000,
-    });
+    const { from, maxConnections } = this.readOptions();
+    this.transporter = createTransport(
+      { url: this.url, pool: true, maxConnections, connectionTimeout: CONNECT_TIMEOUT_MS, greetingTimeout: CONNECT_TIMEOUT_MS, socketTimeout: SOCKET_TIMEOUT_MS },
+      { from },
+    );
     try {
       await this.transporter.verify();
-      this.logger.log(`SMTP server ${this.where()} answers; mail goes out from ${options.from}`);
+      this.logger.log(`SMTP server ${this.where()} answers; mail goes out from ${from}`);
     } catch (error) {
       this.logger.warn(`SMTP server ${this.where()} does not answer yet (${describe(error)}); mails wait and retry`);
     }
@@ -59,9 +54,9 @@ export class SmtpMailTransport implements MailTransport, OnModuleInit, OnModuleD
   }
 
   async send(mail: OutgoingMail): Promise<SentReceipt> {
-    if (!this.transporter || !this.options) throw new Error('SMTP transport used before the module was initialised');
+    if (!this.transporter) throw new Error('SMTP transport used before the module was initialised');
     try {
-      const info = await this.transporter.sendMail({ from: this.options.from, to: mail.to, subject: mail.subject, text: mail.text });
+      const info = await this.transporter.sendMail({ to: mail.to, subject: mail.subject, text: mail.text });
       return { messageId: info.messageId };
     } catch (error) {
       if (isPermanentRefusal(error)) throw new UnrecoverableError(`refused by the SMTP server: ${describe(error)}`);

@@ -163,7 +163,8 @@ export class DeliveryProcessor {
       const began = metrics ? performance.now() : 0;
       let failure: Failure | undefined;
       if (this.deps.core.options.tracing !== false && tracingActive()) {
-        failure = await inConsumeSpan(d.envelope!, { stream: d.source.stream, group: this.deps.group, entryId: d.entryId, attempt: d.deliveryCount }, () => this.run(route, payload, context, succeeded), (f) => f?.error);
+        // NOTE: under a span the handlers run through run(), one handler too (a span costs more than its Set).
+        failure = await inConsumeSpan(d.envelope!, { stream: d.source.stream, group: this.deps.group, entryId: d.entryId, attempt: d.deliveryCount }, () => this.run(route, payload, context, succeeded ?? new Set()), (f) => f?.error);
       } else if (succeeded === undefined) {
         // NOTE: one handler, the common case, awaited right here (run() would add a promise per delivery).
         const binding = route.bindings[0];
@@ -209,17 +210,8 @@ export class DeliveryProcessor {
     }
   }
 
-  /** Runs the handlers not yet successful for this delivery; the first failure, if any. */
-  private async run(route: Route, payload: unknown, context: EventContext, succeeded: Set<HandlerBinding> | undefined): Promise<Failure | undefined> {
-    if (succeeded === undefined) {
-      const binding = route.bindings[0];
-      try {
-        await binding.handler(payload, context);
-        return undefined;
-      } catch (error) {
-        return { error, binding };
-      }
-    }
+  /** Runs the handlers not yet successful for this delivery, side by side; the first failure, if any. */
+  private async run(route: Route, payload: unknown, context: EventContext, succeeded: Set<HandlerBinding>): Promise<Failure | undefined> {
     const pending = route.bindings.filter((b) => !succeeded.has(b));
     // NOTE: a handler that throws before returning a promise fails like one that rejects.
     const outcomes = await Promise.allSettled(pending.map(async (b) => b.handler(payload, context)));

@@ -355,4 +355,3 @@ export class GroupConsumer {
     if (what === 'read') await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
-
