@@ -2,12 +2,11 @@ import type { INestApplication } from '@nestjs/common';
 import type Redis from 'ioredis';
 import request from 'supertest';
 import { OrderPlaced } from '@app/contracts';
-import { EventPublisher, PublishFailedError } from '@app/event-bus';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testRedisClient } from '../../../test/support/redis';
 import { OrderModule } from '../src/order.module';
-import { OrderPlacementService } from '../src/orders/order-placement.service';
 import { readEvents } from '../../../test/support/streams';
+import { abortTransactions, eventOf } from '../../../test/support/aborted-transactions';
 
 const good = { userId: 'user-1', email: 'ada@example.com', items: [{ sku: 'SKU-MUG', quantity: 1 }] };
 const line = (patch: object) => ({ ...good, items: [{ sku: 'SKU-MUG', quantity: 1, ...patch }] });
@@ -65,21 +64,28 @@ describe('order service requests (real Redis)', () => {
     await request(app.getHttpServer()).get('/orders/not:an:id').expect(404);
   });
 
-  it('answers 503 when OrderPlaced cannot be published, and says the order stays Pending', async () => {
-    const publisher = (app.get(OrderPlacementService) as unknown as { publisher: EventPublisher }).publisher;
-    const spy = jest.spyOn(publisher, 'publish').mockRejectedValueOnce(new PublishFailedError(['x'], new Error('Connection is closed.')));
+  it('answers 503 when Redis refuses the write, and stores neither the order nor its OrderPlaced', async () => {
+    // Tried: Redis discarding the order's transaction (EXECABORT): the order record, its index
+    // entry, its history and the OrderPlaced go in one MULTI, so none of them may remain.
+    const aborted = abortTransactions((events) => events.some((e) => eventOf(e) instanceof OrderPlaced));
+    const before = { orders: await redis.zcard(`${ns}:svc:order:orders`), events: await redis.xlen(`${ns}:{orders}`) };
     try {
       const res = await request(app.getHttpServer()).post('/orders').send(good).expect(503);
-      expect(res.body.message).toMatch(/^order ORD-\S+ was recorded as Pending but its OrderPlaced event could not be published/);
-      expect(res.body.message).toMatch(/stays Pending/);
-      expect(spy.mock.calls[0][0]).toBeInstanceOf(OrderPlaced);
-      const orderId = /^order (ORD-\S+) /.exec(res.body.message)![1];
-      const stored = await request(app.getHttpServer()).get(`/orders/${orderId}`).expect(200);
-      expect(stored.body).toMatchObject({ status: 'Pending', history: [] });
-      expect((await readEvents(redis, ns, 'orders')).filter((e) => (e.data as { orderId: string }).orderId === orderId)).toHaveLength(0);
+      expect(aborted.refused()).toBe(1);
+      expect(res.body.message).toMatch(/^could not place order ORD-\S+: the store is unavailable/);
+      expect(res.body.message).toMatch(/stored together with its OrderPlaced event or not at all/);
+      const orderId = /order (ORD-\S+):/.exec(res.body.message)![1];
+      await request(app.getHttpServer()).get(`/orders/${orderId}`).expect(404);
+      expect(await redis.zcard(`${ns}:svc:order:orders`)).toBe(before.orders);
+      expect(await redis.exists(`${ns}:svc:order:order:${orderId}`, `${ns}:svc:order:order:${orderId}:history`)).toBe(0);
+      expect(await redis.xlen(`${ns}:{orders}`)).toBe(before.events);
     } finally {
-      spy.mockRestore();
+      aborted.restore();
     }
+    // The same request once Redis takes writes again: placed, with its event.
+    const placed = await request(app.getHttpServer()).post('/orders').send(good).expect(201);
+    const events = await readEvents<{ orderId: string }>(redis, ns, 'orders');
+    expect(events.filter((e) => e.data.orderId === placed.body.orderId)).toHaveLength(1);
   });
 
   it('GET /orders lists the most recent orders first, paged', async () => {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { ChainableCommander } from 'ioredis';
 import { InjectStore, ServiceStore } from '@app/platform';
 import type { OrderPlaced } from '@app/contracts';
 import type { ChargeResult } from './gateway/payment-gateway';
@@ -81,7 +82,17 @@ export class PaymentRecordRepository {
       chargedAt: raw.chargedAt,
       failedAt: raw.failedAt,
       refundedAt: raw.refundedAt,
+      chargeAnnounced: raw.chargeAnnounced === '1',
+      refundAnnounced: raw.refundAnnounced === '1',
     };
+  }
+
+  /** Queues on a commit: the charge's outcome and/or the refund of `orderId` have been published. */
+  markAnnounced(tx: ChainableCommander, orderId: string, facts: { charge?: boolean; refund?: boolean }): void {
+    const fields: string[] = [];
+    if (facts.charge) fields.push('chargeAnnounced', '1');
+    if (facts.refund) fields.push('refundAnnounced', '1');
+    if (fields.length > 0) tx.hset(this.recordKey(orderId), ...fields);
   }
 
   private async transition(orderId: string, from: PaymentStatus, fields: string[]): Promise<void> {

@@ -19,4 +19,8 @@ export interface PaymentRecord {
   chargedAt?: string;
   failedAt?: string;
   refundedAt?: string;
+  /** The charge's outcome (PaymentSucceeded / PaymentFailed) has been published. */
+  chargeAnnounced: boolean;
+  /** PaymentRefunded has been published. */
+  refundAnnounced: boolean;
 }

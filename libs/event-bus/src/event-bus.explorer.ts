@@ -33,6 +33,7 @@ export class EventBusExplorer implements OnModuleInit, OnApplicationBootstrap, B
   private readonly logger = new Logger('EventBus');
   private readonly consumers = new Map<string, GroupConsumer>();
   private readonly bound: EventSubscription[] = [];
+  private readonly publishers = new Map<string, EventPublisher>();
 
   constructor(
     private readonly core: EventBusCore,
@@ -59,7 +60,7 @@ export class EventBusExplorer implements OnModuleInit, OnApplicationBootstrap, B
       const methods = this.scanner.getAllMethodNames(Object.getPrototypeOf(instance));
       if (!methods.some((method) => this.accessor.publishesResult(instance[method]))) continue;
       const feature = this.featureOf(wrapper.host);
-      resultPublishers.set(instance, new EventPublisher(this.core, feature?.source ?? feature?.group ?? this.core.options.source ?? 'app'));
+      resultPublishers.set(instance, this.publisherFor(feature));
     }
   }
 
@@ -120,6 +121,7 @@ export class EventBusExplorer implements OnModuleInit, OnApplicationBootstrap, B
             validate: options.validate ?? tuning.validate,
             retry: options.retry,
             handler: this.handlerOf(instance, method),
+            publisher: this.publisherFor(feature),
           });
           byGroup.set(group, entry);
           this.bound.push({ group, service: entry.feature?.source ?? entry.feature?.group, stream: contract.stream, type: contract.type, handler: name });
@@ -151,6 +153,14 @@ export class EventBusExplorer implements OnModuleInit, OnApplicationBootstrap, B
       }
       return true;
     });
+  }
+
+  /** A publisher with the feature's service as `source` (the root's without one), one per source. */
+  private publisherFor(feature: EventBusFeatureOptions | undefined): EventPublisher {
+    const source = feature?.source ?? feature?.group ?? this.core.options.source ?? 'app';
+    let publisher = this.publishers.get(source);
+    if (!publisher) this.publishers.set(source, (publisher = new EventPublisher(this.core, source)));
+    return publisher;
   }
 
   /** The forFeature options of the module that declares a provider (its own or an imported forFeature). */

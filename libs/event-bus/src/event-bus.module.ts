@@ -10,6 +10,7 @@ import { EventBusMetricsCollector } from './observability/metrics.collector';
 import { EventPublisher } from './publisher/event-publisher';
 import { DeadLetterService } from './dead-letter/dead-letter.service';
 import { ReplayService } from './ops/replay.service';
+import { GroupAdminService } from './ops/group-admin.service';
 import { RetentionService } from './ops/retention.service';
 import { assertName } from './utils/names';
 import { ContractCompatibilityCheck } from './versioning/contract-compatibility.check';
@@ -27,8 +28,8 @@ const rootPublisher: Provider = {
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [EventBusCore, EventBusExplorer, EventBusMetadataAccessor, DeadLetterService, ReplayService, RetentionService, ContractCompatibilityCheck, EventBusMetricsCollector, rootPublisher],
-  exports: [EventBusCore, EventPublisher, EventBusExplorer, DeadLetterService, ReplayService, RetentionService],
+  providers: [EventBusCore, EventBusExplorer, EventBusMetadataAccessor, DeadLetterService, ReplayService, GroupAdminService, RetentionService, ContractCompatibilityCheck, EventBusMetricsCollector, rootPublisher],
+  exports: [EventBusCore, EventPublisher, EventBusExplorer, DeadLetterService, ReplayService, GroupAdminService, RetentionService],
 })
 export class EventBusModule extends ConfigurableEventBusModule {
   static forFeature(options: EventBusFeatureOptions): DynamicModule {

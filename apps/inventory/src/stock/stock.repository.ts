@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import type { ChainableCommander } from 'ioredis';
 import { CATALOGUE_SEED, ReservedLine, ShortLine } from '@app/contracts';
 import { InjectStore, ServiceStore } from '@app/platform';
 import { ScriptReply, StockCommands, stockCommands } from './stock-scripts';
@@ -17,6 +18,9 @@ export interface StockLevel {
  * anything was reserved: nothing will be).
  */
 export type ReservationState = 'reserved' | 'failed' | 'released' | 'void';
+
+/** The facts inventory announces about an order, each once. */
+export type AnnouncedFact = 'reserved' | 'reservation-failed' | 'released';
 
 export interface ReservationResult {
   state: ReservationState;
@@ -90,6 +94,16 @@ export class StockRepository implements OnModuleInit {
   async release(orderId: string): Promise<ReservationResult> {
     const reply = await this.commands.inventoryRelease(this.keys.stock, this.keys.reserved, this.reservationKey(orderId), new Date().toISOString());
     return toResult(reply);
+  }
+
+  /** Queues on a commit: `orderId`'s `fact` (`reserved`, `reservation-failed`, `released`) has been published. */
+  markAnnounced(tx: ChainableCommander, orderId: string, fact: AnnouncedFact): void {
+    tx.hset(this.reservationKey(orderId), `announced:${fact}`, '1');
+  }
+
+  /** Whether `orderId`'s `fact` has been published (see markAnnounced). */
+  async announced(orderId: string, fact: AnnouncedFact): Promise<boolean> {
+    return (await this.store.redis.hexists(this.reservationKey(orderId), `announced:${fact}`)) === 1;
   }
 
   private reservationKey(orderId: string): string {

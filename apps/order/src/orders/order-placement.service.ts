@@ -13,8 +13,9 @@ import { toOrderView } from './order-view.mapper';
 import { priceLines } from './price-lines';
 
 /**
- * Places an order: prices it from the catalogue, stores it as Pending, then publishes the fat
- * OrderPlaced (state first, so every published order exists here when the saga's answers arrive).
+ * Places an order: prices it from the catalogue, then stores it as Pending and publishes the fat
+ * OrderPlaced in one atomic write (the publisher's outbox): an order is never stored without the
+ * event that gets it fulfilled, and no event announces an order that was not stored.
  */
 @Injectable()
 export class OrderPlacementService {
@@ -43,28 +44,23 @@ export class OrderPlacementService {
       status: 'Pending',
       discountCode: request.discountCode,
     };
-    await this.unavailableAs503('record the order', () => this.orders.create(order));
-
     const eventId = randomUUID();
+    const placed: HistoryEntry = { type: 'OrderPlaced', eventId, time: placedAt, source: ORDER_SOURCE };
     const event = new OrderPlaced({
       orderId: order.orderId, userId: order.userId, userEmail: order.email, items: order.items,
       total: order.total, currency: order.currency, placedAt, discountCode: order.discountCode ?? null,
     });
     try {
-      await this.publisher.publish(event, { id: eventId, time: new Date(placedAt) });
+      // NOTE: the transactional outbox: the order and its OrderPlaced land in one MULTI, or neither does.
+      await this.publisher.publish(event, { id: eventId, time: new Date(placedAt), with: (tx) => this.orders.create(tx, order, placed) });
     } catch (error) {
       if (!(error instanceof PublishFailedError)) throw error;
-      this.logger.error(`order ${order.orderId} stored as Pending but OrderPlaced ${eventId} was not published: ${error.message}`);
+      this.logger.error(`order ${order.orderId} was not placed: ${error.message}`);
       throw new ServiceUnavailableException(
-        `order ${order.orderId} was recorded as Pending but its OrderPlaced event could not be published (the event bus is unavailable); ` +
-          'it stays Pending and will not be fulfilled: place the order again once the service is back',
+        `could not place order ${order.orderId}: the store is unavailable (${error.cause instanceof Error ? error.cause.message : String(error.cause)}). ` +
+          `An order is stored together with its OrderPlaced event or not at all: GET /orders/${order.orderId} says whether it was (when Redis took the write late); otherwise place it again`,
       );
     }
-
-    const placed: HistoryEntry = { type: 'OrderPlaced', eventId, time: placedAt, source: ORDER_SOURCE };
-    await this.orders.recordPlaced(order.orderId, placed).catch((error: unknown) =>
-      this.logger.warn(`order ${order.orderId}: OrderPlaced published but not added to its history: ${String(error)}`),
-    );
     return toOrderView(order, [placed]);
   }
 

@@ -19,20 +19,14 @@ export class OrderRepository {
     defineTransitionScript(store.redis);
   }
 
-  /** Stores a new order and indexes it, in one MULTI. */
-  async create(order: OrderRecord): Promise<void> {
-    const results = await this.store.redis
-      .multi()
-      .hset(this.orderKey(order.orderId), toHash(order))
+  /**
+   * Queues on `tx` the writes of a new order: its record, its index entry and its history's first
+   * entry (the OrderPlaced that announces it, published in the same MULTI).
+   */
+  create(tx: ChainableCommander, order: OrderRecord, placed: HistoryEntry): void {
+    tx.hset(this.orderKey(order.orderId), toHash(order))
       .zadd(this.index, Date.parse(order.placedAt), order.orderId)
-      .exec();
-    const failed = results?.find(([error]) => error);
-    if (!results || failed) throw failed?.[0] ?? new Error('the order transaction was discarded');
-  }
-
-  /** Puts the OrderPlaced entry first in the history (saga events may already have been appended). */
-  async recordPlaced(orderId: string, entry: HistoryEntry): Promise<void> {
-    await this.store.redis.lpush(this.historyKey(orderId), JSON.stringify(entry));
+      .lpush(this.historyKey(order.orderId), JSON.stringify(placed));
   }
 
   async find(orderId: string): Promise<OrderRecord | undefined> {

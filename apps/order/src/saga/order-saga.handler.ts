@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import {
   InventoryReservationFailed, InventoryReserved, OrderCancelled, OrderConfirmed, PaymentFailed, PaymentSucceeded,
 } from '@app/contracts';
-import { EventContext, EventPublisher, Subscribe } from '@app/event-bus';
+import { EventContext, Subscribe } from '@app/event-bus';
 import type { HistoryEntry, OrderRecord } from '../orders/order-record';
 import { OrderRepository } from '../orders/order.repository';
 import type { SagaStep } from './order-transition.script';
@@ -11,17 +11,16 @@ import type { SagaStep } from './order-transition.script';
  * The order saga. Confirmed once both InventoryReserved and PaymentSucceeded arrived (either
  * order); Cancelled on PaymentFailed (`payment-declined`) or InventoryReservationFailed
  * (`out-of-stock`). The decision is one Lua script per event, so two handlers of one order
- * (two instances) cannot both decide it; the outcome goes out with the id `<orderId>:confirmed`
- * / `<orderId>:cancelled`, so a redelivery never makes a second distinct one.
+ * (two instances) cannot both decide it. The outcome is published by `ctx.commit()`, in one MULTI
+ * with the order's "announced" mark and the acknowledgement, with the id `<orderId>:confirmed` /
+ * `<orderId>:cancelled`: a crash before the commit has the deciding entry delivered again, and the
+ * script lets that entry (only) announce the outcome it decided.
  */
 @Injectable()
 export class OrderSagaHandler {
   private readonly logger = new Logger(OrderSagaHandler.name);
 
-  constructor(
-    private readonly orders: OrderRepository,
-    private readonly publisher: EventPublisher,
-  ) {}
+  constructor(private readonly orders: OrderRepository) {}
 
   @Subscribe(InventoryReserved)
   onInventoryReserved(event: InventoryReserved, ctx: EventContext): Promise<void> {
@@ -56,9 +55,11 @@ export class OrderSagaHandler {
     const order = await this.orders.find(orderId);
     if (!order) throw new Error(`order ${orderId} vanished while its ${outcome} outcome was being published`);
     const suffix = outcome === 'Confirmed' ? 'confirmed' : 'cancelled';
-    await this.publisher.publish(outcomeEvent(order), { id: `${orderId}:${suffix}`, time: order.decidedAt ? new Date(order.decidedAt) : undefined });
+    // NOTE: the outcome, the "announced" mark and the acknowledgement in one MULTI: announced once.
+    await ctx.commit((tx) => this.orders.markAnnounced(tx, orderId, id), {
+      publish: [{ event: outcomeEvent(order), options: { id: `${orderId}:${suffix}`, time: order.decidedAt ? new Date(order.decidedAt) : undefined } }],
+    });
     this.logger.log(`order ${orderId} ${suffix} by ${type} ${id}`);
-    await ctx.commit((tx) => this.orders.markAnnounced(tx, orderId, id));
   }
 }
 

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { markerValue } from './dedupe.guard';
+import { queueHandled } from './dedupe.guard';
 import type { DedupeBucket } from './dedupe.guard';
 
 interface PendingAcks {
@@ -75,10 +75,7 @@ export class AckBatcher {
     const now = Date.now();
     let count = 0;
     for (const acks of batch.values()) {
-      for (const [bucket, marks] of acks.buckets) {
-        pipeline.hset(bucket.key, ...marks.flatMap(([eventId, attempts]) => [eventId, markerValue(now, attempts)]));
-        pipeline.expireat(bucket.key, bucket.expireAt);
-      }
+      for (const [bucket, marks] of acks.buckets) queueHandled(pipeline, bucket, marks, now);
     }
     for (const [key, acks] of batch) {
       count += acks.ids.length;

@@ -1,6 +1,7 @@
 import type { RetryPolicy } from './retry-policy';
 import type { EventClass } from '../interfaces/event-contract.interface';
 import type { EventContext } from '../interfaces/event-context.interface';
+import type { EventPublisher } from '../publisher/event-publisher';
 
 export type EventHandlerFn = (payload: unknown, context: EventContext) => unknown;
 
@@ -15,4 +16,6 @@ export interface HandlerBinding {
   validate: boolean;
   retry?: RetryPolicy;
   handler: EventHandlerFn;
+  /** Publishes with the handler's service as `source` (what `context.commit({ publish })` appends). */
+  publisher: EventPublisher;
 }

@@ -1,6 +1,6 @@
-import { pairsToRecord } from '../utils/pairs';
 import type Redis from 'ioredis';
 import type { Logger } from '@nestjs/common';
+import { removeIdleConsumers } from './consumer-scripts';
 import type { Source } from './delivery';
 
 type AutoClaimReply = [cursor: string, entries: Array<[id: string, fields: string[] | null]>, deleted?: string[]];
@@ -36,16 +36,9 @@ export async function claimIdle(
   return { claimed, deleted };
 }
 
-/** Removes consumers of the group that own no entries and have been idle for `idleMs` (never `self`). */
+/** Removes consumers of the group that own no entries and have been idle for `idleMs` (never `self`), in one atomic step. */
 export async function removeDeadConsumers(redis: Redis, key: string, group: string, self: string, idleMs: number, logger: Logger): Promise<number> {
-  const rows = (await redis.xinfo('CONSUMERS', key, group)) as Array<Array<string | number>>;
-  let removed = 0;
-  for (const row of rows) {
-    const info = pairsToRecord<string | number>(row);
-    if (info.name === self || Number(info.pending) > 0 || Number(info.idle) < idleMs) continue;
-    await redis.xgroup('DELCONSUMER', key, group, String(info.name));
-    logger.log(`[group ${group}] removed consumer ${info.name} (idle ${info.idle} ms, nothing pending)`);
-    removed++;
-  }
-  return removed;
+  const removed = await removeIdleConsumers(redis, key, group, { keep: self, minIdleMs: idleMs });
+  for (const r of removed) logger.log(`[group ${group}] removed consumer ${r.consumer} (idle ${r.count} ms, nothing pending)`);
+  return removed.length;
 }

@@ -1,8 +1,116 @@
 import type Redis from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import { fieldsToRecord } from '../envelope/envelope';
 import type { EventBusKeys } from '../utils/keys';
-import { CLAIM_HANDLED, CLAIM_HELD, withConsumerScripts } from './consumer-scripts';
-import type { ConsumerScripts } from './consumer-scripts';
 import type { Source } from './delivery';
+
+/*
+ * The dedupe guard's one home: the marker keys (through EventBusKeys.seen), the marker and claim
+ * formats, and every script and write that touches them. Acknowledgements, commit(), dead letters,
+ * replays, group moves and the operations services call what is exported here.
+ */
+
+// KEYS[1] the dedupe bucket (hash), KEYS[2..4] the stream's live, redrive and replay keys.
+// ARGV[1] group, ARGV[2] bucket expiry (unix s), ARGV[3] event ids joined by "\n", ARGV[4] the
+// claims of their entries, "~<source><entry id>@<ms>" (source l, d or p: KEYS[2..4]) joined by
+// "\n" (one argument each: per-argument cost is what a batch pays in the client), ARGV[5] "1"
+// when ARGV[3] and ARGV[4] are single values, ARGV[6] "1" when these entries were never
+// delivered to the group before (read with ">").
+// An event nobody holds is claimed (the claim is written) and runs; a redelivery of the entry
+// holding it runs again. Answers [index, 1] for an event handled already: a final marker, a
+// claim whose entry is no longer pending (acknowledged: claims of dead letters are released),
+// or its own claim on a first delivery (the group was moved back over it); [index, 2] for an
+// event claimed by another entry still pending (a copy in flight: wait, then ask again).
+const CLAIM_EVENTS_LUA = `
+local function split(text, out)
+  local from, n = 1, 0
+  while true do
+    local at = string.find(text, '\\n', from, true)
+    n = n + 1
+    if not at then out[n] = string.sub(text, from) return out end
+    out[n] = string.sub(text, from, at - 1)
+    from = at + 1
+  end
+end
+local ids, claims = {}, {}
+if ARGV[5] == '1' then
+  ids[1], claims[1] = ARGV[3], ARGV[4]
+else
+  split(ARGV[3], ids)
+  split(ARGV[4], claims)
+end
+local values
+if #ids <= 1000 then
+  values = redis.call('HMGET', KEYS[1], unpack(ids))
+else
+  values = {}
+  for from = 1, #ids, 1000 do
+    local chunk = redis.call('HMGET', KEYS[1], unpack(ids, from, math.min(from + 999, #ids)))
+    for i = 1, #chunk do values[from + i - 1] = chunk[i] end
+  end
+end
+local sources = { l = KEYS[2], d = KEYS[3], p = KEYS[4] }
+local fresh = ARGV[6] == '1'
+local writes, out, now = {}, {}, {}
+for i = 1, #ids do
+  local id, v = ids[i], values[i]
+  local code = 0
+  if now[id] then
+    code = 2
+  elseif v then
+    if string.byte(v, 1) ~= 126 then
+      code = 1
+    else
+      local mine = claims[i]
+      local holder = string.sub(v, 1, (string.find(v, '@', 3, true) or (#v + 1)) - 1)
+      if holder == string.sub(mine, 1, #holder) and string.byte(mine, #holder + 1) == 64 then
+        if fresh then code = 1 end
+      else
+        local entry = string.sub(holder, 3)
+        local ok, p = pcall(redis.call, 'XPENDING', sources[string.sub(holder, 2, 2)] or KEYS[2], ARGV[1], entry, entry, 1)
+        if ok and p[1] then code = 2 else code = 1 end
+      end
+    end
+  else
+    writes[#writes + 1] = id
+    writes[#writes + 1] = claims[i]
+  end
+  if code == 0 then
+    now[id] = true
+  else
+    out[#out + 1] = i
+    out[#out + 1] = code
+  end
+end
+for from = 1, #writes, 1000 do
+  redis.call('HSET', KEYS[1], unpack(writes, from, math.min(from + 999, #writes)))
+end
+if #writes > 0 then redis.call('EXPIREAT', KEYS[1], ARGV[2]) end
+return out`;
+
+/**
+ * KEYS[1] a dedupe bucket; ARGV[1] event id, ARGV[2] a claim's holder (`~<source><entry id>`).
+ * Deletes the event's claim if that entry holds it (a dead letter lets its copies run). Sent
+ * with EVAL inside a MULTI: rare, and no script cache to miss after a restart.
+ */
+const RELEASE_CLAIM_LUA = `
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if v and string.sub(v, 1, #ARGV[2] + 1) == ARGV[2] .. '@' then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0`;
+
+/** What claimEvents answers for an event: run it (claimed), handled already, or held by a copy in flight. */
+const CLAIM_HANDLED = 1;
+const CLAIM_HELD = 2;
+
+interface DedupeCommands {
+  dedupeClaimEvents(bucket: string, live: string, redrive: string, replay: string, group: string, expireAt: number, ids: string, claims: string, single: '1' | '0', fresh: '1' | '0'): Promise<number[]>;
+}
+
+function withDedupeCommands(redis: Redis): Redis & DedupeCommands {
+  const client = redis as Redis & Partial<DedupeCommands>;
+  if (!client.dedupeClaimEvents) redis.defineCommand('dedupeClaimEvents', { numberOfKeys: 4, lua: CLAIM_EVENTS_LUA });
+  return client as Redis & DedupeCommands;
+}
 
 /** Where the dedupe guard records that a group handled an event. */
 export interface Marker {
@@ -18,7 +126,7 @@ export interface Marker {
  * A final marker's value: `<handled at, ms>:<attempts>`, written when an event was handled after
  * a retry or through `context.commit()`. (Markers written before this format hold `1`.)
  */
-export function markerValue(handledAtMs: number, attempts: number): string {
+function markerValue(handledAtMs: number, attempts: number): string {
   return `${handledAtMs}:${attempts}`;
 }
 
@@ -64,6 +172,48 @@ export interface ClaimRequest {
 
 const HOUR_MS = 3_600_000;
 
+/** The start of the hour of `eventTime` (ms), or of now when the time cannot be read. */
+function hourOf(eventTime: string): number {
+  const parsed = Date.parse(eventTime);
+  const at = Number.isFinite(parsed) ? parsed : Date.now();
+  return at - (at % HOUR_MS);
+}
+
+function bucketKey(keys: EventBusKeys, stream: string, group: string, hourStart: number): string {
+  return keys.seen(stream, group, new Date(hourStart).toISOString().slice(0, 13).replace(/[-T]/g, ''));
+}
+
+/** A claim an entry may hold on its event: the bucket, the event id (the field) and the holder text. */
+export interface HeldClaim {
+  bucket: string;
+  eventId: string;
+  /** `~<source><entry id>` */
+  holder: string;
+}
+
+/**
+ * The claim the entry `entryId` (read from a `kind` source of `stream`) may hold on its event in
+ * `group`, from the entry's own fields (`id`, `time`); undefined when they are missing.
+ */
+export function claimOfEntry(keys: EventBusKeys, stream: string, group: string, kind: Source['kind'], entryId: string, fields: string[]): HeldClaim | undefined {
+  const { id, time } = fieldsToRecord(fields);
+  if (!id || !time) return undefined;
+  return { bucket: bucketKey(keys, stream, group, hourOf(time)), eventId: id, holder: claimHolder(kind, entryId) };
+}
+
+/** Queues on `tx` the release of `claim`: deleted only while that entry still holds it, so its event's copies and redrives run. */
+export function queueReleaseClaim(tx: ChainableCommander, claim: HeldClaim): void {
+  tx.eval(RELEASE_CLAIM_LUA, 1, claim.bucket, claim.eventId, claim.holder);
+}
+
+/** Queues on `tx` the final markers (`<ms>:<attempts>`) of events of one bucket handled after a retry or by commit(). */
+export function queueHandled(tx: ChainableCommander, bucket: DedupeBucket, marks: ReadonlyArray<readonly [eventId: string, attempts: number]>, now = Date.now()): void {
+  const args: string[] = [];
+  for (const [eventId, attempts] of marks) args.push(eventId, markerValue(now, attempts));
+  tx.hset(bucket.key, ...args);
+  tx.expireat(bucket.key, bucket.expireAt);
+}
+
 /** The hash that holds the markers of one (stream, group, hour of the event's time), shared by its events. */
 export interface DedupeBucket {
   /** `<ns>:{<stream>}:seen:<group>:<YYYYMMDDHH>` */
@@ -98,14 +248,14 @@ export interface DedupeBucket {
  * claim: later copies of that event count as handled.
  */
 export class DedupeGuard {
-  private readonly scripts: Redis & ConsumerScripts;
+  private readonly scripts: Redis & DedupeCommands;
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: EventBusKeys,
     readonly ttlMs: number,
   ) {
-    this.scripts = withConsumerScripts(redis);
+    this.scripts = withDedupeCommands(redis);
   }
 
   /** Bucket key and expiry by `<stream> <group> <hour prefix of the time text>`, computed once per hour. */
@@ -131,11 +281,8 @@ export class DedupeGuard {
     const cacheKey = `${stream} ${group} ${prefix}`;
     let bucket = this.buckets.get(cacheKey);
     if (!bucket) {
-      const parsed = Date.parse(eventTime);
-      const at = Number.isFinite(parsed) ? parsed : Date.now();
-      const hourStart = at - (at % HOUR_MS);
-      const hour = new Date(hourStart).toISOString().slice(0, 13).replace(/[-T]/g, '');
-      bucket = { key: this.keys.seen(stream, group, hour), expireAt: Math.ceil((hourStart + HOUR_MS + this.ttlMs) / 1000) };
+      const hourStart = hourOf(eventTime);
+      bucket = { key: bucketKey(this.keys, stream, group, hourStart), expireAt: Math.ceil((hourStart + HOUR_MS + this.ttlMs) / 1000) };
       if (this.buckets.size > 1000) this.buckets.clear();
       this.buckets.set(cacheKey, bucket);
     }
@@ -189,7 +336,7 @@ export class DedupeGuard {
           // NOTE: the claim text of every entry, built by the join itself (no string per entry).
           claims = prefix + entryList.join(`${at}\n${prefix}`) + at;
         }
-        const answer = await this.scripts.claimEvents(
+        const answer = await this.scripts.dedupeClaimEvents(
           first.bucket!.key, this.keys.stream(first.source.stream), this.keys.redrive(first.source.stream, group), this.keys.replay(first.source.stream, group),
           group, first.bucket!.expireAt, ids, claims, single, first.deliveryCount === 1 ? '1' : '0',
         );

@@ -6,20 +6,20 @@ import { deadLetter } from '../dead-letter/dead-letter.writer';
 import { decodeEnvelope } from '../envelope/envelope';
 import { ContractViolationError } from '../errors/contract-violation.error';
 import type { EventBusCore, ResolvedTuning } from '../event-bus.core';
-import type { EventContext } from '../interfaces/event-context.interface';
+import type { CommitOptions, EventContext } from '../interfaces/event-context.interface';
 import type { RouteInstruments } from '../observability/metrics';
 import { inConsumeSpan, tracingActive } from '../observability/tracing';
 import { createPayloadValidator } from '../validation/payload-validator';
 import { upcastToNewest } from '../versioning/upcast';
 import type { AckBatcher } from './ack-batcher';
 import type { HandlerBinding } from './binding';
-import { markerValue } from './dedupe.guard';
-import { claimHolder } from './dedupe.guard';
+import { queueHandled } from './dedupe.guard';
 import type { ClaimVerdict, DedupeGuard } from './dedupe.guard';
 import { BYPASS_DEDUPE_FIELD, Delivery, Route, Source } from './delivery';
 import type { Pause } from './dispatcher';
 import type { ConsumerStats } from './group-consumer';
-import { backoffDelay, resolveRetryPolicy, ResolvedRetryPolicy } from './retry-policy';
+import { UnrecoverableError } from '../errors/unrecoverable.error';
+import { backoffDelay, isRetryable, resolveRetryPolicy, ResolvedRetryPolicy } from './retry-policy';
 
 export interface ProcessorDeps {
   core: EventBusCore;
@@ -230,6 +230,11 @@ export class DeliveryProcessor {
     this.instruments(d).failed();
     const policy = failure.binding ? this.policies.get(failure.binding)! : this.deps.tuning.retry;
     const handler = failure.binding?.name ?? route.names;
+    if (!isRetryable(policy, failure.error, d.deliveryCount)) {
+      const reason = failure.error instanceof UnrecoverableError ? failure.error.reason : 'unrecoverable';
+      await this.toDeadLetter(d, failure.error, handler, reason);
+      return false;
+    }
     if (d.deliveryCount >= policy.maxAttempts) {
       await this.toDeadLetter(d, failure.error, handler, 'handler-failed');
       return false;
@@ -263,7 +268,7 @@ export class DeliveryProcessor {
   }
 
   private context(d: Delivery, handlers: number): DeliveryContext {
-    const { core, group, consumer } = this.deps;
+    const { group, consumer } = this.deps;
     const context: DeliveryContext = {
       envelope: d.envelope!,
       stream: d.source.stream,
@@ -274,19 +279,14 @@ export class DeliveryProcessor {
       replay: d.source.kind === 'replay',
       redrive: d.source.kind === 'redrive',
       upcastFrom: d.upcastFrom,
-      commit: async (write: (tx: ChainableCommander) => void) => {
+      commit: async (write?: (tx: ChainableCommander) => void, options: CommitOptions = {}) => {
         if (handlers > 1) throw new Error(`context.commit() settles the entry for the whole group: group ${group} has ${handlers} handlers for ${d.envelope!.type}`);
-        const tx = core.redis.multi();
-        write(tx);
-        if (d.bucket) {
-          tx.hset(d.bucket.key, d.envelope!.id, markerValue(Date.now(), d.deliveryCount));
-          tx.expireat(d.bucket.key, d.bucket.expireAt);
-        }
-        tx.xack(d.source.key, group, d.entryId);
-        const results = await tx.exec();
-        const failed = results?.find(([error]) => error);
-        if (!results || failed) throw failed?.[0] ?? new Error('commit transaction was discarded');
+        const published = await d.route!.bindings[0].publisher.inTransaction(write, options.publish ?? [], (tx) => {
+          if (d.bucket) queueHandled(tx, d.bucket, [[d.envelope!.id, d.deliveryCount]]);
+          tx.xack(d.source.key, group, d.entryId);
+        });
         context.committed = true;
+        return published;
       },
       committed: false,
     };
@@ -300,8 +300,7 @@ export class DeliveryProcessor {
     try {
       await deadLetter(core.redis, core.keys, d.fields, {
         reason, error: message, stream: d.source.stream, entryId: d.entryId, group, consumer, handler,
-        attempts: d.deliveryCount, sourceKey: d.source.key,
-        claim: d.bucket ? { bucket: d.bucket.key, eventId: d.envelope!.id, holder: claimHolder(d.source.kind, d.entryId) } : undefined,
+        attempts: d.deliveryCount, source: d.source.kind,
       });
       stats.deadLettered++;
       this.instruments(d).deadLettered(reason);

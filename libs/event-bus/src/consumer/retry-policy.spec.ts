@@ -1,4 +1,5 @@
-import { backoffDelay, DEFAULT_RETRY_POLICY, resolveRetryPolicy } from './retry-policy';
+import { UnrecoverableError } from '../errors/unrecoverable.error';
+import { backoffDelay, DEFAULT_RETRY_POLICY, isRetryable, resolveRetryPolicy } from './retry-policy';
 
 describe('retry policy', () => {
   it('grows exponentially from the initial delay and stops at the cap', () => {
@@ -20,5 +21,17 @@ describe('retry policy', () => {
     expect(resolveRetryPolicy(undefined, {})).toEqual(DEFAULT_RETRY_POLICY);
     expect(resolveRetryPolicy({ maxAttempts: 3, jitter: 0 }, { maxAttempts: 7 })).toMatchObject({ maxAttempts: 7, jitter: 0, initialDelayMs: 200 });
     expect(() => resolveRetryPolicy({ maxAttempts: 0 })).toThrow(/maxAttempts/);
+  });
+});
+
+describe('isRetryable', () => {
+  it('refuses an UnrecoverableError and whatever shouldRetry refuses, and retries the rest', () => {
+    const plain = resolveRetryPolicy();
+    expect(isRetryable(plain, new Error('timeout'), 1)).toBe(true);
+    expect(isRetryable(plain, new UnrecoverableError('no such customer'), 1)).toBe(false);
+    const picky = resolveRetryPolicy({ shouldRetry: (error, attempt) => !(error instanceof TypeError) && attempt < 3 });
+    expect(isRetryable(picky, new TypeError('x is undefined'), 1)).toBe(false);
+    expect(isRetryable(picky, new Error('timeout'), 2)).toBe(true);
+    expect(isRetryable(picky, new Error('timeout'), 3)).toBe(false);
   });
 });

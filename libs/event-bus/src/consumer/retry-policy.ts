@@ -1,3 +1,5 @@
+import { UnrecoverableError } from '../errors/unrecoverable.error';
+
 /** How a failing handler is retried. Attempts are counted by the entry's delivery count. */
 export interface RetryPolicy {
   /** Deliveries before the entry is dead-lettered (1 = no retry). @default 5 */
@@ -10,9 +12,15 @@ export interface RetryPolicy {
   multiplier?: number;
   /** Random spread, as a fraction of the delay (0.2 = +/-20%), so retries of many entries do not align. @default 0.2 */
   jitter?: number;
+  /**
+   * Whether a failure is worth another attempt (`attempt`: the deliveries so far, from 1). Returning
+   * false dead-letters the entry at once with the handler's error, as throwing an
+   * `UnrecoverableError` does. @default every error but an UnrecoverableError is retried
+   */
+  shouldRetry?: (error: unknown, attempt: number) => boolean;
 }
 
-export type ResolvedRetryPolicy = Required<RetryPolicy>;
+export type ResolvedRetryPolicy = Required<Omit<RetryPolicy, 'shouldRetry'>> & Pick<RetryPolicy, 'shouldRetry'>;
 
 export const DEFAULT_RETRY_POLICY: ResolvedRetryPolicy = {
   maxAttempts: 5,
@@ -26,10 +34,16 @@ export function resolveRetryPolicy(...layers: Array<RetryPolicy | undefined>): R
   const merged = { ...DEFAULT_RETRY_POLICY };
   for (const layer of layers) {
     if (!layer) continue;
-    for (const [k, v] of Object.entries(layer) as Array<[keyof RetryPolicy, number | undefined]>) if (v !== undefined) merged[k] = v;
+    for (const [k, v] of Object.entries(layer) as Array<[keyof RetryPolicy, never]>) if (v !== undefined) merged[k] = v;
   }
   if (merged.maxAttempts < 1) throw new Error(`retry maxAttempts must be >= 1, got ${merged.maxAttempts}`);
   return merged;
+}
+
+/** Whether `error` after `attempt` deliveries deserves another one (the attempt budget aside). */
+export function isRetryable(policy: ResolvedRetryPolicy, error: unknown, attempt: number): boolean {
+  if (error instanceof UnrecoverableError) return false;
+  return policy.shouldRetry ? policy.shouldRetry(error, attempt) : true;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import { fieldsToRecord } from '../envelope/envelope';
-import { RELEASE_CLAIM_LUA } from '../consumer/consumer-scripts';
+import { claimOfEntry, queueReleaseClaim } from '../consumer/dedupe.guard';
+import type { Source } from '../consumer/delivery';
 import type { EventBusKeys } from '../utils/keys';
 
 /** Why and where an entry failed; stamped on its dead letter. */
@@ -14,19 +15,26 @@ export interface DeadLetterReason {
   consumer: string;
   handler: string;
   attempts: number;
-  /** The key actually read (the live stream, or the group's redrive stream). @default the stream's key */
-  sourceKey?: string;
-  /** The dedupe claim this entry may hold: released in the same MULTI, so the event's copies and redrives run. */
-  claim?: { bucket: string; eventId: string; holder: string };
+  /** Which of the group's sources the entry was read from (the live stream, or its redrive or replay stream). @default 'live' */
+  source?: Source['kind'];
+}
+
+/** The key a group reads `kind` entries of `stream` from. */
+export function sourceKey(keys: EventBusKeys, stream: string, group: string, kind: Source['kind']): string {
+  if (kind === 'redrive') return keys.redrive(stream, group);
+  if (kind === 'replay') return keys.replay(stream, group);
+  return keys.stream(stream);
 }
 
 /**
- * Moves an entry to `<ns>:{<stream>}:dlq` and acknowledges the original in one MULTI (with the
- * release of its dedupe claim), so a crash between them can neither lose it nor leave it both
- * pending and dead, nor leave its event counted as handled.
+ * Moves an entry to `<ns>:{<stream>}:dlq`, acknowledges the original and releases the dedupe
+ * claim it may hold on its event, in one MULTI: a crash can neither lose it, nor leave it both
+ * pending and dead, nor leave its event counted as handled (a redrive of it must run). Every
+ * dead letter, the consumer's and an operator's, is written here.
  */
 export async function deadLetter(redis: Redis, keys: EventBusKeys, fields: string[], why: DeadLetterReason): Promise<string> {
   const original = fieldsToRecord(fields);
+  const kind = why.source ?? 'live';
   const entry = [
     'reason', why.reason,
     'error', why.error,
@@ -44,8 +52,9 @@ export async function deadLetter(redis: Redis, keys: EventBusKeys, fields: strin
   const tx = redis
     .multi()
     .xadd(keys.deadLetter(why.stream), '*', ...entry)
-    .xack(why.sourceKey ?? keys.stream(why.stream), why.group, why.entryId);
-  if (why.claim) tx.eval(RELEASE_CLAIM_LUA, 1, why.claim.bucket, why.claim.eventId, why.claim.holder);
+    .xack(sourceKey(keys, why.stream, why.group, kind), why.group, why.entryId);
+  const claim = claimOfEntry(keys, why.stream, why.group, kind, why.entryId, fields);
+  if (claim) queueReleaseClaim(tx, claim);
   const results = await tx.exec();
   const failed = results?.find(([error]) => error);
   if (!results || failed) throw failed?.[0] ?? new Error('dead-letter transaction was discarded');

@@ -1,5 +1,16 @@
 import type { ChainableCommander } from 'ioredis';
 import type { EventEnvelope } from './event-envelope.interface';
+import type { OutgoingEvent, PublishedEvent } from '../publisher/event-publisher';
+
+/** What `EventContext.commit()` publishes with the handler's writes. */
+export interface CommitOptions {
+  /**
+   * Events the handler announces (instances of `@EventContract` classes, or `{ event, options }`
+   * for an id or a subject of their own), appended in the same MULTI as the writes and the
+   * acknowledgement, with the handler's service as `source` and this event's correlation.
+   */
+  publish?: Array<object | OutgoingEvent>;
+}
 
 /** What a handler learns about the delivery besides the payload. */
 export interface EventContext<T = unknown> {
@@ -23,10 +34,13 @@ export interface EventContext<T = unknown> {
    */
   upcastFrom?: number;
   /**
-   * Exactly-once for effects that live in Redis: runs the writes `write` queues, the dedupe
-   * marker and the XACK in one MULTI. Call it once, as the handler's last step; a redelivery or
-   * replay of the event then finds the marker and skips the handler. Only for groups with one
-   * handler per event type (the XACK settles the entry for the whole group).
+   * Consume, change state and publish in one step: runs the writes `write` queues, the events of
+   * `options.publish`, the dedupe marker and the XACK in one MULTI, so a crash can neither apply
+   * the writes twice nor announce the events twice. Call it once, as the handler's last step; a
+   * redelivery or replay of the event then finds the marker and skips the handler. Only for
+   * groups with one handler per event type (the XACK settles the entry for the whole group).
+   * Throws PublishFailedError when Redis did not take the transaction (the handler is retried).
+   * @returns the events published
    */
-  commit(write: (tx: ChainableCommander) => void): Promise<void>;
+  commit(write?: (tx: ChainableCommander) => void, options?: CommitOptions): Promise<PublishedEvent[]>;
 }

@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { RELEASE_CLAIM_LUA } from '../consumer/consumer-scripts';
-import { claimHolder, DedupeGuard } from '../consumer/dedupe.guard';
+import { claimOfEntry, queueReleaseClaim } from '../consumer/dedupe.guard';
 import { BYPASS_DEDUPE_FIELD } from '../consumer/delivery';
-import { fieldsToRecord } from '../envelope/envelope';
 import { EventBusCore } from '../event-bus.core';
 import { idBeforeTime, isStreamId, previousId, rangeBound } from '../utils/stream-ids';
 import { countRange } from '../utils/stream-range';
@@ -101,7 +99,6 @@ export class ReplayService {
   private async releasePendingClaims(stream: string, group: string, after: string): Promise<void> {
     const { redis, keys } = this.core;
     const key = keys.stream(stream);
-    const guard = new DedupeGuard(redis, keys, this.core.tuning().dedupe.ttlMs);
     let cursor = `(${after}`;
     for (;;) {
       const rows = (await redis.xpending(key, group, cursor, '+', PAGE).catch(() => [])) as Array<[string, string, number, number]>;
@@ -110,9 +107,8 @@ export class ReplayService {
       const entries = (reads ?? []).map(([, entry]) => entry as Array<[string, string[]]> | null).filter((e) => e && e.length > 0) as Array<Array<[string, string[]]>>;
       const pipeline = redis.pipeline();
       for (const [[entryId, fields]] of entries) {
-        const event = fieldsToRecord(fields);
-        if (!event.id || !event.time) continue;
-        pipeline.eval(RELEASE_CLAIM_LUA, 1, guard.bucket(stream, group, event.time).key, event.id, claimHolder('live', entryId));
+        const claim = claimOfEntry(keys, stream, group, 'live', entryId, fields);
+        if (claim) queueReleaseClaim(pipeline, claim);
       }
       await pipeline.exec();
       if (rows.length < PAGE) return;

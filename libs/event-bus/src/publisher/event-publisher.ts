@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ChainableCommander } from 'ioredis';
 import { CLOUDEVENTS_SPEC_VERSION, DEFAULT_PUBLISH_TIMEOUT_MS, JSON_CONTENT_TYPE } from '../event-bus.constants';
 import { contractOf } from '../contracts/contract-registry';
 import { currentDelivery } from '../context/delivery-context';
@@ -25,6 +26,18 @@ export interface OutgoingEvent {
   options?: PublishOptions;
 }
 
+/** Writes of a service's own state, queued on the transaction that also appends its events. */
+export type TransactionWrites = (tx: ChainableCommander) => void;
+
+/** The transactional outbox: state writes that land in the same MULTI as the events, or not at all. */
+export interface OutboxOptions {
+  /**
+   * Queues the service's own writes (`tx.hset(...)`, `tx.eval(...)`) on the MULTI that appends the
+   * event(s): Redis applies the writes and the events together, or neither when the publish fails.
+   */
+  with?: TransactionWrites;
+}
+
 interface PreparedEvent {
   envelope: EventEnvelope<unknown>;
   stream: string;
@@ -45,8 +58,13 @@ export class EventPublisher {
     readonly source: string,
   ) {}
 
-  /** Validates, stamps the envelope and appends one event. Throws EventValidationError (nothing written) or PublishFailedError. */
-  async publish(event: object, options: PublishOptions = {}): Promise<PublishedEvent> {
+  /**
+   * Validates, stamps the envelope and appends one event; with `with`, in one MULTI with the
+   * service's own writes (see OutboxOptions). Throws EventValidationError (nothing written) or
+   * PublishFailedError.
+   */
+  async publish(event: object, options: PublishOptions & OutboxOptions = {}): Promise<PublishedEvent> {
+    if (options.with) return (await this.inTransaction(options.with, [{ event, options }]))[0];
     const contract = contractOf(event);
     const trace = this.core.options.tracing === false ? undefined : startPublishSpan(contract.stream, contract.type, 1);
     try {
@@ -63,29 +81,56 @@ export class EventPublisher {
   }
 
   /**
-   * Publishes a batch in one pipelined round trip. Every event is validated first: one invalid
-   * payload fails the whole call before anything is written. The batch is one PRODUCER span.
+   * Publishes a batch in one pipelined round trip (one MULTI with `with`'s writes when given).
+   * Every event is validated first: one invalid payload fails the whole call before anything is
+   * written. The batch is one PRODUCER span.
    */
-  async publishMany(events: Array<object | OutgoingEvent>): Promise<PublishedEvent[]> {
-    if (events.length === 0) return [];
-    const first = contractOf(isOutgoing(events[0]) ? events[0].event : events[0]);
-    const trace = this.core.options.tracing === false ? undefined : startPublishSpan(first.stream, first.type, events.length);
+  async publishMany(events: Array<object | OutgoingEvent>, options: OutboxOptions = {}): Promise<PublishedEvent[]> {
+    if (events.length === 0 && !options.with) return [];
+    if (options.with) return this.inTransaction(options.with, events);
+    return this.send(events, (prepared) => {
+      const pipeline = this.core.redis.pipeline();
+      for (const p of prepared) pipeline.xadd(p.key, '*', ...p.fields);
+      return { pipeline, offset: 0 };
+    });
+  }
+
+  /**
+   * One MULTI: `before`'s writes, the events' XADDs, then `after`'s writes; the events are
+   * validated before anything is sent. Applied all together or not at all (a command failing at
+   * run time, such as a script error, fails the call but does not undo the others: Redis has no
+   * rollback). Used by the outbox options and by `EventContext.commit()`.
+   * @internal
+   */
+  async inTransaction(before: TransactionWrites | undefined, events: Array<object | OutgoingEvent>, after?: TransactionWrites): Promise<PublishedEvent[]> {
+    return this.send(events, (prepared) => {
+      const tx = this.core.redis.multi();
+      const queued = tx.length;
+      before?.(tx);
+      const offset = tx.length - queued;
+      for (const p of prepared) tx.xadd(p.key, '*', ...p.fields);
+      after?.(tx);
+      return { pipeline: tx, offset };
+    });
+  }
+
+  /** Prepares every event, sends what `build` queues within the deadline, and reads the XADDs' replies from `offset`. */
+  private async send(events: Array<object | OutgoingEvent>, build: (prepared: PreparedEvent[]) => { pipeline: ChainableCommander; offset: number }): Promise<PublishedEvent[]> {
+    const first = events.length > 0 ? contractOf(isOutgoing(events[0]) ? events[0].event : events[0]) : undefined;
+    const trace = this.core.options.tracing === false || !first ? undefined : startPublishSpan(first.stream, first.type, events.length);
     let prepared: PreparedEvent[] = [];
     try {
       prepared = events.map((item) =>
         isOutgoing(item) ? this.prepare(item.event, item.options ?? {}, trace?.carrier) : this.prepare(item, {}, trace?.carrier),
       );
       const ids = prepared.map((p) => p.envelope.id);
-      const results = await this.withinDeadline(ids, () => {
-        const pipeline = this.core.redis.pipeline();
-        for (const p of prepared) pipeline.xadd(p.key, '*', ...p.fields);
-        return pipeline.exec();
-      });
+      const { pipeline, offset } = build(prepared);
+      const results = await this.withinDeadline(ids, () => pipeline.exec());
       const failed = (results ?? []).find(([error]) => error);
-      if (!results || failed) throw new PublishFailedError(ids, failed?.[0] ?? new Error('no reply'));
+      if (!results || failed) throw new PublishFailedError(ids, failed?.[0] ?? new Error('the transaction was discarded'));
       for (const p of prepared) this.core.metrics?.published(p.stream, p.envelope.type);
       if (trace) endSpan(trace.span);
-      return prepared.map((p, i) => ({ envelope: p.envelope, stream: p.stream, entryId: String(results[i][1]) }));
+      return prepared.map((p, i) => ({ envelope: p.envelope, stream: p.stream, entryId: String(results[offset + i][1]) }));
     } catch (error) {
       if (error instanceof PublishFailedError) for (const p of prepared) this.core.metrics?.publishFailed(p.stream, p.envelope.type);
       if (trace) endSpan(trace.span, error);

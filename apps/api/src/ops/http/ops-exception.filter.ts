@@ -1,8 +1,18 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
-import { EventValidationError, PublishFailedError } from '@app/event-bus';
+import { EventValidationError, GroupAdminError, GroupAdminProblem, PublishFailedError } from '@app/event-bus';
 import { isRedisUnavailable, REDIS_RETRY_AFTER_SECONDS, redisUnavailableMessage } from '@app/platform';
 import type { FieldDetail } from '@app/platform';
+
+/** The status of each GroupAdminError: what does not exist is 404, what the group's state refuses 409. */
+const GROUP_PROBLEM_STATUS: Record<GroupAdminProblem, number> = {
+  'no-group': HttpStatus.NOT_FOUND,
+  'no-consumer': HttpStatus.NOT_FOUND,
+  'not-pending': HttpStatus.NOT_FOUND,
+  'group-exists': HttpStatus.CONFLICT,
+  'consumer-busy': HttpStatus.CONFLICT,
+  trimmed: HttpStatus.CONFLICT,
+};
 
 /** The one error shape of `/ops`. */
 export interface OpsError {
@@ -44,6 +54,7 @@ export class OpsExceptionFilter implements ExceptionFilter {
       return error(HttpStatus.BAD_REQUEST, exception.message, exception.fields.map((f) => ({ field: f.field ? `data.${f.field}` : 'data', messages: f.messages })));
     }
     if (exception instanceof PublishFailedError) return error(HttpStatus.SERVICE_UNAVAILABLE, exception.message);
+    if (exception instanceof GroupAdminError) return error(GROUP_PROBLEM_STATUS[exception.problem], exception.message);
     if (isRedisUnavailable(exception)) return error(HttpStatus.SERVICE_UNAVAILABLE, redisUnavailableMessage(exception));
     const message = exception instanceof Error ? exception.message : String(exception);
     if (/^NOGROUP/.test(message)) return error(HttpStatus.NOT_FOUND, 'no such consumer group');
