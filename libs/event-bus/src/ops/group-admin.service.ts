@@ -125,7 +125,7 @@ export class GroupAdminService {
    * release of the entry's dedupe claim in one MULTI, so a redrive of it runs its handlers.
    * Returns the dead letter's id.
    */
-  async deadLetterPending(stream: string, group: string, id: string, why: { reason?: string; error?: string } = {}): Promise<string> {
+  async deadLetterPending(stream: string, group: string, id: string, why: { reason?: string; error?: string; handler?: string } = {}): Promise<string> {
     const pending = await this.pendingEntry(stream, group, id);
     const [entry] = (await this.core.redis.xrange(this.core.keys.stream(stream), id, id)) as Array<[string, string[]]>;
     if (!entry) throw new GroupAdminError('trimmed', `entry ${id} is pending but no longer in the stream (trimmed): acknowledge it instead`);
@@ -136,7 +136,7 @@ export class GroupAdminService {
       entryId: id,
       group,
       consumer: pending.consumer,
-      handler: 'operator',
+      handler: why.handler ?? 'operator',
       attempts: pending.deliveries,
     });
   }

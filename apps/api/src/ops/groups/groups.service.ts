@@ -67,7 +67,7 @@ export class GroupsService {
 
   /** Dead-letters a pending entry as the library's consumers do (its dedupe claim released, so a redrive runs). */
   async deadLetter(stream: string, group: string, id: string, reason = 'operator'): Promise<PendingActionDto> {
-    const deadLetterId = await this.admin.deadLetterPending(stream, group, id, { reason, error: 'dead-lettered by an operator through the operations API' });
+    const deadLetterId = await this.admin.deadLetterPending(stream, group, id, { reason, error: 'dead-lettered by an operator through the operations API', handler: 'ops-api' });
     return { id, outcome: 'dead-lettered', deadLetterId };
   }
 }
