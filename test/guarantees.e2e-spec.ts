@@ -2,8 +2,10 @@ import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { ConsumerTuning, DeadLetterService, EventBusExplorer, EventBusModule, EventContext, EventPublisher, ReplayService, Subscribe } from '@app/event-bus';
-import { ParcelOrdered } from './fixtures/fixture-events';
+import { ConsumerTuning, DeadLetterService, EventBusExplorer, EventBusModule, EventContext, EventPublisher, ReplayService, Subscribe, UnrecoverableError } from '@app/event-bus';
+import { ParcelOrdered, ParcelShipped } from './fixtures/fixture-events';
+import { abortTransactions } from './support/aborted-transactions';
+import { readEvents } from './support/streams';
 import { testNamespace, testRedisClient, testRedisUrl, waitFor } from './support/redis';
 
 /** What the handlers of one test do; each group's handler consults it. */
@@ -15,6 +17,10 @@ class Script {
   failures = new Map<string, number>();
   delayMs = new Map<string, number>();
   commitEffects = false;
+  /** With commitEffects: also publish a ParcelShipped per parcel in the commit. */
+  shipOnCommit = false;
+  /** parcel ids whose handler throws an UnrecoverableError */
+  permanent = new Set<string>();
 }
 
 let script: Script;
@@ -44,8 +50,10 @@ class Handlers {
         script.failures.set(`${group}:${p.parcelId}`, left - 1);
         throw new Error(`${group} cannot take ${p.parcelId} yet`);
       }
+      if (script.permanent.has(p.parcelId)) throw new UnrecoverableError(`${p.parcelId} names no parcel we know`, 'unknown-parcel');
       if (script.commitEffects) {
-        await ctx.commit((tx) => tx.hincrby(`${ctx.stream}-effects`, `${group}:${p.parcelId}`, 1));
+        const publish = script.shipOnCommit ? [{ event: new ParcelShipped({ parcelId: p.parcelId }), options: { id: `${group}:${p.parcelId}:shipped` } }] : [];
+        await ctx.commit((tx) => tx.hincrby(`${ctx.stream}-effects`, `${group}:${p.parcelId}`, 1), { publish });
       }
     } finally {
       script.running.set(key, script.running.get(key)! - 1);
@@ -238,11 +246,75 @@ describe('delivery guarantees (real Redis)', () => {
     const publisher = app.get(EventPublisher);
     await publisher.publish(new ParcelOrdered({ parcelId: 'P-c', weight: 1 }), { id: 'evt-commit' });
     await publisher.publish(new ParcelOrdered({ parcelId: 'P-c', weight: 1 }), { id: 'evt-commit' });
-    await waitFor('effects', async () => Object.keys(await redis.hgetall('parcels-effects')).length >= 2);
+    const effects = 'parcels-effects';
+    await waitFor('effects', async () => Object.keys(await redis.hgetall(effects)).length >= 2);
     await waitFor('nothing pending', async () => (await pendingOf(`${ns}:{parcels}`, 'alpha')) === 0);
     await new Promise((r) => setTimeout(r, 200));
-    expect(await redis.hgetall('parcels-effects')).toMatchObject({ 'alpha:P-c': '1', 'beta:P-c': '1' });
-    await redis.del('parcels-effects');
+    expect(await redis.hgetall(effects)).toMatchObject({ 'alpha:P-c': '1', 'beta:P-c': '1' });
+    await redis.del(effects);
+  });
+
+  it('commit({ publish }): effect, events, marker and XACK are one transaction; one Redis refused leaves none of them, its retry lands them once', async () => {
+    // Tried: Redis discarding alpha's first commit (EXECABORT), and a second copy of the event.
+    const ns = testNamespace('commitpub');
+    script.commitEffects = true;
+    script.shipOnCommit = true;
+    const aborted = abortTransactions((events) => events.some((e) => (e as { options?: { id?: string } }).options?.id === 'alpha:P-s:shipped'));
+    try {
+      const app = await start(ns);
+      const publisher = app.get(EventPublisher);
+      const ordered = await publisher.publish(new ParcelOrdered({ parcelId: 'P-s', weight: 1 }), { id: 'evt-ship' });
+      await publisher.publish(new ParcelOrdered({ parcelId: 'P-s', weight: 1 }), { id: 'evt-ship' });
+      const effects = 'parcels-effects';
+      await waitFor('both groups committed', async () => Object.keys(await redis.hgetall(effects)).length === 2);
+      await waitFor('nothing pending', async () => (await pendingOf(`${ns}:{parcels}`, 'alpha')) + (await pendingOf(`${ns}:{parcels}`, 'beta')) === 0);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(aborted.refused()).toBe(1);
+      expect(await redis.hgetall(effects)).toEqual({ 'alpha:P-s': '1', 'beta:P-s': '1' });
+      const shipped = await readEvents(redis, ns, 'parcels', 'ParcelShipped');
+      expect(shipped.map((e) => e.id).sort()).toEqual(['alpha:P-s:shipped', 'beta:P-s:shipped']);
+      // The published events carry the handled event's correlation and causation.
+      for (const e of shipped) expect(e).toMatchObject({ causationid: ordered.envelope.id, correlationid: ordered.envelope.id });
+      expect(script.runs.filter((r) => r.group === 'alpha').map((r) => r.attempt)).toEqual([1, 2]);
+      expect(script.runs.filter((r) => r.group === 'beta')).toHaveLength(1);
+      await redis.del(effects);
+    } finally {
+      aborted.restore();
+    }
+  });
+
+  it('publish({ with }): the state writes and the event land in one MULTI, or neither does', async () => {
+    // Tried: one publish Redis takes, one it refuses (EXECABORT).
+    const ns = testNamespace('outbox');
+    const app = await start(ns, {}, undefined);
+    const publisher = app.get(EventPublisher);
+    await publisher.publish(new ParcelShipped({ parcelId: 'P-o1' }), { with: (tx) => tx.set(`${ns}:state:P-o1`, 'shipped') });
+    const aborted = abortTransactions(() => true);
+    try {
+      await expect(publisher.publish(new ParcelShipped({ parcelId: 'P-o2' }), { with: (tx) => tx.set(`${ns}:state:P-o2`, 'shipped') })).rejects.toThrow(/EXECABORT/);
+    } finally {
+      aborted.restore();
+    }
+    expect(await redis.get(`${ns}:state:P-o1`)).toBe('shipped');
+    expect(await redis.get(`${ns}:state:P-o2`)).toBeNull();
+    expect((await readEvents<{ parcelId: string }>(redis, ns, 'parcels', 'ParcelShipped')).map((e) => e.data.parcelId)).toEqual(['P-o1']);
+  });
+
+  it('an UnrecoverableError is dead-lettered after one attempt with its reason, while the rest flows', async () => {
+    const ns = testNamespace('unrecoverable');
+    script.permanent.add('P-bad');
+    const app = await start(ns, { retry: { maxAttempts: 5, initialDelayMs: 10, jitter: 0 } });
+    await app.get(EventPublisher).publishMany([new ParcelOrdered({ parcelId: 'P-bad', weight: 1 }), ...parcels(10)]);
+    const letters = app.get(DeadLetterService);
+    await waitFor('two dead letters (alpha and beta)', async () => (await letters.count('parcels')) === 2);
+    const list = await letters.list('parcels');
+    expect(list.map((l) => ({ group: l.group, reason: l.reason, attempts: l.attempts, error: l.error })).sort((a, b) => a.group.localeCompare(b.group))).toEqual([
+      { group: 'alpha', reason: 'unknown-parcel', attempts: 1, error: 'P-bad names no parcel we know' },
+      { group: 'beta', reason: 'unknown-parcel', attempts: 1, error: 'P-bad names no parcel we know' },
+    ]);
+    expect(script.runs.filter((r) => r.parcelId === 'P-bad')).toHaveLength(2);
+    await waitFor('the rest handled', () => script.runs.filter((r) => r.parcelId !== 'P-bad').length === 20);
+    await waitFor('nothing pending', async () => (await pendingOf(`${ns}:{parcels}`, 'alpha')) + (await pendingOf(`${ns}:{parcels}`, 'beta')) === 0);
   });
 
   it("claims a dead consumer's pending entries after the claim timeout, then removes the consumer", async () => {
