@@ -16,6 +16,11 @@
  * Children (redis-server, the app) run in their own process groups so that Ctrl-C in the
  * terminal reaches only this script; it then forwards one SIGINT to the app, waits for the app's
  * graceful shutdown (which still needs Redis) and only then stops the redis-server it started.
+ *
+ * If this script dies without doing so (SIGKILL of it or of its process group), nothing is left
+ * behind either: the app reads EOF on a pipe from this process (scripts/lifeline.js, preloaded)
+ * and stops itself gracefully, and scripts/redis-watchdog.js, started next to the redis-server,
+ * stops that redis-server once the app is gone.
  */
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -23,6 +28,8 @@ const path = require('node:path');
 const Redis = require('ioredis');
 
 const ROOT = path.resolve(__dirname, '..');
+const LIFELINE = path.join(__dirname, 'lifeline.js');
+const REDIS_WATCHDOG = path.join(__dirname, 'redis-watchdog.js');
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
 const PING_TIMEOUT_MS = 1500;
 const REDIS_BOOT_TIMEOUT_MS = 10_000;
@@ -174,10 +181,13 @@ async function startLocalRedis(target, rawUrl, state) {
   }
   const child = spawn('redis-server', args, { stdio: 'ignore', detached: true, cwd: dataDir });
   state.redis = child;
+  if (child.pid) state.redisWatchdog = startRedisWatchdog(child.pid);
   let exited;
   child.once('exit', (code, signal) => {
     exited = { code, signal };
     state.redis = undefined;
+    // Its pid may be reused from now on: the watchdog must not signal it any more.
+    if (state.redisWatchdog) state.redisWatchdog.kill('SIGTERM');
     if (state.phase !== 'stopping' && state.phase !== 'booting-redis') {
       fail(`redis-server (pid ${child.pid}) exited unexpectedly (${signal || `code ${code}`}); see ${logFile}`);
     }
@@ -202,6 +212,23 @@ async function startLocalRedis(target, rawUrl, state) {
   fail(`Last lines of ${logFile}:`);
   for (const line of tail(logFile, 8)) fail(`  ${line}`);
   return undefined;
+}
+
+/**
+ * Stops the redis-server should this process die without stopping it (see redis-watchdog.js).
+ * Its own process group, so that a SIGKILL of ours does not reach it; the IPC channel is what it
+ * watches, and how it learns the app's pid.
+ */
+function startRedisWatchdog(redisPid) {
+  const watchdog = spawn(process.execPath, [REDIS_WATCHDOG, String(redisPid)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    detached: true,
+  });
+  watchdog.on('error', () => {}); // a failed send or spawn: it only guards against our own death
+  watchdog.unref();
+  watchdog.channel?.unref();
+  return watchdog;
 }
 
 function tail(file, lines) {
@@ -373,9 +400,21 @@ function installSignalHandlers(state) {
 function runApp(state, command, args, env) {
   // Own process group (detached): the terminal's Ctrl-C reaches only us, and we forward it once.
   // stdin is not the terminal: a background process group reading it would be stopped (SIGTTIN).
-  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+  // fd 3: the lifeline, a pipe we never write to; the app's end reads EOF when we die (lifeline.js).
+  const child = spawn(command, ['-r', LIFELINE, ...args], {
+    cwd: ROOT,
+    env: { ...env, START_LIFELINE_FD: '3' },
+    stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
+    detached: true,
+  });
   state.app = child;
   state.phase = 'running';
+  const lifeline = child.stdio[3];
+  if (lifeline) {
+    lifeline.on('error', () => {});
+    lifeline.unref();
+  }
+  if (child.pid && state.redisWatchdog && state.redisWatchdog.connected) state.redisWatchdog.send({ app: child.pid });
   child.once('error', (error) => {
     fail(`could not start the app: ${error.message}`);
     void shutdown(state, 1);
