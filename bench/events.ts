@@ -37,6 +37,32 @@ export function makeOrder(i: number, tag = 'b'): OrderProps {
   };
 }
 
+/** The PaymentSucceeded the commit phase derives from each order (~200 bytes of JSON). */
+export interface PaymentProps {
+  orderId: string;
+  userId: string;
+  userEmail: string;
+  paymentId: string;
+  amount: number;
+  currency: string;
+  chargedAt: string;
+}
+
+export const DERIVED_STREAM = 'payments';
+export const DERIVED_TYPE = 'PaymentSucceeded';
+
+export function paymentOf(order: Pick<OrderProps, 'orderId' | 'userId' | 'userEmail' | 'total' | 'currency' | 'placedAt'>): PaymentProps {
+  return {
+    orderId: order.orderId,
+    userId: order.userId,
+    userEmail: order.userEmail,
+    paymentId: `pay-${order.orderId}`,
+    amount: order.total,
+    currency: order.currency,
+    chargedAt: order.placedAt,
+  };
+}
+
 /** Stream key of `stream` in `namespace`, as the library lays it out. */
 export function streamKey(namespace: string, stream = STREAM): string {
   return `${namespace}:{${stream}}`;

@@ -2,9 +2,10 @@ import 'reflect-metadata';
 import { DynamicModule, Inject, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
-import { OrderPlaced } from '@app/contracts';
-import { EventBusExplorer, EventBusModule, EventPublisher, Subscribe } from '@app/event-bus';
+import { OrderPlaced, PaymentSucceeded } from '@app/contracts';
+import { EventBusCore, EventBusExplorer, EventBusModule, EventPublisher, Subscribe } from '@app/event-bus';
 import type { ConsumerTuning, EventContext } from '@app/event-bus';
+import { paymentOf } from './events';
 import type { OrderProps } from './events';
 import { extraRootOptions, extraTuning } from './util';
 
@@ -29,6 +30,47 @@ class BenchHandler {
   }
 }
 
+/** What the commit phase's handler does and whom it tells (see StepHandler). */
+export interface StepSink {
+  mode: 'plain' | 'commit';
+  /** The hash whose field `n` each handled event increments. */
+  stateKey: string;
+  /** Called as each handler call begins (the phase starts its clocks on the first). */
+  begin(): void;
+  /** Called once the handler's writes are done. */
+  done(): void;
+}
+
+const STEP = Symbol('BENCH_STEP');
+
+/**
+ * The commit phase's handler: per OrderPlaced, one derived PaymentSucceeded and one HINCRBY,
+ * either as two awaited commands (`plain`, then the library's batched XACK) or in the one MULTI
+ * of `context.commit()` with the dedupe marker and the XACK (`commit`).
+ */
+@Injectable()
+class StepHandler {
+  constructor(
+    @Inject(STEP) private readonly step: StepSink,
+    @Inject(EventPublisher) private readonly publisher: EventPublisher,
+    @Inject(EventBusCore) private readonly core: EventBusCore,
+  ) {}
+
+  @Subscribe(OrderPlaced)
+  async onOrderPlaced(order: OrderPlaced, context: EventContext): Promise<void> {
+    const step = this.step;
+    step.begin();
+    const payment = new PaymentSucceeded(paymentOf(order));
+    if (step.mode === 'commit') {
+      await context.commit((tx) => tx.hincrby(step.stateKey, 'n', 1), { publish: [payment] });
+    } else {
+      await this.publisher.publish(payment);
+      await this.core.redis.hincrby(step.stateKey, 'n', 1);
+    }
+    step.done();
+  }
+}
+
 @Module({})
 class BenchFeatureModule {}
 
@@ -42,6 +84,8 @@ export interface LibAppOptions {
   group?: string;
   consumer?: ConsumerTuning;
   sink?: Sink;
+  /** The commit phase's handler instead of the sink's (see StepSink). */
+  step?: StepSink;
 }
 
 export interface LibApp {
@@ -70,7 +114,9 @@ export async function createLibApp(options: LibAppOptions): Promise<LibApp> {
     imports.push({
       module: BenchFeatureModule,
       imports: [EventBusModule.forFeature({ group: options.group, consumer })],
-      providers: [BenchHandler, { provide: SINK, useValue: options.sink ?? { onEvent: () => undefined } }],
+      providers: options.step
+        ? [StepHandler, { provide: STEP, useValue: options.step }]
+        : [BenchHandler, { provide: SINK, useValue: options.sink ?? { onEvent: () => undefined } }],
     });
   }
   const app = await NestFactory.createApplicationContext({ module: BenchRootModule, imports }, { logger: process.env.BENCH_WARN === '1' ? ['error', 'warn'] : ['error'] });

@@ -1,4 +1,6 @@
 import type { BacklogPhase } from './backlog';
+import { summarizeCommit } from './commit';
+import type { CommitPhase } from './commit';
 import type { ConsumePhase } from './consume';
 import { quantile } from './guard';
 import type { GuardPair, GuardPhase } from './guard';
@@ -23,6 +25,7 @@ export interface Results {
   publish?: PublishPhase;
   consume?: ConsumePhase;
   guard?: GuardPhase;
+  commit?: CommitPhase;
   latency?: LatencyPhase;
   backlog?: BacklogPhase;
   eventStore?: import('./event-store').EventStoreBench;
@@ -117,6 +120,27 @@ export function verdicts(r: Results): Verdict[] {
       rows.push({ measure: 'dedupe guard cost', raw: '-', library: g.error ? '(failed)' : '-', ratio: '-', target: '<= 10 %', result: 'n/a' });
     }
   }
+  if (r.commit) {
+    const c = r.commit;
+    const s = summarizeCommit(c);
+    if (s) {
+      const range = (v: { min: number; max: number }): string => `${fmt(v.min)}..${fmt(v.max)}`;
+      const ratios = (x: { ofMedians: number; perRepetition: number[] }): string =>
+        `${x.ofMedians.toFixed(2)} (runs ${fmt(Math.min(...x.perRepetition), 2)}..${fmt(Math.max(...x.perRepetition), 2)})`;
+      const runs = `median of ${c.runs.commit.length}`;
+      rows.push({ measure: `consume+publish+HINCRBY, plain publish() (ev/s, ${runs})`, raw: fmt(s.perSec.raw.median), library: fmt(s.perSec.plain.median), ratio: s.ratio.plainRaw.ofMedians.toFixed(3), target: '-', result: 'n/a' });
+      rows.push({ measure: `consume+publish+HINCRBY, ctx.commit() (ev/s, ${runs})`, raw: fmt(s.perSec.raw.median), library: fmt(s.perSec.commit.median), ratio: s.ratio.commitRaw.ofMedians.toFixed(3), target: '-', result: 'n/a' });
+      rows.push({ measure: '  spread of the runs, min..max ev/s: raw | plain / commit', raw: range(s.perSec.raw), library: `${range(s.perSec.plain)} / ${range(s.perSec.commit)}`, ratio: '-', target: '-', result: 'n/a' });
+      rows.push({ measure: '  commit / plain, of medians (per repetition min..max)', raw: '-', library: ratios(s.ratio.commitPlain), ratio: '-', target: '-', result: 'n/a' });
+      rows.push({ measure: '  commit / raw, of medians (per repetition min..max)', raw: '-', library: ratios(s.ratio.commitRaw), ratio: '-', target: '-', result: 'n/a' });
+      const cpu = (v: 'plain' | 'commit' | 'raw'): string => `${fmt(s.nodeUs[v], 1)} + ${fmt(s.redisUs[v], 1)}`;
+      rows.push({ measure: '  CPU us/event, node + redis (median): raw | plain / commit', raw: cpu('raw'), library: `${cpu('plain')} / ${cpu('commit')}`, ratio: '-', target: '-', result: 'n/a' });
+      const writes = (v: 'plain' | 'commit' | 'raw'): string => fmt(s.writesPerEvent[v], 2);
+      rows.push({ measure: '  node write(2) calls per event: raw | plain / commit', raw: writes('raw'), library: `${writes('plain')} / ${writes('commit')}`, ratio: '-', target: '-', result: 'n/a' });
+    } else {
+      rows.push({ measure: 'consume+publish+HINCRBY, ctx.commit()', raw: '-', library: c.error ? '(failed)' : '-', ratio: '-', target: '-', result: 'n/a' });
+    }
+  }
   if (r.latency) {
     rows.push(...latencyRows('validate=false', r.latency.raw, r.latency.libNoValidate));
     rows.push(...latencyRows('validate=true', r.latency.raw, r.latency.libValidate));
@@ -177,6 +201,16 @@ export function render(r: Results): string {
     const g = r.guard;
     notes.push(`guard: ${g.pairs.length} pairs of library consumers (validate=false, concurrency ${g.concurrency}) over ${fmt(g.events)} events, guard on and off in alternating order; gaps ${g.pairs.map((p) => fmt(p.gap * 100, 1)).join(' / ')} %`);
     if (g.error) notes.push(`guard phase error: ${g.error}`);
+  }
+  if (r.commit) {
+    const c = r.commit;
+    const all = (v: 'plain' | 'commit' | 'raw'): string => c.runs[v].map((x) => fmt(x.perSec)).join(' / ');
+    notes.push(
+      `commit: ${fmt(c.events)} events per run, ${c.repeat} repetitions in rotating order (${c.orders.map((o) => o.join('>')).join(', ')}); per event one PaymentSucceeded + one HINCRBY; ` +
+        `library batch ${c.batchSize}, concurrency ${c.concurrency}, validate=false, dedupe guard on (default); raw: one MULTI (XADD + HINCRBY + XACK) per entry, no dedupe; timed from the first entry in hand`,
+    );
+    notes.push(`commit: all runs ev/s: raw ${all('raw')}, plain ${all('plain')}, commit ${all('commit')}; library boot until first handler call ${c.runs.commit.map((x) => fmt(x.bootMs)).join(' / ')} ms`);
+    if (c.error) notes.push(`commit phase error: ${c.error}`);
   }
   if (r.latency) {
     const l = r.latency;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { RedisServer } from '../test/support/redis-server';
 import { benchBacklog } from './backlog';
+import { benchCommit } from './commit';
 import { benchEventStore, renderEventStoreBench } from './event-store';
 import { benchConsume } from './consume';
 import { benchGuard } from './guard';
@@ -18,13 +19,15 @@ import { cleanupAll, envInt, loadLib, log, now, onCleanup } from './util';
  *   1. publish (pipelined batches, concurrent singles)   2. consume + ack a prefilled stream
  *   3. the dedupe guard's cost, guard on vs off           4. end-to-end latency at a steady rate
  *   5. RSS while draining a large backlog                6. the event store
+ *   7. consume, change state and publish in one step (`ctx.commit({ publish })`) against plain publish() and raw MULTIs
  * `npm run bench`. Environment: BENCH_EVENTS (100000), BENCH_BACKLOG (1000000), BENCH_LATENCY_SECONDS (5),
  * BENCH_LATENCY_RATE (10000/s), BENCH_CONCURRENCY (64), BENCH_REPEAT (2, best run counts), BENCH_CONSUME_REPEAT (max(BENCH_REPEAT, 5): consume repetitions), BENCH_GUARD_EVENTS (50000) and BENCH_GUARD_PAIRS (15): the dedupe guard's on/off pairs,
- * BENCH_DRAIN_VALIDATE (0), BENCH_LIB_CONSUMER (JSON tuning for every library consumer), BENCH_LIB_ROOT (JSON forRoot options, e.g. {"metrics":false}), BENCH_WARN (1: the library's warnings), BENCH_PHASES (publish,consume,guard,latency,backlog,event-store), BENCH_DEBUG (1: tail diagnostics).
+ * BENCH_COMMIT_EVENTS (20000) and BENCH_COMMIT_REPEAT (3): the commit phase's events per run and repetitions of its three variants,
+ * BENCH_DRAIN_VALIDATE (0), BENCH_LIB_CONSUMER (JSON tuning for every library consumer), BENCH_LIB_ROOT (JSON forRoot options, e.g. {"metrics":false}), BENCH_WARN (1: the library's warnings), BENCH_PHASES (publish,consume,guard,commit,latency,backlog,event-store; e.g. BENCH_PHASES=commit), BENCH_DEBUG (1: tail diagnostics).
  * Runs on its own throwaway redis-server (never the shared one); results also in bench/results/latest.json.
  */
 
-const PHASES = ['publish', 'consume', 'guard', 'latency', 'backlog', 'event-store'] as const;
+const PHASES = ['publish', 'consume', 'guard', 'commit', 'latency', 'backlog', 'event-store'] as const;
 
 async function main(): Promise<void> {
   const started = now();
@@ -38,6 +41,8 @@ async function main(): Promise<void> {
   const consumeRepeat = envInt('BENCH_CONSUME_REPEAT', Math.max(repeat, 5));
   const guardEvents = envInt('BENCH_GUARD_EVENTS', 50_000);
   const guardPairs = envInt('BENCH_GUARD_PAIRS', 15);
+  const commitEvents = envInt('BENCH_COMMIT_EVENTS', 20_000);
+  const commitRepeat = envInt('BENCH_COMMIT_REPEAT', 3);
   const drainValidate = process.env.BENCH_DRAIN_VALIDATE === '1';
   const phases = (process.env.BENCH_PHASES ?? PHASES.join(',')).split(',').map((p) => p.trim());
   for (const p of phases) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`unknown phase "${p}" in BENCH_PHASES`);
@@ -71,6 +76,8 @@ async function main(): Promise<void> {
       BENCH_CONSUME_REPEAT: consumeRepeat,
       BENCH_GUARD_EVENTS: guardEvents,
       BENCH_GUARD_PAIRS: guardPairs,
+      BENCH_COMMIT_EVENTS: commitEvents,
+      BENCH_COMMIT_REPEAT: commitRepeat,
       BENCH_DRAIN_VALIDATE: drainValidate,
       BENCH_LIB_CONSUMER: process.env.BENCH_LIB_CONSUMER ?? '(library defaults)',
       BENCH_LIB_ROOT: process.env.BENCH_LIB_ROOT ?? '(library defaults)',
@@ -92,6 +99,10 @@ async function main(): Promise<void> {
   }
   if (phases.includes('guard')) {
     results.guard = await benchGuard(server.url, guardEvents, guardPairs, concurrency, lib);
+    await between();
+  }
+  if (phases.includes('commit')) {
+    results.commit = await benchCommit(server.url, commitEvents, commitRepeat, concurrency, lib);
     await between();
   }
   if (phases.includes('latency')) {
