@@ -19,6 +19,7 @@ import { EventBusMetrics } from './observability/metrics';
 import { EventBusKeys } from './utils/keys';
 import { assertName } from './utils/names';
 import { closeRedis, createRedis } from './utils/redis-connection';
+import { TransactionBatcher } from './publisher/transaction-batcher';
 
 let busesInProcess = 0;
 
@@ -40,6 +41,8 @@ export class EventBusCore implements OnApplicationShutdown {
   readonly consumerName: string;
   /** The bus's Prometheus instruments, unless `metrics: false`. */
   readonly metrics?: EventBusMetrics;
+  /** Transactions (outbox publishes, commits) of one event-loop turn, sent in one pipeline. */
+  readonly transactions: TransactionBatcher;
   private readonly readers = new Set<Redis>();
 
   constructor(@Inject(EVENT_BUS_MODULE_OPTIONS) readonly options: EventBusModuleOptions) {
@@ -56,6 +59,7 @@ export class EventBusCore implements OnApplicationShutdown {
       retryStrategy: (times: number) => Math.min(times * 100, 1000),
     });
     this.redis.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
+    this.transactions = new TransactionBatcher(this.redis);
   }
 
   /** Resolves true once the command connection is up, or false after `timeoutMs`. */

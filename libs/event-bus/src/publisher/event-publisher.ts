@@ -88,34 +88,40 @@ export class EventPublisher {
   async publishMany(events: Array<object | OutgoingEvent>, options: OutboxOptions = {}): Promise<PublishedEvent[]> {
     if (events.length === 0 && !options.with) return [];
     if (options.with) return this.inTransaction(options.with, events);
-    return this.send(events, (prepared) => {
+    return this.send(events, async (prepared) => {
       const pipeline = this.core.redis.pipeline();
       for (const p of prepared) pipeline.xadd(p.key, '*', ...p.fields);
-      return { pipeline, offset: 0 };
+      return { results: await pipeline.exec(), offset: 0 };
     });
   }
 
   /**
-   * One MULTI: `before`'s writes, the events' XADDs, then `after`'s writes; the events are
+   * One transaction: `before`'s writes, the events' XADDs, then `after`'s writes; the events are
    * validated before anything is sent. Applied all together or not at all (a command failing at
    * run time, such as a script error, fails the call but does not undo the others: Redis has no
-   * rollback). Used by the outbox options and by `EventContext.commit()`.
+   * rollback). The transactions of one event-loop turn share a round trip (TransactionBatcher).
+   * Used by the outbox options and by `EventContext.commit()`.
    * @internal
    */
   async inTransaction(before: TransactionWrites | undefined, events: Array<object | OutgoingEvent>, after?: TransactionWrites): Promise<PublishedEvent[]> {
-    return this.send(events, (prepared) => {
-      const tx = this.core.redis.multi();
-      const queued = tx.length;
-      before?.(tx);
-      const offset = tx.length - queued;
-      for (const p of prepared) tx.xadd(p.key, '*', ...p.fields);
-      after?.(tx);
-      return { pipeline: tx, offset };
+    return this.send(events, async (prepared) => {
+      let offset = 0;
+      const results = await this.core.transactions.run((tx) => {
+        const queued = tx.length;
+        before?.(tx);
+        offset = tx.length - queued;
+        for (const p of prepared) tx.xadd(p.key, '*', ...p.fields);
+        after?.(tx);
+      });
+      return { results, offset };
     });
   }
 
-  /** Prepares every event, sends what `build` queues within the deadline, and reads the XADDs' replies from `offset`. */
-  private async send(events: Array<object | OutgoingEvent>, build: (prepared: PreparedEvent[]) => { pipeline: ChainableCommander; offset: number }): Promise<PublishedEvent[]> {
+  /** Prepares every event, runs `exec` within the deadline, and reads the XADDs' replies from `offset`. */
+  private async send(
+    events: Array<object | OutgoingEvent>,
+    exec: (prepared: PreparedEvent[]) => Promise<{ results: Array<[Error | null, unknown]> | null; offset: number }>,
+  ): Promise<PublishedEvent[]> {
     const first = events.length > 0 ? contractOf(isOutgoing(events[0]) ? events[0].event : events[0]) : undefined;
     const trace = this.core.options.tracing === false || !first ? undefined : startPublishSpan(first.stream, first.type, events.length);
     let prepared: PreparedEvent[] = [];
@@ -124,8 +130,7 @@ export class EventPublisher {
         isOutgoing(item) ? this.prepare(item.event, item.options ?? {}, trace?.carrier) : this.prepare(item, {}, trace?.carrier),
       );
       const ids = prepared.map((p) => p.envelope.id);
-      const { pipeline, offset } = build(prepared);
-      const results = await this.withinDeadline(ids, () => pipeline.exec());
+      const { results, offset } = await this.withinDeadline(ids, () => exec(prepared));
       const failed = (results ?? []).find(([error]) => error);
       if (!results || failed) throw new PublishFailedError(ids, failed?.[0] ?? new Error('the transaction was discarded'));
       for (const p of prepared) this.core.metrics?.published(p.stream, p.envelope.type);
