@@ -20,6 +20,8 @@ import { EventBusKeys } from './utils/keys';
 import { assertName } from './utils/names';
 import { closeRedis, createRedis } from './utils/redis-connection';
 import { TransactionBatcher } from './publisher/transaction-batcher';
+import { withConsumerScripts } from './consumer/consumer-scripts';
+import { withDedupeCommands } from './consumer/dedupe.guard';
 
 let busesInProcess = 0;
 
@@ -60,6 +62,11 @@ export class EventBusCore implements OnApplicationShutdown {
     });
     this.redis.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
     this.transactions = new TransactionBatcher(this.redis);
+    // NOTE: every script the library calls is defined before the first command: a command defined
+    // while an auto-pipelined batch is open is missing from that batch, and calling it there shifts
+    // every later reply of the batch to the wrong caller (ioredis 5).
+    withConsumerScripts(this.redis);
+    withDedupeCommands(this.redis);
   }
 
   /** Resolves true once the command connection is up, or false after `timeoutMs`. */

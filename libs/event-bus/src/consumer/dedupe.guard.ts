@@ -106,7 +106,8 @@ interface DedupeCommands {
   dedupeClaimEvents(bucket: string, live: string, redrive: string, replay: string, group: string, expireAt: number, ids: string, claims: string, single: '1' | '0', fresh: '1' | '0'): Promise<number[]>;
 }
 
-function withDedupeCommands(redis: Redis): Redis & DedupeCommands {
+/** The client, with the dedupe scripts defined on it (once; see EventBusCore: before any command is sent). */
+export function withDedupeCommands(redis: Redis): Redis & DedupeCommands {
   const client = redis as Redis & Partial<DedupeCommands>;
   if (!client.dedupeClaimEvents) redis.defineCommand('dedupeClaimEvents', { numberOfKeys: 4, lua: CLAIM_EVENTS_LUA });
   return client as Redis & DedupeCommands;
