@@ -12,6 +12,7 @@ import { DeadLetterService } from './dead-letter/dead-letter.service';
 import { ReplayService } from './ops/replay.service';
 import { GroupAdminService } from './ops/group-admin.service';
 import { RetentionService } from './ops/retention.service';
+import { RawSubscriptions } from './subscriptions/raw-subscriptions.service';
 import { assertName } from './utils/names';
 import { ContractCompatibilityCheck } from './versioning/contract-compatibility.check';
 
@@ -28,8 +29,8 @@ const rootPublisher: Provider = {
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [EventBusCore, EventBusExplorer, EventBusMetadataAccessor, DeadLetterService, ReplayService, GroupAdminService, RetentionService, ContractCompatibilityCheck, EventBusMetricsCollector, rootPublisher],
-  exports: [EventBusCore, EventPublisher, EventBusExplorer, DeadLetterService, ReplayService, GroupAdminService, RetentionService],
+  providers: [EventBusCore, EventBusExplorer, EventBusMetadataAccessor, DeadLetterService, ReplayService, GroupAdminService, RetentionService, ContractCompatibilityCheck, EventBusMetricsCollector, rootPublisher, RawSubscriptions],
+  exports: [EventBusCore, EventPublisher, EventBusExplorer, DeadLetterService, ReplayService, GroupAdminService, RetentionService, RawSubscriptions],
 })
 export class EventBusModule extends ConfigurableEventBusModule {
   static forFeature(options: EventBusFeatureOptions): DynamicModule {

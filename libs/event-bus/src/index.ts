@@ -7,6 +7,8 @@ export { EventBusCore } from './event-bus.core';
 export { EventBusExplorer } from './event-bus.explorer';
 export { EventPublisher, type PublishedEvent, type OutgoingEvent, type OutboxOptions, type TransactionWrites } from './publisher/event-publisher';
 export { GroupConsumer, type ConsumerStats } from './consumer/group-consumer';
+export { RawSubscriptions } from './subscriptions/raw-subscriptions.service';
+export type { RawEntry, RawBatchHandler, RawSubscription, RawSubscriptionOptions, RawSubscriptionTuning } from './subscriptions/raw-subscription.interface';
 export { DeadLetterService, type DeadLetter, type DeadLetterFilter } from './dead-letter/dead-letter.service';
 export { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from './consumer/retry-policy';
 export { GroupAdminService, type GroupInfo, type ConsumerInfo, type PendingEntry } from './ops/group-admin.service';

@@ -2,12 +2,10 @@
 export const FLOW_INDEX_GROUP = 'flow-index';
 /** Entries one indexer read takes at most. */
 export const FLOW_INDEX_BATCH = 500;
-/** How long one indexer read blocks; also the longest a shutdown waits when CLIENT UNBLOCK fails. */
-export const FLOW_INDEX_BLOCK_MS = 1000;
-/** Pause before the indexer tries again after Redis failed it. */
-export const FLOW_INDEX_RETRY_MS = 1000;
-/** A starting indexer takes over entries another consumer of `flow-index` left unacknowledged this long (a process that died). */
-export const FLOW_INDEX_ORPHAN_IDLE_MS = 60_000;
+/** Longest pause before the indexer writes a batch again after Redis failed it (the backoff starts at 200 ms). */
+export const FLOW_INDEX_RETRY_MAX_MS = 1000;
+/** Entries another consumer of `flow-index` left unacknowledged this long (a process that died) are claimed by a live indexer. */
+export const FLOW_INDEX_CLAIM_TIMEOUT_MS = 60_000;
 /** Longest event id, correlation id or subject the index keeps (longer ones: the entry is skipped, or not indexed by subject). */
 export const FLOW_INDEX_MAX_ID_LENGTH = 512;
 /** A dead letter's error is cut to this many characters in the index. */
