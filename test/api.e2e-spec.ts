@@ -36,6 +36,13 @@ describe('platform app', () => {
     expect(res.body).toEqual(expect.arrayContaining([{ type: 'OrderPlaced', version: 1, stream: 'orders' }]));
   });
 
+  it("reports every consumer loop in /health/live, the flow index's raw subscription included", async () => {
+    const live = await request(app.getHttpServer()).get('/health/live').expect(200);
+    const groups = (live.body.details.consumers.groups as Array<{ group: string; alive: boolean }>).map((g) => g.group);
+    expect(groups).toEqual(expect.arrayContaining(['order', 'inventory', 'payment', 'email', 'analytics', 'loyalty', 'flow-index']));
+    expect(live.body.details.consumers.groups.every((g: { alive: boolean }) => g.alive)).toBe(true);
+  });
+
   it('refuses to start with an invalid environment, naming each bad variable', () => {
     // Tried: a REDIS_URL without scheme and a PORT that is not a number.
     const run = spawnSync(

@@ -20,6 +20,7 @@ import type { Pause } from './dispatcher';
 import type { ConsumerStats } from './group-consumer';
 import { UnrecoverableError } from '../errors/unrecoverable.error';
 import { backoffDelay, isRetryable, resolveRetryPolicy, ResolvedRetryPolicy } from './retry-policy';
+import { abortableSleep } from '../utils/abortable-sleep';
 
 export interface ProcessorDeps {
   core: EventBusCore;
@@ -205,7 +206,7 @@ export class DeliveryProcessor {
         }
       }
       if (verdict !== 'held') return verdict;
-      if (!(await pause(sleep(waitMs, this.deps.stopping)))) return undefined;
+      if (!(await pause(abortableSleep(waitMs, this.deps.stopping)))) return undefined;
       verdict = undefined;
     }
   }
@@ -242,7 +243,7 @@ export class DeliveryProcessor {
     const delay = backoffDelay(policy, d.deliveryCount);
     const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
     logger.warn(`[group ${group}] ${handler} failed on ${d.envelope!.type} ${d.envelope!.id} (attempt ${d.deliveryCount}/${policy.maxAttempts}), retrying in ${delay} ms: ${message}`);
-    if (!(await pause(sleep(delay, this.deps.stopping)))) return false; // NOTE: shutting down: left pending for a restart or a claim.
+    if (!(await pause(abortableSleep(delay, this.deps.stopping)))) return false; // NOTE: shutting down: left pending for a restart or a claim.
     const reclaimed = await core.redis.xclaim(d.source.key, group, consumer, 0, d.entryId).catch(() => []);
     if (reclaimed.length === 0) return false; // NOTE: no longer ours (acknowledged or claimed elsewhere).
     d.deliveryCount++;
@@ -322,19 +323,3 @@ const NO_INSTRUMENTS: RouteInstruments = {
   delivered: () => undefined, acked: () => undefined, failed: () => undefined, retried: () => undefined,
   duplicate: () => undefined, deadLettered: () => undefined, handled: () => undefined,
 };
-
-/** Resolves true after `ms`, or false at once when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}

@@ -2,6 +2,7 @@ import type { EventBusCore, ResolvedTuning } from '../event-bus.core';
 import type { RawBatchHandler, RawEntry } from '../subscriptions/raw-subscription.interface';
 import { GroupReader, ReadSource } from './group-reader';
 import { backoffDelay } from './retry-policy';
+import { abortableSleep } from '../utils/abortable-sleep';
 
 /** A key a raw subscription reads: a stream or its dead-letter stream. */
 interface RawSource extends ReadSource<RawEntry> {
@@ -81,7 +82,7 @@ export class RawBatchConsumer extends GroupReader<RawEntry, RawSource> {
           const message = error instanceof Error ? error.message : String(error);
           this.logger.warn(`[group ${this.group}] a batch of ${entries.length} entries failed, retrying with backoff until it succeeds (it stays pending): ${message}`);
         }
-        if (!(await sleep(backoffDelay(this.tuning.retry, attempt), this.stopping.signal))) return; // NOTE: shutting down: left pending for a restart or a claim.
+        if (!(await abortableSleep(backoffDelay(this.tuning.retry, attempt), this.stopping.signal))) return; // NOTE: shutting down: left pending for a restart or a claim.
         entries = await this.reclaim(entries);
         if (entries.length === 0) return;
         this.stats.retried++;
@@ -136,20 +137,4 @@ export class RawBatchConsumer extends GroupReader<RawEntry, RawSource> {
       return entries;
     }
   }
-}
-
-/** Resolves true after `ms`, or false at once when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -1,14 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { EventBusCore, EventBusExplorer } from '@app/event-bus';
+import { EventBusCore, EventBusExplorer, RawSubscriptions } from '@app/event-bus';
 
-/** Health of the bus: Redis answers in time; every consumer loop of this process is alive. */
+/** Health of the bus: Redis answers in time; every consumer loop of this process (handlers' groups and raw subscriptions) is alive. */
 @Injectable()
 export class EventBusHealthIndicator {
   constructor(
     private readonly indicators: HealthIndicatorService,
     private readonly core: EventBusCore,
     private readonly explorer: EventBusExplorer,
+    private readonly raw: RawSubscriptions,
   ) {}
 
   async redis(timeoutMs: number): Promise<HealthIndicatorResult<'redis'>> {
@@ -28,7 +29,8 @@ export class EventBusHealthIndicator {
 
   consumers(): HealthIndicatorResult<'consumers'> {
     const check = this.indicators.check('consumers');
-    const groups = [...this.explorer.groups.values()].map((g) => ({ group: g.group, alive: g.isAlive(), inFlight: g.inFlight }));
+    const loops = [...this.explorer.groups.values(), ...this.raw.subscriptions.values()];
+    const groups = loops.map((g) => ({ group: g.group, alive: g.isAlive(), inFlight: g.inFlight }));
     const dead = groups.filter((g) => !g.alive).map((g) => g.group);
     return dead.length === 0 ? check.up({ groups }) : check.down({ groups, dead });
   }
