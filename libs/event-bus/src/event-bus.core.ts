@@ -10,6 +10,7 @@ import {
   DEFAULT_BLOCK_MS,
   DEFAULT_CONCURRENCY,
   DEFAULT_NAMESPACE,
+  DEFAULT_PUBLISH_TIMEOUT_MS,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
 } from './event-bus.constants';
 import { EVENT_BUS_MODULE_OPTIONS } from './event-bus-module-definition';
@@ -20,6 +21,7 @@ import { EventBusKeys } from './utils/keys';
 import { assertName } from './utils/names';
 import { closeRedis, createRedis } from './utils/redis-connection';
 import { TransactionBatcher } from './publisher/transaction-batcher';
+import { ReplicationWaiter } from './publisher/replication-waiter';
 import { withConsumerScripts } from './consumer/consumer-scripts';
 import { withDedupeCommands } from './consumer/dedupe.guard';
 
@@ -45,6 +47,8 @@ export class EventBusCore implements OnApplicationShutdown {
   readonly metrics?: EventBusMetrics;
   /** Transactions (outbox publishes, commits) of one event-loop turn, sent in one pipeline. */
   readonly transactions: TransactionBatcher;
+  /** Replicas a publish waits for (`publishWait`); undefined when it waits for none. */
+  readonly replication?: ReplicationWaiter;
   private readonly readers = new Set<Redis>();
 
   constructor(@Inject(EVENT_BUS_MODULE_OPTIONS) readonly options: EventBusModuleOptions) {
@@ -62,6 +66,10 @@ export class EventBusCore implements OnApplicationShutdown {
     });
     this.redis.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
     this.transactions = new TransactionBatcher(this.redis);
+    const wait = options.publishWait;
+    if (wait && wait.replicas > 0) {
+      this.replication = new ReplicationWaiter(this.redis, { replicas: wait.replicas, timeoutMs: wait.timeoutMs ?? options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS });
+    }
     // NOTE: every script the library calls is defined before the first command: a command defined
     // while an auto-pipelined batch is open is missing from that batch, and calling it there shifts
     // every later reply of the batch to the wrong caller (ioredis 5).

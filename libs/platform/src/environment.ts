@@ -39,6 +39,20 @@ export class Environment {
   @Max(65535)
   PORT = 3000;
 
+  /** Replicas that must have a write before a publish (and so a request that publishes) succeeds: Redis WAIT. 0: the primary's answer is enough. */
+  @Type(() => Number)
+  @IsInt({ message: 'REDIS_WAIT_REPLICAS must be an integer (replicas)' })
+  @Min(0)
+  @Max(16)
+  REDIS_WAIT_REPLICAS = 0;
+
+  /** How long a publish waits for REDIS_WAIT_REPLICAS replicas, in ms, before it fails (503 over HTTP). */
+  @Type(() => Number)
+  @IsInt({ message: 'REDIS_WAIT_TIMEOUT_MS must be an integer (ms)' })
+  @Min(1)
+  @Max(60_000)
+  REDIS_WAIT_TIMEOUT_MS = 1000;
+
   @Matches(/^[A-Za-z0-9._:-]{1,64}$/, { message: 'EVENT_BUS_NAMESPACE may hold letters, digits, ".", "_", "-", ":" only' })
   EVENT_BUS_NAMESPACE = 'shop';
 

@@ -40,6 +40,7 @@ export class PlatformModule {
             source: options.source ?? 'platform',
             consumerName: config.get('CONSUMER_NAME', { infer: true }),
             retentionIgnoresGroups: config.get('RETENTION_IGNORES_GROUPS', { infer: true })?.split(',') ?? [],
+            publishWait: { replicas: config.get('REDIS_WAIT_REPLICAS', { infer: true }), timeoutMs: config.get('REDIS_WAIT_TIMEOUT_MS', { infer: true }) },
             consumer: {
               batchSize: config.get('CONSUMER_BATCH_SIZE', { infer: true }),
               blockMs: config.get('CONSUMER_BLOCK_MS', { infer: true }),

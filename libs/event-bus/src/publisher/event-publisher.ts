@@ -70,6 +70,7 @@ export class EventPublisher {
     try {
       const prepared = this.prepare(event, options, trace?.carrier);
       const entryId = await this.withinDeadline([prepared.envelope.id], () => this.core.redis.xadd(prepared.key, '*', ...prepared.fields));
+      if (this.core.replication) await this.replicated([prepared.envelope.id]);
       this.core.metrics?.published(prepared.stream, prepared.envelope.type);
       if (trace) endSpan(trace.span);
       return { envelope: prepared.envelope, stream: prepared.stream, entryId: entryId ?? '' };
@@ -133,6 +134,7 @@ export class EventPublisher {
       const { results, offset } = await this.withinDeadline(ids, () => exec(prepared));
       const failed = (results ?? []).find(([error]) => error);
       if (!results || failed) throw new PublishFailedError(ids, failed?.[0] ?? new Error('the transaction was discarded'));
+      if (this.core.replication) await this.replicated(ids);
       for (const p of prepared) this.core.metrics?.published(p.stream, p.envelope.type);
       if (trace) endSpan(trace.span);
       return prepared.map((p, i) => ({ envelope: p.envelope, stream: p.stream, entryId: String(results[offset + i][1]) }));
@@ -140,6 +142,20 @@ export class EventPublisher {
       if (error instanceof PublishFailedError) for (const p of prepared) this.core.metrics?.publishFailed(p.stream, p.envelope.type);
       if (trace) endSpan(trace.span, error);
       throw error;
+    }
+  }
+
+  /** Waits for `publishWait.replicas` replicas to have the writes sent so far; PublishFailedError when fewer do in time. */
+  private async replicated(ids: string[]): Promise<void> {
+    const { replicas, timeoutMs } = this.core.replication!.policy;
+    let acknowledged: number;
+    try {
+      acknowledged = await this.core.replication!.acknowledged();
+    } catch (error) {
+      throw new PublishFailedError(ids, error);
+    }
+    if (acknowledged < replicas) {
+      throw new PublishFailedError(ids, new Error(`written to the primary but ${acknowledged} of ${replicas} replica(s) confirmed it within ${timeoutMs} ms (WAIT): a failover now could lose it`));
     }
   }
 

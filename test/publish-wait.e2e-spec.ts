@@ -1,0 +1,101 @@
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplicationContext } from '@nestjs/common';
+import Redis from 'ioredis';
+import { EventBusModule, EventPublisher, PublishFailedError } from '@app/event-bus';
+import { ParcelShipped } from './fixtures/fixture-events';
+import { RedisServer } from './support/redis-server';
+import { waitFor } from './support/redis';
+import request from 'supertest';
+import { OrderModule } from '../apps/order/src/order.module';
+import { createTestPlatformApp } from './support/platform-app';
+
+/**
+ * `publishWait` (REDIS_WAIT_REPLICAS): a publish resolves once the replicas have the write. Real
+ * primary and replica; the replica is paused (SIGSTOP) to make replication stall.
+ */
+describe('publishWait: a publish resolves once N replicas have it', () => {
+  let primary: RedisServer;
+  let replica: RedisServer;
+  let onReplica: Redis;
+  const apps: INestApplicationContext[] = [];
+
+  beforeAll(async () => {
+    primary = await RedisServer.start();
+    replica = await RedisServer.start({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
+    onReplica = new Redis(replica.url);
+    await waitFor('replica linked', async () => /master_link_status:up/.test(await onReplica.info('replication')), 10_000);
+  });
+
+  afterAll(async () => {
+    if (replica?.pid) process.kill(replica.pid, 'SIGCONT');
+    await Promise.all(apps.map((app) => app.close()));
+    onReplica?.disconnect();
+    await replica?.destroy();
+    await primary?.destroy();
+  });
+
+  async function publisher(publishWait?: { replicas: number; timeoutMs?: number }): Promise<EventPublisher> {
+    @Module({ imports: [EventBusModule.forRoot({ redis: primary.url, namespace: 'wait', consume: false, publishWait })] })
+    class AppModule {}
+    const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error'] });
+    apps.push(app);
+    return app.get(EventPublisher);
+  }
+
+  it('resolves once the replica has the event: read from the replica right after, it is there', async () => {
+    const pub = await publisher({ replicas: 1, timeoutMs: 2000 });
+    for (let i = 0; i < 20; i++) {
+      const { entryId } = await pub.publish(new ParcelShipped({ parcelId: `W-${i}` }));
+      expect(await onReplica.xrange('wait:{parcels}', entryId, entryId)).toHaveLength(1);
+    }
+    // Concurrent publishes share one WAIT and all resolve replicated.
+    const many = await Promise.all(Array.from({ length: 50 }, (_, i) => pub.publish(new ParcelShipped({ parcelId: `C-${i}` }))));
+    const last = many.map((p) => p.entryId).sort().pop()!;
+    expect(await onReplica.xrange('wait:{parcels}', last, last)).toHaveLength(1);
+  });
+
+  it('fails with PublishFailedError when the replica does not confirm in time; without publishWait the same publish resolves', async () => {
+    // Tried: the replica paused (SIGSTOP) while publishing, with and without publishWait.
+    const waiting = await publisher({ replicas: 1, timeoutMs: 300 });
+    const plain = await publisher();
+    process.kill(replica.pid!, 'SIGSTOP');
+    try {
+      const began = Date.now();
+      const failed = await waiting.publish(new ParcelShipped({ parcelId: 'W-stalled' })).catch((error: unknown) => error);
+      expect(failed).toBeInstanceOf(PublishFailedError);
+      expect((failed as Error).message).toMatch(/0 of 1 replica\(s\) confirmed it within 300 ms/);
+      expect(Date.now() - began).toBeGreaterThanOrEqual(290);
+      // It is on the primary: the error says the write may be lost on failover, not that it did not happen.
+      const onPrimary = new Redis(primary.url);
+      const shipped = (await onPrimary.xrange('wait:{parcels}', '-', '+')).filter(([, f]) => f.join(' ').includes('W-stalled'));
+      onPrimary.disconnect();
+      expect(shipped).toHaveLength(1);
+      await expect(plain.publish(new ParcelShipped({ parcelId: 'P-stalled' }))).resolves.toMatchObject({ stream: 'parcels' });
+    } finally {
+      process.kill(replica.pid!, 'SIGCONT');
+    }
+  });
+
+  it('REDIS_WAIT_REPLICAS: POST /orders answers 201 once the replica has the order, 503 when it cannot confirm', async () => {
+    // Tried: the platform's order service with REDIS_WAIT_REPLICAS=1, the replica live, then paused.
+    const { app } = await createTestPlatformApp([OrderModule], { env: { REDIS_URL: primary.url, REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '300' } });
+    try {
+      const order = { userId: 'wait-1', email: 'wait@example.com', items: [{ sku: 'SKU-MUG', quantity: 1 }] };
+      const placed = await request(app.getHttpServer()).post('/orders').send(order).expect(201);
+      const ns = process.env.EVENT_BUS_NAMESPACE!;
+      expect(await onReplica.hget(`${ns}:svc:order:order:${placed.body.orderId}`, 'status')).toBe('Pending');
+      process.kill(replica.pid!, 'SIGSTOP');
+      try {
+        const refused = await request(app.getHttpServer()).post('/orders').send(order).expect(503);
+        expect(refused.body.message).toMatch(/0 of 1 replica\(s\) confirmed it within 300 ms/);
+      } finally {
+        process.kill(replica.pid!, 'SIGCONT');
+      }
+    } finally {
+      await app.close();
+      delete process.env.REDIS_WAIT_REPLICAS;
+      delete process.env.REDIS_WAIT_TIMEOUT_MS;
+    }
+  });
+});
