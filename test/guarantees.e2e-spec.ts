@@ -2,7 +2,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { ConsumerTuning, DeadLetterService, EventBusExplorer, EventBusModule, EventContext, EventPublisher, ReplayService, Subscribe, UnrecoverableError } from '@app/event-bus';
+import { ConsumerTuning, DeadLetterService, EventBusExplorer, EventBusModule, EventContext, EventPublisher, GroupAdminService, ReplayService, Subscribe, UnrecoverableError } from '@app/event-bus';
 import { ParcelOrdered, ParcelShipped } from './fixtures/fixture-events';
 import { abortTransactions } from './support/aborted-transactions';
 import { readEvents } from './support/streams';
@@ -298,6 +298,26 @@ describe('delivery guarantees (real Redis)', () => {
     expect(await redis.get(`${ns}:state:P-o1`)).toBe('shipped');
     expect(await redis.get(`${ns}:state:P-o2`)).toBeNull();
     expect((await readEvents<{ parcelId: string }>(redis, ns, 'parcels', 'ParcelShipped')).map((e) => e.data.parcelId)).toEqual(['P-o1']);
+  });
+
+  it('an entry an operator dead-letters while it waits out a long backoff stops holding its subject at the next lease renewal', async () => {
+    // Tried: a 30 s backoff, the entry dead-lettered by GroupAdminService meanwhile, then a later event of the same subject.
+    const ns = testNamespace('abandon');
+    const key = `${ns}:{parcels}`;
+    script.failures.set('alpha:P-stuck', 1);
+    const app = await start(ns, { claimTimeoutMs: 900, retry: { initialDelayMs: 30_000, jitter: 0 } });
+    const publisher = app.get(EventPublisher);
+    const first = await publisher.publish(new ParcelOrdered({ parcelId: 'P-stuck', weight: 1 }));
+    await waitFor('alpha failed once', () => script.runs.some((r) => r.group === 'alpha' && r.parcelId === 'P-stuck'));
+    await app.get(GroupAdminService).deadLetterPending('parcels', 'alpha', first.entryId, { reason: 'operator' });
+    const began = Date.now();
+    await publisher.publish(new ParcelOrdered({ parcelId: 'P-stuck', weight: 2 }));
+    await waitFor('the next event of the subject handled', () => script.runs.filter((r) => r.group === 'alpha' && r.parcelId === 'P-stuck').length === 2, 10_000);
+    // Lease renewal runs every claimTimeoutMs / 3 (300 ms): far sooner than the 30 s backoff.
+    expect(Date.now() - began).toBeLessThan(5_000);
+    await waitFor('nothing pending', async () => (await pendingOf(key, 'alpha')) === 0);
+    // The abandoned delivery did not run again after its backoff.
+    expect(script.runs.filter((r) => r.group === 'alpha' && r.parcelId === 'P-stuck').map((r) => r.attempt)).toEqual([1, 1]);
   });
 
   it('an UnrecoverableError is dead-lettered after one attempt with its reason, while the rest flows', async () => {

@@ -7,19 +7,21 @@ import type Redis from 'ioredis';
 const SCRIPTS = {
   // KEYS[1] stream; ARGV[1] group, ARGV[2] consumer, ARGV[3..] entry ids.
   // Resets the idle time of the entries this consumer still owns (its lease), and only those:
-  // an entry another consumer claimed meanwhile is left to it.
+  // an entry another consumer claimed meanwhile is left to it. Answers the ids it no longer owns
+  // (acknowledged, dead-lettered or claimed by someone else, e.g. by an operator).
   renewLeases: {
     numberOfKeys: 1,
     lua: `
-local renewed = 0
+local lost = {}
 for i = 3, #ARGV do
   local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
   if p[1] and p[1][2] == ARGV[2] then
     redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
-    renewed = renewed + 1
+  else
+    lost[#lost + 1] = ARGV[i]
   end
 end
-return renewed`,
+return lost`,
   },
   // KEYS[1] stream; ARGV[1] group, ARGV[2] a consumer never to remove (the caller's own, or ''),
   // ARGV[3] minimum idle ms, ARGV[4] the one consumer to consider ('' = every one).
@@ -49,7 +51,7 @@ return out`,
 } as const;
 
 export interface ConsumerScripts {
-  renewLeases(stream: string, group: string, consumer: string, ...ids: string[]): Promise<number>;
+  renewLeases(stream: string, group: string, consumer: string, ...ids: string[]): Promise<string[]>;
   removeIdleConsumers(stream: string, group: string, keep: string, minIdleMs: number, only: string): Promise<Array<string | number>>;
 }
 

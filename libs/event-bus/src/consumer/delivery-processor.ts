@@ -243,7 +243,14 @@ export class DeliveryProcessor {
     const delay = backoffDelay(policy, d.deliveryCount);
     const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
     logger.warn(`[group ${group}] ${handler} failed on ${d.envelope!.type} ${d.envelope!.id} (attempt ${d.deliveryCount}/${policy.maxAttempts}), retrying in ${delay} ms: ${message}`);
-    if (!(await pause(abortableSleep(delay, this.deps.stopping)))) return false; // NOTE: shutting down: left pending for a restart or a claim.
+    // NOTE: the wait ends early at shutdown (left pending for a restart or a claim), or when lease
+    // renewal finds the entry no longer ours (an operator dead-lettered or claimed it): its subject
+    // must not stay blocked behind a backoff that leads nowhere.
+    const lost = new AbortController();
+    d.abandon = () => lost.abort();
+    const waited = await pause(abortableSleep(delay, AbortSignal.any([this.deps.stopping, lost.signal])));
+    d.abandon = undefined;
+    if (!waited) return false;
     const reclaimed = await core.redis.xclaim(d.source.key, group, consumer, 0, d.entryId).catch(() => []);
     if (reclaimed.length === 0) return false; // NOTE: no longer ours (acknowledged or claimed elsewhere).
     d.deliveryCount++;

@@ -33,6 +33,8 @@ export interface Delivery {
   claim?: ClaimVerdict;
   /** The wire version, when the payload was upcast to the newest version of its type. */
   upcastFrom?: number;
+  /** While it waits out a retry's backoff: gives up the wait (the entry is no longer this consumer's). */
+  abandon?: () => void;
 }
 
 /** The handlers of one (stream, type) in a group. */

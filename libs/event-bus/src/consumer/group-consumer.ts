@@ -76,6 +76,11 @@ export class GroupConsumer extends GroupReader<Delivery, Source> {
     this.release();
   }
 
+  /** Entries lost at lease renewal: any of them waiting out a retry's backoff gives up the wait. */
+  protected override lost(source: Source, entryIds: string[]): void {
+    for (const id of entryIds) source.held.get(id)?.abandon?.();
+  }
+
   /**
    * Hands claimed batches to the dispatcher, oldest first. While a non-blocking read is out, they
    * wait for it: its batch's claim then goes out before they run, so the claim's round trip

@@ -86,6 +86,12 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
   /** Called whenever no read is out (after each read, and when the loop ends). */
   protected release(): void {}
 
+  /**
+   * Held entries this consumer no longer owns (acknowledged, dead-lettered or claimed elsewhere,
+   * e.g. by an operator), found at lease renewal: a subclass may stop waiting on them.
+   */
+  protected lost(_source: S, _entryIds: string[]): void {}
+
   get consumerName(): string {
     return this.core.consumerName;
   }
@@ -271,7 +277,10 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
     const redis = withConsumerScripts(this.core.redis);
     try {
       const held = this.sources.filter((s) => s.held.size > 0);
-      await Promise.all(held.map((s) => redis.renewLeases(s.key, this.group, this.consumerName, ...s.held.keys())));
+      const lost = await Promise.all(held.map((s) => redis.renewLeases(s.key, this.group, this.consumerName, ...s.held.keys())));
+      held.forEach((source, i) => {
+        if (lost[i].length > 0) this.lost(source, lost[i]);
+      });
     } catch (error) {
       this.logger.warn(`[group ${this.group}] lease renewal failed: ${String(error)}`);
     }
