@@ -11,6 +11,7 @@ import { FaultRedis, sleep } from './harness';
 import { PlatformProcess } from './platform-process';
 import { BookOrder, checkBooks, INVARIANTS, readShopBooks, ShopBooks, ShopClient, table } from './shop-books';
 import { TranspiledApp, transpileApps } from './transpiled-app';
+import { seededRandom } from '../support/seeded-random';
 
 /**
  * SIGKILL the whole platform (the all-in-one app `npm start` runs: every shop service in one
@@ -60,18 +61,6 @@ const USERS = [...SHOPPERS, ...DECLINED];
  */
 const STOCK: Record<string, number> = { 'SKU-MUG': 2000, 'SKU-BAG': 2000, 'SKU-TEE': 700, 'SKU-CAP': 300, 'SKU-PEN': 100, 'SKU-LTD': 3 };
 const SKU_WEIGHTS: Array<[string, number]> = [['SKU-MUG', 28], ['SKU-BAG', 28], ['SKU-TEE', 18], ['SKU-CAP', 12], ['SKU-PEN', 9], ['SKU-LTD', 5]];
-
-/** mulberry32: a small seeded generator, so a run can be repeated with PLATFORM_KILL_SEED. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface PlaceOrderBody {
   userId: string;

@@ -11,6 +11,7 @@ import { accountStream } from '../src/domain/account.decider';
 import type { AccountEvent } from '../src/domain/account.events';
 import { BalancesReadModel } from '../src/balances/balances.read-model';
 import { LedgerModule } from '../src/ledger.module';
+import { seededRandom } from '../../../test/support/seeded-random';
 
 interface Row {
   accountId: string;
@@ -18,18 +19,6 @@ interface Row {
   balance: number;
   accountVersion: number;
   updatedAt: string;
-}
-
-/** Deterministic PRNG (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The balances projection (group ledger-balances) and the integration events it is fed with. */
@@ -88,7 +77,7 @@ describe('ledger balances projection (real Redis)', () => {
   });
 
   it('matches the aggregates, and a rebuild from scratch reproduces it', async () => {
-    const random = seeded(7);
+    const random = seededRandom(7);
     const ids: string[] = [];
     for (let i = 0; i < 8; i++) ids.push(await open(`owner-${i}`));
     for (let i = 0; i < 80; i++) {
