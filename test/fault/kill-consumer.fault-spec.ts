@@ -114,7 +114,7 @@ describe('fault: SIGKILL a consumer mid-stream and restart it under the same nam
     const events = 1_500;
     await publishTicks(redis.url, ns, events);
     // NOTE: a long handler, so that at any moment ~CONCURRENCY handlers sit between their early XACK and their effect.
-    const env = workerEnv(ns, { ACK_EARLY: '1', HANDLER_DELAY_MS: 50 });
+    const env = workerEnv(ns, { ACK_EARLY: '1', HANDLER_DELAY_MS: 200 });
 
     await runUntilKilled(env, 300);
     await startWorker(env);

@@ -21,7 +21,8 @@ import { BalancesRebuilder } from './balances/balances.rebuilder';
     ServiceStoreModule.forService('ledger'),
     EventStoreModule.forRootAsync({
       inject: [EventBusCore],
-      useFactory: (core: EventBusCore) => ({ redis: core.redis, namespace: core.keys.namespace }),
+      // NOTE: the store's keys carry their own hash tag per stream (one slot per aggregate, also on a cluster).
+      useFactory: (core: EventBusCore) => ({ redis: core.redis, namespace: core.keys.name }),
     }),
   ],
   controllers: [AccountsController],

@@ -19,7 +19,7 @@ import { ResolvedRetryPolicy, resolveRetryPolicy } from './consumer/retry-policy
 import { EventBusMetrics } from './observability/metrics';
 import { EventBusKeys } from './utils/keys';
 import { assertName } from './utils/names';
-import { closeRedis, createRedis } from './utils/redis-connection';
+import { closeRedis, createRedis, isClusterConnection } from './utils/redis-connection';
 import { TransactionBatcher } from './publisher/transaction-batcher';
 import { ReplicationWaiter } from './publisher/replication-waiter';
 import { withConsumerScripts } from './consumer/consumer-scripts';
@@ -40,7 +40,10 @@ export type ResolvedTuning = Required<Omit<ConsumerTuning, 'retry' | 'dedupe'>> 
 export class EventBusCore implements OnApplicationShutdown {
   private readonly logger = new Logger(EventBusCore.name);
   readonly keys: EventBusKeys;
+  /** The command connection: one Redis, or a Redis Cluster client (`cluster`). */
   readonly redis: Redis;
+  /** True on Redis Cluster (`forRoot({ redis: { cluster } })`). */
+  readonly cluster: boolean;
   /** This process's consumer name in every group. */
   readonly consumerName: string;
   /** The bus's Prometheus instruments, unless `metrics: false`. */
@@ -52,7 +55,8 @@ export class EventBusCore implements OnApplicationShutdown {
   private readonly readers = new Set<Redis>();
 
   constructor(@Inject(EVENT_BUS_MODULE_OPTIONS) readonly options: EventBusModuleOptions) {
-    this.keys = new EventBusKeys(options.namespace ?? DEFAULT_NAMESPACE);
+    this.cluster = isClusterConnection(options.redis);
+    this.keys = new EventBusKeys(options.namespace ?? DEFAULT_NAMESPACE, { cluster: this.cluster });
     if (options.metrics !== false) this.metrics = new EventBusMetrics(options.metrics ?? {});
     busesInProcess++;
     this.consumerName = assertName('consumer name', options.consumerName ?? `${hostname()}-${process.pid}${busesInProcess > 1 ? `-${busesInProcess}` : ''}`);
@@ -65,7 +69,7 @@ export class EventBusCore implements OnApplicationShutdown {
       retryStrategy: (times: number) => Math.min(times * 100, 1000),
     });
     this.redis.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
-    this.transactions = new TransactionBatcher(this.redis);
+    this.transactions = new TransactionBatcher(this.redis, this.cluster);
     const wait = options.publishWait;
     if (wait && wait.replicas > 0) {
       this.replication = new ReplicationWaiter(this.redis, { replicas: wait.replicas, timeoutMs: wait.timeoutMs ?? options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS });

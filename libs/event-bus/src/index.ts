@@ -16,6 +16,7 @@ export { currentDelivery } from './context/delivery-context';
 export { contractRegistry, getContract } from './contracts/contract-registry';
 export { encodeEnvelope, decodeEnvelope } from './envelope/envelope';
 export { EventBusKeys } from './utils/keys';
+export type { RedisConnection, ClusterConnection } from './utils/redis-connection';
 export { pairsToRecord } from './utils/pairs';
 export { settlesWithin } from './utils/settles-within';
 export type { FieldError } from './validation/payload-validator';

@@ -1,4 +1,5 @@
 import { OnApplicationShutdown } from '@nestjs/common';
+import { Cluster } from 'ioredis';
 import type Redis from 'ioredis';
 import { DEFAULT_NAMESPACE, DEFAULT_PAGE_SIZE } from './event-store.constants';
 import { BAD_AS_OF } from './event-store.messages';
@@ -209,15 +210,19 @@ export class EventStore implements OnApplicationShutdown {
    */
   async *streamNames(aggregateType: string): AsyncGenerator<string> {
     const pattern = this.keys.streamPattern(aggregateType);
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000, 'TYPE', 'stream');
-      cursor = next;
-      for (const key of keys) {
-        const name = this.keys.streamName(key);
-        if (name) yield name;
-      }
-    } while (cursor !== '0');
+    // NOTE: SCAN walks one node: on a cluster, every master's keyspace.
+    const nodes = (this.redis as unknown) instanceof Cluster ? (this.redis as unknown as Cluster).nodes('master') : [this.redis];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000, 'TYPE', 'stream');
+        cursor = next;
+        for (const key of keys) {
+          const name = this.keys.streamName(key);
+          if (name) yield name;
+        }
+      } while (cursor !== '0');
+    }
   }
 
   /** Closes the connection if the store opened it. */

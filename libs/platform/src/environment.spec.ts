@@ -22,3 +22,13 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment({ RETENTION_IGNORES_GROUPS: 'flow-index, audit' })).toThrow(/RETENTION_IGNORES_GROUPS must be a comma-separated list/);
   });
 });
+
+describe('validateEnvironment: Redis Cluster', () => {
+  it('takes a comma-separated list of seeds only with REDIS_CLUSTER=true', () => {
+    const seeds = 'redis://10.0.0.1:7000,redis://10.0.0.2:7000';
+    expect(validateEnvironment({ REDIS_URL: seeds, REDIS_CLUSTER: 'true' })).toMatchObject({ REDIS_URL: seeds, REDIS_CLUSTER: 'true' });
+    expect(() => validateEnvironment({ REDIS_URL: seeds })).toThrow(/REDIS_URL lists several nodes: set REDIS_CLUSTER=true/);
+    expect(() => validateEnvironment({ REDIS_URL: 'redis://a:1,', REDIS_CLUSTER: 'true' })).toThrow(/REDIS_URL must look like/);
+    expect(() => validateEnvironment({ REDIS_CLUSTER: 'yes' })).toThrow(/REDIS_CLUSTER must be true or false/);
+  });
+});

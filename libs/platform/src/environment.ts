@@ -1,5 +1,5 @@
 import { plainToInstance, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, Validate, ValidateIf, validateSync, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, Validate, ValidateIf, ValidationError, validateSync, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
 import { LOG_FORMATS, LogFormat } from './logging/log-settings';
 
 const API_KEY_ENTRY = '(?:reader|operator):[A-Za-z0-9._~+/=-]{16,256}';
@@ -29,9 +29,16 @@ function isSet(_env: object, value: unknown): boolean {
 
 /** Every environment variable the platform reads; the README's configuration table mirrors it. */
 export class Environment {
-  /** Redis to connect to. */
-  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must look like redis://host:port or rediss://user:pass@host:port/db' })
+  /** Redis to connect to; with REDIS_CLUSTER=true, a comma-separated list of seed nodes (one is enough). */
+  @Matches(/^rediss?:\/\/[^\s,]+(,rediss?:\/\/[^\s,]+)*$/, {
+    message: 'REDIS_URL must look like redis://host:port or rediss://user:pass@host:port/db (a comma-separated list of them for a cluster)',
+  })
   REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /** `true`: REDIS_URL names Redis Cluster nodes. */
+  @IsOptional()
+  @Matches(/^(true|false)$/i, { message: 'REDIS_CLUSTER must be true or false' })
+  REDIS_CLUSTER?: string;
 
   @Type(() => Number)
   @IsInt({ message: 'PORT must be an integer' })
@@ -153,6 +160,13 @@ const SECRET_VARIABLES = new Set(['API_KEYS']);
 export function validateEnvironment(raw: Record<string, unknown>): Environment {
   const env = plainToInstance(Environment, raw, { exposeDefaultValues: true });
   const errors = validateSync(env, { whitelist: false, skipMissingProperties: false });
+  if (env.REDIS_URL.includes(',') && !/^true$/i.test(env.REDIS_CLUSTER ?? '')) {
+    errors.push(Object.assign(new ValidationError(), {
+      property: 'REDIS_URL',
+      value: env.REDIS_URL,
+      constraints: { cluster: 'REDIS_URL lists several nodes: set REDIS_CLUSTER=true for a Redis Cluster, or give one URL' },
+    }));
+  }
   if (errors.length > 0) {
     // NOTE: secrets are not echoed back into logs.
     const shown = (e: (typeof errors)[number]): string => (SECRET_VARIABLES.has(e.property) ? '(hidden)' : JSON.stringify(e.value));

@@ -7,6 +7,8 @@ import { Environment, validateEnvironment } from './environment';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { BullConnections, BullConnectionsModule } from './bull-connections';
+import { bullConnection, bullPrefix, busConnection, redisTopology, RedisTopology } from './redis-topology';
 import { bullmqTelemetry } from './tracing/bullmq-telemetry';
 import { tracingSettings } from './tracing/tracing-settings';
 import { TracingModule } from './tracing/tracing.module';
@@ -19,6 +21,10 @@ export interface PlatformOptions {
 }
 
 type Config = ConfigService<Environment, true>;
+
+function topologyOf(config: Config): RedisTopology {
+  return redisTopology(config.get('REDIS_URL', { infer: true }), config.get('REDIS_CLUSTER', { infer: true }));
+}
 
 /**
  * What every process of the platform shares: validated configuration, the event bus and the
@@ -35,7 +41,7 @@ export class PlatformModule {
           isGlobal: true,
           inject: [ConfigService],
           useFactory: (config: Config) => ({
-            redis: config.get('REDIS_URL', { infer: true }),
+            redis: busConnection(topologyOf(config)),
             namespace: config.get('EVENT_BUS_NAMESPACE', { infer: true }),
             source: options.source ?? 'platform',
             consumerName: config.get('CONSUMER_NAME', { infer: true }),
@@ -49,10 +55,11 @@ export class PlatformModule {
           }),
         }),
         BullModule.forRootAsync({
-          inject: [ConfigService],
-          useFactory: (config: Config) => ({
-            connection: { url: config.get('REDIS_URL', { infer: true }), maxRetriesPerRequest: null },
-            prefix: `${config.get('EVENT_BUS_NAMESPACE', { infer: true })}:bull`,
+          imports: [BullConnectionsModule],
+          inject: [ConfigService, BullConnections],
+          useFactory: (config: Config, connections: BullConnections) => ({
+            connection: connections.track(bullConnection(topologyOf(config))),
+            prefix: bullPrefix(config.get('EVENT_BUS_NAMESPACE', { infer: true }), topologyOf(config)),
             // NOTE: jobs (a mail, a replay) join the trace that enqueued them; off with OTEL_SDK_DISABLED=true.
             telemetry: tracingSettings({ OTEL_SDK_DISABLED: config.get('OTEL_SDK_DISABLED', { infer: true }) }).enabled ? bullmqTelemetry() : undefined,
           }),

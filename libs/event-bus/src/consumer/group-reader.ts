@@ -120,7 +120,8 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
     withConsumerScripts(this.core.redis);
     await this.ensureGroups();
     this.reader = this.core.createReader(this.group);
-    this.readerId = Number(await this.reader.client('ID'));
+    // NOTE: on a cluster CLIENT ID / UNBLOCK would reach a random node: shutdown waits out BLOCK instead.
+    if (!this.core.cluster) this.readerId = Number(await this.reader.client('ID'));
     this.running = true;
     this.lastLoopAt = Date.now();
     this.loop = this.run();

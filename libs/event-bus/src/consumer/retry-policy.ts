@@ -1,4 +1,5 @@
 import { UnrecoverableError } from '../errors/unrecoverable.error';
+import { CrossSlotTransactionError } from '../errors/cross-slot-transaction.error';
 
 /** How a failing handler is retried. Attempts are counted by the entry's delivery count. */
 export interface RetryPolicy {
@@ -42,7 +43,8 @@ export function resolveRetryPolicy(...layers: Array<RetryPolicy | undefined>): R
 
 /** Whether `error` after `attempt` deliveries deserves another one (the attempt budget aside). */
 export function isRetryable(policy: ResolvedRetryPolicy, error: unknown, attempt: number): boolean {
-  if (error instanceof UnrecoverableError) return false;
+  // NOTE: a transaction refused for its keys' slots is refused the same way every time.
+  if (error instanceof UnrecoverableError || error instanceof CrossSlotTransactionError) return false;
   return policy.shouldRetry ? policy.shouldRetry(error, attempt) : true;
 }
 

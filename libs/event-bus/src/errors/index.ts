@@ -4,3 +4,4 @@ export * from './publish-failed.error';
 export * from './incompatible-contracts.error';
 export * from './unrecoverable.error';
 export * from './group-admin.error';
+export * from './cross-slot-transaction.error';

@@ -1,4 +1,4 @@
-import type { RedisOptions } from 'ioredis';
+import type { RedisConnection } from '../utils/redis-connection';
 import type { RetryPolicy } from '../consumer/retry-policy';
 import type { EventBusMetricsOptions } from '../observability/metrics';
 
@@ -36,8 +36,13 @@ export interface DedupeOptions {
 }
 
 export interface EventBusModuleOptions {
-  /** A `redis://` / `rediss://` URL, or ioredis options (password, ACL username, TLS...). @default 'redis://127.0.0.1:6379' */
-  redis?: string | RedisOptions;
+  /**
+   * A `redis://` / `rediss://` URL, ioredis options (password, ACL username, TLS...), or a Redis
+   * Cluster: `{ cluster: [{ host, port }, ...], options?: ClusterOptions }` (seed nodes; one is
+   * enough). On a cluster every key of the namespace shares one hash slot (see EventBusKeys).
+   * @default 'redis://127.0.0.1:6379'
+   */
+  redis?: RedisConnection;
   /** Prefix of every key the bus writes. @default 'eb' */
   namespace?: string;
   /** `source` of events published outside any feature module (CloudEvents `source`). @default 'app' */

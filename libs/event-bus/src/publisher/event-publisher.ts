@@ -7,6 +7,7 @@ import { encodeEnvelope } from '../envelope/envelope';
 import { Deadlines } from './deadlines';
 import { EventValidationError } from '../errors/event-validation.error';
 import { PublishFailedError } from '../errors/publish-failed.error';
+import { CrossSlotTransactionError } from '../errors/cross-slot-transaction.error';
 import type { EventBusCore } from '../event-bus.core';
 import type { EventEnvelope, PublishOptions } from '../interfaces/event-envelope.interface';
 import { endSpan, startPublishSpan, TraceCarrier } from '../observability/tracing';
@@ -173,6 +174,7 @@ export class EventPublisher {
       const at = began + timeoutMs;
       return await this.deadlines.race(send(), at, () => new Error(`no answer from Redis within ${timeoutMs} ms (the write may still land)`));
     } catch (error) {
+      if (error instanceof CrossSlotTransactionError) throw error;
       throw new PublishFailedError(ids, error);
     }
   }

@@ -1,5 +1,7 @@
 import type Redis from 'ioredis';
 import type { ChainableCommander } from 'ioredis';
+import { CrossSlotTransactionError } from '../errors/cross-slot-transaction.error';
+import { keySlotOf } from '../utils/partition';
 
 /** Each command's `[error, reply]` of one transaction, as ioredis answers `multi().exec()`. */
 export type TransactionResults = Array<[Error | null, unknown]>;
@@ -24,10 +26,19 @@ export class TransactionBatcher {
   private pipeline?: ChainableCommander;
   private queued: Queued[] = [];
 
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    /** On Redis Cluster each transaction goes alone, after its keys were checked to share one slot. */
+    private readonly cluster = false,
+  ) {}
 
-  /** Runs the commands `build` queues as one transaction; resolves with their results, or rejects when Redis discarded it. */
+  /**
+   * Runs the commands `build` queues as one transaction; resolves with their results, or rejects
+   * when Redis discarded it. On a cluster, rejects with CrossSlotTransactionError before sending
+   * anything when its keys are in more than one slot.
+   */
   run(build: (tx: ChainableCommander) => void): Promise<TransactionResults> {
+    if (this.cluster) return this.runAlone(build);
     if (!this.pipeline) {
       this.pipeline = this.redis.pipeline();
       setImmediate(() => this.flush());
@@ -44,6 +55,20 @@ export class TransactionBatcher {
     }
     pipeline.call('EXEC');
     return new Promise((resolve, reject) => this.queued.push({ multi, end: pipeline.length - 1, resolve, reject }));
+  }
+
+  private async runAlone(build: (tx: ChainableCommander) => void): Promise<TransactionResults> {
+    const tx = this.redis.multi();
+    build(tx);
+    // NOTE: ioredis keeps the queued commands in a private field; each knows its keys.
+    const queued = (tx as unknown as { _queue?: Array<{ getKeys(): Array<string | Buffer> }> })._queue ?? [];
+    const keys = queued.flatMap((command) => command.getKeys().map((key) => String(key)));
+    const slotted = keys.map((key) => ({ key, slot: keySlotOf(key) }));
+    // NOTE: refused before exec(): nothing of it is sent.
+    if (new Set(slotted.map((k) => k.slot)).size > 1) throw new CrossSlotTransactionError(slotted);
+    const results = await tx.exec();
+    if (!results) throw new Error('the transaction was discarded (no reply)');
+    return results;
   }
 
   private flush(): void {

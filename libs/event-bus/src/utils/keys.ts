@@ -1,8 +1,9 @@
 import { assertName } from './names';
 
 /**
- * Redis key layout. A stream and every companion key of it share a hash tag (`{stream}`), so
- * they live in one Redis Cluster slot and MULTI/Lua across them stays legal there.
+ * Redis key layout. A stream and every companion key of it share a hash tag (`{stream}`). On
+ * Redis Cluster the namespace itself is the hash tag (`{<ns>}:{<stream>}`: a key's first tag
+ * decides its slot), so the whole namespace lives in one slot.
  *
  * | key | type | what |
  * |---|---|---|
@@ -14,8 +15,19 @@ import { assertName } from './names';
  * | `<ns>:{<stream>}:seen:<group>:<YYYYMMDDHH>` | hash (expires) | dedupe markers: a field per event id the group handled, by the hour of the event's time |
  */
 export class EventBusKeys {
-  constructor(readonly namespace: string) {
-    assertName('namespace', namespace);
+  /**
+   * The prefix of every key: the namespace, or on Redis Cluster `{<namespace>}`, a hash tag that
+   * keeps every key of the namespace (streams, service state, BullMQ queues, the flow index) in
+   * one slot, so that every MULTI, script and pipeline stays legal there.
+   */
+  readonly namespace: string;
+
+  /** The namespace as configured (the prefix without its hash tag). */
+  readonly name: string;
+
+  constructor(namespace: string, options: { cluster?: boolean } = {}) {
+    this.name = assertName('namespace', namespace);
+    this.namespace = options.cluster ? `{${namespace}}` : namespace;
   }
 
   stream(stream: string): string {
