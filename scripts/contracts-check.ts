@@ -1,6 +1,6 @@
 /**
  * `npm run contracts:check [-- <module>...]`: checks that the versions of every event type in
- * @app/contracts are compatible (CONTRACT.md section 5: a newer version may only add optional
+ * @app/contracts are compatible (docs/contract.md section 5: a newer version may only add optional
  * fields) and that every older version has upcasters to the newest. Prints one line per type and
  * version step; exits 1 on any failure. Extra modules of contracts (e.g. a test fixture) can be
  * given as arguments or in CONTRACTS_CHECK_EXTRA (comma-separated paths); they load after @app/contracts.
@@ -36,7 +36,7 @@ async function main(): Promise<number> {
   if (failures) {
     console.error(
       `\n${failures} problem(s) in ${report.types.length} event types (${versions} versions). A newer version of a type may only add optional fields; ` +
-        'removing, renaming or retyping a field, or making one required, is a new event type (CONTRACT.md section 5). ' +
+        'removing, renaming or retyping a field, or making one required, is a new event type (docs/contract.md section 5). ' +
         'Every older version needs an @Upcaster chain to the newest.',
     );
     return 1;

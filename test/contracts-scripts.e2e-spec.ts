@@ -27,7 +27,7 @@ describe('contracts scripts', () => {
     expect(result.stderr).toContain('FAIL  OrderPlaced v2 -> v3: field "currency" was removed (it was string, required); "currencyCode" appeared with the same schema');
     expect(result.stderr).toContain('FAIL  OrderPlaced v2 -> v3: field "currencyCode" was added as required');
     expect(result.stderr).toContain('FAIL  OrderPlaced v2 has no upcaster towards v3');
-    expect(result.stderr).toContain('is a new event type (CONTRACT.md section 5)');
+    expect(result.stderr).toContain('is a new event type (docs/contract.md section 5)');
     // The same fixture through the environment variable.
     expect(run('scripts/contracts-check.ts', [], { CONTRACTS_CHECK_EXTRA: 'test/fixtures/breaking-contracts.fixture.ts' }).status).toBe(1);
   });

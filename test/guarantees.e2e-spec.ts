@@ -62,7 +62,7 @@ class Handlers {
 }
 
 /**
- * CONTRACT.md section 2 in one process against real Redis: retries with backoff, dead letters,
+ * docs/contract.md section 2 in one process against real Redis: retries with backoff, dead letters,
  * dedupe, exactly-once commits, claiming, leases, redrive. (Process kills: test/fault/.)
  */
 describe('delivery guarantees (real Redis)', () => {

@@ -21,7 +21,7 @@ class Handlers {
   }
 }
 
-/** CONTRACT.md sections 3 and 4 against real Redis: replay to one group, group moves, retention. */
+/** docs/contract.md sections 3 and 4 against real Redis: replay to one group, group moves, retention. */
 describe('replay and retention (real Redis)', () => {
   let redis: Redis;
   const apps: INestApplicationContext[] = [];

@@ -26,7 +26,7 @@ function rawTick(n: number, overrides: Record<string, string | undefined> = {}):
 }
 
 /**
- * Every way an entry can break CONTRACT.md section 1, with the dead-letter reason it must get.
+ * Every way an entry can break docs/contract.md section 1, with the dead-letter reason it must get.
  * Payload n values of breakers are outside the published range, so one reaching the handler
  * shows as `unexpected` in the tally.
  */

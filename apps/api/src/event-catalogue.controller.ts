@@ -20,7 +20,7 @@ export class EventCatalogueController {
   asyncApi(): AsyncApiDocument {
     return buildAsyncApi({
       title: 'Shop events',
-      description: 'The events the shop services publish and consume through Redis Streams (CONTRACT.md). Generated from the contracts and the bindings of this process.',
+      description: 'The events the shop services publish and consume through Redis Streams (docs/contract.md). Generated from the contracts and the bindings of this process.',
       namespace: this.core.keys.namespace,
       contracts: contractRegistry.all(),
       subscriptions: this.explorer.subscriptions,

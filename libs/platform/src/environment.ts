@@ -66,7 +66,7 @@ export class Environment {
   /**
    * Consumer groups retention does not wait for, comma-separated (e.g. `flow-index`): an
    * operator's standing decision that those groups may miss entries trimmed before they read
-   * them (CONTRACT.md section 4: only an operator may trim what a group has not acknowledged).
+   * them (docs/contract.md section 4: only an operator may trim what a group has not acknowledged).
    */
   @IsOptional()
   @Matches(/^[A-Za-z0-9._:-]{1,200}(,[A-Za-z0-9._:-]{1,200})*$/, { message: 'RETENTION_IGNORES_GROUPS must be a comma-separated list of consumer group names' })

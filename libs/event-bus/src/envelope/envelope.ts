@@ -30,7 +30,7 @@ export function fieldsToRecord(fields: string[]): Record<string, string> {
 }
 
 /**
- * Parses one entry per CONTRACT.md section 1. Throws ContractViolationError (reason
+ * Parses one entry per docs/contract.md section 1. Throws ContractViolationError (reason
  * `missing-field`, `bad-specversion`, `bad-version`, `bad-json`, `data-not-object`) for an entry
  * that breaks it; the consumer dead-letters such entries.
  */

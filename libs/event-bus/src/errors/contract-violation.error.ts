@@ -1,4 +1,4 @@
-/** A stream entry that breaks CONTRACT.md section 1; the consumer dead-letters it with `reason`. */
+/** A stream entry that breaks docs/contract.md section 1; the consumer dead-letters it with `reason`. */
 export class ContractViolationError extends Error {
   constructor(
     readonly reason: string,

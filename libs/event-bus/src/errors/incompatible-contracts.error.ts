@@ -1,6 +1,6 @@
 import { INCOMPATIBLE_CONTRACTS } from '../versioning/versioning.messages';
 
-/** Two consecutive versions of an event type are not compatible (CONTRACT.md section 5); thrown at bootstrap. */
+/** Two consecutive versions of an event type are not compatible (docs/contract.md section 5); thrown at bootstrap. */
 export class IncompatibleContractsError extends Error {
   constructor(readonly problems: string[]) {
     super(INCOMPATIBLE_CONTRACTS(problems));

@@ -80,7 +80,7 @@ export interface EventBusModuleOptions {
   /**
    * Groups whose position does not hold retention back: observers (an indexer, an audit tap)
    * that would rather miss entries trimmed before they read them than keep a stream from ever
-   * being trimmed while they are not running. CONTRACT.md section 4 leaves trimming what a group
+   * being trimmed while they are not running. docs/contract.md section 4 leaves trimming what a group
    * has not acknowledged to an operator: set it from operator configuration, not as a default.
    * @default []
    */

@@ -1,5 +1,5 @@
 /**
- * An event as it travels: the CloudEvents 1.0 attributes of CONTRACT.md section 1, flat, with
+ * An event as it travels: the CloudEvents 1.0 attributes of docs/contract.md section 1, flat, with
  * `data` already parsed.
  */
 export interface EventEnvelope<T = unknown> {

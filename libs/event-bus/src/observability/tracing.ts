@@ -1,7 +1,7 @@
 import { Context, context, propagation, ProxyTracerProvider, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, trace, TracerProvider } from '@opentelemetry/api';
 import type { EventEnvelope } from '../interfaces/event-envelope.interface';
 
-/** The W3C trace context fields an envelope carries (CONTRACT.md section 1). */
+/** The W3C trace context fields an envelope carries (docs/contract.md section 1). */
 export interface TraceCarrier {
   traceparent?: string;
   tracestate?: string;

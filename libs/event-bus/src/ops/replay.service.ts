@@ -5,7 +5,7 @@ import { EventBusCore } from '../event-bus.core';
 import { idBeforeTime, isStreamId, previousId, rangeBound } from '../utils/stream-ids';
 import { countRange } from '../utils/stream-range';
 
-/** What to replay, and to whom (CONTRACT.md section 3). */
+/** What to replay, and to whom (docs/contract.md section 3). */
 export interface ReplayRequest {
   stream: string;
   /** Stream id or ISO 8601 time; absent = the start of the stream. */

@@ -19,7 +19,7 @@ export interface TrimResult {
 
 /**
  * Trims streams by their policy without ever deleting an entry some group has not acknowledged
- * (pending, or not yet delivered), unless forced (CONTRACT.md section 4). Policies live in
+ * (pending, or not yet delivered), unless forced (docs/contract.md section 4). Policies live in
  * `<ns>:{<stream>}:retention`; every `retentionIntervalMs` each process applies them.
  * NOTE: Redis 8.2's XTRIM ... ACKED would do the group bookkeeping server-side.
  */

@@ -47,7 +47,7 @@ describe('contract compatibility across the registry', () => {
     it('stops the application at bootstrap, telling the author to introduce a new type', () => {
       const check = new ContractCompatibilityCheck();
       expect(() => check.onModuleInit()).toThrow(IncompatibleContractsError);
-      expect(() => check.onModuleInit()).toThrow(/CompatSpecShipped v1 -> v2: field "weight" changed type from number to string[\s\S]*new event type[\s\S]*CONTRACT\.md section 5/);
+      expect(() => check.onModuleInit()).toThrow(/CompatSpecShipped v1 -> v2: field "weight" changed type from number to string[\s\S]*new event type[\s\S]*docs\/contract\.md section 5/);
     });
 
     it('is what EventBusModule runs: the application does not start', async () => {

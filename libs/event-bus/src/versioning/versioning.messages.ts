@@ -1,6 +1,6 @@
 const NEW_TYPE_ADVICE =
   'versions of one type may only add optional fields: keep this version compatible, or publish the new shape as a new event type ' +
-  '(CONTRACT.md section 5: removing, renaming or retyping a field is a new type)';
+  '(docs/contract.md section 5: removing, renaming or retyping a field is a new type)';
 
 export const INCOMPATIBLE_VERSION = (type: string, from: number, to: number, field: string, change: string): string =>
   `${type} v${from} -> v${to}: ${field ? `field "${field}"` : 'the payload'} ${change}`;

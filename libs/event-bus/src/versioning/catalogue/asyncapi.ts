@@ -133,7 +133,7 @@ function message(contract: RegisteredContract, newest: number, upcasters: readon
   };
 }
 
-/** The stream entry's CloudEvents attributes (CONTRACT.md section 1) for one type and version. */
+/** The stream entry's CloudEvents attributes (docs/contract.md section 1) for one type and version. */
 function envelopeSchema(type: string, version: number, subjectField?: string): JsonSchema {
   const text = (description: string): JsonSchema => ({ type: 'string', description });
   return {
