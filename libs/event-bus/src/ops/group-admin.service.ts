@@ -64,6 +64,16 @@ export class GroupAdminService {
     return this.toGroupInfo(found, await this.consumers(key, group));
   }
 
+  /** Whether `stream` has the group (one XINFO GROUPS, no consumer listing). */
+  async hasGroup(stream: string, group: string): Promise<boolean> {
+    return (await this.groupRecords(this.core.keys.stream(stream))).some((g) => g.name === group);
+  }
+
+  /** GroupAdminError `no-group` unless the group exists. */
+  private async assertGroup(stream: string, group: string): Promise<void> {
+    if (!(await this.hasGroup(stream, group))) throw new GroupAdminError('no-group', `stream ${stream} has no consumer group "${group}"`);
+  }
+
   /** Creates a group at `startFrom`: `'beginning'`, `'end'` or an entry id it starts after. */
   async createGroup(stream: string, group: string, startFrom: string): Promise<GroupInfo> {
     const at = startFrom === 'beginning' ? '0' : startFrom === 'end' ? '$' : startFrom;
@@ -81,13 +91,13 @@ export class GroupAdminService {
    * `dryRun` only counts what would be delivered again.
    */
   async moveGroup(stream: string, group: string, to: { id?: string; time?: string }, opts: { dryRun?: boolean } = {}): Promise<{ lastDeliveredId: string; redeliver: number }> {
-    await this.group(stream, group);
+    await this.assertGroup(stream, group);
     return this.replays.moveGroup(stream, group, to, opts);
   }
 
   /** Pending entries of the group, oldest first (of one consumer when given). */
   async pending(stream: string, group: string, opts: { count?: number; consumer?: string } = {}): Promise<PendingEntry[]> {
-    await this.group(stream, group);
+    await this.assertGroup(stream, group);
     const args: Array<string | number> = [this.core.keys.stream(stream), group, '-', '+', opts.count ?? 100];
     if (opts.consumer) args.push(opts.consumer);
     const rows = (await this.core.redis.call('XPENDING', ...args)) as PendingRow[];
@@ -96,7 +106,7 @@ export class GroupAdminService {
 
   /** One pending entry, or GroupAdminError `no-group` / `not-pending`. */
   async pendingEntry(stream: string, group: string, id: string): Promise<PendingEntry> {
-    await this.group(stream, group);
+    await this.assertGroup(stream, group);
     const rows = (await this.core.redis.call('XPENDING', this.core.keys.stream(stream), group, id, id, 1)) as PendingRow[];
     if (rows.length === 0) throw new GroupAdminError('not-pending', `entry ${id} is not pending in group "${group}"`);
     return toPendingEntry(rows[0]);
@@ -115,7 +125,7 @@ export class GroupAdminService {
   async ackPending(stream: string, group: string, id: string): Promise<void> {
     const acked = await this.core.redis.xack(this.core.keys.stream(stream), group, id);
     if (Number(acked) === 0) {
-      await this.group(stream, group);
+      await this.assertGroup(stream, group);
       throw new GroupAdminError('not-pending', `entry ${id} is not pending in group "${group}"`);
     }
   }

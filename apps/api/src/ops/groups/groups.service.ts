@@ -21,7 +21,7 @@ export class GroupsService {
   }
 
   async exists(stream: string, group: string): Promise<boolean> {
-    return (await this.admin.groups(stream)).some((g) => g.group === group);
+    return this.admin.hasGroup(stream, group);
   }
 
   async create(stream: string, group: string, startFrom: string): Promise<CreatedGroupDto> {
