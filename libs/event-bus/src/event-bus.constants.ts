@@ -19,3 +19,10 @@ export const DEFAULT_CLAIM_INTERVAL_MS = 5_000;
 export const DEFAULT_DEAD_CONSUMER_IDLE_MS = 15 * 60_000;
 export const DEFAULT_DEDUPE_TTL_MS = 24 * 60 * 60_000;
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 1_000;
+
+/** A partition lease lasts this long without renewal. */
+export const DEFAULT_LEASE_MS = 10_000;
+/** Partition leases and membership heartbeats are renewed this often. */
+export const DEFAULT_HEARTBEAT_MS = 1_000;
+/** A group member silent this long leaves the membership. */
+export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;

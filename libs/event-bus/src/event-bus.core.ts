@@ -12,9 +12,12 @@ import {
   DEFAULT_NAMESPACE,
   DEFAULT_PUBLISH_TIMEOUT_MS,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  DEFAULT_LEASE_MS,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_SESSION_TIMEOUT_MS,
 } from './event-bus.constants';
 import { EVENT_BUS_MODULE_OPTIONS } from './event-bus-module-definition';
-import type { ConsumerTuning, DedupeOptions, EventBusModuleOptions } from './interfaces/event-bus-options.interface';
+import type { ConsumerTuning, DedupeOptions, EventBusModuleOptions, PartitioningOptions } from './interfaces/event-bus-options.interface';
 import { ResolvedRetryPolicy, resolveRetryPolicy } from './consumer/retry-policy';
 import { EventBusMetrics } from './observability/metrics';
 import { EventBusKeys } from './utils/keys';
@@ -53,10 +56,12 @@ export class EventBusCore implements OnApplicationShutdown {
   /** Replicas a publish waits for (`publishWait`); undefined when it waits for none. */
   readonly replication?: ReplicationWaiter;
   private readonly readers = new Set<Redis>();
+  /** Publishes sent again after a cluster redirection refused them (they had not run). */
+  redirectRetries = 0;
 
   constructor(@Inject(EVENT_BUS_MODULE_OPTIONS) readonly options: EventBusModuleOptions) {
     this.cluster = isClusterConnection(options.redis);
-    this.keys = new EventBusKeys(options.namespace ?? DEFAULT_NAMESPACE, { cluster: this.cluster });
+    this.keys = new EventBusKeys(options.namespace ?? DEFAULT_NAMESPACE, { cluster: this.cluster, partitions: options.partitions ?? 1 });
     if (options.metrics !== false) this.metrics = new EventBusMetrics(options.metrics ?? {});
     busesInProcess++;
     this.consumerName = assertName('consumer name', options.consumerName ?? `${hostname()}-${process.pid}${busesInProcess > 1 ? `-${busesInProcess}` : ''}`);
@@ -99,9 +104,19 @@ export class EventBusCore implements OnApplicationShutdown {
     });
   }
 
-  /** A dedicated connection for one consumer's blocking reads. */
-  createReader(group: string): Redis {
-    const reader = createRedis(this.options.redis, `event-bus:${group}:${this.consumerName}`, {
+  /** Lease and membership timings of partitioned groups. */
+  get partitioning(): Required<PartitioningOptions> {
+    const p = this.options.partitioning ?? {};
+    return {
+      leaseMs: p.leaseMs ?? DEFAULT_LEASE_MS,
+      heartbeatMs: p.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+      sessionTimeoutMs: p.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
+    };
+  }
+
+  /** A dedicated connection for one consumer's blocking reads (`name`: the group, and its partition when partitioned). */
+  createReader(group: string, name = this.consumerName): Redis {
+    const reader = createRedis(this.options.redis, `event-bus:${group}:${name}`, {
       maxRetriesPerRequest: null,
       retryStrategy: (times: number) => Math.min(times * 100, 1000),
     });

@@ -13,6 +13,7 @@ import { EventBusMetadataAccessor } from './event-bus-metadata.accessor';
 import { contractRegistry, getContract } from './contracts/contract-registry';
 import type { EventHandlerFn, HandlerBinding } from './consumer/binding';
 import { GroupConsumer } from './consumer/group-consumer';
+import { GroupRunner, PartitionedGroup } from './consumer/partitioned-group';
 import type { EventBusFeatureOptions } from './interfaces/event-bus-options.interface';
 import { EventPublisher } from './publisher/event-publisher';
 import { resultPublishers } from './decorators/publish-result.decorator';
@@ -26,12 +27,13 @@ type Methods = Record<string, (...args: unknown[]) => unknown>;
 
 /**
  * Finds `@Subscribe` and `@PublishResult` methods at bootstrap, binds each handler to its
- * group, and runs one GroupConsumer per group.
+ * group, and runs one GroupConsumer per group (a PartitionedGroup of them, one per owned
+ * partition, when streams are partitioned).
  */
 @Injectable()
 export class EventBusExplorer implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('EventBus');
-  private readonly consumers = new Map<string, GroupConsumer>();
+  private readonly consumers = new Map<string, GroupRunner>();
   private readonly bound: EventSubscription[] = [];
   private readonly publishers = new Map<string, EventPublisher>();
 
@@ -44,7 +46,7 @@ export class EventBusExplorer implements OnModuleInit, OnApplicationBootstrap, B
   ) {}
 
   /** The running consumers, by group. */
-  get groups(): ReadonlyMap<string, GroupConsumer> {
+  get groups(): ReadonlyMap<string, GroupRunner> {
     return this.consumers;
   }
 
@@ -131,7 +133,10 @@ export class EventBusExplorer implements OnModuleInit, OnApplicationBootstrap, B
     }
     if (this.core.options.consume === false) return;
     for (const [group, { bindings, feature }] of byGroup) {
-      const consumer = new GroupConsumer(this.core, group, this.core.tuning(feature?.consumer), bindings);
+      const tuning = this.core.tuning(feature?.consumer);
+      const consumer: GroupRunner = this.core.keys.partitioned
+        ? new PartitionedGroup(this.core, group, (scope) => new GroupConsumer(this.core, group, tuning, bindings, scope))
+        : new GroupConsumer(this.core, group, tuning, bindings);
       await consumer.start();
       this.consumers.set(group, consumer);
     }

@@ -1,4 +1,7 @@
 import type Redis from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { LeaseFence } from '../dead-letter/dead-letter.writer';
+import type { ConsumerScripts } from './consumer-scripts';
 import { queueHandled } from './dedupe.guard';
 import type { DedupeBucket } from './dedupe.guard';
 
@@ -30,6 +33,11 @@ export class AckBatcher {
     private readonly redis: Redis,
     private readonly group: string,
     private readonly onError: (error: unknown, count: number) => void,
+    /**
+     * The lease of the partition these acknowledgements belong to (partitioned groups): each XACK
+     * then runs only while the lease is still ours, and `onFenced` counts what was refused.
+     */
+    private readonly fence?: { current(): LeaseFence | undefined; onFenced(count: number): void },
   ) {}
 
   /**
@@ -77,15 +85,18 @@ export class AckBatcher {
     for (const acks of batch.values()) {
       for (const [bucket, marks] of acks.buckets) queueHandled(pipeline, bucket, marks, now);
     }
+    const fence = this.fence?.current();
     for (const [key, acks] of batch) {
       count += acks.ids.length;
-      pipeline.xack(key, this.group, ...acks.ids);
+      if (fence) (pipeline as ChainableCommander & ConsumerScripts).fencedAck(fence.lease, key, fence.token, this.group, ...acks.ids);
+      else pipeline.xack(key, this.group, ...acks.ids);
     }
     const sent: Promise<void> = pipeline
       .exec()
       .then((results) => {
         const failed = (results ?? [[new Error('pipeline discarded'), null]]).find(([error]) => error);
-        if (failed) this.onError(failed[0], count);
+        if (failed && String(failed[0]).includes('FENCED')) this.fence!.onFenced(count);
+        else if (failed) this.onError(failed[0], count);
       })
       .catch((error: unknown) => this.onError(error, count))
       .finally(() => {

@@ -48,9 +48,82 @@ for _, row in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
 end
 return out`,
   },
+  // KEYS[1] lease, KEYS[2] epoch; ARGV[1] member, ARGV[2] lease ms.
+  // Grants (group, partition) to the member when nobody holds it (or the member itself does, e.g.
+  // after a restart under a stable name): a new epoch each time. Answers the epoch, or 0 when
+  // another member holds it.
+  leaseAcquire: {
+    numberOfKeys: 2,
+    lua: `
+local cur = redis.call('GET', KEYS[1])
+if cur and string.sub(cur, 1, #ARGV[1] + 1) ~= ARGV[1] .. '|' then return 0 end
+local e = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. e, 'PX', ARGV[2])
+return e`,
+  },
+  // KEYS[1] lease; ARGV[1] token (member|epoch), ARGV[2] lease ms. 1: extended; 0: no longer ours.
+  leaseRenew: {
+    numberOfKeys: 1,
+    lua: `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`,
+  },
+  // KEYS[1] lease; ARGV[1] token. 1: released; 0: it was not ours (any more).
+  leaseRelease: {
+    numberOfKeys: 1,
+    lua: `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`,
+  },
+  // KEYS[1] members (sorted set); ARGV[1] member, ARGV[2] session timeout ms, ARGV[3] '1' to leave.
+  // Records the member's heartbeat at the server's clock (one clock decides liveness), drops
+  // members silent for the session timeout, and answers the live members, sorted by name.
+  groupHeartbeat: {
+    numberOfKeys: 1,
+    lua: `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if ARGV[3] == '1' then redis.call('ZREM', KEYS[1], ARGV[1]) else redis.call('ZADD', KEYS[1], now, ARGV[1]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 10)
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+table.sort(members)
+return members`,
+  },
+  // KEYS[1] lease, KEYS[2] stream; ARGV[1] token, ARGV[2] group, ARGV[3..] entry ids.
+  // XACK only while the lease is the caller's (fencing): a stale owner's acknowledgements are refused.
+  fencedAck: {
+    numberOfKeys: 2,
+    lua: `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('FENCED the lease of this partition is no longer ' .. ARGV[1]) end
+return redis.call('XACK', KEYS[2], ARGV[2], unpack(ARGV, 3))`,
+  },
+  // KEYS[1] lease, KEYS[2] dead-letter stream, KEYS[3] the key the entry was read from, KEYS[4]
+  // its event's dedupe bucket (or the lease again when it has none); ARGV[1] token, ARGV[2] group,
+  // ARGV[3] entry id, ARGV[4] event id, ARGV[5] claim holder ('' when none), ARGV[6..] the dead
+  // letter's fields. A dead letter as dead-letter.writer.ts writes it (XADD, XACK, release the
+  // claim), only while the lease is the caller's.
+  fencedDeadLetter: {
+    numberOfKeys: 4,
+    lua: `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('FENCED the lease of this partition is no longer ' .. ARGV[1]) end
+local id = redis.call('XADD', KEYS[2], '*', unpack(ARGV, 6))
+redis.call('XACK', KEYS[3], ARGV[2], ARGV[3])
+if ARGV[5] ~= '' then
+  local v = redis.call('HGET', KEYS[4], ARGV[4])
+  if v and string.sub(v, 1, #ARGV[5] + 1) == ARGV[5] .. '@' then redis.call('HDEL', KEYS[4], ARGV[4]) end
+end
+return id`,
+  },
 } as const;
 
 export interface ConsumerScripts {
+  leaseAcquire(lease: string, epoch: string, member: string, leaseMs: number): Promise<number>;
+  leaseRenew(lease: string, token: string, leaseMs: number): Promise<number>;
+  leaseRelease(lease: string, token: string): Promise<number>;
+  groupHeartbeat(members: string, member: string, sessionTimeoutMs: number, leave: '0' | '1'): Promise<string[]>;
+  fencedAck(lease: string, stream: string, token: string, group: string, ...ids: string[]): Promise<number>;
+  fencedDeadLetter(lease: string, dlq: string, source: string, bucket: string, token: string, group: string, entryId: string, eventId: string, holder: string, ...fields: string[]): Promise<string>;
   renewLeases(stream: string, group: string, consumer: string, ...ids: string[]): Promise<string[]>;
   removeIdleConsumers(stream: string, group: string, keep: string, minIdleMs: number, only: string): Promise<Array<string | number>>;
 }

@@ -165,7 +165,7 @@ export type ClaimVerdict = 'run' | 'handled' | 'held';
 export interface ClaimRequest {
   bucket?: DedupeBucket;
   envelope?: { id: string };
-  source: Pick<Source, 'stream' | 'kind'>;
+  source: Pick<Source, 'stream' | 'kind'> & { partition?: number };
   entryId: string;
   /** 1: never delivered to the group before (read with `>`). */
   deliveryCount: number;
@@ -180,8 +180,8 @@ function hourOf(eventTime: string): number {
   return at - (at % HOUR_MS);
 }
 
-function bucketKey(keys: EventBusKeys, stream: string, group: string, hourStart: number): string {
-  return keys.seen(stream, group, new Date(hourStart).toISOString().slice(0, 13).replace(/[-T]/g, ''));
+function bucketKey(keys: EventBusKeys, stream: string, group: string, hourStart: number, k = 0): string {
+  return keys.seen(stream, group, new Date(hourStart).toISOString().slice(0, 13).replace(/[-T]/g, ''), k);
 }
 
 /** A claim an entry may hold on its event: the bucket, the event id (the field) and the holder text. */
@@ -196,10 +196,10 @@ export interface HeldClaim {
  * The claim the entry `entryId` (read from a `kind` source of `stream`) may hold on its event in
  * `group`, from the entry's own fields (`id`, `time`); undefined when they are missing.
  */
-export function claimOfEntry(keys: EventBusKeys, stream: string, group: string, kind: Source['kind'], entryId: string, fields: string[]): HeldClaim | undefined {
+export function claimOfEntry(keys: EventBusKeys, stream: string, group: string, kind: Source['kind'], entryId: string, fields: string[], k = 0): HeldClaim | undefined {
   const { id, time } = fieldsToRecord(fields);
   if (!id || !time) return undefined;
-  return { bucket: bucketKey(keys, stream, group, hourOf(time)), eventId: id, holder: claimHolder(kind, entryId) };
+  return { bucket: bucketKey(keys, stream, group, hourOf(time), k), eventId: id, holder: claimHolder(kind, entryId) };
 }
 
 /** Queues on `tx` the release of `claim`: deleted only while that entry still holds it, so its event's copies and redrives run. */
@@ -262,33 +262,33 @@ export class DedupeGuard {
   /** Bucket key and expiry by `<stream> <group> <hour prefix of the time text>`, computed once per hour. */
   private readonly buckets = new Map<string, DedupeBucket>();
   /** The bucket the last marker fell in: consecutive events mostly share it (no key text per event). */
-  private last?: { bucket: DedupeBucket; stream: string; group: string; prefix: string };
+  private last?: { bucket: DedupeBucket; stream: string; group: string; prefix: string; k: number };
 
   /** The marker of `eventId` (for a reader such as the flow view). */
-  marker(stream: string, group: string, eventId: string, eventTime: string): Marker {
-    const { key, expireAt } = this.bucket(stream, group, eventTime);
+  marker(stream: string, group: string, eventId: string, eventTime: string, k = 0): Marker {
+    const { key, expireAt } = this.bucket(stream, group, eventTime, k);
     return { key, field: eventId, expireAt };
   }
 
   /** The bucket of an event by its time; the same object for every event of that hour (no allocation per event). */
-  bucket(stream: string, group: string, eventTime: string): DedupeBucket {
+  bucket(stream: string, group: string, eventTime: string, k = 0): DedupeBucket {
     const last = this.last;
-    if (last && eventTime.startsWith(last.prefix) && eventTime.endsWith('Z') && eventTime.length >= 20 && last.stream === stream && last.group === group) {
+    if (last && eventTime.startsWith(last.prefix) && eventTime.endsWith('Z') && eventTime.length >= 20 && last.stream === stream && last.group === group && last.k === k) {
       return last.bucket;
     }
     // NOTE: RFC 3339 UTC times (what publishers write) share their first 13 characters within an hour.
     const utc = eventTime.length >= 20 && eventTime.endsWith('Z') && eventTime[10] === 'T';
     const prefix = utc ? eventTime.slice(0, 13) : eventTime;
-    const cacheKey = `${stream} ${group} ${prefix}`;
+    const cacheKey = `${stream} ${group} ${k} ${prefix}`;
     let bucket = this.buckets.get(cacheKey);
     if (!bucket) {
       const hourStart = hourOf(eventTime);
-      bucket = { key: bucketKey(this.keys, stream, group, hourStart), expireAt: Math.ceil((hourStart + HOUR_MS + this.ttlMs) / 1000) };
+      bucket = { key: bucketKey(this.keys, stream, group, hourStart, k), expireAt: Math.ceil((hourStart + HOUR_MS + this.ttlMs) / 1000) };
       if (this.buckets.size > 1000) this.buckets.clear();
       this.buckets.set(cacheKey, bucket);
     }
     // NOTE: only a UTC (`...Z`) prefix stands for a whole hour.
-    this.last = utc ? { bucket, stream, group, prefix } : undefined;
+    this.last = utc ? { bucket, stream, group, prefix, k } : undefined;
     return bucket;
   }
 
@@ -321,6 +321,7 @@ export class DedupeGuard {
     await Promise.all(
       calls.map(async (indexes) => {
         const first = requests[indexes[0]];
+        const k = first.source.partition ?? 0;
         const single = indexes.length === 1 ? '1' : '0';
         const prefix = claimHolder(first.source.kind, '');
         const at = `@${Date.now()}`;
@@ -338,7 +339,7 @@ export class DedupeGuard {
           claims = prefix + entryList.join(`${at}\n${prefix}`) + at;
         }
         const answer = await this.scripts.dedupeClaimEvents(
-          first.bucket!.key, this.keys.stream(first.source.stream), this.keys.redrive(first.source.stream, group), this.keys.replay(first.source.stream, group),
+          first.bucket!.key, this.keys.stream(first.source.stream, k), this.keys.redrive(first.source.stream, group, k), this.keys.replay(first.source.stream, group, k),
           group, first.bucket!.expireAt, ids, claims, single, first.deliveryCount === 1 ? '1' : '0',
         );
         for (let j = 0; j < answer.length; j += 2) out[indexes[Number(answer[j]) - 1]] = Number(answer[j + 1]) === CLAIM_HANDLED ? 'handled' : Number(answer[j + 1]) === CLAIM_HELD ? 'held' : 'run';

@@ -18,6 +18,9 @@ import type { ClaimVerdict, DedupeGuard } from './dedupe.guard';
 import { BYPASS_DEDUPE_FIELD, Delivery, Route, Source } from './delivery';
 import type { Pause } from './dispatcher';
 import type { ConsumerStats } from './group-consumer';
+import type { PartitionScope } from './group-reader';
+import { FencedError } from '../errors/fenced.error';
+import type { ConsumerScripts } from './consumer-scripts';
 import { UnrecoverableError } from '../errors/unrecoverable.error';
 import { backoffDelay, isRetryable, resolveRetryPolicy, ResolvedRetryPolicy } from './retry-policy';
 import { abortableSleep } from '../utils/abortable-sleep';
@@ -33,6 +36,8 @@ export interface ProcessorDeps {
   stats: ConsumerStats;
   stopping: AbortSignal;
   logger: Logger;
+  /** The partition worked on, in a partitioned group: no new work once its lease is lost; settles are fenced. */
+  scope?: PartitionScope;
 }
 
 type Failure = { error: unknown; binding?: HandlerBinding };
@@ -74,7 +79,7 @@ export class DeliveryProcessor {
     try {
       const envelope = (delivery.envelope = decodeEnvelope(fields));
       delivery.route = source.routes.get(envelope.type);
-      if (delivery.route && this.deps.dedupe && !(source.kind === 'replay' && fields.includes(BYPASS_DEDUPE_FIELD))) delivery.bucket = this.deps.dedupe.bucket(source.stream, this.deps.group, envelope.time);
+      if (delivery.route && this.deps.dedupe && !(source.kind === 'replay' && fields.includes(BYPASS_DEDUPE_FIELD))) delivery.bucket = this.deps.dedupe.bucket(source.stream, this.deps.group, envelope.time, source.partition);
     } catch (error) {
       delivery.breach = error;
     }
@@ -101,6 +106,8 @@ export class DeliveryProcessor {
   // NOTE: process() and handle() are not async: each async layer is a promise (and its hooks,
   // under AsyncLocalStorage) per delivery; what they return is the promise of the step they end in.
   process(d: Delivery, pause: Pause): Promise<void> | void {
+    // NOTE: the partition's lease is lost (or about to expire unrenewed): the entry stays pending for the next owner.
+    if (this.deps.scope && !this.deps.scope.valid()) return;
     this.instruments(d).delivered();
     if (!d.envelope) return this.toDeadLetter(d, d.breach, '-');
     // NOTE: everything from here runs in the delivery's context: the handlers' publishes inherit
@@ -251,6 +258,7 @@ export class DeliveryProcessor {
     const waited = await pause(abortableSleep(delay, AbortSignal.any([this.deps.stopping, lost.signal])));
     d.abandon = undefined;
     if (!waited) return false;
+    if (this.deps.scope && !this.deps.scope.valid()) return false; // NOTE: the partition moved on: its next owner retries it.
     const reclaimed = await core.redis.xclaim(d.source.key, group, consumer, 0, d.entryId).catch(() => []);
     if (reclaimed.length === 0) return false; // NOTE: no longer ours (acknowledged or claimed elsewhere).
     d.deliveryCount++;
@@ -283,15 +291,23 @@ export class DeliveryProcessor {
       entryId: d.entryId,
       group,
       consumer,
+      partition: d.source.partition,
+      epoch: this.deps.scope?.epoch,
       deliveryCount: d.deliveryCount,
       replay: d.source.kind === 'replay',
       redrive: d.source.kind === 'redrive',
       upcastFrom: d.upcastFrom,
       commit: async (write?: (tx: ChainableCommander) => void, options: CommitOptions = {}) => {
         if (handlers > 1) throw new Error(`context.commit() settles the entry for the whole group: group ${group} has ${handlers} handlers for ${d.envelope!.type}`);
+        const scope = this.deps.scope;
+        const fence = scope?.valid() ? scope.fence() : undefined;
+        if (scope && !fence) throw new FencedError(group, scope.k);
         const published = await d.route!.bindings[0].publisher.inTransaction(write, options.publish ?? [], (tx) => {
           if (d.bucket) queueHandled(tx, d.bucket, [[d.envelope!.id, d.deliveryCount]]);
-          tx.xack(d.source.key, group, d.entryId);
+          // NOTE: a MULTI cannot be made conditional: the writes land even if the lease moved on
+          // meanwhile, but the acknowledgement is refused, so the next owner runs the handler again.
+          if (fence) (tx as ChainableCommander & ConsumerScripts).fencedAck(fence.lease, d.source.key, fence.token, group, d.entryId);
+          else tx.xack(d.source.key, group, d.entryId);
         });
         context.committed = true;
         return published;
@@ -306,14 +322,22 @@ export class DeliveryProcessor {
     const reason = error instanceof ContractViolationError ? error.reason : fallbackReason;
     const message = error instanceof Error ? error.message : String(error);
     try {
+      const scope = this.deps.scope;
+      const fence = scope?.valid() ? scope.fence() : undefined;
+      if (scope && !fence) throw new FencedError(group, scope.k);
       await deadLetter(core.redis, core.keys, d.fields, {
         reason, error: message, stream: d.source.stream, entryId: d.entryId, group, consumer, handler,
-        attempts: d.deliveryCount, source: d.source.kind,
-      });
+        attempts: d.deliveryCount, source: d.source.kind, partition: d.source.partition,
+      }, fence);
       stats.deadLettered++;
       this.instruments(d).deadLettered(reason);
       logger.warn(`[group ${group}] ${d.source.key} ${d.entryId} dead-lettered (${reason}) after ${d.deliveryCount} attempt(s): ${message}`);
     } catch (writeError) {
+      if (writeError instanceof FencedError || String(writeError).includes('FENCED')) {
+        this.deps.scope?.fenced(1);
+        logger.warn(`[group ${group}] ${d.source.key} ${d.entryId} not dead-lettered: partition ${this.deps.scope?.k} is no longer this instance's (its next owner handles the entry)`);
+        return;
+      }
       logger.error(`[group ${group}] could not dead-letter ${d.source.key} ${d.entryId}, it stays pending: ${String(writeError)}`);
     }
   }

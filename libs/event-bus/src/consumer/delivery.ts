@@ -10,6 +10,8 @@ export interface Source {
   /** The Redis key read. */
   key: string;
   kind: 'live' | 'redrive' | 'replay';
+  /** The partition the key belongs to (0 when streams are not partitioned). */
+  partition: number;
   /** Entries of this source the consumer holds, by entry id. */
   held: Map<string, Delivery>;
   /** The group's handlers by event type, for this source's stream. */

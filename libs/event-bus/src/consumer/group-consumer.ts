@@ -4,7 +4,7 @@ import { DedupeGuard } from './dedupe.guard';
 import { Delivery, Source } from './delivery';
 import { DeliveryProcessor } from './delivery-processor';
 import { Dispatcher, Pause } from './dispatcher';
-import { GroupReader } from './group-reader';
+import { GroupReader, PartitionScope } from './group-reader';
 
 export type { ConsumerStats } from './group-reader';
 
@@ -22,13 +22,14 @@ export class GroupConsumer extends GroupReader<Delivery, Source> {
   private readonly unreleased: Array<{ batch: Delivery[]; claimed: boolean }> = [];
   private readonly claimsInFlight = new Set<Promise<void>>();
 
-  constructor(core: EventBusCore, group: string, tuning: ResolvedTuning, bindings: HandlerBinding[]) {
-    super(core, group, tuning);
+  constructor(core: EventBusCore, group: string, tuning: ResolvedTuning, bindings: HandlerBinding[], scope?: PartitionScope) {
+    super(core, group, tuning, scope);
     this.dispatcher = new Dispatcher(tuning.concurrency);
     this.processor = new DeliveryProcessor({
       core,
       group,
-      consumer: core.consumerName,
+      consumer: this.consumerName,
+      scope,
       tuning,
       bindings,
       acks: this.acks,
@@ -38,12 +39,13 @@ export class GroupConsumer extends GroupReader<Delivery, Source> {
       logger: this.logger,
     });
     const streams = [...new Set(bindings.map((b) => b.stream))];
+    const k = scope?.k ?? 0;
     this.sources = streams.flatMap((stream): Source[] => {
       const routes = this.processor.routesFor(stream);
       return [
-        { stream, key: core.keys.stream(stream), kind: 'live', held: new Map(), routes },
-        { stream, key: core.keys.redrive(stream, group), kind: 'redrive', held: new Map(), routes },
-        { stream, key: core.keys.replay(stream, group), kind: 'replay', held: new Map(), routes },
+        { stream, key: core.keys.stream(stream, k), kind: 'live', partition: k, held: new Map(), routes },
+        { stream, key: core.keys.redrive(stream, group, k), kind: 'redrive', partition: k, held: new Map(), routes },
+        { stream, key: core.keys.replay(stream, group, k), kind: 'replay', partition: k, held: new Map(), routes },
       ];
     });
   }

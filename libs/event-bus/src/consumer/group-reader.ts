@@ -6,6 +6,12 @@ import { AckBatcher } from './ack-batcher';
 import { claimIdle, removeDeadConsumers } from './claimer';
 import { withConsumerScripts } from './consumer-scripts';
 import type { Source } from './delivery';
+import type { LeaseFence } from '../dead-letter/dead-letter.writer';
+
+/** Zeroed counters. */
+export function newStats(): ConsumerStats {
+  return { delivered: 0, acked: 0, failed: 0, retried: 0, deadLettered: 0, duplicates: 0, claimed: 0, trimmedWhilePending: 0, fenced: 0 };
+}
 
 type StreamReply = Array<[key: string, entries: Array<[id: string, fields: string[] | null]>]>;
 
@@ -19,6 +25,29 @@ export interface ConsumerStats {
   duplicates: number;
   claimed: number;
   trimmedWhilePending: number;
+  /** Acknowledgements and dead letters refused because the partition's lease had moved on (partitioned groups). */
+  fenced: number;
+}
+
+/**
+ * The partition a reader works on, in a partitioned group (see PartitionedGroup): it reads and
+ * acknowledges as consumer `p<k>` under the lease of (group, k).
+ */
+export interface PartitionScope {
+  /** The partition index. */
+  k: number;
+  /** The epoch of this instance's lease on (group, k). */
+  epoch: number;
+  /** The consumer name of the partition: `p<k>`, whoever owns it. */
+  consumer: string;
+  /** The lease held on (group, k), or undefined once it is lost. */
+  fence(): LeaseFence | undefined;
+  /** Whether the lease is still ours by the local deadline: new work on the partition may start. */
+  valid(): boolean;
+  /** The group's counters, shared by its partitions. */
+  stats: ConsumerStats;
+  /** Settles (acknowledgements, dead letters) refused because the lease was no longer ours. */
+  fenced(count: number): void;
 }
 
 /** A key a group reads, and the entries of it this consumer holds (read and not yet settled), by entry id. */
@@ -40,7 +69,7 @@ export interface ReadSource<T> {
  */
 export abstract class GroupReader<T, S extends ReadSource<T>> {
   protected readonly logger = new Logger(this.constructor.name);
-  readonly stats: ConsumerStats = { delivered: 0, acked: 0, failed: 0, retried: 0, deadLettered: 0, duplicates: 0, claimed: 0, trimmedWhilePending: 0 };
+  readonly stats: ConsumerStats;
   /** The group's acknowledgements, one XACK per key and event-loop turn. */
   readonly acks: AckBatcher;
   protected readonly stopping = new AbortController();
@@ -65,9 +94,15 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
     protected readonly core: EventBusCore,
     readonly group: string,
     protected readonly tuning: ResolvedTuning,
+    /** The partition this reader works on, in a partitioned group. */
+    readonly scope?: PartitionScope,
   ) {
-    this.acks = new AckBatcher(core.redis, group, (error, count) =>
-      this.logger.error(`[group ${group}] acknowledging ${count} entries failed, they stay pending and are claimed again: ${String(error)}`),
+    this.stats = scope?.stats ?? newStats();
+    this.acks = new AckBatcher(
+      core.redis,
+      group,
+      (error, count) => this.logger.error(`[group ${group}] acknowledging ${count} entries failed, they stay pending and are claimed again: ${String(error)}`),
+      scope && { current: () => scope.fence(), onFenced: (count) => scope.fenced(count) },
     );
   }
 
@@ -92,8 +127,9 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
    */
   protected lost(_source: S, _entryIds: string[]): void {}
 
+  /** The consumer name this reader reads as: the process's, or `p<k>` for a partition. */
   get consumerName(): string {
-    return this.core.consumerName;
+    return this.scope?.consumer ?? this.core.consumerName;
   }
 
   get isRunning(): boolean {
@@ -119,7 +155,7 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
     // defineCommand lacks that command, and calling it there breaks the whole pipeline's replies.
     withConsumerScripts(this.core.redis);
     await this.ensureGroups();
-    this.reader = this.core.createReader(this.group);
+    this.reader = this.core.createReader(this.group, this.scope ? `${this.core.consumerName}-${this.scope.consumer}` : this.core.consumerName);
     // NOTE: on a cluster CLIENT ID / UNBLOCK would reach a random node: shutdown waits out BLOCK instead.
     if (!this.core.cluster) this.readerId = Number(await this.reader.client('ID'));
     this.running = true;

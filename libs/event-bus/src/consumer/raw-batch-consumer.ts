@@ -1,6 +1,6 @@
 import type { EventBusCore, ResolvedTuning } from '../event-bus.core';
 import type { RawBatchHandler, RawEntry } from '../subscriptions/raw-subscription.interface';
-import { GroupReader, ReadSource } from './group-reader';
+import { GroupReader, PartitionScope, ReadSource } from './group-reader';
 import { backoffDelay } from './retry-policy';
 import { abortableSleep } from '../utils/abortable-sleep';
 
@@ -35,11 +35,13 @@ export class RawBatchConsumer extends GroupReader<RawEntry, RawSource> {
     group: string,
     tuning: ResolvedTuning,
     private readonly spec: RawBatchSpec,
+    scope?: PartitionScope,
   ) {
-    super(core, group, tuning);
+    super(core, group, tuning, scope);
+    const k = scope?.k ?? 0;
     this.sources = spec.streams.flatMap((stream): RawSource[] => [
-      { stream, kind: 'event', key: core.keys.stream(stream), held: new Map() },
-      ...(spec.deadLetters ? [{ stream, kind: 'dead-letter' as const, key: core.keys.deadLetter(stream), held: new Map<string, RawEntry>() }] : []),
+      { stream, kind: 'event', key: core.keys.stream(stream, k), held: new Map() },
+      ...(spec.deadLetters ? [{ stream, kind: 'dead-letter' as const, key: core.keys.deadLetter(stream, k), held: new Map<string, RawEntry>() }] : []),
     ]);
     for (const source of this.sources) this.byKey.set(source.key, source);
   }

@@ -5,3 +5,4 @@ export * from './incompatible-contracts.error';
 export * from './unrecoverable.error';
 export * from './group-admin.error';
 export * from './cross-slot-transaction.error';
+export * from './fenced.error';

@@ -28,6 +28,15 @@ export interface ConsumerTuning {
   dedupe?: DedupeOptions;
 }
 
+export interface PartitioningOptions {
+  /** How long a (group, partition) lease lasts without renewal, in ms: how soon a dead instance's partitions move. @default 10000 */
+  leaseMs?: number;
+  /** How often an instance renews its leases and heartbeat and rebalances, in ms. @default 1000 */
+  heartbeatMs?: number;
+  /** An instance silent this long leaves the group's membership, in ms. @default 10000 */
+  sessionTimeoutMs?: number;
+}
+
 export interface DedupeOptions {
   /** @default true */
   enabled?: boolean;
@@ -45,6 +54,17 @@ export interface EventBusModuleOptions {
   redis?: RedisConnection;
   /** Prefix of every key the bus writes. @default 'eb' */
   namespace?: string;
+  /**
+   * How many partitions every stream of the namespace has: a power of two from 1 to 1024. An
+   * event goes to partition `CLUSTER KEYSLOT(subject ?? id) mod partitions`. With more than one,
+   * the instances of a group share the partitions: at most one owns a (group, partition) at a
+   * time (a lease with an epoch), so a subject's events are handled in order across instances,
+   * and on Redis Cluster the partitions spread over the masters. Fixed per namespace: every
+   * process of a namespace must use the same value. @default 1
+   */
+  partitions?: number;
+  /** Leases and membership of partitioned groups (used when `partitions > 1`). */
+  partitioning?: PartitioningOptions;
   /** `source` of events published outside any feature module (CloudEvents `source`). @default 'app' */
   source?: string;
   /** Consumer tuning defaults. */

@@ -21,6 +21,10 @@ export interface EventContext<T = unknown> {
   entryId: string;
   group: string;
   consumer: string;
+  /** The partition of the entry's stream (0 when streams are not partitioned). */
+  partition: number;
+  /** The epoch of this instance's lease on (group, partition); undefined when streams are not partitioned. */
+  epoch?: number;
   /** 1 on the first delivery; more after a crash, a claim or a retry. */
   deliveryCount: number;
   /** True when the delivery comes from a replay rather than the live stream. */

@@ -91,6 +91,20 @@ export class EventPublisher {
     if (events.length === 0 && !options.with) return [];
     if (options.with) return this.inTransaction(options.with, events);
     return this.send(events, async (prepared) => {
+      if (this.core.cluster) {
+        // NOTE: the events' keys may be on several masters: independent XADDs, which the command
+        // client auto-pipelines per node (a pipeline must stay on one node).
+        const until = Date.now() + (this.core.options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS);
+        const results = await Promise.all(
+          prepared.map((p) =>
+            this.redirected(() => this.core.redis.xadd(p.key, '*', ...p.fields), until).then(
+              (id): [Error | null, unknown] => [null, id],
+              (error: Error): [Error | null, unknown] => [error, null],
+            ),
+          ),
+        );
+        return { results, offset: 0 };
+      }
       const pipeline = this.core.redis.pipeline();
       for (const p of prepared) pipeline.xadd(p.key, '*', ...p.fields);
       return { results: await pipeline.exec(), offset: 0 };
@@ -170,12 +184,29 @@ export class EventPublisher {
     if (this.core.redis.status !== 'ready' && !(await this.core.writable(timeoutMs))) {
       throw new PublishFailedError(ids, new Error(`Redis is not reachable (waited ${timeoutMs} ms, nothing was sent)`));
     }
+    const at = began + timeoutMs;
     try {
-      const at = began + timeoutMs;
-      return await this.deadlines.race(send(), at, () => new Error(`no answer from Redis within ${timeoutMs} ms (the write may still land)`));
+      return await this.deadlines.race(this.redirected(send, at), at, () => new Error(`no answer from Redis within ${timeoutMs} ms (the write may still land)`));
     } catch (error) {
       if (error instanceof CrossSlotTransactionError) throw error;
       throw new PublishFailedError(ids, error);
+    }
+  }
+
+  /**
+   * Runs `send`; on Redis Cluster sends it again while it is refused by a redirection the client
+   * did not follow (a write pipeline is not resent on MOVED; a slot map changing under
+   * auto-pipelining): such a write did not run, so sending it again is safe. Until `until`.
+   */
+  private async redirected<T>(send: () => Promise<T>, until: number): Promise<T> {
+    for (;;) {
+      try {
+        return await send();
+      } catch (error) {
+        if (!this.core.cluster || !notExecuted(error) || Date.now() + REDIRECT_RETRY_MS >= until) throw error;
+        this.core.redirectRetries++;
+        await new Promise((resolve) => setTimeout(resolve, REDIRECT_RETRY_MS));
+      }
     }
   }
 
@@ -201,9 +232,20 @@ export class EventPublisher {
       traceparent: options.traceparent ?? trace?.traceparent,
       tracestate: options.traceparent ? options.tracestate : trace?.tracestate,
     };
-    const key = this.core.keys.stream(contract.stream);
+    // NOTE: an event and every copy of it go to the partition of its subject (its id when it has none).
+    const keys = this.core.keys;
+    const key = keys.stream(contract.stream, keys.partitioned ? keys.partitionOf(envelope.subject ?? id) : 0);
     return { envelope, stream: contract.stream, key, fields: encodeEnvelope(envelope) };
   }
+}
+
+/** A publish refused by a cluster redirection is sent again after this long. */
+const REDIRECT_RETRY_MS = 25;
+
+/** Errors meaning the command was refused before it ran (a cluster redirection or a slot move), found in an error or in a pipeline's first failed reply. */
+function notExecuted(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b|All keys in the pipeline should belong|All the keys in a pipeline command should belong/.test(message);
 }
 
 function subjectOf(event: object, field: string | undefined): string | undefined {

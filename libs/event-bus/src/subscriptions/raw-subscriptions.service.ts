@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { RawBatchConsumer } from '../consumer/raw-batch-consumer';
+import { GroupRunner, PartitionedGroup } from '../consumer/partitioned-group';
 import { EventBusCore } from '../event-bus.core';
 import { EventBusExplorer } from '../event-bus.explorer';
 import { assertName } from '../utils/names';
@@ -24,7 +25,7 @@ import { GROUP_TAKEN, NO_RAW_STREAMS } from './raw-subscription.messages';
 @Injectable()
 export class RawSubscriptions implements BeforeApplicationShutdown {
   private readonly logger = new Logger('EventBus');
-  private readonly consumers = new Map<string, RawBatchConsumer>();
+  private readonly consumers = new Map<string, GroupRunner>();
 
   constructor(
     private readonly core: EventBusCore,
@@ -51,11 +52,10 @@ export class RawSubscriptions implements BeforeApplicationShutdown {
     // NOTE: one that is stopping still holds entries under this consumer name: let it finish first.
     await previous?.stop();
     const tuning = this.core.tuning({ ...options.consumer, startFrom: options.startFrom });
-    const consumer = new RawBatchConsumer(this.core, group, tuning, {
-      streams: [...new Set(streams)],
-      deadLetters: options.deadLetters ?? false,
-      handle: options.handle,
-    });
+    const spec = { streams: [...new Set(streams)], deadLetters: options.deadLetters ?? false, handle: options.handle };
+    const consumer: GroupRunner = this.core.keys.partitioned
+      ? new PartitionedGroup(this.core, group, (scope) => new RawBatchConsumer(this.core, group, tuning, spec, scope))
+      : new RawBatchConsumer(this.core, group, tuning, spec);
     this.consumers.set(group, consumer);
     try {
       await consumer.start();
