@@ -4,7 +4,7 @@ export const ORDER_STATUSES = ['Pending', 'Confirmed', 'Cancelled'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /**
- * An order as stored in its hash `<ns>:svc:order:order:<id>`. The saga script adds `inventory`,
+ * An order as stored in its hash `order:<id>` of the order store (see OrderRepository). The saga script adds `inventory`,
  * `paymentId`, `reason`, `detail`, `decidedAt`, `decidedBy` (event id), `decidedEntry` (stream
  * entry id) and, once the outcome event is out, `announced`.
  */
@@ -26,7 +26,7 @@ export interface OrderRecord {
   decidedAt?: string;
 }
 
-/** One event that moved an order (an entry of `<ns>:svc:order:order:<id>:history`). */
+/** One event that moved an order (an entry of the order's history list, see OrderRepository). */
 export interface HistoryEntry {
   type: string;
   eventId: string;

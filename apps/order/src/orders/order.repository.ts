@@ -6,16 +6,18 @@ import { isOrderId } from './order-id';
 import { fromHash, HistoryEntry, OrderRecord, toHash } from './order-record';
 
 /**
- * Orders in Redis, under the order service's store:
+ * Orders in Redis, under the order service's store, each next to its events (`store.keyFor`):
  * `order:<id>` (hash), `order:<id>:history` (list of JSON entries), `order:<id>:events` (set of
- * applied event ids) and `orders` (sorted set of ids by placement time).
+ * applied event ids) and `orders` (sorted set of ids by placement time; one per partition when
+ * streams are partitioned, so placing an order stays one MULTI on Redis Cluster).
  */
 @Injectable()
 export class OrderRepository {
-  private readonly index: string;
+  /** The index key of each partition (one key when streams are not partitioned). */
+  private readonly indexes: string[];
 
   constructor(@InjectStore() private readonly store: ServiceStore) {
-    this.index = store.key('orders');
+    this.indexes = store.keysInEveryPartition('orders');
     defineTransitionScript(store.redis);
   }
 
@@ -25,7 +27,7 @@ export class OrderRepository {
    */
   create(tx: ChainableCommander, order: OrderRecord, placed: HistoryEntry): void {
     tx.hset(this.orderKey(order.orderId), toHash(order))
-      .zadd(this.index, Date.parse(order.placedAt), order.orderId)
+      .zadd(this.store.keyFor(order.orderId, 'orders'), Date.parse(order.placedAt), order.orderId)
       .lpush(this.historyKey(order.orderId), JSON.stringify(placed));
   }
 
@@ -49,21 +51,27 @@ export class OrderRepository {
 
   /** The most recent orders first. */
   async page(offset: number, limit: number): Promise<{ orders: OrderRecord[]; total: number }> {
-    const [ids, total] = await Promise.all([
-      this.store.redis.zrevrange(this.index, offset, offset + limit - 1),
-      this.store.redis.zcard(this.index),
+    const redis = this.store.redis;
+    // NOTE: the newest offset + limit of each partition's index, merged by placement time.
+    const [tops, totals] = await Promise.all([
+      Promise.all(this.indexes.map((index) => redis.zrevrange(index, 0, offset + limit - 1, 'WITHSCORES'))),
+      Promise.all(this.indexes.map((index) => redis.zcard(index))),
     ]);
+    const total = totals.reduce((sum, n) => sum + n, 0);
+    const merged: Array<{ id: string; at: number }> = [];
+    for (const top of tops) for (let i = 0; i < top.length; i += 2) merged.push({ id: top[i], at: Number(top[i + 1]) });
+    merged.sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1));
+    const ids = merged.slice(offset, offset + limit).map((m) => m.id);
     if (ids.length === 0) return { orders: [], total };
-    const pipeline = this.store.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(this.orderKey(id));
-    const hashes = ((await pipeline.exec()) ?? []).map(([, hash]) => hash as Record<string, string>);
+    // NOTE: independent reads (orders may sit in several slots), pipelined by the client per node.
+    const hashes = await Promise.all(ids.map((id) => redis.hgetall(this.orderKey(id))));
     return { orders: hashes.map(fromHash).filter((o): o is OrderRecord => o !== undefined), total };
   }
 
   /** Applies one saga event atomically (see order-transition.script.ts). */
   transition(orderId: string, entry: HistoryEntry, entryId: string, step: SagaStep, now = new Date()): Promise<TransitionOutcome> {
     if (!isOrderId(orderId)) return Promise.resolve('unknown');
-    const keys = { order: this.orderKey(orderId), history: this.historyKey(orderId), events: this.store.key('order', orderId, 'events') };
+    const keys = { order: this.orderKey(orderId), history: this.historyKey(orderId), events: this.store.keyFor(orderId, 'order', orderId, 'events') };
     return runTransition(this.store.redis, keys, { id: entry.eventId, entryId, historyEntry: JSON.stringify(entry) }, step, now);
   }
 
@@ -73,10 +81,10 @@ export class OrderRepository {
   }
 
   private orderKey(orderId: string): string {
-    return this.store.key('order', orderId);
+    return this.store.keyFor(orderId, 'order', orderId);
   }
 
   private historyKey(orderId: string): string {
-    return this.store.key('order', orderId, 'history');
+    return this.store.keyFor(orderId, 'order', orderId, 'history');
   }
 }

@@ -48,6 +48,17 @@ for _, row in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
 end
 return out`,
   },
+  // KEYS[1] stream; ARGV[1] group, ARGV[2] start id. Creates the group (and the stream) unless it
+  // exists: 1 created, 0 existed. A script because XGROUP carries no key for a cluster client to
+  // route by (it would go to a random node and come back MOVED).
+  ensureGroup: {
+    numberOfKeys: 1,
+    lua: `
+local ok, err = pcall(redis.call, 'XGROUP', 'CREATE', KEYS[1], ARGV[1], ARGV[2], 'MKSTREAM')
+if ok then return 1 end
+if string.find(tostring(err), 'BUSYGROUP') then return 0 end
+return redis.error_reply(tostring(err))`,
+  },
   // KEYS[1] lease, KEYS[2] epoch; ARGV[1] member, ARGV[2] lease ms.
   // Grants (group, partition) to the member when nobody holds it (or the member itself does, e.g.
   // after a restart under a stable name): a new epoch each time. Answers the epoch, or 0 when
@@ -118,6 +129,7 @@ return id`,
 } as const;
 
 export interface ConsumerScripts {
+  ensureGroup(stream: string, group: string, startId: string): Promise<number>;
   leaseAcquire(lease: string, epoch: string, member: string, leaseMs: number): Promise<number>;
   leaseRenew(lease: string, token: string, leaseMs: number): Promise<number>;
   leaseRelease(lease: string, token: string): Promise<number>;

@@ -20,6 +20,9 @@ import type { Pause } from './dispatcher';
 import type { ConsumerStats } from './group-consumer';
 import type { PartitionScope } from './group-reader';
 import { FencedError } from '../errors/fenced.error';
+import { CrossSlotTransactionError } from '../errors/cross-slot-transaction.error';
+import { queuedKeys } from '../publisher/transaction-batcher';
+import { keySlotOf } from '../utils/partition';
 import type { ConsumerScripts } from './consumer-scripts';
 import { UnrecoverableError } from '../errors/unrecoverable.error';
 import { backoffDelay, isRetryable, resolveRetryPolicy, ResolvedRetryPolicy } from './retry-policy';
@@ -302,6 +305,13 @@ export class DeliveryProcessor {
         const scope = this.deps.scope;
         const fence = scope?.valid() ? scope.fence() : undefined;
         if (scope && !fence) throw new FencedError(group, scope.k);
+        if (write && this.deps.core.cluster && this.deps.core.keys.partitioned) {
+          const inbox = this.inboxFor(write, d);
+          if (inbox) {
+            await this.writeThroughInbox(write, inbox, d.envelope!.id);
+            write = undefined;
+          }
+        }
         const published = await d.route!.bindings[0].publisher.inTransaction(write, options.publish ?? [], (tx) => {
           if (d.bucket) queueHandled(tx, d.bucket, [[d.envelope!.id, d.deliveryCount]]);
           // NOTE: a MULTI cannot be made conditional: the writes land even if the lease moved on
@@ -315,6 +325,41 @@ export class DeliveryProcessor {
       committed: false,
     };
     return context;
+  }
+
+  /**
+   * Where `write`'s keys are, for a commit on a partitioned cluster: undefined when they share the
+   * entry's slot (one MULTI, as everywhere else); the inbox (a hash in their slot) when they all
+   * sit in one other slot. Keys in several slots: CrossSlotTransactionError, nothing written.
+   */
+  private inboxFor(write: (tx: ChainableCommander) => void, d: Delivery): Inbox | undefined {
+    const probe = this.deps.core.redis.multi();
+    write(probe);
+    const keys = queuedKeys(probe);
+    const home = keySlotOf(d.source.key);
+    const slotted = keys.map((key) => ({ key, slot: keySlotOf(key) }));
+    const slots = new Set(slotted.map((k) => k.slot));
+    if (slots.size === 0 || (slots.size === 1 && slots.has(home))) return undefined;
+    const inboxKey = slots.size === 1 ? sameSlotKey(keys[0], `:eb-inbox:${this.deps.group}:${d.bucket?.key.slice(-10) ?? hourOfNow()}`) : undefined;
+    if (!inboxKey) throw new CrossSlotTransactionError([...slotted, { key: d.source.key, slot: home }]);
+    return { key: inboxKey, expireAt: d.bucket?.expireAt ?? Math.ceil((Date.now() + this.deps.tuning.dedupe.ttlMs) / 1000) };
+  }
+
+  /**
+   * The handler's writes, in their own slot, with the event's inbox mark in one MULTI, unless the
+   * mark says a previous delivery wrote them already; the commit then publishes and acknowledges
+   * in the entry's slot. A crash in between redelivers the entry, and its commit skips the writes.
+   */
+  private async writeThroughInbox(write: (tx: ChainableCommander) => void, inbox: Inbox, eventId: string): Promise<void> {
+    const core = this.deps.core;
+    if ((await core.redis.hexists(inbox.key, eventId)) === 1) return;
+    const results = await core.transactions.run((tx) => {
+      write(tx);
+      tx.hset(inbox.key, eventId, String(Date.now()));
+      tx.expireat(inbox.key, inbox.expireAt);
+    });
+    const failed = results.find(([error]) => error);
+    if (failed) throw failed[0];
   }
 
   private async toDeadLetter(d: Delivery, error: unknown, handler: string, fallbackReason = 'handler-failed'): Promise<void> {
@@ -341,6 +386,27 @@ export class DeliveryProcessor {
       logger.error(`[group ${group}] could not dead-letter ${d.source.key} ${d.entryId}, it stays pending: ${String(writeError)}`);
     }
   }
+}
+
+/** Where a commit on a partitioned cluster marks the events whose writes (in another slot than the entry's) are done. */
+interface Inbox {
+  key: string;
+  /** Unix seconds. */
+  expireAt: number;
+}
+
+/** A key in the slot of `key` (its hash tag, or the whole key as the tag), ending in `suffix`; undefined when none can be built. */
+function sameSlotKey(key: string, suffix: string): string | undefined {
+  const open = key.indexOf('{');
+  const close = open === -1 ? -1 : key.indexOf('}', open + 1);
+  if (open !== -1 && close > open + 1) return `${key.slice(0, close + 1)}${suffix}`;
+  if (!key.includes('{') && !key.includes('}')) return `{${key}}${suffix}`;
+  return undefined;
+}
+
+/** `YYYYMMDDHH` of now (UTC). */
+function hourOfNow(): string {
+  return new Date().toISOString().slice(0, 13).replace(/[-T]/g, '');
 }
 
 /** The context handlers see, and whether one of them settled the entry with `commit()`. */

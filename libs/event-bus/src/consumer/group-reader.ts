@@ -202,13 +202,8 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
   }
 
   private async ensureGroups(): Promise<void> {
-    for (const source of this.sources) {
-      try {
-        await this.core.redis.xgroup('CREATE', source.key, this.group, this.startId(source), 'MKSTREAM');
-      } catch (error) {
-        if (!String(error).includes('BUSYGROUP')) throw error;
-      }
-    }
+    const scripts = withConsumerScripts(this.core.redis);
+    await Promise.all(this.sources.map((source) => scripts.ensureGroup(source.key, this.group, this.startId(source))));
   }
 
   private async run(): Promise<void> {

@@ -60,10 +60,7 @@ export class TransactionBatcher {
   private async runAlone(build: (tx: ChainableCommander) => void): Promise<TransactionResults> {
     const tx = this.redis.multi();
     build(tx);
-    // NOTE: ioredis keeps the queued commands in a private field; each knows its keys.
-    const queued = (tx as unknown as { _queue?: Array<{ getKeys(): Array<string | Buffer> }> })._queue ?? [];
-    const keys = queued.flatMap((command) => command.getKeys().map((key) => String(key)));
-    const slotted = keys.map((key) => ({ key, slot: keySlotOf(key) }));
+    const slotted = queuedKeys(tx).map((key) => ({ key, slot: keySlotOf(key) }));
     // NOTE: refused before exec(): nothing of it is sent.
     if (new Set(slotted.map((k) => k.slot)).size > 1) throw new CrossSlotTransactionError(slotted);
     const results = await tx.exec();
@@ -94,6 +91,13 @@ export class TransactionBatcher {
       },
     );
   }
+}
+
+/** The keys of the commands queued on a pipeline or MULTI that was not sent. */
+export function queuedKeys(tx: ChainableCommander): string[] {
+  // NOTE: ioredis keeps the queued commands in a private field; each knows its keys.
+  const queued = (tx as unknown as { _queue?: Array<{ getKeys(): Array<string | Buffer> }> })._queue ?? [];
+  return queued.flatMap((command) => command.getKeys().map((key) => String(key)));
 }
 
 /** EXECABORT, naming the refused command that caused it. */
