@@ -3,7 +3,7 @@ import { IsInt, IsString } from 'class-validator';
 import type Redis from 'ioredis';
 import request from 'supertest';
 import { EventBusModule, EventContract, EventContext, Subscribe } from '@app/event-bus';
-import { testRedisClient, waitFor } from '../../../test/support/redis';
+import { describeIf, testKeys, testPartitions, testRedisClient, waitFor } from '../../../test/support/redis';
 import { groupCaughtUp, xaddEvent } from '../../../test/support/streams';
 import { createOpsTestApp, OpsTestApp, OPERATOR_KEY } from './support/ops-app';
 import { expectOpsError, namespaceSnapshot, opsClient, sleep } from './support/ops-client';
@@ -35,13 +35,13 @@ class ProbeHandlers {
 })
 class ProbeModule {}
 
-/** The operations API (/ops) of the platform app: real HTTP, real Redis, the whole AppModule. */
-describe('operations API', () => {
+/** The operations API (/ops) of the platform app: real HTTP, the run's Redis (standalone or cluster), the whole AppModule. */
+describeIf(testPartitions() === 1, 'drives the operations API with entry ids of the unpartitioned stream keys')('operations API', () => {
   let platform: OpsTestApp;
   let redis: Redis;
   let ops: ReturnType<typeof opsClient>;
   let ns: string;
-  const probeKey = (): string => `${ns}:{ops-probe}`;
+  const probeKey = (): string => testKeys(ns).stream('ops-probe');
 
   /** XADDs probe events n = from..to (subject alternating a/b), one by one, returning their entry ids. */
   async function addProbes(from: number, to: number): Promise<string[]> {
@@ -454,13 +454,13 @@ describe('operations API', () => {
     });
 
     it('validates the payload against the contract and names each bad field; writes nothing', async () => {
-      const length = await redis.xlen(`${ns}:{orders}`);
+      const length = await redis.xlen(testKeys(ns).stream('orders'));
       const res = await ops
         .post('/ops/events', { type: 'OrderPlaced', data: { orderId: 'ORD-OPS-1', userId: 'u', userEmail: 'not-an-email', items: [], total: -1, currency: 'EUR', placedAt: 'now' } })
         .expect(400);
       expectOpsError(res.body, 400);
       expect(res.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['data.items', 'data.placedAt', 'data.total', 'data.userEmail']);
-      expect(await redis.xlen(`${ns}:{orders}`)).toBe(length);
+      expect(await redis.xlen(testKeys(ns).stream('orders'))).toBe(length);
     });
 
     it('answers 404 for an unknown type or version and 400 for a malformed request', async () => {

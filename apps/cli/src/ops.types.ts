@@ -17,6 +17,8 @@ export interface ConsumerInfo {
   name: string;
   idleMs: number;
   pending: number;
+  /** Partitioned streams only: the partition whose consumer group it reads. */
+  partition?: number;
 }
 
 export interface GroupInfo {
@@ -83,7 +85,10 @@ export interface ReplayStatus {
 }
 
 export interface DeadLetter {
+  /** `p<k>/<ms>-<seq>` on partitioned streams. */
   id: string;
+  /** Partitioned streams only: the partition whose dead-letter stream holds it. */
+  partition?: number;
   reason: string;
   error: string;
   stream: string;

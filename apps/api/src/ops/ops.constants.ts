@@ -9,6 +9,8 @@ export const OPS_SERVICE = 'ops';
 export const NAME_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
 /** A complete stream entry id. */
 export const ENTRY_ID_PATTERN = /^\d{1,20}-\d{1,20}$/;
+/** An entry id as the API shows entries of partitioned streams (`p<k>/<ms>-<seq>`), or a bare complete entry id. */
+export const PARTITION_ENTRY_ID_PATTERN = /^(p\d{1,4}\/)?\d{1,20}-\d{1,20}$/;
 /** A stream id, complete or just milliseconds. */
 export const STREAM_ID_PATTERN = /^\d{1,20}(-\d{1,20})?$/;
 /** Short machine-readable dead-letter reasons. */

@@ -1,7 +1,7 @@
 import type { INestApplication, Type } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { createPlatformApp } from '@app/platform';
-import { testNamespace, testRedisUrl } from '../../../../test/support/redis';
+import { testNamespace, testPlatformEnv } from '../../../../test/support/redis';
 
 export const READER_KEY = 'reader-key-0123456789abcdef';
 export const OPERATOR_KEY = 'operator-key-0123456789abcdef';
@@ -22,7 +22,7 @@ export interface OpsTestApp {
 export async function createOpsTestApp(options: { namespace?: string; env?: Record<string, string | undefined>; extra?: Type[] } = {}): Promise<OpsTestApp> {
   const namespace = options.namespace ?? testNamespace('ops');
   Object.assign(process.env, {
-    REDIS_URL: testRedisUrl(),
+    ...testPlatformEnv(),
     EVENT_BUS_NAMESPACE: namespace,
     PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',

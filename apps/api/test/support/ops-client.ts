@@ -1,5 +1,6 @@
 import type Redis from 'ioredis';
 import request from 'supertest';
+import { keysMatching } from '../../../../test/support/redis';
 import { OPERATOR_KEY, READER_KEY } from './ops-app';
 
 export type Role = 'reader' | 'operator' | 'none';
@@ -18,13 +19,9 @@ export function opsClient(url: string) {
 
 /** Every key of a namespace with its type and a digest of its content (bull queues aside: their workers tick). */
 export async function namespaceSnapshot(redis: Redis, namespace: string): Promise<Record<string, string>> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1000);
-    cursor = next;
-    keys.push(...found.filter((k) => !k.startsWith(`${namespace}:bull:`)));
-  } while (cursor !== '0');
+  // NOTE: on Redis Cluster the namespace's keys start with its hash tag `{<namespace>}:`, on any master.
+  const found = [...(await keysMatching(redis, `${namespace}:*`)), ...(await keysMatching(redis, `{${namespace}}:*`))];
+  const keys = found.filter((k) => !k.startsWith(`${namespace}:bull:`) && !k.startsWith(`{${namespace}}:bull:`));
   const snapshot: Record<string, string> = {};
   for (const key of keys.sort()) {
     const type = await redis.type(key);

@@ -25,7 +25,7 @@ export class DlqLsCommand extends DlqFilterCommand<DlqLsOptions> {
 
   @Option({ flags: '--after <id>', description: 'the next page: dead letters after this id (the last one of the previous page)' })
   parseAfter(value: string): string {
-    if (!/^\d+-\d+$/.test(value)) throw new InvalidArgumentError('Expected a dead-letter id (1736154100000-0).');
+    if (!/^(p\d+\/)?\d+-\d+$/.test(value)) throw new InvalidArgumentError('Expected a dead-letter id (1736154100000-0, or p3/1736154100000-0 on partitioned streams).');
     return value;
   }
 

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { streamGauges } from './stream-gauges';
-import type { StreamStats } from './stream-stats';
+import { mergePartitionStats, type StreamStats } from './stream-stats';
 
 describe('StreamGauges', () => {
   const orders: StreamStats = {
@@ -45,5 +45,27 @@ describe('StreamGauges', () => {
     const text = await registry.metrics();
     expect(text).toContain('eventbus_stream_length{stream="orders"} 12');
     expect(text).toContain('eventbus_stream_length{stream="payments"} 5');
+  });
+
+  it('reports a partitioned stream once, summed over its partitions, with no lag when a partition cannot tell it', async () => {
+    const registry = new Registry();
+    const merged = mergePartitionStats([
+      { stream: 'orders', length: 5, deadLetters: 1, groups: [{ group: 'payment', lag: 2, pending: 1 }, { group: 'audit', lag: 1, pending: 0 }] },
+      { stream: 'orders', length: 7, deadLetters: 0, groups: [{ group: 'payment', lag: 3, pending: 2 }, { group: 'audit', lag: undefined, pending: 4 }] },
+      { stream: 'orders', length: 0, deadLetters: 2, groups: [] },
+    ]);
+    expect(merged).toEqual({
+      stream: 'orders',
+      length: 12,
+      deadLetters: 3,
+      groups: [{ group: 'payment', lag: 5, pending: 3 }, { group: 'audit', lag: undefined, pending: 4 }],
+    });
+    streamGauges(registry, 'eventbus_').samplers.add(async () => [merged]);
+    const text = await registry.metrics();
+    expect(text).toContain('eventbus_stream_length{stream="orders"} 12');
+    expect(text).toContain('eventbus_dead_letters{stream="orders"} 3');
+    expect(text).toContain('eventbus_group_lag{stream="orders",group="payment"} 5');
+    expect(text).toContain('eventbus_group_pending{stream="orders",group="audit"} 4');
+    expect(text).not.toContain('eventbus_group_lag{stream="orders",group="audit"}');
   });
 });

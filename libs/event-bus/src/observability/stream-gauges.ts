@@ -7,6 +7,8 @@ export type StreamSampler = () => Promise<StreamStats[]>;
 /**
  * The Redis-side gauges of one registry and prefix, filled at scrape time from the samplers of
  * every bus that reports into it. A sample is taken once per scrape and shared by the gauges.
+ * With partitioned streams the series are per stream, not per partition: the sample sums the
+ * partitions (readStreamStats), and a group's lag is absent when any partition's is unknown.
  */
 export class StreamGauges {
   readonly samplers = new Set<StreamSampler>();

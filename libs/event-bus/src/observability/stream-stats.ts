@@ -23,14 +23,50 @@ export interface StreamStats {
 
 type Reply = [error: Error | null, value: unknown];
 
-/** XLEN of each stream and its dead letters, and XINFO GROUPS, in one pipelined round trip. */
+/**
+ * XLEN of each stream and its dead letters, and XINFO GROUPS, in one pipelined round trip. With
+ * partitioned streams, one pipeline per partition (a partition's keys share a cluster slot; two
+ * partitions' may not), sent at once, and the partitions' stats summed (see mergePartitionStats).
+ */
 export async function readStreamStats(redis: Redis, keys: EventBusKeys, streams: readonly string[]): Promise<StreamStats[]> {
   if (streams.length === 0) return [];
+  if (!keys.partitioned) return readPartitionStats(redis, keys, streams, 0);
+  const byPartition = await Promise.all(keys.all.map((k) => readPartitionStats(redis, keys, streams, k)));
+  return streams.map((_, i) => mergePartitionStats(byPartition.map((stats) => stats[i])));
+}
+
+/**
+ * One stream's stats from its partitions' stats: lengths, dead letters and each group's pending
+ * summed over the partitions; a group's lag summed over the partitions that have the group, and
+ * unknown (undefined) when any of them cannot tell.
+ */
+export function mergePartitionStats(partitions: readonly StreamStats[]): StreamStats {
+  const groups = new Map<string, GroupStats>();
+  for (const p of partitions) {
+    for (const g of p.groups) {
+      const seen = groups.get(g.group);
+      if (!seen) groups.set(g.group, { ...g });
+      else {
+        seen.pending += g.pending;
+        seen.lag = seen.lag === undefined || g.lag === undefined ? undefined : seen.lag + g.lag;
+      }
+    }
+  }
+  return {
+    stream: partitions[0]?.stream ?? '',
+    length: partitions.reduce((sum, p) => sum + p.length, 0),
+    deadLetters: partitions.reduce((sum, p) => sum + p.deadLetters, 0),
+    groups: [...groups.values()],
+  };
+}
+
+/** The stats of partition `k` of each stream, in one pipeline. */
+async function readPartitionStats(redis: Redis, keys: EventBusKeys, streams: readonly string[], k: number): Promise<StreamStats[]> {
   const pipeline = redis.pipeline();
   for (const stream of streams) {
-    pipeline.xlen(keys.stream(stream));
-    pipeline.xlen(keys.deadLetter(stream));
-    pipeline.xinfo('GROUPS', keys.stream(stream));
+    pipeline.xlen(keys.stream(stream, k));
+    pipeline.xlen(keys.deadLetter(stream, k));
+    pipeline.xinfo('GROUPS', keys.stream(stream, k));
   }
   const replies = ((await pipeline.exec()) ?? []) as Reply[];
   return streams.map((stream, i) => {

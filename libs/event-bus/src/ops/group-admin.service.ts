@@ -4,6 +4,8 @@ import { deadLetter } from '../dead-letter/dead-letter.writer';
 import { GroupAdminError } from '../errors/group-admin.error';
 import { EventBusCore } from '../event-bus.core';
 import { pairsToRecord } from '../utils/pairs';
+import { compareIds } from '../utils/stream-ids';
+import { comparePartitionIds, formatPartitionId, parsePartitionId, PartitionEntryId } from './partition-ids';
 import { ReplayService } from './replay.service';
 
 /** One consumer of a group. */
@@ -13,6 +15,8 @@ export interface ConsumerInfo {
   idleMs: number;
   /** Entries it owns, delivered and not acknowledged. */
   pending: number;
+  /** The partition whose consumer group it belongs to; present only when streams are partitioned. */
+  partition?: number;
 }
 
 /** A consumer group of a stream. */
@@ -21,12 +25,14 @@ export interface GroupInfo {
   /** Entries not yet delivered to the group; null when Redis cannot tell. */
   lag: number | null;
   pending: number;
+  /** The last entry delivered to the group (partitioned: the newest of any partition). */
   lastDeliveredId: string;
   consumers: ConsumerInfo[];
 }
 
 /** An entry delivered to a group and not yet acknowledged. */
 export interface PendingEntry {
+  /** The entry id; `p<k>/<entryId>` when streams are partitioned. */
   id: string;
   consumer: string;
   idleMs: number;
@@ -41,6 +47,12 @@ type PendingRow = [id: string, consumer: string, idle: number, deliveries: numbe
  * (claim, acknowledge, dead-letter with its claim released, so a redrive runs), and remove a
  * consumer only when it owns nothing. Errors that come from the group's state are
  * GroupAdminError, with a message that says what to do.
+ *
+ * With partitioned streams a group is one Redis consumer group per partition: inspection sums lag
+ * and pending over the partitions (lag unknown when any partition's is), lists every partition's
+ * consumers with their `partition`, and reports the newest last-delivered id of any partition;
+ * creation covers every partition; pending entries are named `p<k>/<entryId>` (a bare entry id
+ * means partition 0). A group exists when some partition has it.
  */
 @Injectable()
 export class GroupAdminService {
@@ -51,22 +63,27 @@ export class GroupAdminService {
 
   /** Every group of `stream` with its consumers; none when the stream does not exist. */
   async groups(stream: string): Promise<GroupInfo[]> {
-    const key = this.core.keys.stream(stream);
-    const records = await this.groupRecords(key);
-    return Promise.all(records.map(async (g) => this.toGroupInfo(g, await this.consumers(key, String(g.name)))));
+    const records = await this.recordsByPartition(stream);
+    if (!this.core.keys.partitioned) {
+      const key = this.core.keys.stream(stream);
+      return Promise.all(records[0].map(async (g) => this.toGroupInfo(g, await this.consumers(key, String(g.name)))));
+    }
+    const names = [...new Set(records.flatMap((rows) => rows.map((g) => String(g.name))))];
+    return Promise.all(names.map((name) => this.mergedGroup(stream, name, records)));
   }
 
   /** One group, or GroupAdminError `no-group`. */
   async group(stream: string, group: string): Promise<GroupInfo> {
+    const records = await this.recordsByPartition(stream);
+    if (!records.some((rows) => rows.some((g) => g.name === group))) throw new GroupAdminError('no-group', `stream ${stream} has no consumer group "${group}"`);
+    if (this.core.keys.partitioned) return this.mergedGroup(stream, group, records);
     const key = this.core.keys.stream(stream);
-    const found = (await this.groupRecords(key)).find((g) => g.name === group);
-    if (!found) throw new GroupAdminError('no-group', `stream ${stream} has no consumer group "${group}"`);
-    return this.toGroupInfo(found, await this.consumers(key, group));
+    return this.toGroupInfo(records[0].find((g) => g.name === group)!, await this.consumers(key, group));
   }
 
-  /** Whether `stream` has the group (one XINFO GROUPS, no consumer listing). */
+  /** Whether `stream` has the group (XINFO GROUPS of each partition, no consumer listing). */
   async hasGroup(stream: string, group: string): Promise<boolean> {
-    return (await this.groupRecords(this.core.keys.stream(stream))).some((g) => g.name === group);
+    return (await this.partitionsWithGroup(stream, group)).length > 0;
   }
 
   /** GroupAdminError `no-group` unless the group exists. */
@@ -74,15 +91,32 @@ export class GroupAdminService {
     if (!(await this.hasGroup(stream, group))) throw new GroupAdminError('no-group', `stream ${stream} has no consumer group "${group}"`);
   }
 
-  /** Creates a group at `startFrom`: `'beginning'`, `'end'` or an entry id it starts after. */
+  /**
+   * Creates a group at `startFrom`: `'beginning'`, `'end'` or an entry id it starts after (the
+   * same id on every partition). GroupAdminError `group-exists` when some partition has it already.
+   */
   async createGroup(stream: string, group: string, startFrom: string): Promise<GroupInfo> {
+    const { redis, keys } = this.core;
     const at = startFrom === 'beginning' ? '0' : startFrom === 'end' ? '$' : startFrom;
-    try {
-      await this.core.redis.xgroup('CREATE', this.core.keys.stream(stream), group, at, 'MKSTREAM');
-    } catch (error) {
-      if (String(error).includes('BUSYGROUP')) throw new GroupAdminError('group-exists', `stream ${stream} has a consumer group "${group}" already`);
-      throw error;
+    const exists = (): GroupAdminError => new GroupAdminError('group-exists', `stream ${stream} has a consumer group "${group}" already`);
+    if (!keys.partitioned) {
+      try {
+        await redis.xgroup('CREATE', keys.stream(stream), group, at, 'MKSTREAM');
+      } catch (error) {
+        if (String(error).includes('BUSYGROUP')) throw exists();
+        throw error;
+      }
+      return this.group(stream, group);
     }
+    if (await this.hasGroup(stream, group)) throw exists();
+    // NOTE: BUSYGROUP now means a consumer of the group created it there meanwhile: the group exists, as asked.
+    await Promise.all(
+      keys.all.map((k) =>
+        redis.xgroup('CREATE', keys.stream(stream, k), group, at, 'MKSTREAM').catch((error: unknown) => {
+          if (!String(error).includes('BUSYGROUP')) throw error;
+        }),
+      ),
+    );
     return this.group(stream, group);
   }
 
@@ -95,21 +129,29 @@ export class GroupAdminService {
     return this.replays.moveGroup(stream, group, to, opts);
   }
 
-  /** Pending entries of the group, oldest first (of one consumer when given). */
+  /** Pending entries of the group, oldest first (of one consumer when given); merged over the partitions by entry id. */
   async pending(stream: string, group: string, opts: { count?: number; consumer?: string } = {}): Promise<PendingEntry[]> {
-    await this.assertGroup(stream, group);
-    const args: Array<string | number> = [this.core.keys.stream(stream), group, '-', '+', opts.count ?? 100];
-    if (opts.consumer) args.push(opts.consumer);
-    const rows = (await this.core.redis.call('XPENDING', ...args)) as PendingRow[];
-    return rows.map(toPendingEntry);
+    const partitions = await this.partitionsWithGroup(stream, group);
+    if (partitions.length === 0) throw new GroupAdminError('no-group', `stream ${stream} has no consumer group "${group}"`);
+    const count = opts.count ?? 100;
+    const perPartition = await Promise.all(
+      partitions.map(async (k) => {
+        const args: Array<string | number> = [this.core.keys.stream(stream, k), group, '-', '+', count];
+        if (opts.consumer) args.push(opts.consumer);
+        const rows = (await this.core.redis.call('XPENDING', ...args)) as PendingRow[];
+        return rows.map((row) => ({ k, row }));
+      }),
+    );
+    return perPartition
+      .flat()
+      .sort((a, b) => comparePartitionIds({ partition: a.k, id: a.row[0] }, { partition: b.k, id: b.row[0] }))
+      .slice(0, count)
+      .map(({ k, row }) => this.toPendingEntry(k, row));
   }
 
-  /** One pending entry, or GroupAdminError `no-group` / `not-pending`. */
+  /** One pending entry (`p<k>/<entryId>` when partitioned), or GroupAdminError `no-group` / `not-pending`. */
   async pendingEntry(stream: string, group: string, id: string): Promise<PendingEntry> {
-    await this.assertGroup(stream, group);
-    const rows = (await this.core.redis.call('XPENDING', this.core.keys.stream(stream), group, id, id, 1)) as PendingRow[];
-    if (rows.length === 0) throw new GroupAdminError('not-pending', `entry ${id} is not pending in group "${group}"`);
-    return toPendingEntry(rows[0]);
+    return (await this.findPending(stream, group, id)).entry;
   }
 
   /**
@@ -117,13 +159,14 @@ export class GroupAdminService {
    * delivery count does not grow, since no delivery was made.
    */
   async claimPending(stream: string, group: string, id: string, consumer: string): Promise<void> {
-    await this.pendingEntry(stream, group, id);
-    await this.core.redis.xclaim(this.core.keys.stream(stream), group, consumer, 0, id, 'JUSTID');
+    const { at } = await this.findPending(stream, group, id);
+    await this.core.redis.xclaim(this.core.keys.stream(stream, at.partition), group, consumer, 0, at.id, 'JUSTID');
   }
 
   /** Acknowledges a pending entry: the group will not see it again. */
   async ackPending(stream: string, group: string, id: string): Promise<void> {
-    const acked = await this.core.redis.xack(this.core.keys.stream(stream), group, id);
+    const at = parsePartitionId(this.core.keys, id);
+    const acked = at ? await this.core.redis.xack(this.core.keys.stream(stream, at.partition), group, at.id) : 0;
     if (Number(acked) === 0) {
       await this.assertGroup(stream, group);
       throw new GroupAdminError('not-pending', `entry ${id} is not pending in group "${group}"`);
@@ -132,36 +175,84 @@ export class GroupAdminService {
 
   /**
    * Dead-letters a pending entry exactly as a consumer does: the dead letter, the XACK and the
-   * release of the entry's dedupe claim in one MULTI, so a redrive of it runs its handlers.
-   * Returns the dead letter's id.
+   * release of the entry's dedupe claim in one MULTI (in the entry's partition), so a redrive of
+   * it runs its handlers. Returns the dead letter's id (`p<k>/<entryId>` when partitioned).
    */
   async deadLetterPending(stream: string, group: string, id: string, why: { reason?: string; error?: string; handler?: string } = {}): Promise<string> {
-    const pending = await this.pendingEntry(stream, group, id);
-    const [entry] = (await this.core.redis.xrange(this.core.keys.stream(stream), id, id)) as Array<[string, string[]]>;
+    const { entry: pending, at } = await this.findPending(stream, group, id);
+    const { redis, keys } = this.core;
+    const [entry] = (await redis.xrange(keys.stream(stream, at.partition), at.id, at.id)) as Array<[string, string[]]>;
     if (!entry) throw new GroupAdminError('trimmed', `entry ${id} is pending but no longer in the stream (trimmed): acknowledge it instead`);
-    return deadLetter(this.core.redis, this.core.keys, entry[1], {
+    const deadLetterId = await deadLetter(redis, keys, entry[1], {
       reason: why.reason ?? 'operator',
       error: why.error ?? 'dead-lettered by an operator',
       stream,
-      entryId: id,
+      entryId: at.id,
       group,
       consumer: pending.consumer,
       handler: why.handler ?? 'operator',
       attempts: pending.deliveries,
+      ...(keys.partitioned ? { partition: at.partition } : {}),
     });
+    return formatPartitionId(keys, at.partition, deadLetterId);
   }
 
   /**
-   * Removes a consumer from the group, atomically refused (`consumer-busy`) while it owns pending
-   * entries: deleting it would drop them from the group's pending list, never to be redelivered.
+   * Removes a consumer from the group (from every partition that has it), atomically refused
+   * (`consumer-busy`) on a partition while it owns pending entries there: deleting it would drop
+   * them from the group's pending list, never to be redelivered.
    */
   async removeConsumer(stream: string, group: string, consumer: string): Promise<void> {
     const info = await this.group(stream, group);
-    if (!info.consumers.some((c) => c.name === consumer)) throw new GroupAdminError('no-consumer', `group "${group}" has no consumer "${consumer}"`);
-    const [outcome] = await removeIdleConsumers(this.core.redis, this.core.keys.stream(stream), group, { minIdleMs: 0, only: consumer });
-    if (outcome?.outcome === 'busy') {
-      throw new GroupAdminError('consumer-busy', `consumer "${consumer}" still owns ${outcome.count} pending entries in group "${group}": claim, acknowledge or dead-letter them first`);
+    const partitions = [...new Set(info.consumers.filter((c) => c.name === consumer).map((c) => c.partition ?? 0))];
+    if (partitions.length === 0) throw new GroupAdminError('no-consumer', `group "${group}" has no consumer "${consumer}"`);
+    const outcomes = await Promise.all(
+      partitions.map(async (k) => (await removeIdleConsumers(this.core.redis, this.core.keys.stream(stream, k), group, { minIdleMs: 0, only: consumer }))[0]),
+    );
+    const busy = outcomes.filter((o) => o?.outcome === 'busy').reduce((sum, o) => sum + Number(o!.count), 0);
+    if (busy > 0) {
+      throw new GroupAdminError('consumer-busy', `consumer "${consumer}" still owns ${busy} pending entries in group "${group}": claim, acknowledge or dead-letter them first`);
     }
+  }
+
+  /** The partition and entry id of a pending entry, with its XPENDING row; `no-group` / `not-pending` otherwise. */
+  private async findPending(stream: string, group: string, id: string): Promise<{ entry: PendingEntry; at: PartitionEntryId }> {
+    await this.assertGroup(stream, group);
+    const at = parsePartitionId(this.core.keys, id);
+    const rows = at ? ((await this.core.redis.call('XPENDING', this.core.keys.stream(stream, at.partition), group, at.id, at.id, 1)) as PendingRow[]) : [];
+    if (!at || rows.length === 0) throw new GroupAdminError('not-pending', `entry ${id} is not pending in group "${group}"`);
+    return { entry: this.toPendingEntry(at.partition, rows[0]), at };
+  }
+
+  /** The partitions of `stream` that have the group. */
+  private async partitionsWithGroup(stream: string, group: string): Promise<number[]> {
+    const records = await this.recordsByPartition(stream);
+    return this.core.keys.all.filter((k) => records[k].some((g) => g.name === group));
+  }
+
+  /** XINFO GROUPS of every partition of `stream`, by partition index. */
+  private recordsByPartition(stream: string): Promise<Array<Array<Record<string, unknown>>>> {
+    return Promise.all(this.core.keys.all.map((k) => this.groupRecords(this.core.keys.stream(stream, k))));
+  }
+
+  /** A group of a partitioned stream: its partitions' lag and pending summed, every partition's consumers. */
+  private async mergedGroup(stream: string, group: string, records: Array<Array<Record<string, unknown>>>): Promise<GroupInfo> {
+    const parts = await Promise.all(
+      this.core.keys.all.map(async (k) => {
+        const record = records[k].find((g) => g.name === group);
+        if (!record) return undefined;
+        const consumers = await this.consumers(this.core.keys.stream(stream, k), group);
+        return this.toGroupInfo(record, consumers.map((c) => ({ ...c, partition: k })));
+      }),
+    );
+    const present = parts.filter((p): p is GroupInfo => p !== undefined);
+    return {
+      group,
+      lag: present.some((p) => p.lag === null) ? null : present.reduce((sum, p) => sum + p.lag!, 0),
+      pending: present.reduce((sum, p) => sum + p.pending, 0),
+      lastDeliveredId: present.map((p) => p.lastDeliveredId).reduce((a, b) => (compareIds(a, b) >= 0 ? a : b), '0-0'),
+      consumers: present.flatMap((p) => p.consumers),
+    };
   }
 
   private async groupRecords(key: string): Promise<Array<Record<string, unknown>>> {
@@ -191,6 +282,11 @@ export class GroupAdminService {
       lastDeliveredId: String(g['last-delivered-id']),
       consumers,
     };
+  }
+
+  private toPendingEntry(k: number, row: PendingRow): PendingEntry {
+    const entry = toPendingEntry(row);
+    return { ...entry, id: formatPartitionId(this.core.keys, k, entry.id) };
   }
 }
 

@@ -5,7 +5,11 @@ import { EventBusCore } from '../event-bus.core';
 import { compareIds, nextId } from '../utils/stream-ids';
 import { countRange } from '../utils/stream-range';
 
-/** Per-stream retention: keep at most `maxLength` entries and/or nothing older than `maxAgeMs`. */
+/**
+ * Per-stream retention: keep at most `maxLength` entries and/or nothing older than `maxAgeMs`.
+ * With partitioned streams `maxLength` holds per partition as `ceil(maxLength / partitions)`
+ * entries, so the stream as a whole keeps at most about `maxLength`.
+ */
 export interface RetentionPolicy {
   maxLength?: number;
   maxAgeMs?: number;
@@ -20,7 +24,10 @@ export interface TrimResult {
 /**
  * Trims streams by their policy without ever deleting an entry some group has not acknowledged
  * (pending, or not yet delivered), unless forced (docs/contract.md section 4). Policies live in
- * `<ns>:{<stream>}:retention`; every `retentionIntervalMs` each process applies them.
+ * `<ns>:{<stream>}:retention` (one per stream, also when partitioned); every
+ * `retentionIntervalMs` each process applies them. With partitioned streams the policy is applied
+ * to each partition on its own: `maxLength` as `ceil(maxLength / partitions)` entries per
+ * partition, and each partition's groups set its floor; the results are summed.
  * NOTE: Redis 8.2's XTRIM ... ACKED would do the group bookkeeping server-side.
  */
 @Injectable()
@@ -56,14 +63,24 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
   async apply(stream: string, opts: { force?: boolean } = {}): Promise<TrimResult> {
     const policy = await this.policy(stream);
     if (!policy) return { deleted: 0, keptBecauseUnacknowledged: 0 };
-    const key = this.core.keys.stream(stream);
+    const { keys } = this.core;
+    const perPartition: RetentionPolicy = { ...policy };
+    if (policy.maxLength !== undefined) perPartition.maxLength = Math.ceil(policy.maxLength / keys.partitions);
+    const results = await Promise.all(keys.all.map((k) => this.trim(keys.stream(stream, k), perPartition, opts)));
+    const deleted = results.reduce((sum, r) => sum + r.deleted, 0);
+    const kept = results.reduce((sum, r) => sum + r.keptBecauseUnacknowledged, 0);
+    if (kept > 0) this.logger.warn(`${stream}: kept ${kept} entries past its retention policy that a group has not acknowledged yet`);
+    return { deleted, keptBecauseUnacknowledged: kept };
+  }
+
+  /** Trims one stream key (one partition) by `policy`. */
+  private async trim(key: string, policy: RetentionPolicy, opts: { force?: boolean }): Promise<TrimResult> {
     const wanted = await this.policyFloor(key, policy);
     if (!wanted) return { deleted: 0, keptBecauseUnacknowledged: 0 };
     const safe = opts.force ? undefined : await this.unacknowledgedFloor(key);
     const minId = safe && compareIds(safe, wanted) < 0 ? safe : wanted;
     const kept = minId === wanted ? 0 : await countRange(this.core.redis, key, minId, `(${wanted}`);
     const deleted = Number(await this.core.redis.xtrim(key, 'MINID', minId));
-    if (kept > 0) this.logger.warn(`${stream}: kept ${kept} entries past its retention policy that a group has not acknowledged yet`);
     return { deleted, keptBecauseUnacknowledged: kept };
   }
 

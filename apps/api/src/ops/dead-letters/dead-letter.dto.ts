@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { ENTRY_ID_PATTERN, NAME_PATTERN, REASON_PATTERN } from '../ops.constants';
+import { NAME_PATTERN, PARTITION_ENTRY_ID_PATTERN, REASON_PATTERN } from '../ops.constants';
 
 export class ListDeadLettersQuery {
   @ApiPropertyOptional({ example: 'payment' })
@@ -29,13 +29,16 @@ export class ListDeadLettersQuery {
 
   @ApiPropertyOptional({ example: '1735689600000-0', description: 'the id of the last dead letter of the previous page' })
   @IsOptional()
-  @Matches(ENTRY_ID_PATTERN, { message: 'after must be a dead-letter id (<ms>-<seq>)' })
+  @Matches(PARTITION_ENTRY_ID_PATTERN, { message: 'after must be a dead-letter id (<ms>-<seq>, or p<k>/<ms>-<seq> on partitioned streams)' })
   after?: string;
 }
 
 export class DeadLetterDto {
-  @ApiProperty({ example: '1735689700000-0', description: 'id of the dead-letter entry' })
+  @ApiProperty({ example: '1735689700000-0', description: 'id of the dead-letter entry; p<k>/<ms>-<seq> on partitioned streams' })
   id!: string;
+
+  @ApiPropertyOptional({ example: 3, description: "the partition whose dead-letter stream holds it (partitioned streams only)" })
+  partition?: number;
 
   @ApiProperty({ example: 'handler-failed' })
   reason!: string;
@@ -76,12 +79,12 @@ export class DeadLetterDto {
 
 /** Which dead letters to act on: every given condition must hold; `all: true` alone means every one. */
 export class DeadLetterSelectionDto {
-  @ApiPropertyOptional({ example: ['1735689700000-0'], description: 'dead-letter ids' })
+  @ApiPropertyOptional({ example: ['1735689700000-0'], description: 'dead-letter ids (p<k>/<ms>-<seq> on partitioned streams)' })
   @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(10_000)
-  @Matches(ENTRY_ID_PATTERN, { each: true, message: 'each of ids must be a dead-letter id (<ms>-<seq>)' })
+  @Matches(PARTITION_ENTRY_ID_PATTERN, { each: true, message: 'each of ids must be a dead-letter id (<ms>-<seq>, or p<k>/<ms>-<seq> on partitioned streams)' })
   ids?: string[];
 
   @ApiPropertyOptional({ example: 'payment' })

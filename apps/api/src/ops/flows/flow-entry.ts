@@ -5,8 +5,10 @@ import { FLOW_INDEX_MAX_ERROR_LENGTH, FLOW_INDEX_MAX_ID_LENGTH } from './flows.c
 export interface IndexedEvent {
   kind: 'event';
   stream: string;
-  /** Its entry id in `stream`. */
+  /** Its entry id in `stream` (in its partition's key). */
   entryId: string;
+  /** The partition of the stream whose key holds the entry; only when streams are partitioned. */
+  partition?: number;
   /** The event id. */
   id: string;
   type: string | null;
@@ -20,7 +22,7 @@ export interface IndexedEvent {
 /** A dead letter of a flow: the event it holds and why one group gave it up. */
 export interface IndexedDeadLetter extends Omit<IndexedEvent, 'kind'> {
   kind: 'dead-letter';
-  /** The dead letter's own entry id in `<stream>:dlq`. */
+  /** The dead letter's own entry id in `<stream>:dlq` (of its partition, the same as the event's). */
   deadLetterId: string;
   group: string;
   reason: string;
@@ -47,11 +49,12 @@ export interface FlowIndexWrite {
 /**
  * The index write of a stream entry (`kind` 'event') or of a dead-letter entry ('dead-letter'),
  * or undefined for an entry the flow view cannot place (deleted, no event id, absurd ids).
+ * `partition`: the partition of the key it was read from, given only when streams are partitioned.
  */
-export function flowIndexWrite(kind: IndexedEntry['kind'], stream: string, entryId: string, fields: string[] | null): FlowIndexWrite | undefined {
+export function flowIndexWrite(kind: IndexedEntry['kind'], stream: string, entryId: string, fields: string[] | null, partition?: number): FlowIndexWrite | undefined {
   if (!fields) return undefined;
   const record = toRecord<string>(fields);
-  const entry = kind === 'event' ? eventOf(stream, entryId, record) : deadLetterOf(stream, entryId, record);
+  const entry = kind === 'event' ? eventOf(stream, entryId, record, partition) : deadLetterOf(stream, entryId, record, partition);
   if (!entry) return undefined;
   // NOTE: an event without a correlation id starts (and is) its own flow.
   const correlationId = sane(kind === 'event' ? record.correlationid : envelopeOf(record).correlationid) ?? entry.id;
@@ -71,14 +74,14 @@ export function parseIndexedEntry(member: string): IndexedEntry | undefined {
   }
 }
 
-function eventOf(stream: string, entryId: string, r: Record<string, string>): IndexedEvent | undefined {
+function eventOf(stream: string, entryId: string, r: Record<string, string>, partition?: number): IndexedEvent | undefined {
   const id = sane(r.id);
   if (!id) return undefined;
   // NOTE: the keys are written in one fixed order, so indexing an entry twice writes the same member.
-  return { kind: 'event', stream, entryId, id, ...described(r) };
+  return { kind: 'event', stream, entryId, ...(partition === undefined ? {} : { partition }), id, ...described(r) };
 }
 
-function deadLetterOf(stream: string, entryId: string, r: Record<string, string>): IndexedDeadLetter | undefined {
+function deadLetterOf(stream: string, entryId: string, r: Record<string, string>, partition?: number): IndexedDeadLetter | undefined {
   const envelope = envelopeOf(r);
   const id = sane(r.eventid) ?? sane(envelope.id);
   const originalEntryId = r.entryid;
@@ -88,6 +91,7 @@ function deadLetterOf(stream: string, entryId: string, r: Record<string, string>
     kind: 'dead-letter',
     stream: r.stream || stream,
     entryId: originalEntryId,
+    ...(partition === undefined ? {} : { partition }),
     id,
     ...described({ ...envelope, type: r.type || envelope.type }),
     deadLetterId: entryId,

@@ -10,7 +10,8 @@ import { FLOW_INDEX_BATCH, FLOW_INDEX_CLAIM_TIMEOUT_MS, FLOW_INDEX_GROUP, FLOW_I
 /**
  * Builds the flow view's index without any work in publishers or handlers: a raw subscription of
  * its own consumer group (`flow-index`) on every registered stream and on each stream's dead
- * letters, created at the beginning so that what exists is indexed too. Per batch one pipeline
+ * letters (every partition's, when streams are partitioned: each entry is indexed with the partition
+ * of the key it came from), created at the beginning so that what exists is indexed too. Per batch one pipeline
  * writes the index (flow-keys.ts); the bus acknowledges the batch once it is written, retries it
  * while Redis fails (index writes are idempotent), and stops the subscription at shutdown.
  */
@@ -50,7 +51,7 @@ export class FlowIndexer implements OnApplicationBootstrap {
     const expiring = new Set<string>();
     let indexed = 0;
     for (const entry of batch) {
-      const write = flowIndexWrite(entry.kind, entry.stream, entry.entryId, entry.fields);
+      const write = flowIndexWrite(entry.kind, entry.stream, entry.entryId, entry.fields, this.partitionOf(entry));
       if (!write) continue;
       indexed++;
       const flow = this.keys.flow(write.correlationId);
@@ -70,5 +71,16 @@ export class FlowIndexer implements OnApplicationBootstrap {
     }
     this.stats.indexed += indexed;
     this.stats.skipped += batch.length - indexed;
+  }
+
+  /**
+   * The partition of the key an entry was read from (a dead letter's is its event's), or
+   * undefined when streams are not partitioned (the index then stays as without partitions).
+   */
+  private partitionOf(entry: RawEntry): number | undefined {
+    const keys = this.core.keys;
+    if (!keys.partitioned) return undefined;
+    const streamKey = entry.kind === 'dead-letter' && entry.key.endsWith(':dlq') ? entry.key.slice(0, -':dlq'.length) : entry.key;
+    return keys.partitionOfKey(streamKey);
   }
 }

@@ -4,7 +4,7 @@ import type { IndexedDeadLetter, IndexedEntry } from './flow-entry';
 export type FlowGroupState = 'handled' | 'pending' | 'dead-lettered' | 'acknowledged' | 'not-delivered-yet';
 
 export interface FlowDeadLetter {
-  /** The dead letter's entry id in `<stream>:dlq`. */
+  /** The dead letter's entry id in `<stream>:dlq`; `p<k>/<entryId>` on partitioned streams (as the dead-letters API names it). */
   id: string;
   reason: string;
   error: string;
@@ -33,6 +33,8 @@ export interface FlowGroupStatus {
 export interface FlowNode {
   stream: string;
   entryId: string;
+  /** The partition of the stream whose key holds the entry; only when streams are partitioned. */
+  partition?: number;
   eventId: string;
   type: string | null;
   version: number | null;
@@ -67,7 +69,8 @@ export function groupStatus(entryId: string, facts: GroupFacts): FlowGroupStatus
   const status: FlowGroupStatus = { group: facts.group, status: 'acknowledged', handledAt: null, attempts: null, consumer: null, idleMs: null };
   const dead = facts.deadLetter;
   if (dead) {
-    status.deadLetter = { id: dead.deadLetterId, reason: dead.reason, error: dead.error, handler: dead.handler, attempts: dead.attempts, deadLetteredAt: dead.deadletteredat };
+    const id = dead.partition === undefined ? dead.deadLetterId : `p${dead.partition}/${dead.deadLetterId}`;
+    status.deadLetter = { id, reason: dead.reason, error: dead.error, handler: dead.handler, attempts: dead.attempts, deadLetteredAt: dead.deadletteredat };
   }
   const marker = readMarker(facts.marker);
   const handled = (at: number | null, attempts: number | null): FlowGroupStatus => ({ ...status, status: 'handled', handledAt: at === null ? null : new Date(at).toISOString(), attempts });
@@ -89,20 +92,25 @@ export function groupStatus(entryId: string, facts: GroupFacts): FlowGroupStatus
 export function flowNodes(entries: IndexedEntry[]): FlowNode[] {
   const nodes = new Map<string, FlowNode>();
   const add = (e: IndexedEntry): void => {
-    const key = `${e.stream} ${e.entryId}`;
+    const key = nodeKey(e);
     if (nodes.has(key)) return;
     nodes.set(key, {
-      stream: e.stream, entryId: e.entryId, eventId: e.id, type: e.type, version: e.version, source: e.source,
+      stream: e.stream, entryId: e.entryId, ...(e.partition === undefined ? {} : { partition: e.partition }), eventId: e.id, type: e.type, version: e.version, source: e.source,
       subject: e.subject, time: e.time, causationId: e.causationid, groups: [], children: [],
     });
   };
   for (const e of entries) if (e.kind === 'event') add(e);
   for (const e of entries) if (e.kind === 'dead-letter' && !hasEvent(nodes, e)) add(e);
-  return [...nodes.values()].sort((a, b) => compareIds(a.entryId, b.entryId) || a.stream.localeCompare(b.stream));
+  return [...nodes.values()].sort((a, b) => compareIds(a.entryId, b.entryId) || a.stream.localeCompare(b.stream) || (a.partition ?? 0) - (b.partition ?? 0));
+}
+
+/** A stream entry's identity: entry ids are unique only within one partition's key. */
+function nodeKey(e: { stream: string; entryId: string; partition?: number }): string {
+  return `${e.stream} ${e.partition ?? 0} ${e.entryId}`;
 }
 
 function hasEvent(nodes: Map<string, FlowNode>, dead: IndexedDeadLetter): boolean {
-  if (nodes.has(`${dead.stream} ${dead.entryId}`)) return true;
+  if (nodes.has(nodeKey(dead))) return true;
   // NOTE: a redriven letter that failed again names its redrive-stream entry; the event is the same.
   for (const n of nodes.values()) if (n.stream === dead.stream && n.eventId === dead.id) return true;
   return false;

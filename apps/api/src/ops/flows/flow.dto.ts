@@ -4,7 +4,7 @@ import type { FlowDeadLetter, FlowGroupState, FlowGroupStatus, FlowNode } from '
 const STATES: FlowGroupState[] = ['handled', 'pending', 'dead-lettered', 'acknowledged', 'not-delivered-yet'];
 
 export class FlowDeadLetterDto implements FlowDeadLetter {
-  @ApiProperty({ example: '1735689700000-0', description: "the dead letter's id in the stream's dead letters" })
+  @ApiProperty({ example: '1735689700000-0', description: "the dead letter's id in the stream's dead letters (p<k>/<ms>-<seq> on partitioned streams)" })
   id!: string;
 
   @ApiProperty({ example: 'handler-failed' })
@@ -59,6 +59,9 @@ export class FlowNodeDto implements FlowNode {
 
   @ApiProperty({ example: '1735689600000-0' })
   entryId!: string;
+
+  @ApiPropertyOptional({ example: 3, description: 'the partition of the stream whose key holds the entry (partitioned streams only)' })
+  partition?: number;
 
   @ApiProperty({ example: '0f8fad5b-d9cb-469f-a165-70867728950e' })
   eventId!: string;

@@ -60,50 +60,69 @@ export class FlowsService {
     return { correlationId, resolvedFrom, members: flows[found] as string[], otherCorrelationIds };
   }
 
-  /** Fills each node's `groups`: the groups of its stream (XINFO GROUPS), then their markers and PEL entries. */
+  /**
+   * Fills each node's `groups`: the groups of its stream (XINFO GROUPS), then their markers and PEL
+   * entries. Partitioned streams: per partition, since a group's position, pending list and
+   * markers are its partition's; one pipeline per partition (their keys may live on different
+   * cluster nodes), sent at once.
+   */
   private async addGroups(nodes: FlowNode[], deadLetters: IndexedDeadLetter[]): Promise<void> {
-    const streams = [...new Set(nodes.map((n) => n.stream))];
-    const infos = await this.exec(streams.reduce((p, s) => p.xinfo('GROUPS', this.core.keys.stream(s)), this.core.redis.pipeline()), true);
-    const groupsOf = new Map<string, Array<{ group: string; lastDeliveredId: string }>>();
-    streams.forEach((stream, i) => {
-      const rows = Array.isArray(infos[i]) ? (infos[i] as unknown[][]) : [];
-      const groups = rows.map((row) => toRecord(row)).map((g) => ({ group: String(g.name), lastDeliveredId: String(g['last-delivered-id']) }));
-      groupsOf.set(stream, groups.filter((g) => g.group !== FLOW_INDEX_GROUP).sort((a, b) => a.group.localeCompare(b.group)));
-    });
+    const keys = this.core.keys;
+    // NOTE: an entry indexed without its partition is in the partition its subject (else its id) belongs to.
+    const partitionOf = (node: FlowNode): number => node.partition ?? keys.partitionOf(node.subject ?? node.eventId);
+    const byPartition = new Map<number, FlowNode[]>();
+    for (const node of nodes) byPartition.set(partitionOf(node), [...(byPartition.get(partitionOf(node)) ?? []), node]);
 
-    const asks: Array<{ node: FlowNode; group: { group: string; lastDeliveredId: string } }> = [];
-    const pipeline = this.core.redis.pipeline();
-    for (const node of nodes) {
-      for (const group of groupsOf.get(node.stream) ?? []) {
-        asks.push({ node, group });
-        if (node.time) {
-          const marker = this.dedupe.marker(node.stream, group.group, node.eventId, node.time);
-          pipeline.hget(marker.key, marker.field);
-        } else {
-          pipeline.echo('');
-        }
-        pipeline.xpending(this.core.keys.stream(node.stream), group.group, node.entryId, node.entryId, 1);
-      }
-    }
-    const replies = asks.length > 0 ? await this.exec(pipeline, true) : [];
+    const groupsOf = new Map<string, Array<{ group: string; lastDeliveredId: string }>>();
+    await Promise.all(
+      [...byPartition].map(async ([k, members]) => {
+        const streams = [...new Set(members.map((n) => n.stream))];
+        const infos = await this.exec(streams.reduce((p, s) => p.xinfo('GROUPS', keys.stream(s, k)), this.core.redis.pipeline()), true);
+        streams.forEach((stream, i) => {
+          const rows = Array.isArray(infos[i]) ? (infos[i] as unknown[][]) : [];
+          const groups = rows.map((row) => toRecord(row)).map((g) => ({ group: String(g.name), lastDeliveredId: String(g['last-delivered-id']) }));
+          groupsOf.set(`${stream} ${k}`, groups.filter((g) => g.group !== FLOW_INDEX_GROUP).sort((a, b) => a.group.localeCompare(b.group)));
+        });
+      }),
+    );
+
     const latestDeadLetter = new Map<string, IndexedDeadLetter>();
     for (const d of deadLetters) {
       const key = `${d.stream} ${d.id} ${d.group}`;
       const seen = latestDeadLetter.get(key);
       if (!seen || compareIds(seen.deadLetterId, d.deadLetterId) < 0) latestDeadLetter.set(key, d);
     }
-    asks.forEach(({ node, group }, i) => {
-      const marker = node.time ? replies[2 * i] : null;
-      const pending = replies[2 * i + 1];
-      const facts: GroupFacts = {
-        group: group.group,
-        lastDeliveredId: group.lastDeliveredId,
-        marker: typeof marker === 'string' ? marker : null,
-        pending: Array.isArray(pending) && pending.length > 0 ? (pending[0] as PendingRow) : undefined,
-        deadLetter: latestDeadLetter.get(`${node.stream} ${node.eventId} ${group.group}`),
-      };
-      node.groups.push(groupStatus(node.entryId, facts));
-    });
+    await Promise.all(
+      [...byPartition].map(async ([k, members]) => {
+        const asks: Array<{ node: FlowNode; group: { group: string; lastDeliveredId: string } }> = [];
+        const pipeline = this.core.redis.pipeline();
+        for (const node of members) {
+          for (const group of groupsOf.get(`${node.stream} ${k}`) ?? []) {
+            asks.push({ node, group });
+            if (node.time) {
+              const marker = this.dedupe.marker(node.stream, group.group, node.eventId, node.time, k);
+              pipeline.hget(marker.key, marker.field);
+            } else {
+              pipeline.echo('');
+            }
+            pipeline.xpending(keys.stream(node.stream, k), group.group, node.entryId, node.entryId, 1);
+          }
+        }
+        const replies = asks.length > 0 ? await this.exec(pipeline, true) : [];
+        asks.forEach(({ node, group }, i) => {
+          const marker = node.time ? replies[2 * i] : null;
+          const pending = replies[2 * i + 1];
+          const facts: GroupFacts = {
+            group: group.group,
+            lastDeliveredId: group.lastDeliveredId,
+            marker: typeof marker === 'string' ? marker : null,
+            pending: Array.isArray(pending) && pending.length > 0 ? (pending[0] as PendingRow) : undefined,
+            deadLetter: latestDeadLetter.get(`${node.stream} ${node.eventId} ${group.group}`),
+          };
+          node.groups.push(groupStatus(node.entryId, facts));
+        });
+      }),
+    );
   }
 
   /** Runs a pipeline; a failed command throws, or (`tolerant`) answers null (a stream that does not exist). */

@@ -15,6 +15,9 @@ export class ConsumerDto {
 
   @ApiProperty({ example: 3 })
   pending!: number;
+
+  @ApiPropertyOptional({ example: 3, description: 'the partition whose consumer group it reads (partitioned streams only; its name is then p<partition>)' })
+  partition?: number;
 }
 
 export class GroupDto {

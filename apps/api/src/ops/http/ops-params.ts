@@ -1,6 +1,6 @@
 import { BadRequestException, Injectable, NotFoundException, PipeTransform } from '@nestjs/common';
 import { contractRegistry } from '@app/event-bus';
-import { ENTRY_ID_PATTERN, NAME_PATTERN } from '../ops.constants';
+import { NAME_PATTERN, PARTITION_ENTRY_ID_PATTERN } from '../ops.constants';
 
 /** The streams the operations API may touch: those named by a registered event contract. */
 export function registeredStreams(): Set<string> {
@@ -33,11 +33,11 @@ export class SafeNamePipe implements PipeTransform<string, string> {
   }
 }
 
-/** `:id`: a complete stream entry id (`<ms>-<seq>`). */
+/** `:id`: a complete stream entry id (`<ms>-<seq>`), of partition k as `p<k>/<ms>-<seq>` (URL-encoded `p<k>%2F<ms>-<seq>`). */
 @Injectable()
 export class EntryIdPipe implements PipeTransform<string, string> {
   transform(value: string): string {
-    if (!ENTRY_ID_PATTERN.test(value)) throw new BadRequestException('malformed entry id: expected <milliseconds>-<sequence>, e.g. 1700000000000-0');
+    if (!PARTITION_ENTRY_ID_PATTERN.test(value)) throw new BadRequestException('malformed entry id: expected <milliseconds>-<sequence>, e.g. 1700000000000-0 (p<partition>/<milliseconds>-<sequence> on partitioned streams)');
     return value;
   }
 }

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { IsIdOrTime } from '../http/is-id-or-time.validator';
-import { ENTRY_ID_PATTERN, NAME_PATTERN } from '../ops.constants';
+import { NAME_PATTERN, PARTITION_ENTRY_ID_PATTERN } from '../ops.constants';
 
 export class RetentionPolicyDto {
   @ApiPropertyOptional({ example: 1_000_000, description: 'keep at most this many entries' })
@@ -57,7 +57,7 @@ export class ListEntriesQuery {
 
   @ApiPropertyOptional({ example: '1735689600000-0', description: 'nextCursor of the previous page' })
   @IsOptional()
-  @Matches(ENTRY_ID_PATTERN, { message: 'cursor must be an entry id (<ms>-<seq>), the nextCursor of a previous page' })
+  @Matches(PARTITION_ENTRY_ID_PATTERN, { message: 'cursor must be an entry id (<ms>-<seq>, or p<k>/<ms>-<seq> on partitioned streams), the nextCursor of a previous page' })
   cursor?: string;
 
   @ApiPropertyOptional({ example: 'OrderPlaced' })
@@ -83,7 +83,7 @@ export class ListEntriesQuery {
 }
 
 export class StreamEntryDto {
-  @ApiProperty({ example: '1735689600000-0' })
+  @ApiProperty({ example: '1735689600000-0', description: 'the entry id; p<k>/<ms>-<seq> on partitioned streams' })
   id!: string;
 
   @ApiProperty({ example: '2025-01-01T00:00:00.000Z', nullable: true, type: String, description: "the event's time" })
