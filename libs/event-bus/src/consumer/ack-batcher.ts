@@ -86,6 +86,14 @@ export class AckBatcher {
       for (const [bucket, marks] of acks.buckets) queueHandled(pipeline, bucket, marks, now);
     }
     const fence = this.fence?.current();
+    if (this.fence && !fence) {
+      // NOTE: the partition's lease is gone: its next owner settles these entries.
+      let refused = 0;
+      for (const acks of batch.values()) refused += acks.ids.length;
+      this.fence.onFenced(refused);
+      flushed?.resolve();
+      return;
+    }
     for (const [key, acks] of batch) {
       count += acks.ids.length;
       if (fence) (pipeline as ChainableCommander & ConsumerScripts).fencedAck(fence.lease, key, fence.token, this.group, ...acks.ids);

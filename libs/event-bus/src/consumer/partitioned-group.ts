@@ -59,6 +59,8 @@ export class PartitionedGroup implements GroupRunner {
   private running = false;
   private stopped?: Promise<void>;
   private lastTickAt = 0;
+  /** Heartbeats failed in a row. */
+  private failing = 0;
   private readonly timing: EventBusCore['partitioning'];
   /** How long before the lease's expiry (after the last renewal sent) no new work starts. */
   private readonly safetyMs: number;
@@ -133,7 +135,14 @@ export class PartitionedGroup implements GroupRunner {
   private tick(): Promise<void> {
     if (this.ticking) return this.ticking;
     this.ticking = this.rebalance()
-      .catch((error: unknown) => this.logger.warn(`rebalance failed, retrying at the next heartbeat: ${String(error)}`))
+      .then(() => {
+        if (this.failing > 0) this.logger.log(`rebalancing works again after ${this.failing} failed heartbeat(s)`);
+        this.failing = 0;
+      })
+      .catch((error: unknown) => {
+        // NOTE: one warning per failure streak (Redis away fails every heartbeat).
+        if (this.failing++ === 0) this.logger.warn(`rebalance failed, retrying at every heartbeat: ${String(error)}`);
+      })
       .finally(() => (this.ticking = undefined));
     return this.ticking;
   }

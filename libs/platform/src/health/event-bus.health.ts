@@ -1,8 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { EventBusCore, EventBusExplorer, RawSubscriptions } from '@app/event-bus';
+import { EventBusCore, EventBusExplorer, PartitionedGroup, RawSubscriptions } from '@app/event-bus';
 
-/** Health of the bus: Redis answers in time; every consumer loop of this process (handlers' groups and raw subscriptions) is alive. */
+/**
+ * Health of the bus: Redis answers in time; every consumer loop of this process (handlers'
+ * groups and raw subscriptions; with partitioned streams, the loop of each owned partition) is
+ * alive.
+ */
 @Injectable()
 export class EventBusHealthIndicator {
   constructor(
@@ -30,7 +34,8 @@ export class EventBusHealthIndicator {
   consumers(): HealthIndicatorResult<'consumers'> {
     const check = this.indicators.check('consumers');
     const loops = [...this.explorer.groups.values(), ...this.raw.subscriptions.values()];
-    const groups = loops.map((g) => ({ group: g.group, alive: g.isAlive(), inFlight: g.inFlight }));
+    // NOTE: with partitioned streams each group also lists the partitions this instance owns.
+    const groups = loops.map((g) => ({ group: g.group, alive: g.isAlive(), inFlight: g.inFlight, ...(g instanceof PartitionedGroup ? { partitions: [...g.partitions.keys()].sort((a, b) => a - b) } : {}) }));
     const dead = groups.filter((g) => !g.alive).map((g) => g.group);
     return dead.length === 0 ? check.up({ groups }) : check.down({ groups, dead });
   }
