@@ -5,8 +5,8 @@ import type Redis from 'ioredis';
 import { ConsumerTuning, DeadLetterService, EventBusExplorer, EventBusModule, EventContext, EventPublisher, GroupAdminService, ReplayService, Subscribe, UnrecoverableError } from '@app/event-bus';
 import { ParcelOrdered, ParcelShipped } from './fixtures/fixture-events';
 import { abortTransactions } from './support/aborted-transactions';
-import { readEvents } from './support/streams';
-import { testNamespace, testRedisClient, testRedisUrl, waitFor } from './support/redis';
+import { readEvents, slotKey } from './support/streams';
+import { itIf, keysMatching, pendingCount, streamLength, testBusOptions, testKeys, testNamespace, testPartitions, testRedisClient, waitFor } from './support/redis';
 
 /** What the handlers of one test do; each group's handler consults it. */
 class Script {
@@ -21,6 +21,10 @@ class Script {
   shipOnCommit = false;
   /** parcel ids whose handler throws an UnrecoverableError */
   permanent = new Set<string>();
+  /** The test's namespace (where commitEffects writes). */
+  namespace = '';
+  /** The hashes commitEffects wrote to. */
+  effectKeys = new Set<string>();
 }
 
 let script: Script;
@@ -53,7 +57,9 @@ class Handlers {
       if (script.permanent.has(p.parcelId)) throw new UnrecoverableError(`${p.parcelId} names no parcel we know`, 'unknown-parcel');
       if (script.commitEffects) {
         const publish = script.shipOnCommit ? [{ event: new ParcelShipped({ parcelId: p.parcelId }), options: { id: `${group}:${p.parcelId}:shipped` } }] : [];
-        await ctx.commit((tx) => tx.hincrby(`${ctx.stream}-effects`, `${group}:${p.parcelId}`, 1), { publish });
+        const effects = slotKey(script.namespace, ctx.stream, p.parcelId, `${ctx.stream}-effects`);
+        script.effectKeys.add(effects);
+        await ctx.commit((tx) => tx.hincrby(effects, `${group}:${p.parcelId}`, 1), { publish });
       }
     } finally {
       script.running.set(key, script.running.get(key)! - 1);
@@ -62,7 +68,7 @@ class Handlers {
 }
 
 /**
- * docs/contract.md section 2 in one process against real Redis: retries with backoff, dead letters,
+ * docs/contract.md section 2 in one process against the run's Redis (every test topology): retries with backoff, dead letters,
  * dedupe, exactly-once commits, claiming, leases, redrive. (Process kills: test/fault/.)
  */
 describe('delivery guarantees (real Redis)', () => {
@@ -83,8 +89,9 @@ describe('delivery guarantees (real Redis)', () => {
   });
 
   async function start(namespace: string, consumer: ConsumerTuning = {}, consumerName?: string): Promise<INestApplicationContext> {
+    script.namespace = namespace;
     @Module({
-      imports: [EventBusModule.forRoot({ redis: testRedisUrl(), namespace, consumerName, consumer: { blockMs: 100, retry: { initialDelayMs: 50, jitter: 0 }, ...consumer } })],
+      imports: [EventBusModule.forRoot({ ...testBusOptions(), namespace, consumerName, consumer: { blockMs: 100, retry: { initialDelayMs: 50, jitter: 0 }, ...consumer } })],
       providers: [Handlers],
     })
     class AppModule {}
@@ -94,7 +101,11 @@ describe('delivery guarantees (real Redis)', () => {
   }
 
   const parcels = (n: number, prefix = 'P') => Array.from({ length: n }, (_, i) => new ParcelOrdered({ parcelId: `${prefix}-${i}`, weight: 1 }));
-  const pendingOf = async (key: string, group: string) => Number(((await redis.xpending(key, group)) as [number])[0]);
+  const pendingOf = (namespace: string, group: string) => pendingCount(redis, namespace, 'parcels', group);
+  /** What commitEffects wrote, every hash merged. */
+  const effects = async (): Promise<Record<string, string>> => Object.assign({}, ...(await Promise.all([...script.effectKeys].map((k) => redis.hgetall(k)))));
+  const unpartitioned = testPartitions() === 1;
+  const rawGroupReads = 'reads the group with a raw XREADGROUP on the unpartitioned stream key';
 
   it('retries a failing handler with growing backoff, while the rest of the group flows past it', async () => {
     const ns = testNamespace('retry');
@@ -110,7 +121,7 @@ describe('delivery guarantees (real Redis)', () => {
     // No head-of-line blocking: the 50 others were all handled before the flaky one's 2nd attempt.
     const othersDone = Math.max(...script.runs.filter((r) => r.group === 'alpha' && r.parcelId !== 'P-flaky').map((r) => r.at));
     expect(othersDone).toBeLessThan(flaky[1].at);
-    await waitFor('nothing pending', async () => (await pendingOf(`${ns}:{parcels}`, 'alpha')) === 0);
+    await waitFor('nothing pending', async () => (await pendingOf(ns, 'alpha')) === 0);
   });
 
   it('dead-letters after maxAttempts with error, attempts, group and handler, and the group moves on', async () => {
@@ -125,7 +136,7 @@ describe('delivery guarantees (real Redis)', () => {
     expect(JSON.parse(letter.envelope.data)).toEqual({ parcelId: 'P-poison', weight: 1 });
     expect(script.runs.filter((r) => r.group === 'alpha' && r.parcelId === 'P-poison')).toHaveLength(3);
     expect(script.runs.filter((r) => r.group === 'beta' && r.parcelId === 'P-poison')).toHaveLength(1);
-    await waitFor('nothing pending', async () => (await pendingOf(`${ns}:{parcels}`, 'alpha')) === 0);
+    await waitFor('nothing pending', async () => (await pendingOf(ns, 'alpha')) === 0);
   });
 
   it('redrives a dead letter to the group that failed it and to no other', async () => {
@@ -166,7 +177,7 @@ describe('delivery guarantees (real Redis)', () => {
     await publisher.publish(new ParcelOrdered({ parcelId: 'P-d', weight: 1 }), { id: 'evt-fixed-1' });
     await waitFor('first copy handled by both groups', () => script.runs.length === 2);
     await publisher.publish(new ParcelOrdered({ parcelId: 'P-d', weight: 1 }), { id: 'evt-fixed-1' });
-    await waitFor('second copy acknowledged', async () => (await pendingOf(`${ns}:{parcels}`, 'alpha')) === 0 && (await redis.xlen(`${ns}:{parcels}`)) === 2);
+    await waitFor('second copy acknowledged', async () => (await pendingOf(ns, 'alpha')) === 0 && (await streamLength(redis, ns, 'parcels')) === 2);
     await new Promise((r) => setTimeout(r, 300));
     expect(script.runs).toHaveLength(2);
     const stats = [...app.get(EventBusExplorer).groups.values()].map((g) => g.stats.duplicates);
@@ -175,7 +186,6 @@ describe('delivery guarantees (real Redis)', () => {
 
   it('two copies of one event held by two instances at once: one runs, the other waits for it and is acknowledged as a duplicate', async () => {
     const ns = testNamespace('race');
-    const key = `${ns}:{parcels}`;
     // NOTE: what was tried: a slow handler (600 ms) on the first copy; the second copy published while it runs,
     // with two instances blocked on the group (Redis serves blocked readers first come, first served).
     script.delayMs.set('P-race', 600);
@@ -185,7 +195,7 @@ describe('delivery guarantees (real Redis)', () => {
     await publisher.publish(new ParcelOrdered({ parcelId: 'P-race', weight: 1 }), { id: 'evt-race' });
     await waitFor('first copy running in both groups', () => script.runs.length === 2);
     await publisher.publish(new ParcelOrdered({ parcelId: 'P-race', weight: 1 }), { id: 'evt-race' });
-    await waitFor('both copies acknowledged', async () => (await pendingOf(key, 'alpha')) === 0 && (await pendingOf(key, 'beta')) === 0 && (await redis.xlen(key)) === 2);
+    await waitFor('both copies acknowledged', async () => (await pendingOf(ns, 'alpha')) === 0 && (await pendingOf(ns, 'beta')) === 0 && (await streamLength(redis, ns, 'parcels')) === 2);
     await new Promise((r) => setTimeout(r, 300));
     expect(script.runs.map((r) => r.group).sort()).toEqual(['alpha', 'beta']);
     const duplicates = apps.flatMap((app) => [...app.get(EventBusExplorer).groups.values()].map((g) => g.stats.duplicates));
@@ -194,7 +204,6 @@ describe('delivery guarantees (real Redis)', () => {
 
   it('a copy waits while the entry holding its event is retried, and runs once that entry is dead-lettered', async () => {
     const ns = testNamespace('heldcopy');
-    const key = `${ns}:{parcels}`;
     // NOTE: what was tried: alpha fails the first copy twice (maxAttempts 2, 400 ms backoff); a second copy
     // published during the backoff must neither run beside it nor count as handled once the first is dead.
     script.failures.set('alpha:P-h', 2);
@@ -204,7 +213,7 @@ describe('delivery guarantees (real Redis)', () => {
     await waitFor('first attempt failed', () => script.runs.some((r) => r.group === 'alpha'));
     await publisher.publish(new ParcelOrdered({ parcelId: 'P-h', weight: 1 }), { id: 'evt-held' });
     await waitFor('second copy handled by alpha', () => script.runs.filter((r) => r.group === 'alpha').length === 3);
-    await waitFor('nothing pending', async () => (await pendingOf(key, 'alpha')) === 0 && (await pendingOf(key, 'beta')) === 0);
+    await waitFor('nothing pending', async () => (await pendingOf(ns, 'alpha')) === 0 && (await pendingOf(ns, 'beta')) === 0);
     const alpha = script.runs.filter((r) => r.group === 'alpha');
     expect(alpha.map((r) => r.attempt)).toEqual([1, 2, 1]);
     expect(alpha[2].at).toBeGreaterThanOrEqual(alpha[1].at);
@@ -214,28 +223,26 @@ describe('delivery guarantees (real Redis)', () => {
 
   it('moving a group back re-delivers what it handled, and the guard skips it (markers outlive the acknowledgement)', async () => {
     const ns = testNamespace('moveback');
-    const key = `${ns}:{parcels}`;
     const app = await start(ns);
     await app.get(EventPublisher).publishMany(parcels(3, 'M'));
     await waitFor('handled by both groups', () => script.runs.length === 6);
-    await waitFor('nothing pending', async () => (await pendingOf(key, 'alpha')) === 0);
-    await redis.xgroup('SETID', key, 'alpha', '0');
-    await waitFor('alpha read them again', async () => (await pendingOf(key, 'alpha')) === 0 && [...app.get(EventBusExplorer).groups.values()].some((g) => g.group === 'alpha' && g.stats.duplicates === 3));
+    await waitFor('nothing pending', async () => (await pendingOf(ns, 'alpha')) === 0);
+    for (const key of testKeys(ns).streamKeys('parcels')) if (await redis.exists(key)) await redis.xgroup('SETID', key, 'alpha', '0');
+    await waitFor('alpha read them again', async () => (await pendingOf(ns, 'alpha')) === 0 && [...app.get(EventBusExplorer).groups.values()].some((g) => g.group === 'alpha' && g.stats.duplicates === 3));
     expect(script.runs.filter((r) => r.group === 'alpha')).toHaveLength(3);
   });
 
   it('moving a group back over an entry still pending releases its claim first, so its redelivery is not skipped as handled', async () => {
     const ns = testNamespace('movepending');
-    const key = `${ns}:{parcels}`;
     script.delayMs.set('P-slow', 700);
     const app = await start(ns);
     await app.get(EventPublisher).publish(new ParcelOrdered({ parcelId: 'P-slow', weight: 1 }), { id: 'evt-slow' });
     await waitFor('alpha running it', () => script.runs.some((r) => r.group === 'alpha'));
-    const [bucket] = await redis.keys(`${ns}:{parcels}:seen:alpha:*`);
+    const [bucket] = (await Promise.all(testKeys(ns).streamKeys('parcels').map((key) => keysMatching(redis, `${key}:seen:alpha:*`)))).flat();
     expect(await redis.hget(bucket, 'evt-slow')).toMatch(/^~l\d+-\d+@\d+$/);
     await app.get(ReplayService).moveGroup('parcels', 'alpha', { id: '0' });
     expect(await redis.hget(bucket, 'evt-slow')).toBeNull();
-    await waitFor('nothing pending', async () => (await pendingOf(key, 'alpha')) === 0);
+    await waitFor('nothing pending', async () => (await pendingOf(ns, 'alpha')) === 0);
   });
 
   it('commit(): the effect, the processed marker and the XACK land together, so effects apply once under redelivery', async () => {
@@ -246,12 +253,10 @@ describe('delivery guarantees (real Redis)', () => {
     const publisher = app.get(EventPublisher);
     await publisher.publish(new ParcelOrdered({ parcelId: 'P-c', weight: 1 }), { id: 'evt-commit' });
     await publisher.publish(new ParcelOrdered({ parcelId: 'P-c', weight: 1 }), { id: 'evt-commit' });
-    const effects = 'parcels-effects';
-    await waitFor('effects', async () => Object.keys(await redis.hgetall(effects)).length >= 2);
-    await waitFor('nothing pending', async () => (await pendingOf(`${ns}:{parcels}`, 'alpha')) === 0);
+    await waitFor('effects', async () => Object.keys(await effects()).length >= 2);
+    await waitFor('nothing pending', async () => (await pendingOf(ns, 'alpha')) === 0);
     await new Promise((r) => setTimeout(r, 200));
-    expect(await redis.hgetall(effects)).toMatchObject({ 'alpha:P-c': '1', 'beta:P-c': '1' });
-    await redis.del(effects);
+    expect(await effects()).toMatchObject({ 'alpha:P-c': '1', 'beta:P-c': '1' });
   });
 
   it('commit({ publish }): effect, events, marker and XACK are one transaction; one Redis refused leaves none of them, its retry lands them once', async () => {
@@ -265,19 +270,17 @@ describe('delivery guarantees (real Redis)', () => {
       const publisher = app.get(EventPublisher);
       const ordered = await publisher.publish(new ParcelOrdered({ parcelId: 'P-s', weight: 1 }), { id: 'evt-ship' });
       await publisher.publish(new ParcelOrdered({ parcelId: 'P-s', weight: 1 }), { id: 'evt-ship' });
-      const effects = 'parcels-effects';
-      await waitFor('both groups committed', async () => Object.keys(await redis.hgetall(effects)).length === 2);
-      await waitFor('nothing pending', async () => (await pendingOf(`${ns}:{parcels}`, 'alpha')) + (await pendingOf(`${ns}:{parcels}`, 'beta')) === 0);
+      await waitFor('both groups committed', async () => Object.keys(await effects()).length === 2);
+      await waitFor('nothing pending', async () => (await pendingOf(ns, 'alpha')) + (await pendingOf(ns, 'beta')) === 0);
       await new Promise((r) => setTimeout(r, 200));
       expect(aborted.refused()).toBe(1);
-      expect(await redis.hgetall(effects)).toEqual({ 'alpha:P-s': '1', 'beta:P-s': '1' });
+      expect(await effects()).toEqual({ 'alpha:P-s': '1', 'beta:P-s': '1' });
       const shipped = await readEvents(redis, ns, 'parcels', 'ParcelShipped');
       expect(shipped.map((e) => e.id).sort()).toEqual(['alpha:P-s:shipped', 'beta:P-s:shipped']);
       // The published events carry the handled event's correlation and causation.
       for (const e of shipped) expect(e).toMatchObject({ causationid: ordered.envelope.id, correlationid: ordered.envelope.id });
       expect(script.runs.filter((r) => r.group === 'alpha').map((r) => r.attempt)).toEqual([1, 2]);
       expect(script.runs.filter((r) => r.group === 'beta')).toHaveLength(1);
-      await redis.del(effects);
     } finally {
       aborted.restore();
     }
@@ -288,22 +291,21 @@ describe('delivery guarantees (real Redis)', () => {
     const ns = testNamespace('outbox');
     const app = await start(ns, {}, undefined);
     const publisher = app.get(EventPublisher);
-    await publisher.publish(new ParcelShipped({ parcelId: 'P-o1' }), { with: (tx) => tx.set(`${ns}:state:P-o1`, 'shipped') });
+    await publisher.publish(new ParcelShipped({ parcelId: 'P-o1' }), { with: (tx) => tx.set(slotKey(ns, 'parcels', 'P-o1', 'state:P-o1'), 'shipped') });
     const aborted = abortTransactions(() => true);
     try {
-      await expect(publisher.publish(new ParcelShipped({ parcelId: 'P-o2' }), { with: (tx) => tx.set(`${ns}:state:P-o2`, 'shipped') })).rejects.toThrow(/EXECABORT/);
+      await expect(publisher.publish(new ParcelShipped({ parcelId: 'P-o2' }), { with: (tx) => tx.set(slotKey(ns, 'parcels', 'P-o2', 'state:P-o2'), 'shipped') })).rejects.toThrow(/EXECABORT/);
     } finally {
       aborted.restore();
     }
-    expect(await redis.get(`${ns}:state:P-o1`)).toBe('shipped');
-    expect(await redis.get(`${ns}:state:P-o2`)).toBeNull();
+    expect(await redis.get(slotKey(ns, 'parcels', 'P-o1', 'state:P-o1'))).toBe('shipped');
+    expect(await redis.get(slotKey(ns, 'parcels', 'P-o2', 'state:P-o2'))).toBeNull();
     expect((await readEvents<{ parcelId: string }>(redis, ns, 'parcels', 'ParcelShipped')).map((e) => e.data.parcelId)).toEqual(['P-o1']);
   });
 
   it('an entry an operator dead-letters while it waits out a long backoff stops holding its subject at the next lease renewal', async () => {
     // Tried: a 30 s backoff, the entry dead-lettered by GroupAdminService meanwhile, then a later event of the same subject.
     const ns = testNamespace('abandon');
-    const key = `${ns}:{parcels}`;
     script.failures.set('alpha:P-stuck', 1);
     const app = await start(ns, { claimTimeoutMs: 900, retry: { initialDelayMs: 30_000, jitter: 0 } });
     const publisher = app.get(EventPublisher);
@@ -315,7 +317,7 @@ describe('delivery guarantees (real Redis)', () => {
     await waitFor('the next event of the subject handled', () => script.runs.filter((r) => r.group === 'alpha' && r.parcelId === 'P-stuck').length === 2, 10_000);
     // Lease renewal runs every claimTimeoutMs / 3 (300 ms): far sooner than the 30 s backoff.
     expect(Date.now() - began).toBeLessThan(5_000);
-    await waitFor('nothing pending', async () => (await pendingOf(key, 'alpha')) === 0);
+    await waitFor('nothing pending', async () => (await pendingOf(ns, 'alpha')) === 0);
     // The abandoned delivery did not run again after its backoff.
     expect(script.runs.filter((r) => r.group === 'alpha' && r.parcelId === 'P-stuck').map((r) => r.attempt)).toEqual([1, 1]);
   });
@@ -334,15 +336,15 @@ describe('delivery guarantees (real Redis)', () => {
     ]);
     expect(script.runs.filter((r) => r.parcelId === 'P-bad')).toHaveLength(2);
     await waitFor('the rest handled', () => script.runs.filter((r) => r.parcelId !== 'P-bad').length === 20);
-    await waitFor('nothing pending', async () => (await pendingOf(`${ns}:{parcels}`, 'alpha')) + (await pendingOf(`${ns}:{parcels}`, 'beta')) === 0);
+    await waitFor('nothing pending', async () => (await pendingOf(ns, 'alpha')) + (await pendingOf(ns, 'beta')) === 0);
   });
 
-  it("claims a dead consumer's pending entries after the claim timeout, then removes the consumer", async () => {
+  itIf(unpartitioned, rawGroupReads)("claims a dead consumer's pending entries after the claim timeout, then removes the consumer", async () => {
     const ns = testNamespace('claim');
-    const key = `${ns}:{parcels}`;
+    const key = testKeys(ns).stream('parcels');
     // A consumer that read 10 entries and died: a raw XREADGROUP that never acknowledges.
     await redis.xgroup('CREATE', key, 'alpha', '0', 'MKSTREAM');
-    @Module({ imports: [EventBusModule.forRoot({ redis: testRedisUrl(), namespace: ns, consume: false })] })
+    @Module({ imports: [EventBusModule.forRoot({ ...testBusOptions(), namespace: ns, consume: false })] })
     class PublishOnly {}
     const pub = await NestFactory.createApplicationContext(PublishOnly, { logger: ['error'] });
     apps.push(pub);
@@ -368,15 +370,15 @@ describe('delivery guarantees (real Redis)', () => {
     const a = await start(ns, { claimTimeoutMs: 300, claimIntervalMs: 100, batchSize: 1 }, 'a');
     await start(ns, { claimTimeoutMs: 300, claimIntervalMs: 100, batchSize: 1 }, 'b');
     await a.get(EventPublisher).publish(new ParcelOrdered({ parcelId: 'P-slow', weight: 1 }));
-    await waitFor('slow done in both groups', async () => (await pendingOf(`${ns}:{parcels}`, 'alpha')) === 0 && (await pendingOf(`${ns}:{parcels}`, 'beta')) === 0 && script.runs.length >= 2, 8000);
+    await waitFor('slow done in both groups', async () => (await pendingOf(ns, 'alpha')) === 0 && (await pendingOf(ns, 'beta')) === 0 && script.runs.length >= 2, 8000);
     await new Promise((r) => setTimeout(r, 500));
     expect(script.maxConcurrentSameEntry).toBe(1);
     expect(script.runs.filter((r) => r.parcelId === 'P-slow').map((r) => r.group).sort()).toEqual(['alpha', 'beta']);
   });
 
-  it('counts entries trimmed while pending instead of crashing, and keeps consuming', async () => {
+  itIf(unpartitioned, rawGroupReads)('counts entries trimmed while pending instead of crashing, and keeps consuming', async () => {
     const ns = testNamespace('trim');
-    const key = `${ns}:{parcels}`;
+    const key = testKeys(ns).stream('parcels');
     await redis.xgroup('CREATE', key, 'alpha', '0', 'MKSTREAM');
     await redis.xgroup('CREATE', key, 'beta', '0', 'MKSTREAM');
     await redis.xadd(key, '*', 'specversion', '1.0', 'id', 'x', 'type', 'ParcelOrdered', 'source', 'raw', 'time', new Date().toISOString(), 'datacontenttype', 'application/json', 'data', '{"parcelId":"T-0","weight":1}');
@@ -392,7 +394,7 @@ describe('delivery guarantees (real Redis)', () => {
   it('recreates its group when the stream vanishes (Redis restarted without persistence) and goes on', async () => {
     const ns = testNamespace('nogroup');
     const app = await start(ns, { blockMs: 50 });
-    await redis.del(`${ns}:{parcels}`);
+    await Promise.all(testKeys(ns).streamKeys('parcels').map((key) => redis.del(key)));
     await new Promise((r) => setTimeout(r, 300));
     await app.get(EventPublisher).publish(new ParcelOrdered({ parcelId: 'N-1', weight: 1 }));
     await waitFor('handled after the group was recreated', () => script.runs.filter((r) => r.parcelId === 'N-1').length === 2, 5000);

@@ -1,20 +1,17 @@
-import type Redis from 'ioredis';
 import { ServiceProcess } from './support/service-process';
-import { testNamespace, testRedisClient, testRedisUrl, waitFor } from './support/redis';
+import { testNamespace, waitFor } from './support/redis';
 
 /**
  * The order flow with every service as its own OS process (its own main.ts, port and consumer),
  * as docker-compose runs them; and a service that was offline while orders were placed
- * catching up when it starts.
+ * catching up when it starts. On the run's Redis (every test topology: ServiceProcess passes it on).
  */
 describe('order flow with each service in its own process', () => {
   const ns = testNamespace('procs');
-  const env = { REDIS_URL: testRedisUrl(), EVENT_BUS_NAMESPACE: ns, CONSUMER_BLOCK_MS: '200', EMAIL_RETRY_DELAY_MS: '50' };
+  const env = { EVENT_BUS_NAMESPACE: ns, CONSUMER_BLOCK_MS: '200', EMAIL_RETRY_DELAY_MS: '50' };
   const procs: Record<string, ServiceProcess> = {};
-  let redis: Redis;
 
   beforeAll(async () => {
-    redis = testRedisClient();
     // loyalty stays offline for now: it must catch up later.
     const started = await Promise.all(['order', 'inventory', 'payment', 'email', 'analytics'].map((s) => ServiceProcess.start(s, { ...env, CONSUMER_NAME: `${s}-1` })));
     for (const p of started) procs[p.service] = p;
@@ -22,7 +19,6 @@ describe('order flow with each service in its own process', () => {
 
   afterAll(async () => {
     await ServiceProcess.stopAll();
-    await redis?.quit();
   });
 
   const get = async <T>(service: string, path: string): Promise<T> => (await (await fetch(`${procs[service].url}${path}`)).json()) as T;

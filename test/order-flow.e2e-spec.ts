@@ -9,8 +9,8 @@ import { LoyaltyModule } from '../apps/loyalty/src/loyalty.module';
 import { OrderModule } from '../apps/order/src/order.module';
 import { PaymentModule } from '../apps/payment/src/payment.module';
 import { createTestPlatformApp } from './support/platform-app';
-import { testRedisClient, waitFor } from './support/redis';
-import { groupCaughtUp, readEvents } from './support/streams';
+import { deadLetterCount, streamLength, testRedisClient, waitFor } from './support/redis';
+import { groupCaughtUp, readEvents, xaddFields } from './support/streams';
 
 const GROUPS: Record<string, string[]> = {
   orders: ['inventory', 'payment', 'analytics', 'email'],
@@ -20,7 +20,8 @@ const GROUPS: Record<string, string[]> = {
 
 /**
  * The whole order flow in one process, as `npm start` runs it: every service its own consumer
- * group, talking only through events (and BullMQ for the email command). Driven through HTTP.
+ * group, talking only through events (and BullMQ for the email command). Driven through HTTP,
+ * on the run's Redis (every test topology).
  */
 describe('order flow across the services (one process, real Redis)', () => {
   let app: INestApplication;
@@ -124,7 +125,7 @@ describe('order flow across the services (one process, real Redis)', () => {
       copies.push({ ...original, stream }, { ...original, id: `${original.id}-replayed`, stream });
     }
     // Tried: the same envelopes re-appended (a redelivery) and copies under new event ids (a replay).
-    for (const { stream, ...envelope } of copies) await redis.xadd(`${ns}:{${stream}}`, '*', ...encodeEnvelope(envelope));
+    for (const { stream, ...envelope } of copies) await xaddFields(redis, ns, stream, encodeEnvelope(envelope));
     await settled();
     await new Promise((r) => setTimeout(r, 300));
     expect(await stock('SKU-TEE')).toEqual(stockBefore);
@@ -140,12 +141,12 @@ describe('order flow across the services (one process, real Redis)', () => {
     const summary = (await http().get('/analytics/summary').expect(200)).body;
     expect(summary.ordersPlaced).toBe(summaryBefore.ordersPlaced);
     expect(summary.revenue).toBe(summaryBefore.revenue);
-    const deadLetters = await Promise.all(Object.keys(GROUPS).map((s) => redis.xlen(`${ns}:{${s}}:dlq`)));
+    const deadLetters = await Promise.all(Object.keys(GROUPS).map((s) => deadLetterCount(redis, ns, s)));
     expect(deadLetters).toEqual([0, 0, 0]);
   });
 
   it('refuses bad requests with a 400 naming the problem, and publishes nothing', async () => {
-    const before = await redis.xlen(`${ns}:{orders}`);
+    const before = await streamLength(redis, ns, 'orders');
     const cases: Array<[object | string, RegExp]> = [
       [{ userId: 'x', email: 'x@example.com' }, /items/],
       [{ userId: 'x', email: 'x@example.com', items: [{ sku: 'SKU-MUG', quantity: -1 }] }, /quantity/],
@@ -156,6 +157,6 @@ describe('order flow across the services (one process, real Redis)', () => {
       const res = await http().post('/orders').set('content-type', 'application/json').send(typeof body === 'string' ? body : JSON.stringify(body));
       expect([res.status, JSON.stringify(res.body.message)]).toEqual([400, expect.stringMatching(problem)]);
     }
-    expect(await redis.xlen(`${ns}:{orders}`)).toBe(before);
+    expect(await streamLength(redis, ns, 'orders')).toBe(before);
   });
 });

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { IsInt } from 'class-validator';
 import type Redis from 'ioredis';
 import { EventBusModule, EventContract, EventPublisher, RawEntry, RawSubscription, RawSubscriptionOptions, RawSubscriptions, Subscribe } from '@app/event-bus';
-import { testNamespace, testRedisClient, testRedisUrl, waitFor } from './support/redis';
+import { describeIf, testBusOptions, testKeys, testNamespace, testPartitions, testRedisClient, waitFor } from './support/redis';
 
 @EventContract({ type: 'TapProbed', stream: 'tap-probes' })
 class TapProbed {
@@ -29,11 +29,11 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const GROUP = 'tap';
 
 /**
- * Raw subscriptions against a real redis-server: every entry of a set of streams (and their dead
+ * Raw subscriptions against the run's Redis (standalone or cluster, one partition): every entry of a set of streams (and their dead
  * letters) as batches, on the consumer loop `@Subscribe` uses, so with its acknowledgement,
  * retries, claims and shutdown.
  */
-describe('raw subscriptions (real Redis)', () => {
+describeIf(testPartitions() === 1, 'writes raw entries (no subject, no id) to the unpartitioned stream keys')('raw subscriptions (real Redis)', () => {
   let redis: Redis;
   const apps: INestApplicationContext[] = [];
   let warn: jest.SpyInstance;
@@ -54,7 +54,7 @@ describe('raw subscriptions (real Redis)', () => {
 
   async function start(namespace: string, options: { consumerName?: string; refuser?: boolean } = {}): Promise<INestApplicationContext> {
     @Module({
-      imports: [EventBusModule.forRoot({ redis: testRedisUrl(), namespace, consumerName: options.consumerName, consumer: { blockMs: 100 } })],
+      imports: [EventBusModule.forRoot({ ...testBusOptions(), namespace, consumerName: options.consumerName, consumer: { blockMs: 100 } })],
       providers: options.refuser ? [Refuser] : [],
     })
     class TapApp {}
@@ -78,8 +78,8 @@ describe('raw subscriptions (real Redis)', () => {
 
   it('delivers every entry of two streams and of a dead-letter stream as batches, each acknowledged after its handler', async () => {
     const ns = testNamespace('raw-all');
-    const probes = `${ns}:{tap-probes}`;
-    const other = `${ns}:{tap-other}`;
+    const probes = testKeys(ns).stream('tap-probes');
+    const other = testKeys(ns).stream('tap-other');
     // Written before the group exists (it starts at the beginning), and no event at all: raw entries are not decoded.
     await redis.xadd(other, '*', 'anything', 'goes');
     const app = await start(ns, { refuser: true });
@@ -121,7 +121,7 @@ describe('raw subscriptions (real Redis)', () => {
 
   it('hands a batch whose handler threw once over again, then acknowledges it; one warning per failure streak', async () => {
     const ns = testNamespace('raw-retry');
-    const key = `${ns}:{tap-probes}`;
+    const key = testKeys(ns).stream('tap-probes');
     for (let i = 0; i < 3; i++) await redis.xadd(key, '*', 'i', String(i));
     const app = await start(ns);
     const calls: RawEntry[][] = [];
@@ -144,7 +144,7 @@ describe('raw subscriptions (real Redis)', () => {
 
   it('keeps a batch that keeps failing pending, warns once, and leaves it pending at shutdown without waiting out the backoff', async () => {
     const ns = testNamespace('raw-failing');
-    const key = `${ns}:{tap-probes}`;
+    const key = testKeys(ns).stream('tap-probes');
     await redis.xadd(key, '*', 'i', '0');
     await redis.xadd(key, '*', 'i', '1');
     const app = await start(ns);
@@ -169,7 +169,7 @@ describe('raw subscriptions (real Redis)', () => {
 
   it("claims what a dead consumer left pending once it is idle past the claim timeout", async () => {
     const ns = testNamespace('raw-claim');
-    const key = `${ns}:{tap-probes}`;
+    const key = testKeys(ns).stream('tap-probes');
     await redis.xgroup('CREATE', key, GROUP, '0', 'MKSTREAM');
     for (let i = 0; i < 3; i++) await redis.xadd(key, '*', 'i', String(i));
     // A consumer that read 3 entries and died: a raw XREADGROUP that never acknowledges.
@@ -189,7 +189,7 @@ describe('raw subscriptions (real Redis)', () => {
 
   it('stop() waits for the batch in flight, acknowledges it, and reads nothing more', async () => {
     const ns = testNamespace('raw-stop');
-    const key = `${ns}:{tap-probes}`;
+    const key = testKeys(ns).stream('tap-probes');
     const app = await start(ns);
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
@@ -222,7 +222,7 @@ describe('raw subscriptions (real Redis)', () => {
 
   it('creates its group again when the stream is deleted under it, and goes on', async () => {
     const ns = testNamespace('raw-nogroup');
-    const key = `${ns}:{tap-probes}`;
+    const key = testKeys(ns).stream('tap-probes');
     const app = await start(ns);
     const seen: string[] = [];
     await subscribe(app, { handle: (batch) => void seen.push(...batch.map((e) => e.fields.join('='))) });

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type Redis from 'ioredis';
 import { ConsumerTuning, EventBusExplorer, EventBusModule, EventContext, EventPublisher, ReplayService, RetentionService, Subscribe } from '@app/event-bus';
 import { ParcelOrdered } from './fixtures/fixture-events';
-import { testNamespace, testRedisClient, testRedisUrl, waitFor } from './support/redis';
+import { itIf, testBusOptions, testKeys, testNamespace, testPartitions, testRedisClient, waitFor } from './support/redis';
 
 const runs: Array<{ group: string; parcelId: string; replay: boolean }> = [];
 
@@ -21,7 +21,7 @@ class Handlers {
   }
 }
 
-/** docs/contract.md sections 3 and 4 against real Redis: replay to one group, group moves, retention. */
+/** docs/contract.md sections 3 and 4 against the run's Redis (every test topology): replay to one group, group moves, retention. */
 describe('replay and retention (real Redis)', () => {
   let redis: Redis;
   const apps: INestApplicationContext[] = [];
@@ -40,7 +40,7 @@ describe('replay and retention (real Redis)', () => {
   });
 
   async function start(namespace: string, consumer: ConsumerTuning = {}, retentionIgnoresGroups?: string[]): Promise<INestApplicationContext> {
-    @Module({ imports: [EventBusModule.forRoot({ redis: testRedisUrl(), namespace, retentionIntervalMs: 0, retentionIgnoresGroups, consumer: { blockMs: 100, ...consumer } })], providers: [Handlers] })
+    @Module({ imports: [EventBusModule.forRoot({ ...testBusOptions(), namespace, retentionIntervalMs: 0, retentionIgnoresGroups, consumer: { blockMs: 100, ...consumer } })], providers: [Handlers] })
     class AppModule {}
     const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error'] });
     apps.push(app);
@@ -48,6 +48,8 @@ describe('replay and retention (real Redis)', () => {
   }
 
   const parcels = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => new ParcelOrdered({ parcelId: `${prefix}-${i}`, weight: 1 }));
+  const unpartitioned = testPartitions() === 1;
+  const rawKeys = 'reads and writes the unpartitioned stream key with raw commands';
   const count = (group: string, replay?: boolean) => runs.filter((r) => r.group === group && (replay === undefined || r.replay === replay)).length;
 
   it('replays a range to one group only, marked as a replay; already-handled events are skipped unless dedupe is bypassed', async () => {
@@ -89,7 +91,9 @@ describe('replay and retention (real Redis)', () => {
     expect(result.total).toBe(2000);
     expect(result.done).toBeGreaterThanOrEqual(800);
     expect(result.done).toBeLessThan(2000);
-    expect(await redis.xlen(`${ns}:{parcels}:replay:audit`)).toBe(result.done);
+    const keys = testKeys(ns);
+    const replayed = await Promise.all(keys.all.map((k) => redis.xlen(keys.replay('parcels', 'audit', k))));
+    expect(replayed.reduce((x, y) => x + y, 0)).toBe(result.done);
   });
 
   it('moving a group back by time re-delivers exactly the entries after that time', async () => {
@@ -113,20 +117,21 @@ describe('replay and retention (real Redis)', () => {
     expect(count('beta')).toBe(12);
   });
 
-  it('builds a new group from a point in the stream', async () => {
+  itIf(unpartitioned, rawKeys)('builds a new group from a point in the stream', async () => {
     const ns = testNamespace('newgroup');
+    const key = testKeys(ns).stream('parcels');
     const app = await start(ns);
     await app.get(EventPublisher).publishMany(parcels(6, 'N'));
-    const [, third] = await redis.xrange(`${ns}:{parcels}`, '-', '+', 'COUNT', 3).then((e) => [e[1], e[2]]);
+    const [, third] = await redis.xrange(key, '-', '+', 'COUNT', 3).then((e) => [e[1], e[2]]);
     const result = await app.get(ReplayService).run({ stream: 'parcels', from: third[0], target: { kind: 'new-group', group: 'projection' } });
     expect(result.total).toBe(4);
-    const read = (await redis.xreadgroup('GROUP', 'projection', 'p1', 'COUNT', 100, 'STREAMS', `${ns}:{parcels}`, '>')) as Array<[string, unknown[]]>;
+    const read = (await redis.xreadgroup('GROUP', 'projection', 'p1', 'COUNT', 100, 'STREAMS', key, '>')) as Array<[string, unknown[]]>;
     expect(read[0][1]).toHaveLength(4);
   });
 
-  it('trims by length and age without deleting what a group has not acknowledged, unless forced', async () => {
+  itIf(unpartitioned, rawKeys)('trims by length and age without deleting what a group has not acknowledged, unless forced', async () => {
     const ns = testNamespace('retention');
-    const key = `${ns}:{parcels}`;
+    const key = testKeys(ns).stream('parcels');
     const app = await start(ns, { startFrom: 'new' });
     await redis.xgroup('CREATE', key, 'laggard', '0', 'MKSTREAM');
     await app.get(EventPublisher).publishMany(parcels(10, 'T'));
@@ -154,10 +159,10 @@ describe('replay and retention (real Redis)', () => {
     expect((await retention.apply('parcels')).deleted).toBe(4);
   });
 
-  it('does not wait for groups it is told to ignore (observers such as the flow indexer)', async () => {
+  itIf(unpartitioned, rawKeys)('does not wait for groups it is told to ignore (observers such as the flow indexer)', async () => {
     // Tried: an observer group that never reads and a real group that lags, with a length policy of 4.
     const ns = testNamespace('retention-observer');
-    const key = `${ns}:{parcels}`;
+    const key = testKeys(ns).stream('parcels');
     const app = await start(ns, { startFrom: 'new' }, ['observer']);
     await redis.xgroup('CREATE', key, 'observer', '0', 'MKSTREAM');
     await app.get(EventPublisher).publishMany(parcels(10, 'O'));

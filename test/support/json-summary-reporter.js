@@ -3,14 +3,15 @@
  * A tiny jest reporter that writes the run's totals to `<rootDir>/.jest-results.json`, so that
  * `.ci/run` can print "N passed, N failed" whatever command line started jest.
  * Enabled in jest.config.js: `reporters: ['default', '<rootDir>/test/support/json-summary-reporter.js']`.
+ * JEST_RESULTS_FILE names another file (scripts/test-topologies.js: one per topology).
  */
 const { writeFileSync } = require('node:fs');
-const { join } = require('node:path');
+const { resolve } = require('node:path');
 
 class JsonSummaryReporter {
   constructor(globalConfig, reporterOptions) {
     const options = reporterOptions || {};
-    this.outputFile = join(globalConfig.rootDir, options.outputFile || '.jest-results.json');
+    this.outputFile = resolve(globalConfig.rootDir, options.outputFile || process.env.JEST_RESULTS_FILE || '.jest-results.json');
   }
 
   onRunComplete(_testContexts, results) {

@@ -1,7 +1,7 @@
 import type { INestApplication, Type } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { createPlatformApp, PlatformModule, PlatformOptions } from '@app/platform';
-import { testNamespace, testRedisUrl } from './redis';
+import { testNamespace, testPlatformEnv } from './redis';
 
 export interface TestPlatformApp {
   app: INestApplication;
@@ -12,7 +12,7 @@ export interface TestPlatformApp {
 
 /**
  * Boots service modules the way their main.ts does (PlatformModule + the modules, global
- * pipes, Swagger), against the run's redis-server, in a fresh namespace unless one is given,
+ * pipes, Swagger), against the run's Redis (its topology: see testPlatformEnv), in a fresh namespace unless one is given,
  * listening on a free port. `platform` goes to `PlatformModule.forRoot` (e.g. `logDestination`).
  */
 export async function createTestPlatformApp(
@@ -21,7 +21,7 @@ export async function createTestPlatformApp(
 ): Promise<TestPlatformApp> {
   const namespace = options.namespace ?? testNamespace(modules.map((m) => m.name.replace(/Module$/, '').toLowerCase()).join('-').slice(0, 24));
   Object.assign(process.env, {
-    REDIS_URL: testRedisUrl(),
+    ...testPlatformEnv(),
     EVENT_BUS_NAMESPACE: namespace,
     PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',

@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { testPlatformEnv } from './redis';
 import { freePort } from './redis-server';
 
 const ROOT = resolve(__dirname, '../..');
@@ -20,13 +21,13 @@ export class ServiceProcess {
     child.once('exit', () => running.delete(this));
   }
 
-  /** Starts `apps/<service>/src/main.ts` and waits until it answers HTTP. */
+  /** Starts `apps/<service>/src/main.ts` on the run's Redis (testPlatformEnv, under `env`) and waits until it answers HTTP. */
   static async start(service: string, env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
     const port = await freePort();
     const child = spawn(
       process.execPath,
       ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', `apps/${service}/src/main.ts`],
-      { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...testPlatformEnv(), ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const proc = new ServiceProcess(service, `http://127.0.0.1:${port}`, child);
     const deadline = Date.now() + timeoutMs;

@@ -32,3 +32,35 @@ describe('validateEnvironment: Redis Cluster', () => {
     expect(() => validateEnvironment({ REDIS_CLUSTER: 'yes' })).toThrow(/REDIS_CLUSTER must be true or false/);
   });
 });
+
+describe('validateEnvironment: partitions', () => {
+  it('defaults to one partition and the documented lease timings', () => {
+    expect(validateEnvironment({})).toMatchObject({
+      EVENT_BUS_PARTITIONS: 1,
+      CONSUMER_LEASE_MS: 10_000,
+      CONSUMER_HEARTBEAT_MS: 1000,
+      CONSUMER_SESSION_TIMEOUT_MS: 10_000,
+    });
+  });
+
+  it('takes a power of two from 1 to 1024', () => {
+    for (const p of ['1', '2', '16', '1024']) expect(validateEnvironment({ EVENT_BUS_PARTITIONS: p }).EVENT_BUS_PARTITIONS).toBe(Number(p));
+  });
+
+  it('refuses anything else, naming the variable', () => {
+    for (const p of ['0', '3', '12', '2048', '-4', '1.5', 'sixteen', '']) {
+      expect(() => validateEnvironment({ EVENT_BUS_PARTITIONS: p })).toThrow(/EVENT_BUS_PARTITIONS=.*: EVENT_BUS_PARTITIONS must be a power of two from 1 to 1024/);
+    }
+  });
+
+  it('parses the lease timings and refuses a heartbeat that is not shorter than the lease', () => {
+    expect(validateEnvironment({ CONSUMER_LEASE_MS: '3000', CONSUMER_HEARTBEAT_MS: '500', CONSUMER_SESSION_TIMEOUT_MS: '4000' })).toMatchObject({
+      CONSUMER_LEASE_MS: 3000,
+      CONSUMER_HEARTBEAT_MS: 500,
+      CONSUMER_SESSION_TIMEOUT_MS: 4000,
+    });
+    expect(() => validateEnvironment({ CONSUMER_LEASE_MS: 'ten' })).toThrow(/CONSUMER_LEASE_MS=.*CONSUMER_LEASE_MS must be an integer/);
+    expect(() => validateEnvironment({ CONSUMER_SESSION_TIMEOUT_MS: '1.5' })).toThrow(/CONSUMER_SESSION_TIMEOUT_MS must be an integer/);
+    expect(() => validateEnvironment({ CONSUMER_LEASE_MS: '1000', CONSUMER_HEARTBEAT_MS: '1000' })).toThrow(/CONSUMER_HEARTBEAT_MS must be less than CONSUMER_LEASE_MS \(1000\)/);
+  });
+});

@@ -19,6 +19,19 @@ class DistinctApiKeys implements ValidatorConstraintInterface {
   }
 }
 
+const MAX_PARTITIONS = 1024;
+
+@ValidatorConstraint({ name: 'powerOfTwo' })
+class PowerOfTwo implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_PARTITIONS && (value & (value - 1)) === 0;
+  }
+
+  defaultMessage(): string {
+    return `EVENT_BUS_PARTITIONS must be a power of two from 1 to ${MAX_PARTITIONS} (1, 2, 4, ..., ${MAX_PARTITIONS})`;
+  }
+}
+
 /** URLs an OTLP/HTTP exporter accepts: `http://otel-collector:4318` has no top-level domain. */
 const OTLP_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
 
@@ -94,6 +107,35 @@ export class Environment {
   @Max(1024)
   CONSUMER_CONCURRENCY = 32;
 
+  /**
+   * Partitions of every stream of the namespace: a power of two from 1 to 1024. Fixed per
+   * namespace: every process of a namespace must use the same value.
+   */
+  @Type(() => Number)
+  @Validate(PowerOfTwo)
+  EVENT_BUS_PARTITIONS = 1;
+
+  /** How long a (group, partition) lease lasts without renewal, in ms (used with EVENT_BUS_PARTITIONS > 1). */
+  @Type(() => Number)
+  @IsInt({ message: 'CONSUMER_LEASE_MS must be an integer (ms)' })
+  @Min(100)
+  @Max(600_000)
+  CONSUMER_LEASE_MS = 10_000;
+
+  /** How often an instance renews its leases and heartbeat and rebalances, in ms (used with EVENT_BUS_PARTITIONS > 1). */
+  @Type(() => Number)
+  @IsInt({ message: 'CONSUMER_HEARTBEAT_MS must be an integer (ms)' })
+  @Min(10)
+  @Max(60_000)
+  CONSUMER_HEARTBEAT_MS = 1000;
+
+  /** An instance silent this long leaves its groups' membership, in ms (used with EVENT_BUS_PARTITIONS > 1). */
+  @Type(() => Number)
+  @IsInt({ message: 'CONSUMER_SESSION_TIMEOUT_MS must be an integer (ms)' })
+  @Min(100)
+  @Max(600_000)
+  CONSUMER_SESSION_TIMEOUT_MS = 10_000;
+
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
 
@@ -165,6 +207,13 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
       property: 'REDIS_URL',
       value: env.REDIS_URL,
       constraints: { cluster: 'REDIS_URL lists several nodes: set REDIS_CLUSTER=true for a Redis Cluster, or give one URL' },
+    }));
+  }
+  if (errors.length === 0 && env.CONSUMER_HEARTBEAT_MS >= env.CONSUMER_LEASE_MS) {
+    errors.push(Object.assign(new ValidationError(), {
+      property: 'CONSUMER_HEARTBEAT_MS',
+      value: env.CONSUMER_HEARTBEAT_MS,
+      constraints: { heartbeat: `CONSUMER_HEARTBEAT_MS must be less than CONSUMER_LEASE_MS (${env.CONSUMER_LEASE_MS}): leases are renewed every heartbeat` },
     }));
   }
   if (errors.length > 0) {

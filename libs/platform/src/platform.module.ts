@@ -45,6 +45,12 @@ export class PlatformModule {
             namespace: config.get('EVENT_BUS_NAMESPACE', { infer: true }),
             source: options.source ?? 'platform',
             consumerName: config.get('CONSUMER_NAME', { infer: true }),
+            partitions: config.get('EVENT_BUS_PARTITIONS', { infer: true }),
+            partitioning: {
+              leaseMs: config.get('CONSUMER_LEASE_MS', { infer: true }),
+              heartbeatMs: config.get('CONSUMER_HEARTBEAT_MS', { infer: true }),
+              sessionTimeoutMs: config.get('CONSUMER_SESSION_TIMEOUT_MS', { infer: true }),
+            },
             retentionIgnoresGroups: config.get('RETENTION_IGNORES_GROUPS', { infer: true })?.split(',') ?? [],
             publishWait: { replicas: config.get('REDIS_WAIT_REPLICAS', { infer: true }), timeoutMs: config.get('REDIS_WAIT_TIMEOUT_MS', { infer: true }) },
             consumer: {
