@@ -1,9 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { EventBusExplorer, EventPublisher, EventValidationError, encodeEnvelope } from '@app/event-bus';
+import { EventBusExplorer, EventPublisher, EventValidationError, encodeEnvelope, type PartitionedGroup } from '@app/event-bus';
 import { createFixtureApp, FixtureBehaviour, ParcelDesk } from './fixtures/fixture-app';
 import { ParcelOrdered, ParcelWeighed } from './fixtures/fixture-events';
-import { itIf, pendingCount, streamLength, testBusOptions, testKeys, testNamespace, testRedisClient, testTopology, waitFor } from './support/redis';
+import { itIf, pendingCount, streamLength, testBusOptions, testKeys, testNamespace, testPartitions, testRedisClient, testTopology, waitFor } from './support/redis';
 import { xaddFields, xrangeAll } from './support/streams';
 
 /**
@@ -93,7 +93,12 @@ describe('event bus (real Redis)', () => {
     const behaviour = new FixtureBehaviour();
     behaviour.delayMs = 2;
     const a = await start(ns, { consumerName: 'billing-a', services: ['billing'], behaviour, consumer: { batchSize: 10 } });
-    await start(ns, { consumerName: 'billing-b', services: ['billing'], behaviour, consumer: { batchSize: 10 } });
+    const b = await start(ns, { consumerName: 'billing-b', services: ['billing'], behaviour, consumer: { batchSize: 10 } });
+    if (testPartitions() > 1) {
+      // NOTE: with partitions the instances share the work by partition: b takes its share at a's next heartbeat.
+      const owned = (app: typeof a.app): number => (app.get(EventBusExplorer).groups.get('billing') as PartitionedGroup).partitions.size;
+      await waitFor('both instances own partitions', () => owned(a.app) > 0 && owned(b.app) > 0 && owned(a.app) + owned(b.app) === testPartitions());
+    }
     const events = Array.from({ length: 400 }, (_, i) => new ParcelOrdered({ parcelId: `P-${i}`, weight: 1 }));
     await a.app.get(EventPublisher).publishMany(events);
 

@@ -13,6 +13,7 @@ import { EventBusMetadataAccessor } from './event-bus-metadata.accessor';
 import { contractRegistry, getContract } from './contracts/contract-registry';
 import type { EventHandlerFn, HandlerBinding } from './consumer/binding';
 import { GroupConsumer } from './consumer/group-consumer';
+import { Dispatcher } from './consumer/dispatcher';
 import { GroupRunner, PartitionedGroup } from './consumer/partitioned-group';
 import type { EventBusFeatureOptions } from './interfaces/event-bus-options.interface';
 import { EventPublisher } from './publisher/event-publisher';
@@ -134,8 +135,10 @@ export class EventBusExplorer implements OnModuleInit, OnApplicationBootstrap, B
     if (this.core.options.consume === false) return;
     for (const [group, { bindings, feature }] of byGroup) {
       const tuning = this.core.tuning(feature?.consumer);
+      // NOTE: the partitions of a group share one dispatcher: `concurrency` is per group and process.
+      const dispatcher = new Dispatcher(tuning.concurrency);
       const consumer: GroupRunner = this.core.keys.partitioned
-        ? new PartitionedGroup(this.core, group, (scope) => new GroupConsumer(this.core, group, tuning, bindings, scope))
+        ? new PartitionedGroup(this.core, group, (scope) => new GroupConsumer(this.core, group, tuning, bindings, scope, dispatcher))
         : new GroupConsumer(this.core, group, tuning, bindings);
       await consumer.start();
       this.consumers.set(group, consumer);

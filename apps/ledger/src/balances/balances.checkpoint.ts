@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { withConsumerScripts } from '@app/event-bus/consumer/consumer-scripts';
 import { EventBusCore, getContract, pairsToRecord } from '@app/event-bus';
 import { AccountOpened } from '@app/contracts';
 import { BalancesReadModel } from './balances.read-model';
@@ -28,7 +29,7 @@ export class BalancesCheckpoint {
   async status(): Promise<ProjectionStatus> {
     const stream = getContract(AccountOpened).stream;
     const key = this.core.keys.stream(stream);
-    const groups = (await this.core.redis.xinfo('GROUPS', key).catch(() => [])) as Array<Array<string | number | null>>;
+    const groups = (await withConsumerScripts(this.core.redis).xinfoOf(key, 'GROUPS').catch(() => [])) as Array<Array<string | number | null>>;
     const info = groups.map((row) => pairsToRecord<string | number | null>(row)).find((g) => g.name === BALANCES_GROUP);
     const accounts = await this.core.redis.hlen(this.balances.keys.rows);
     return {

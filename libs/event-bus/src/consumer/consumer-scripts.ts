@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 
 /**
  * Lua the consumer runs; each is one atomic command, so ioredis auto-pipelining batches
@@ -58,6 +59,18 @@ local ok, err = pcall(redis.call, 'XGROUP', 'CREATE', KEYS[1], ARGV[1], ARGV[2],
 if ok then return 1 end
 if string.find(tostring(err), 'BUSYGROUP') then return 0 end
 return redis.error_reply(tostring(err))`,
+  },
+  // KEYS[1] stream; ARGV[1] XGROUP subcommand (CREATE, SETID, ...), ARGV[2..] its arguments after the key.
+  // XGROUP and XINFO carry no key for a cluster client to route by (it sends them to a random node,
+  // which answers MOVED): as one-key scripts they go to the stream's node.
+  xgroupOf: {
+    numberOfKeys: 1,
+    lua: `return redis.call('XGROUP', ARGV[1], KEYS[1], unpack(ARGV, 2))`,
+  },
+  // KEYS[1] stream; ARGV[1] XINFO subcommand (STREAM, GROUPS, CONSUMERS), ARGV[2..] its arguments after the key.
+  xinfoOf: {
+    numberOfKeys: 1,
+    lua: `return redis.call('XINFO', ARGV[1], KEYS[1], unpack(ARGV, 2))`,
   },
   // KEYS[1] lease, KEYS[2] epoch; ARGV[1] member, ARGV[2] lease ms.
   // Grants (group, partition) to the member when nobody holds it (or the member itself does, e.g.
@@ -129,6 +142,10 @@ return id`,
 } as const;
 
 export interface ConsumerScripts {
+  /** `XGROUP <subcommand> <stream> ...args`, routed by the stream's key. */
+  xgroupOf(stream: string, subcommand: string, ...args: Array<string | number>): Promise<unknown>;
+  /** `XINFO <subcommand> <stream> ...args`, routed by the stream's key. */
+  xinfoOf(stream: string, subcommand: string, ...args: Array<string | number>): Promise<unknown>;
   ensureGroup(stream: string, group: string, startId: string): Promise<number>;
   leaseAcquire(lease: string, epoch: string, member: string, leaseMs: number): Promise<number>;
   leaseRenew(lease: string, token: string, leaseMs: number): Promise<number>;
@@ -167,4 +184,15 @@ export function withConsumerScripts(redis: Redis): Redis & ConsumerScripts {
     for (const [name, script] of Object.entries(SCRIPTS)) redis.defineCommand(name, script);
   }
   return client as Redis & ConsumerScripts;
+}
+
+/** A pipeline or MULTI of a client with the consumer's scripts: they queue like any command. */
+export type ScriptedPipeline = ChainableCommander & {
+  xgroupOf(stream: string, subcommand: string, ...args: Array<string | number>): ScriptedPipeline;
+  xinfoOf(stream: string, subcommand: string, ...args: Array<string | number>): ScriptedPipeline;
+};
+
+/** `pipeline`, typed with the consumer's scripts (defined on its client by withConsumerScripts). */
+export function scripted(pipeline: ChainableCommander): ScriptedPipeline {
+  return pipeline as ScriptedPipeline;
 }

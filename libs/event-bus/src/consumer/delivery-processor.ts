@@ -31,6 +31,7 @@ import { abortableSleep } from '../utils/abortable-sleep';
 export interface ProcessorDeps {
   core: EventBusCore;
   group: string;
+  /** The consumer name it reads as: the instance's, or `p<k>` for a partition. */
   consumer: string;
   tuning: ResolvedTuning;
   bindings: HandlerBinding[];
@@ -287,7 +288,9 @@ export class DeliveryProcessor {
   }
 
   private context(d: Delivery, handlers: number): DeliveryContext {
-    const { group, consumer } = this.deps;
+    const group = this.deps.group;
+    // NOTE: the instance's name, also when the partition is read as consumer p<k> (context.partition says which).
+    const consumer = this.deps.core.consumerName;
     const context: DeliveryContext = {
       envelope: d.envelope!,
       stream: d.source.stream,
@@ -363,7 +366,8 @@ export class DeliveryProcessor {
   }
 
   private async toDeadLetter(d: Delivery, error: unknown, handler: string, fallbackReason = 'handler-failed'): Promise<void> {
-    const { core, group, consumer, stats, logger } = this.deps;
+    const { core, group, stats, logger } = this.deps;
+    const consumer = core.consumerName;
     const reason = error instanceof ContractViolationError ? error.reason : fallbackReason;
     const message = error instanceof Error ? error.message : String(error);
     try {

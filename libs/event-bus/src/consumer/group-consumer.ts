@@ -22,9 +22,13 @@ export class GroupConsumer extends GroupReader<Delivery, Source> {
   private readonly unreleased: Array<{ batch: Delivery[]; claimed: boolean }> = [];
   private readonly claimsInFlight = new Set<Promise<void>>();
 
-  constructor(core: EventBusCore, group: string, tuning: ResolvedTuning, bindings: HandlerBinding[], scope?: PartitionScope) {
+  /**
+   * @param dispatcher the group's dispatcher in this process, shared by its partitions (so
+   * `concurrency` bounds the group's handlers in the process, whatever it owns); its own otherwise.
+   */
+  constructor(core: EventBusCore, group: string, tuning: ResolvedTuning, bindings: HandlerBinding[], scope?: PartitionScope, dispatcher?: Dispatcher) {
     super(core, group, tuning, scope);
-    this.dispatcher = new Dispatcher(tuning.concurrency);
+    this.dispatcher = dispatcher ?? new Dispatcher(tuning.concurrency);
     this.processor = new DeliveryProcessor({
       core,
       group,
@@ -95,11 +99,12 @@ export class GroupConsumer extends GroupReader<Delivery, Source> {
     }
   }
 
-  /** Waits for the batches still being claimed, hands them over, and waits for every delivery. */
+  /** Waits for the batches still being claimed, hands them over, and waits for every delivery of this consumer. */
   protected override async drain(): Promise<void> {
     while (this.claimsInFlight.size > 0) await Promise.all([...this.claimsInFlight]);
     this.release();
-    await this.dispatcher.idle();
+    // NOTE: not dispatcher.idle(): a shared dispatcher also runs the group's other partitions.
+    await this.heldBelow(1);
   }
 
   /** The dispatcher task of one delivery (one function for all, no closure per entry). */

@@ -287,7 +287,7 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
   }
 
   /** Resolves once fewer than `limit` entries are held (read and not yet settled). */
-  private async heldBelow(limit: number): Promise<void> {
+  protected async heldBelow(limit: number): Promise<void> {
     while (this.held >= limit) await new Promise<void>((resolve) => this.heldWaiters.push(resolve));
   }
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { withConsumerScripts } from '../consumer/consumer-scripts';
 import { fieldsToRecord } from '../envelope/envelope';
 import { EventBusCore } from '../event-bus.core';
 import { comparePartitionIds, formatPartitionId, parsePartitionId, PartitionEntryId, startAfter } from '../ops/partition-ids';
@@ -82,7 +83,7 @@ export class DeadLetterService {
     }
     await Promise.all(
       [...targets].map(([key, { group }]) =>
-        redis.xgroup('CREATE', key, group, '0', 'MKSTREAM').catch((error: unknown) => {
+        withConsumerScripts(redis).xgroupOf(key, 'CREATE', group, '0', 'MKSTREAM').catch((error: unknown) => {
           if (!String(error).includes('BUSYGROUP')) throw error;
         }),
       ),

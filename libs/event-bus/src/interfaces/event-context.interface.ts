@@ -20,6 +20,7 @@ export interface EventContext<T = unknown> {
   /** The Redis stream entry id. */
   entryId: string;
   group: string;
+  /** The instance (its consumer name) that handles the delivery. */
   consumer: string;
   /** The partition of the entry's stream (0 when streams are not partitioned). */
   partition: number;

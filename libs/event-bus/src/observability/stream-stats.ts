@@ -1,6 +1,7 @@
 import { pairsToRecord } from '../utils/pairs';
 import type Redis from 'ioredis';
 import type { EventBusKeys } from '../utils/keys';
+import { scripted, withConsumerScripts } from '../consumer/consumer-scripts';
 
 /** What Redis says about one consumer group of a stream. */
 export interface GroupStats {
@@ -62,11 +63,11 @@ export function mergePartitionStats(partitions: readonly StreamStats[]): StreamS
 
 /** The stats of partition `k` of each stream, in one pipeline. */
 async function readPartitionStats(redis: Redis, keys: EventBusKeys, streams: readonly string[], k: number): Promise<StreamStats[]> {
-  const pipeline = redis.pipeline();
+  const pipeline = scripted(withConsumerScripts(redis).pipeline());
   for (const stream of streams) {
     pipeline.xlen(keys.stream(stream, k));
     pipeline.xlen(keys.deadLetter(stream, k));
-    pipeline.xinfo('GROUPS', keys.stream(stream, k));
+    pipeline.xinfoOf(keys.stream(stream, k), 'GROUPS');
   }
   const replies = ((await pipeline.exec()) ?? []) as Reply[];
   return streams.map((stream, i) => {

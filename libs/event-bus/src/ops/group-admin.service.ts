@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { withConsumerScripts } from '../consumer/consumer-scripts';
 import { removeIdleConsumers } from '../consumer/consumer-scripts';
 import { deadLetter } from '../dead-letter/dead-letter.writer';
 import { GroupAdminError } from '../errors/group-admin.error';
@@ -101,7 +102,7 @@ export class GroupAdminService {
     const exists = (): GroupAdminError => new GroupAdminError('group-exists', `stream ${stream} has a consumer group "${group}" already`);
     if (!keys.partitioned) {
       try {
-        await redis.xgroup('CREATE', keys.stream(stream), group, at, 'MKSTREAM');
+        await withConsumerScripts(redis).xgroupOf(keys.stream(stream), 'CREATE', group, at, 'MKSTREAM');
       } catch (error) {
         if (String(error).includes('BUSYGROUP')) throw exists();
         throw error;
@@ -112,7 +113,7 @@ export class GroupAdminService {
     // NOTE: BUSYGROUP now means a consumer of the group created it there meanwhile: the group exists, as asked.
     await Promise.all(
       keys.all.map((k) =>
-        redis.xgroup('CREATE', keys.stream(stream, k), group, at, 'MKSTREAM').catch((error: unknown) => {
+        withConsumerScripts(redis).xgroupOf(keys.stream(stream, k), 'CREATE', group, at, 'MKSTREAM').catch((error: unknown) => {
           if (!String(error).includes('BUSYGROUP')) throw error;
         }),
       ),
@@ -257,7 +258,7 @@ export class GroupAdminService {
 
   private async groupRecords(key: string): Promise<Array<Record<string, unknown>>> {
     try {
-      const groups = (await this.core.redis.xinfo('GROUPS', key)) as unknown[][];
+      const groups = (await withConsumerScripts(this.core.redis).xinfoOf(key, 'GROUPS')) as unknown[][];
       return groups.map((g) => pairsToRecord(g));
     } catch (error) {
       if (String(error).includes('no such key')) return [];
@@ -266,7 +267,7 @@ export class GroupAdminService {
   }
 
   private async consumers(key: string, group: string): Promise<ConsumerInfo[]> {
-    const rows = (await this.core.redis.xinfo('CONSUMERS', key, group)) as unknown[][];
+    const rows = (await withConsumerScripts(this.core.redis).xinfoOf(key, 'CONSUMERS', group)) as unknown[][];
     return rows.map((row) => {
       const r = pairsToRecord(row);
       return { name: String(r.name), idleMs: Number(r.idle), pending: Number(r.pending) };

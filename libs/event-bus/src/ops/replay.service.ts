@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { withConsumerScripts } from '../consumer/consumer-scripts';
 import { claimOfEntry, queueReleaseClaim } from '../consumer/dedupe.guard';
 import { BYPASS_DEDUPE_FIELD } from '../consumer/delivery';
 import { EventBusCore } from '../event-bus.core';
@@ -76,13 +77,13 @@ export class ReplayService {
     if (kind === 'new-group') {
       const at = start === '-' ? '0' : previousId(start);
       // NOTE: one XGROUP per partition: their keys may live on different cluster nodes.
-      await Promise.all(keys.all.map((k) => redis.xgroup('CREATE', keys.stream(req.stream, k), group, at, 'MKSTREAM')));
+      await Promise.all(keys.all.map((k) => withConsumerScripts(redis).xgroupOf(keys.stream(req.stream, k), 'CREATE', group, at, 'MKSTREAM')));
       await opts.onProgress?.({ done: total, total });
       return { total, done: total, cancelled: false };
     }
     await Promise.all(
       keys.all.map((k) =>
-        redis.xgroup('CREATE', keys.replay(req.stream, group, k), group, '0', 'MKSTREAM').catch((error: unknown) => {
+        withConsumerScripts(redis).xgroupOf(keys.replay(req.stream, group, k), 'CREATE', group, '0', 'MKSTREAM').catch((error: unknown) => {
           if (!String(error).includes('BUSYGROUP')) throw error;
         }),
       ),
@@ -116,7 +117,7 @@ export class ReplayService {
     if (!opts.dryRun) {
       if (!keys.partitioned) {
         await this.releasePendingClaims(stream, group, id, 0);
-        await redis.xgroup('SETID', keys.stream(stream), group, id);
+        await withConsumerScripts(redis).xgroupOf(keys.stream(stream), 'SETID', group, id);
       } else {
         await this.movePartitions(stream, group, id);
       }
@@ -132,7 +133,7 @@ export class ReplayService {
     let noGroup: unknown;
     await Promise.all(
       keys.all.map((k) =>
-        redis.xgroup('SETID', keys.stream(stream, k), group, id).catch((error: unknown) => {
+        withConsumerScripts(redis).xgroupOf(keys.stream(stream, k), 'SETID', group, id).catch((error: unknown) => {
           if (!/NOGROUP|no such key/i.test(String(error))) throw error;
           missing.push(k);
           noGroup = error;
@@ -142,10 +143,10 @@ export class ReplayService {
     if (missing.length === keys.partitions) throw noGroup;
     await Promise.all(
       missing.map((k) =>
-        redis.xgroup('CREATE', keys.stream(stream, k), group, id, 'MKSTREAM').catch(async (error: unknown) => {
+        withConsumerScripts(redis).xgroupOf(keys.stream(stream, k), 'CREATE', group, id, 'MKSTREAM').catch(async (error: unknown) => {
           // NOTE: a consumer of the group created it there meanwhile: move it too.
           if (!String(error).includes('BUSYGROUP')) throw error;
-          await redis.xgroup('SETID', keys.stream(stream, k), group, id);
+          await withConsumerScripts(redis).xgroupOf(keys.stream(stream, k), 'SETID', group, id);
         }),
       ),
     );

@@ -1,4 +1,5 @@
 import { pairsToRecord } from '../utils/pairs';
+import { withConsumerScripts } from '../consumer/consumer-scripts';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { contractRegistry } from '../contracts/contract-registry';
 import { EventBusCore } from '../event-bus.core';
@@ -109,7 +110,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
    * delivered (groups in `retentionIgnoresGroups` do not count).
    */
   private async unacknowledgedFloor(key: string): Promise<string | undefined> {
-    const groups = (await this.core.redis.xinfo('GROUPS', key).catch(() => [])) as Array<Array<string | number>>;
+    const groups = (await withConsumerScripts(this.core.redis).xinfoOf(key, 'GROUPS').catch(() => [])) as Array<Array<string | number>>;
     const ignored = new Set(this.core.options.retentionIgnoresGroups ?? []);
     let floor: string | undefined;
     for (const row of groups) {

@@ -1,5 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { compareIds, DedupeGuard, EventBusCore } from '@app/event-bus';
+import { scripted, withConsumerScripts } from '@app/event-bus/consumer/consumer-scripts';
 import { toRecord } from '../http/redis-replies';
 import { IndexedDeadLetter, IndexedEntry, parseIndexedEntry } from './flow-entry';
 import { FlowIndexer } from './flow-indexer';
@@ -77,7 +78,7 @@ export class FlowsService {
     await Promise.all(
       [...byPartition].map(async ([k, members]) => {
         const streams = [...new Set(members.map((n) => n.stream))];
-        const infos = await this.exec(streams.reduce((p, s) => p.xinfo('GROUPS', keys.stream(s, k)), this.core.redis.pipeline()), true);
+        const infos = await this.exec(streams.reduce((p, s) => p.xinfoOf(keys.stream(s, k), 'GROUPS'), scripted(withConsumerScripts(this.core.redis).pipeline())), true);
         streams.forEach((stream, i) => {
           const rows = Array.isArray(infos[i]) ? (infos[i] as unknown[][]) : [];
           const groups = rows.map((row) => toRecord(row)).map((g) => ({ group: String(g.name), lastDeliveredId: String(g['last-delivered-id']) }));

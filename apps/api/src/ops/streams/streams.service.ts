@@ -1,4 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
+import { scripted, withConsumerScripts } from '@app/event-bus/consumer/consumer-scripts';
 import { EventBusCore, RetentionService } from '@app/event-bus';
 import { comparePartitionIds, endBefore, formatPartitionId, isBareEntryId, parsePartitionId, PartitionEntryId, startAfter } from '@app/event-bus/ops/partition-ids';
 import { rangeStart, rangeEnd } from '../http/ranges';
@@ -31,7 +32,7 @@ export class StreamsService {
     if (this.core.keys.partitioned) return this.partitionedSummary(stream);
     const key = this.core.keys.stream(stream);
     const [info, retention, deadLetters] = await Promise.all([
-      this.core.redis.xinfo('STREAM', key).catch((error: unknown) => {
+      withConsumerScripts(this.core.redis).xinfoOf(key, 'STREAM').catch((error: unknown) => {
         if (String(error).includes('no such key')) return undefined;
         throw error;
       }),
@@ -111,7 +112,7 @@ export class StreamsService {
     const [parts, retention] = await Promise.all([
       Promise.all(
         keys.all.map(async (k) => {
-          const replies = (await redis.pipeline().xinfo('STREAM', keys.stream(stream, k)).xinfo('GROUPS', keys.stream(stream, k)).xlen(keys.deadLetter(stream, k)).exec()) ?? [];
+          const replies = (await scripted(withConsumerScripts(redis).pipeline()).xinfoOf(keys.stream(stream, k), 'STREAM').xinfoOf(keys.stream(stream, k), 'GROUPS').xlen(keys.deadLetter(stream, k)).exec()) ?? [];
           const [[infoError, info], [groupsError, groups], [dlqError, deadLetters]] = replies;
           for (const error of [infoError, groupsError, dlqError]) if (error && !String(error).includes('no such key')) throw error;
           const r = info && !infoError ? toRecord(info as unknown[]) : {};
