@@ -139,9 +139,31 @@ if ARGV[5] ~= '' then
 end
 return id`,
   },
+  // KEYS[1] lease, KEYS[2..] the keys a partition's reader reads; ARGV[1] token, ARGV[2] group,
+  // ARGV[3] consumer, ARGV[4] count, ARGV[5..] one id per read key ('0'-based cursors or '>').
+  // XREADGROUP only while the lease is the caller's: a stale owner cannot pull entries into the
+  // partition's pending list after its new owner read that list back. Answers {1, reply} with
+  // entries, or {0, last id of each key} when there is nothing to read (a blocking XREAD from
+  // those ids then wakes the reader when something arrives).
+  fencedRead: {
+    lua: `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('FENCED the lease of this partition is no longer ' .. ARGV[1]) end
+local args = {'GROUP', ARGV[2], ARGV[3], 'COUNT', ARGV[4], 'STREAMS'}
+for i = 2, #KEYS do args[#args + 1] = KEYS[i] end
+for i = 5, #ARGV do args[#args + 1] = ARGV[i] end
+local reply = redis.call('XREADGROUP', unpack(args))
+if reply then return {1, reply} end
+local last = {0}
+for i = 2, #KEYS do
+  local top = redis.call('XREVRANGE', KEYS[i], '+', '-', 'COUNT', 1)
+  last[#last + 1] = top[1] and top[1][1] or '0-0'
+end
+return last`,
+  },
 } as const;
 
 export interface ConsumerScripts {
+  fencedRead(numberOfKeys: number, lease: string, ...rest: Array<string | number>): Promise<[1, unknown] | [0, ...string[]]>;
   /** `XGROUP <subcommand> <stream> ...args`, routed by the stream's key. */
   xgroupOf(stream: string, subcommand: string, ...args: Array<string | number>): Promise<unknown>;
   /** `XINFO <subcommand> <stream> ...args`, routed by the stream's key. */
@@ -181,7 +203,7 @@ export async function removeIdleConsumers(redis: Redis, key: string, group: stri
 export function withConsumerScripts(redis: Redis): Redis & ConsumerScripts {
   const client = redis as Redis & Partial<ConsumerScripts>;
   if (!client.renewLeases) {
-    for (const [name, script] of Object.entries(SCRIPTS)) redis.defineCommand(name, script);
+    for (const [name, script] of Object.entries(SCRIPTS)) redis.defineCommand(name, script as { numberOfKeys?: number; lua: string });
   }
   return client as Redis & ConsumerScripts;
 }

@@ -156,6 +156,8 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
     withConsumerScripts(this.core.redis);
     await this.ensureGroups();
     this.reader = this.core.createReader(this.group, this.scope ? `${this.core.consumerName}-${this.scope.consumer}` : this.core.consumerName);
+    // NOTE: defined before the reader's first command (see EventBusCore).
+    if (this.scope) withConsumerScripts(this.reader);
     // NOTE: on a cluster CLIENT ID / UNBLOCK would reach a random node: shutdown waits out BLOCK instead.
     if (!this.core.cluster) this.readerId = Number(await this.reader.client('ID'));
     this.running = true;
@@ -224,12 +226,20 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
       // dispatched batches may wait for it: see GroupConsumer.release().
       this.prefetching = backlog || full;
       try {
-        const block = this.prefetching ? [] : ['BLOCK', blockMs];
-        reply = (await this.reader!.call('XREADGROUP', ['GROUP', this.group, this.consumerName, 'COUNT', batchSize, ...block, 'STREAMS', ...keys, ...(backlog ? cursors : fresh)])) as StreamReply | null;
+        if (this.scope) reply = await this.readFenced(keys, backlog ? cursors : fresh, !this.prefetching);
+        else {
+          const block = this.prefetching ? [] : ['BLOCK', blockMs];
+          reply = (await this.reader!.call('XREADGROUP', ['GROUP', this.group, this.consumerName, 'COUNT', batchSize, ...block, 'STREAMS', ...keys, ...(backlog ? cursors : fresh)])) as StreamReply | null;
+        }
       } catch (error) {
         this.prefetching = false;
         this.release();
         if (!this.running) break;
+        if (String(error).includes('FENCED')) {
+          // NOTE: the partition is no longer ours: stop reading it (the owner group hands it off).
+          this.scope?.fenced(0);
+          break;
+        }
         await this.recoverFromError('read', error);
         continue;
       }
@@ -257,6 +267,21 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
     }
     this.prefetching = false;
     this.release();
+  }
+
+  /**
+   * A partition's read: XREADGROUP in a script that first checks the lease (a stale owner reads
+   * nothing), and, when it finds nothing and `block` is set, a blocking XREAD (no group) from the
+   * keys' last ids that returns when something arrives (or after blockMs).
+   */
+  private async readFenced(keys: string[], ids: string[], block: boolean): Promise<StreamReply | null> {
+    const fence = this.scope!.fence();
+    if (!fence) throw new Error('FENCED the lease of this partition is gone');
+    const reader = withConsumerScripts(this.reader!);
+    const answer = await reader.fencedRead(keys.length + 1, fence.lease, ...keys, fence.token, this.group, this.consumerName, this.tuning.batchSize, ...ids);
+    if (answer[0] === 1) return answer[1] as StreamReply;
+    if (block) await reader.call('XREAD', ['BLOCK', this.tuning.blockMs, 'STREAMS', ...keys, ...answer.slice(1)]);
+    return null;
   }
 
   /** Takes an entry in (once), or settles it at once when it was deleted while pending. */
@@ -354,6 +379,8 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
     if (message.includes('NOGROUP') || message.includes('no longer exists')) {
       this.logger.warn(`[group ${this.group}] group or stream vanished (deleted, or Redis restarted without data?): recreating`);
       await this.ensureGroups().catch(() => undefined);
+      // NOTE: a pause, so a group that keeps vanishing cannot spin the loop.
+      if (what === 'read') await new Promise((resolve) => setTimeout(resolve, 100));
       return;
     }
     this.logger.warn(`[group ${this.group}] ${what} failed, retrying: ${message}`);

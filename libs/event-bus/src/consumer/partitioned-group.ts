@@ -47,14 +47,17 @@ export type PartitionReaderFactory = (scope: PartitionScope) => GroupReader<unkn
  * Each owned partition has its own reader (consumer `p<k>`), so the pending list belongs to the
  * partition: a new owner reads it back from id 0 first, in order, then new entries. Each grant
  * has a new epoch; acknowledgements and dead letters run only while the lease still holds that
- * epoch (fencing), and the owner starts no new work once its lease is past its local deadline
- * (`leaseMs` minus a safety margin after the last renewal it sent).
+ * epoch (fencing). An owner that finds its lease past its local deadline (`leaseMs` minus a
+ * safety margin after the last renewal it sent, e.g. after a long pause) starts no new work there
+ * and gives the partition up; the next grant reads what it left back, in order.
  */
 export class PartitionedGroup implements GroupRunner {
   private readonly logger: Logger;
   readonly stats = newStats();
   private readonly owned = new Map<number, Owned>();
   private timer?: NodeJS.Timeout;
+  private renewTimer?: NodeJS.Timeout;
+  private renewing?: Promise<void>;
   private ticking?: Promise<void>;
   private running = false;
   private stopped?: Promise<void>;
@@ -108,6 +111,9 @@ export class PartitionedGroup implements GroupRunner {
     this.lastTickAt = Date.now();
     await this.tick();
     this.timer = setInterval(() => void this.tick(), this.timing.heartbeatMs).unref();
+    // NOTE: renewals on a timer of their own: a slow acquire (a reader connecting) must not hold
+    // back the renewal of the partitions already owned.
+    this.renewTimer = setInterval(() => void this.renewOnce(), this.timing.heartbeatMs).unref();
   }
 
   /** Hands off every partition (drain, acknowledge, release) and leaves the group. */
@@ -119,12 +125,13 @@ export class PartitionedGroup implements GroupRunner {
   private async shutdown(): Promise<void> {
     this.running = false;
     clearInterval(this.timer);
+    clearInterval(this.renewTimer);
     await this.ticking;
     // NOTE: leaving first: the others see this member gone at their next heartbeat and take the
     // partitions as soon as they are released.
     await withConsumerScripts(this.core.redis).groupHeartbeat(this.core.keys.members(this.group), this.core.consumerName, this.timing.sessionTimeoutMs, '1').catch(() => undefined);
     // NOTE: leases keep being renewed while the partitions drain.
-    const renewing = setInterval(() => void this.renew(), this.timing.heartbeatMs).unref();
+    const renewing = setInterval(() => void this.renewOnce(), this.timing.heartbeatMs).unref();
     try {
       await Promise.all([...this.owned.values()].map((o) => this.revoke(o)));
     } finally {
@@ -151,12 +158,17 @@ export class PartitionedGroup implements GroupRunner {
     const scripts = withConsumerScripts(this.core.redis);
     const members = await scripts.groupHeartbeat(this.core.keys.members(this.group), this.core.consumerName, this.timing.sessionTimeoutMs, '0');
     this.lastTickAt = Date.now();
-    await this.renew();
     if (!this.running) return;
     const mine = new Set(assignPartitions(members, this.core.keys.partitions).get(this.core.consumerName) ?? []);
     for (const o of this.owned.values()) if (!mine.has(o.k) && !o.revoking) void this.revoke(o);
     const wanted = [...mine].filter((k) => !this.owned.has(k));
     await Promise.all(wanted.map((k) => this.acquire(k)));
+  }
+
+  /** One renewal round at a time. */
+  private renewOnce(): Promise<void> {
+    this.renewing ??= this.renew().finally(() => (this.renewing = undefined));
+    return this.renewing;
   }
 
   /** Renews every lease held; a lease found lost stops its partition at once (its settles would be refused anyway). */
@@ -192,7 +204,15 @@ export class PartitionedGroup implements GroupRunner {
       consumer: `p${k}`,
       stats: this.stats,
       fence: () => owned.fence,
-      valid: () => owned.fence !== undefined && performance.now() < owned.renewedAt + this.timing.leaseMs - this.safetyMs,
+      valid: () => {
+        if (!owned.fence) return false;
+        if (performance.now() < owned.renewedAt + this.timing.leaseMs - this.safetyMs) return true;
+        // NOTE: past the local deadline the partition is given up for good, even if a late renewal
+        // still finds the lease ours: entries skipped now must not be overtaken by later entries of
+        // their subjects. They stay pending, and the next grant (a new epoch) reads them back first.
+        this.lose(owned, 'it went past its local lease deadline without a renewal');
+        return false;
+      },
       fenced: (count) => {
         this.stats.fenced += count;
         this.lose(owned, `${count} settle(s) were refused`);
