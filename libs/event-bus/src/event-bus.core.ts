@@ -56,6 +56,8 @@ export class EventBusCore implements OnApplicationShutdown {
   /** Replicas a publish waits for (`publishWait`); undefined when it waits for none. */
   readonly replication?: ReplicationWaiter;
   private readonly readers = new Set<Redis>();
+  /** Resolves at the command connection's next 'ready' (shared by every caller of writable()). */
+  private ready?: Promise<void>;
   /** Publishes sent again after a cluster redirection refused them (they had not run). */
   redirectRetries = 0;
 
@@ -77,7 +79,7 @@ export class EventBusCore implements OnApplicationShutdown {
     this.transactions = new TransactionBatcher(this.redis, this.cluster);
     const wait = options.publishWait;
     if (wait && wait.replicas > 0) {
-      this.replication = new ReplicationWaiter(this.redis, { replicas: wait.replicas, timeoutMs: wait.timeoutMs ?? options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS });
+      this.replication = new ReplicationWaiter(this.redis, { replicas: wait.replicas, timeoutMs: wait.timeoutMs ?? options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS }, this.cluster);
     }
     // NOTE: every script the library calls is defined before the first command: a command defined
     // while an auto-pipelined batch is open is missing from that batch, and calling it there shifts
@@ -91,17 +93,18 @@ export class EventBusCore implements OnApplicationShutdown {
     const redis = this.redis;
     if (redis.status === 'ready') return Promise.resolve(true);
     if (redis.status === 'wait') redis.connect().catch(() => undefined);
-    return new Promise((resolve) => {
-      const onReady = (): void => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        redis.off('ready', onReady);
-        resolve(false);
-      }, timeoutMs);
-      redis.once('ready', onReady);
-    });
+    // NOTE: one 'ready' listener for every caller waiting (publishes pile up while Redis is away).
+    this.ready ??= new Promise<void>((resolve) =>
+      redis.once('ready', () => {
+        this.ready = undefined;
+        resolve();
+      }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      this.ready.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]).finally(() => clearTimeout(timer));
   }
 
   /** Lease and membership timings of partitioned groups. */

@@ -138,7 +138,7 @@ export class EventBusExplorer implements OnModuleInit, OnApplicationBootstrap, B
       // NOTE: the partitions of a group share one dispatcher: `concurrency` is per group and process.
       const dispatcher = new Dispatcher(tuning.concurrency);
       const consumer: GroupRunner = this.core.keys.partitioned
-        ? new PartitionedGroup(this.core, group, (scope) => new GroupConsumer(this.core, group, tuning, bindings, scope, dispatcher))
+        ? new PartitionedGroup(this.core, group, tuning, (scope) => new GroupConsumer(this.core, group, tuning, bindings, scope, dispatcher))
         : new GroupConsumer(this.core, group, tuning, bindings);
       await consumer.start();
       this.consumers.set(group, consumer);

@@ -19,6 +19,7 @@ import { BYPASS_DEDUPE_FIELD, Delivery, Route, Source } from './delivery';
 import type { Pause } from './dispatcher';
 import type { ConsumerStats } from './group-consumer';
 import type { PartitionScope } from './group-reader';
+import type { PublishedEvent } from '../publisher/event-publisher';
 import { FencedError } from '../errors/fenced.error';
 import { CrossSlotTransactionError } from '../errors/cross-slot-transaction.error';
 import { queuedKeys } from '../publisher/transaction-batcher';
@@ -308,20 +309,30 @@ export class DeliveryProcessor {
         const scope = this.deps.scope;
         const fence = scope?.valid() ? scope.fence() : undefined;
         if (scope && !fence) throw new FencedError(group, scope.k);
-        if (write && this.deps.core.cluster && this.deps.core.keys.partitioned) {
-          const inbox = this.inboxFor(write, d);
-          if (inbox) {
-            await this.writeThroughInbox(write, inbox, d.envelope!.id);
-            write = undefined;
-          }
-        }
-        const published = await d.route!.bindings[0].publisher.inTransaction(write, options.publish ?? [], (tx) => {
+        const publisher = d.route!.bindings[0].publisher;
+        const settle = (tx: ChainableCommander): void => {
           if (d.bucket) queueHandled(tx, d.bucket, [[d.envelope!.id, d.deliveryCount]]);
           // NOTE: a MULTI cannot be made conditional: the writes land even if the lease moved on
           // meanwhile, but the acknowledgement is refused, so the next owner runs the handler again.
           if (fence) (tx as ChainableCommander & ConsumerScripts).fencedAck(fence.lease, d.source.key, fence.token, group, d.entryId);
           else tx.xack(d.source.key, group, d.entryId);
-        });
+        };
+        const inbox = write && this.deps.core.cluster && this.deps.core.keys.partitioned ? this.inboxFor(write, d) : undefined;
+        let published: PublishedEvent[] = [];
+        if (inbox) {
+          // NOTE: three steps in three transactions, in this order: the events (so a state that
+          // says "announced" is never written before its events are), the writes with the inbox
+          // mark, then the acknowledgement. A redelivery after the second finds the mark and only
+          // acknowledges; one after the first publishes again (the same ids when the handler
+          // chooses them: consumers skip the copies).
+          if ((await this.deps.core.redis.hexists(inbox.key, d.envelope!.id)) === 0) {
+            if (options.publish?.length) published = await publisher.publishMany(options.publish);
+            await this.writeThroughInbox(write!, inbox, d.envelope!.id);
+          }
+          await publisher.inTransaction(undefined, [], settle);
+        } else {
+          published = await publisher.inTransaction(write, options.publish ?? [], settle);
+        }
         context.committed = true;
         return published;
       },
@@ -348,14 +359,9 @@ export class DeliveryProcessor {
     return { key: inboxKey, expireAt: d.bucket?.expireAt ?? Math.ceil((Date.now() + this.deps.tuning.dedupe.ttlMs) / 1000) };
   }
 
-  /**
-   * The handler's writes, in their own slot, with the event's inbox mark in one MULTI, unless the
-   * mark says a previous delivery wrote them already; the commit then publishes and acknowledges
-   * in the entry's slot. A crash in between redelivers the entry, and its commit skips the writes.
-   */
+  /** The handler's writes, in their own slot, with the event's inbox mark, in one MULTI. */
   private async writeThroughInbox(write: (tx: ChainableCommander) => void, inbox: Inbox, eventId: string): Promise<void> {
     const core = this.deps.core;
-    if ((await core.redis.hexists(inbox.key, eventId)) === 1) return;
     const results = await core.transactions.run((tx) => {
       write(tx);
       tx.hset(inbox.key, eventId, String(Date.now()));

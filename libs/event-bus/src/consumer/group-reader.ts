@@ -178,6 +178,8 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
     this.running = false;
     for (const timer of this.timers) clearInterval(timer);
     this.stopping.abort();
+    // NOTE: a loop waiting for room (a full consumer) sees the stop at once.
+    this.wakeHeldWaiters();
     if (this.readerId !== undefined) {
       // NOTE: wakes the blocked XREADGROUP at once instead of waiting out BLOCK.
       await this.core.redis.client('UNBLOCK', this.readerId).catch(() => undefined);
@@ -194,7 +196,10 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
     if (!drained) {
       this.logger.warn(`[group ${this.group}] ${this.held} deliveries unfinished at shutdown; they stay pending and are claimed by a live instance`);
     }
-    await this.acks.drain();
+    // NOTE: bounded: an acknowledgement Redis never answers (a cluster mid-failover) must not hold the stop.
+    if (!(await settlesWithin(this.acks.drain(), this.tuning.shutdownTimeoutMs))) {
+      this.logger.warn(`[group ${this.group}] acknowledgements unanswered at shutdown; their entries stay pending and are delivered again`);
+    }
   }
 
   private async closeReader(): Promise<void> {
@@ -218,7 +223,7 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
     const { batchSize, blockMs } = this.tuning;
     while (this.running) {
       this.lastLoopAt = Date.now();
-      await this.heldBelow(batchSize * 2);
+      await this.heldBelow(batchSize * 2, true);
       this.lastLoopAt = Date.now();
       if (!this.running) break;
       let reply: StreamReply | null;
@@ -304,16 +309,18 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
   protected settle(source: S, entryId: string): void {
     source.held.delete(entryId);
     this.held--;
-    if (this.heldWaiters.length > 0) {
-      const waiters = this.heldWaiters;
-      this.heldWaiters = [];
-      for (const wake of waiters) wake();
-    }
+    if (this.heldWaiters.length > 0) this.wakeHeldWaiters();
   }
 
-  /** Resolves once fewer than `limit` entries are held (read and not yet settled). */
-  protected async heldBelow(limit: number): Promise<void> {
-    while (this.held >= limit) await new Promise<void>((resolve) => this.heldWaiters.push(resolve));
+  /** Resolves once fewer than `limit` entries are held (read and not yet settled); `orStopped`: or once stopping began. */
+  protected async heldBelow(limit: number, orStopped = false): Promise<void> {
+    while (this.held >= limit && !(orStopped && !this.running)) await new Promise<void>((resolve) => this.heldWaiters.push(resolve));
+  }
+
+  private wakeHeldWaiters(): void {
+    const waiters = this.heldWaiters;
+    this.heldWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** Delivery counts of entries this consumer owns (XPENDING, one call per key). */

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { EventBusCore } from '../event-bus.core';
+import type { EventBusCore, ResolvedTuning } from '../event-bus.core';
+import { settlesWithin } from '../utils/settles-within';
 import type { LeaseFence } from '../dead-letter/dead-letter.writer';
 import { withConsumerScripts } from './consumer-scripts';
 import { ConsumerStats, GroupReader, newStats, PartitionScope, ReadSource } from './group-reader';
@@ -71,6 +72,7 @@ export class PartitionedGroup implements GroupRunner {
   constructor(
     private readonly core: EventBusCore,
     readonly group: string,
+    private readonly tuning: ResolvedTuning,
     private readonly readerFor: PartitionReaderFactory,
   ) {
     this.logger = new Logger(`PartitionedGroup ${group}`);
@@ -241,7 +243,13 @@ export class PartitionedGroup implements GroupRunner {
   /** Hands the partition off: stop reading, finish in-flight work, acknowledge it, release the lease. */
   private revoke(o: Owned): Promise<void> {
     o.revoking ??= (async () => {
-      await o.reader.stop();
+      // NOTE: bounded: a partition whose stop never finishes (Redis unanswering) is dropped, so
+      // it can be granted again (a new epoch fences whatever the old reader still settles).
+      const bound = this.tuning.blockMs + 2 * this.tuning.shutdownTimeoutMs + 1_000;
+      if (!(await settlesWithin(o.reader.stop(), bound))) {
+        this.logger.error(`partition ${o.k} (epoch ${o.epoch}) did not stop within ${bound} ms; dropping it`);
+        o.fence = undefined;
+      }
       const fence = o.fence;
       // NOTE: work still running past the shutdown timeout keeps the lease until it expires, so
       // no other instance starts on those subjects meanwhile.

@@ -8,6 +8,7 @@ import { Deadlines } from './deadlines';
 import { EventValidationError } from '../errors/event-validation.error';
 import { PublishFailedError } from '../errors/publish-failed.error';
 import { CrossSlotTransactionError } from '../errors/cross-slot-transaction.error';
+import { queuedKeys } from './transaction-batcher';
 import type { EventBusCore } from '../event-bus.core';
 import type { EventEnvelope, PublishOptions } from '../interfaces/event-envelope.interface';
 import { endSpan, startPublishSpan, TraceCarrier } from '../observability/tracing';
@@ -71,7 +72,7 @@ export class EventPublisher {
     try {
       const prepared = this.prepare(event, options, trace?.carrier);
       const entryId = await this.withinDeadline([prepared.envelope.id], () => this.core.redis.xadd(prepared.key, '*', ...prepared.fields));
-      if (this.core.replication) await this.replicated([prepared.envelope.id]);
+      if (this.core.replication) await this.replicated([prepared.envelope.id], [prepared.key]);
       this.core.metrics?.published(prepared.stream, prepared.envelope.type);
       if (trace) endSpan(trace.span);
       return { envelope: prepared.envelope, stream: prepared.stream, entryId: entryId ?? '' };
@@ -122,21 +123,24 @@ export class EventPublisher {
   async inTransaction(before: TransactionWrites | undefined, events: Array<object | OutgoingEvent>, after?: TransactionWrites): Promise<PublishedEvent[]> {
     return this.send(events, async (prepared) => {
       let offset = 0;
+      let written: string[] = [];
       const results = await this.core.transactions.run((tx) => {
         const queued = tx.length;
         before?.(tx);
         offset = tx.length - queued;
         for (const p of prepared) tx.xadd(p.key, '*', ...p.fields);
         after?.(tx);
+        // NOTE: on a cluster the transaction goes alone, so these are its keys (where WAIT must go).
+        if (this.core.cluster) written = queuedKeys(tx);
       });
-      return { results, offset };
+      return { results, offset, written };
     });
   }
 
   /** Prepares every event, runs `exec` within the deadline, and reads the XADDs' replies from `offset`. */
   private async send(
     events: Array<object | OutgoingEvent>,
-    exec: (prepared: PreparedEvent[]) => Promise<{ results: Array<[Error | null, unknown]> | null; offset: number }>,
+    exec: (prepared: PreparedEvent[]) => Promise<{ results: Array<[Error | null, unknown]> | null; offset: number; written?: string[] }>,
   ): Promise<PublishedEvent[]> {
     const first = events.length > 0 ? contractOf(isOutgoing(events[0]) ? events[0].event : events[0]) : undefined;
     const trace = this.core.options.tracing === false || !first ? undefined : startPublishSpan(first.stream, first.type, events.length);
@@ -146,10 +150,10 @@ export class EventPublisher {
         isOutgoing(item) ? this.prepare(item.event, item.options ?? {}, trace?.carrier) : this.prepare(item, {}, trace?.carrier),
       );
       const ids = prepared.map((p) => p.envelope.id);
-      const { results, offset } = await this.withinDeadline(ids, () => exec(prepared));
+      const { results, offset, written } = await this.withinDeadline(ids, () => exec(prepared));
       const failed = (results ?? []).find(([error]) => error);
       if (!results || failed) throw new PublishFailedError(ids, failed?.[0] ?? new Error('the transaction was discarded'));
-      if (this.core.replication) await this.replicated(ids);
+      if (this.core.replication) await this.replicated(ids, [...prepared.map((p) => p.key), ...(written ?? [])]);
       for (const p of prepared) this.core.metrics?.published(p.stream, p.envelope.type);
       if (trace) endSpan(trace.span);
       return prepared.map((p, i) => ({ envelope: p.envelope, stream: p.stream, entryId: String(results[offset + i][1]) }));
@@ -161,11 +165,11 @@ export class EventPublisher {
   }
 
   /** Waits for `publishWait.replicas` replicas to have the writes sent so far; PublishFailedError when fewer do in time. */
-  private async replicated(ids: string[]): Promise<void> {
+  private async replicated(ids: string[], keys: string[]): Promise<void> {
     const { replicas, timeoutMs } = this.core.replication!.policy;
     let acknowledged: number;
     try {
-      acknowledged = await this.core.replication!.acknowledged();
+      acknowledged = await this.core.replication!.acknowledged(keys);
     } catch (error) {
       throw new PublishFailedError(ids, error);
     }
