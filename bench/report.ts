@@ -1,4 +1,6 @@
 import type { BacklogPhase } from './backlog';
+import { pairedRatios, perMasterCpu, spread } from './cluster';
+import type { ClusterPhase, ClusterRun, TopologyRuns } from './cluster';
 import { summarizeCommit } from './commit';
 import type { CommitPhase } from './commit';
 import type { ConsumePhase } from './consume';
@@ -29,6 +31,7 @@ export interface Results {
   latency?: LatencyPhase;
   backlog?: BacklogPhase;
   eventStore?: import('./event-store').EventStoreBench;
+  cluster?: ClusterPhase;
   verdicts: Verdict[];
   totalSeconds?: number;
 }
@@ -171,6 +174,82 @@ export function verdicts(r: Results): Verdict[] {
       rows.push({ measure: 'drain heapUsed peak MB', raw: mbs(raw.heapUsedPeakMB), library: mbs(lib?.heapUsedPeakMB), ratio: '-', target: '-', result: 'n/a' });
     }
   }
+  if (r.cluster) rows.push(...clusterRows(r.cluster));
+  return rows;
+}
+
+/** The cluster phase: one Redis vs a 3-master cluster at partitions 16, and P=16 vs P=1 reads. */
+function clusterRows(c: ClusterPhase): Verdict[] {
+  const rows: Verdict[] = [];
+  const row = (measure: string, raw: string, library: string, ratio = '-'): void => void rows.push({ measure, raw, library, ratio, target: '-', result: 'n/a' });
+  const perSec = (runs: ClusterRun[]): number[] => runs.map((x) => x.perSec);
+  const med = (runs: ClusterRun[]): number => spread(perSec(runs)).median;
+  const range = (values: number[], digits = 0): string => {
+    const s = spread(values);
+    return `${fmt(s.min, digits)}..${fmt(s.max, digits)}`;
+  };
+  const withRange = (values: number[], digits = 2): string => (values.length ? `${fmt(spread(values).median, digits)} (${range(values, digits)})` : '-');
+  const S = c.single;
+  const C = c.cluster;
+  const n = S.publish.length;
+  const m = `${c.masters} masters`;
+  if (n === 0 || C.publish.length === 0) {
+    row(`P=${c.partitions} one Redis vs ${m}`, '-', c.error ? '(failed)' : '-');
+    return rows;
+  }
+  const libRatio = (a: number[], b: number[]): string => (a.length && b.length ? (spread(b).median / spread(a).median).toFixed(3) : '-');
+  row(`P=${c.partitions} publish, 1 Redis (ev/s, median of ${n})`, fmt(med(S.rawPublish)), fmt(med(S.publish)), libRatio(perSec(S.rawPublish), perSec(S.publish)));
+  row(`P=${c.partitions} publish, ${m} (ev/s, median of ${C.publish.length})`, fmt(med(C.rawPublish)), fmt(med(C.publish)), libRatio(perSec(C.rawPublish), perSec(C.publish)));
+  row('  spread min..max ev/s: 1 Redis | cluster', `${range(perSec(S.rawPublish))} | ${range(perSec(C.rawPublish))}`, `${range(perSec(S.publish))} | ${range(perSec(C.publish))}`);
+  row(`  publish ${m} / 1 Redis, paired runs: median (min..max)`, withRange(pairedRatios(perSec(C.rawPublish), perSec(S.rawPublish))), withRange(pairedRatios(perSec(C.publish), perSec(S.publish))));
+  if (S.consume.length && C.consume.length) {
+    row(`P=${c.partitions} consume+ack, 1 Redis (ev/s, median (min..max))`, '-', `${fmt(med(S.consume))} (${range(perSec(S.consume))})`);
+    row(`P=${c.partitions} consume+ack, ${m} (ev/s, median (min..max))`, '-', `${fmt(med(C.consume))} (${range(perSec(C.consume))})`);
+    row(`  consume ${m} / 1 Redis, paired runs: median (min..max)`, '-', withRange(pairedRatios(perSec(C.consume), perSec(S.consume))));
+    const boot = (runs: ClusterRun[]): string => fmt(spread(runs.map((x) => x.bootMs ?? NaN)).median);
+    row('  consume boot until first handler call, ms: 1 Redis / cluster', '-', `${boot(S.consume)} / ${boot(C.consume)}`);
+  }
+  const latency = (label: string, t: TopologyRuns): void => {
+    if (!t.latency.length) return;
+    const p50 = spread(t.latency.map((x) => x.stats.p50));
+    const p99 = spread(t.latency.map((x) => x.stats.p99));
+    const lost = t.latency.reduce((a, x) => a + x.lost, 0);
+    row(`latency @${fmt(c.latencyRate)}/s p50 / p99 ms, ${label} (median of ${t.latency.length})`, '-', `${fmt(p50.median, 2)} / ${fmt(p99.median, 2)}${lost ? ` (${lost} lost)` : ''}`);
+    row(`  p50 / p99 min..max ms, ${label}`, '-', `${fmt(p50.min, 2)}..${fmt(p50.max, 2)} / ${fmt(p99.min, 2)}..${fmt(p99.max, 2)}`);
+  };
+  latency('1 Redis', S);
+  latency(m, C);
+  const cpuRows = (what: string, single: ClusterRun[], cluster: ClusterRun[], rawSingle?: ClusterRun[], rawCluster?: ClusterRun[]): void => {
+    const one = perMasterCpu(single);
+    const many = perMasterCpu(cluster);
+    const rawOne = rawSingle && perMasterCpu(rawSingle);
+    const rawMany = rawCluster && perMasterCpu(rawCluster);
+    if (!one || !many) return;
+    const list = (x?: { perMaster: number[] }): string => (x ? x.perMaster.map((v) => fmt(v, 1)).join(' / ') : '-');
+    const vs = (x?: { mean: number; max: number; total: number }, base?: { mean: number }): string =>
+      x && base ? `${(x.mean / base.mean).toFixed(2)} (${(x.max / base.mean).toFixed(2)}, ${(x.total / base.mean).toFixed(2)})` : '-';
+    row(`redis CPU us/event, ${what}: 1 Redis | each master`, rawOne ? `${list(rawOne)} | ${list(rawMany)}` : '-', `${list(one)} | ${list(many)}`);
+    row(`  per master / 1 Redis, ${what}: mean (hottest, sum)`, vs(rawMany, rawOne), vs(many, one));
+  };
+  cpuRows('publish', S.publish, C.publish, S.rawPublish, C.rawPublish);
+  cpuRows('consume+ack', S.consume, C.consume);
+  const nodeUs = (runs: ClusterRun[]): string => fmt(spread(runs.map((x) => x.nodeUs)).median, 1);
+  row('  node CPU us/event, publish | consume: 1 Redis / cluster', `${nodeUs(S.rawPublish)} / ${nodeUs(C.rawPublish)} | -`, `${nodeUs(S.publish)} / ${nodeUs(C.publish)} | ${nodeUs(S.consume)} / ${nodeUs(C.consume)}`);
+
+  const b = c.partitionCost;
+  if (b.p16.length && b.p1.length) {
+    const ratios = pairedRatios(perSec(b.p16), perSec(b.p1));
+    row(`consume+ack P=${c.partitions} / P=1, 1 Redis (median of ${ratios.length} pairs)`, '-', withRange(ratios, 3));
+    row(`  P=1 | P=${c.partitions} ev/s: median (min..max)`, '-', `${fmt(med(b.p1))} (${range(perSec(b.p1))}) | ${fmt(med(b.p16))} (${range(perSec(b.p16))})`);
+    const boot = (runs: ClusterRun[]): string => fmt(spread(runs.map((x) => x.bootMs ?? NaN)).median);
+    row(`  boot until first handler call ms, P=1 | P=${c.partitions} (median)`, '-', `${boot(b.p1)} | ${boot(b.p16)}`);
+    const cpu = (runs: ClusterRun[]): string => `${fmt(spread(runs.map((x) => x.nodeUs)).median, 1)} + ${fmt(spread(runs.map((x) => x.redisUs[0])).median, 1)}`;
+    row(`  CPU us/event node + redis, P=1 | P=${c.partitions} (median)`, '-', `${cpu(b.p1)} | ${cpu(b.p16)}`);
+    const cpuRatios = (of: (x: ClusterRun) => number): string => withRange(pairedRatios(b.p16.map(of), b.p1.map(of)));
+    row(`  CPU/event P=${c.partitions} / P=1, paired: redis | node, median (min..max)`, '-', `${cpuRatios((x) => x.redisUs[0])} | ${cpuRatios((x) => x.nodeUs)}`);
+  } else if (c.error) {
+    row(`consume+ack P=${c.partitions} / P=1`, '-', '(failed)');
+  }
   return rows;
 }
 
@@ -222,6 +301,21 @@ export function render(r: Results): string {
     const b = r.backlog;
     notes.push(`backlog: ${fmt(b.backlog)} events prefilled at ${fmt(b.prefillPerSec)} ev/s, Redis used_memory ${fmt(b.redisUsedMemoryMB, 1)} MB; library consumer batchSize 500, concurrency ${b.concurrency}, validate=${b.validate}; each side drained by its own child process`);
     if (b.error) notes.push(`backlog library error: ${b.error}`);
+  }
+  if (r.cluster) {
+    const c = r.cluster;
+    const all = (runs: ClusterRun[]): string => runs.map((x) => fmt(x.perSec)).join(' / ') || '-';
+    notes.push(
+      `cluster: own servers (1 redis-server; ${c.masters} masters, no replicas), partitions ${c.partitions}, ${c.subjects} subjects, library defaults; ${fmt(c.events)} events per measurement, ` +
+        `${c.repeat} repetitions, 1 Redis and cluster paired, order swapping (${c.orders.map((o) => o.join('>')).join(', ')}); publish 256 in flight (raw: XADD auto-pipelined to the partition keys); ` +
+        `consume timed from the first handler call until all handled and XPENDING = 0; redis CPU = INFO cpu delta over each run (boot included) / events, per master`,
+    );
+    if (c.layout) notes.push(`cluster: partitions per master ${c.layout.partitionsPerMaster.join(' / ')}, events per master ${c.layout.eventsPerMaster.join(' / ')} (of ${fmt(c.events)})`);
+    notes.push(`cluster: all runs ev/s: raw publish 1 Redis ${all(c.single.rawPublish)}, cluster ${all(c.cluster.rawPublish)}; publish 1 Redis ${all(c.single.publish)}, cluster ${all(c.cluster.publish)}; consume 1 Redis ${all(c.single.consume)}, cluster ${all(c.cluster.consume)}`);
+    notes.push(`cluster: latency ${fmt(c.latencyRate)}/s for ${c.latencySeconds} s (500 ms warm-up excluded), publisher and handler in one app`);
+    notes.push(`cluster: P=${c.partitions} vs P=1: ${c.partitionCost.firsts.length} pairs over the same prefilled ${fmt(c.events)} events, fresh group each run, first of each pair ${c.partitionCost.firsts.join(', ')}; all runs ev/s P=1 ${all(c.partitionCost.p1)}, P=${c.partitions} ${all(c.partitionCost.p16)}`);
+    for (const failure of c.failures ?? []) notes.push(`cluster: failed, left out: ${failure}`);
+    if (c.error) notes.push(`cluster phase error: ${c.error}`);
   }
   if (r.totalSeconds !== undefined) notes.push(`total run time ${r.totalSeconds.toFixed(1)} s`);
   lines.push(...notes.map((n) => `* ${n}`));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { RedisServer } from '../test/support/redis-server';
 import { benchBacklog } from './backlog';
+import { benchCluster } from './cluster';
 import { benchCommit } from './commit';
 import { benchEventStore, renderEventStoreBench } from './event-store';
 import { benchConsume } from './consume';
@@ -20,14 +21,16 @@ import { cleanupAll, envInt, loadLib, log, now, onCleanup } from './util';
  *   3. the dedupe guard's cost, guard on vs off           4. end-to-end latency at a steady rate
  *   5. RSS while draining a large backlog                6. the event store
  *   7. consume, change state and publish in one step (`ctx.commit({ publish })`) against plain publish() and raw MULTIs
+ *   8. partitioned streams (`cluster`): one Redis vs a 3-master Redis Cluster with partitions: 16, and P=16 vs P=1 reads (bench/cluster.ts)
  * `npm run bench`. Environment: BENCH_EVENTS (100000), BENCH_BACKLOG (1000000), BENCH_LATENCY_SECONDS (5),
  * BENCH_LATENCY_RATE (10000/s), BENCH_CONCURRENCY (64), BENCH_REPEAT (2, best run counts), BENCH_CONSUME_REPEAT (max(BENCH_REPEAT, 5): consume repetitions), BENCH_GUARD_EVENTS (50000) and BENCH_GUARD_PAIRS (15): the dedupe guard's on/off pairs,
  * BENCH_COMMIT_EVENTS (20000) and BENCH_COMMIT_REPEAT (3): the commit phase's events per run and repetitions of its three variants,
- * BENCH_DRAIN_VALIDATE (0), BENCH_LIB_CONSUMER (JSON tuning for every library consumer), BENCH_LIB_ROOT (JSON forRoot options, e.g. {"metrics":false}), BENCH_WARN (1: the library's warnings), BENCH_PHASES (publish,consume,guard,commit,latency,backlog,event-store; e.g. BENCH_PHASES=commit), BENCH_DEBUG (1: tail diagnostics).
+ * BENCH_CLUSTER_EVENTS (20000), BENCH_CLUSTER_REPEAT (3), BENCH_CLUSTER_PAIRS (5), BENCH_CLUSTER_RATE (1000/s), BENCH_CLUSTER_LATENCY_SECONDS (2): the cluster phase,
+ * BENCH_DRAIN_VALIDATE (0), BENCH_LIB_CONSUMER (JSON tuning for every library consumer), BENCH_LIB_ROOT (JSON forRoot options, e.g. {"metrics":false}), BENCH_WARN (1: the library's warnings), BENCH_PHASES (publish,consume,guard,commit,latency,backlog,event-store,cluster; e.g. BENCH_PHASES=commit), BENCH_DEBUG (1: tail diagnostics).
  * Runs on its own throwaway redis-server (never the shared one); results also in bench/results/latest.json.
  */
 
-const PHASES = ['publish', 'consume', 'guard', 'commit', 'latency', 'backlog', 'event-store'] as const;
+const PHASES = ['publish', 'consume', 'guard', 'commit', 'latency', 'backlog', 'event-store', 'cluster'] as const;
 
 async function main(): Promise<void> {
   const started = now();
@@ -43,6 +46,11 @@ async function main(): Promise<void> {
   const guardPairs = envInt('BENCH_GUARD_PAIRS', 15);
   const commitEvents = envInt('BENCH_COMMIT_EVENTS', 20_000);
   const commitRepeat = envInt('BENCH_COMMIT_REPEAT', 3);
+  const clusterEvents = envInt('BENCH_CLUSTER_EVENTS', 20_000);
+  const clusterRepeat = envInt('BENCH_CLUSTER_REPEAT', 3);
+  const clusterPairs = envInt('BENCH_CLUSTER_PAIRS', 5);
+  const clusterRate = envInt('BENCH_CLUSTER_RATE', 1_000);
+  const clusterLatencySeconds = envInt('BENCH_CLUSTER_LATENCY_SECONDS', 2);
   const drainValidate = process.env.BENCH_DRAIN_VALIDATE === '1';
   const phases = (process.env.BENCH_PHASES ?? PHASES.join(',')).split(',').map((p) => p.trim());
   for (const p of phases) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`unknown phase "${p}" in BENCH_PHASES`);
@@ -78,6 +86,9 @@ async function main(): Promise<void> {
       BENCH_GUARD_PAIRS: guardPairs,
       BENCH_COMMIT_EVENTS: commitEvents,
       BENCH_COMMIT_REPEAT: commitRepeat,
+      ...(phases.includes('cluster')
+        ? { BENCH_CLUSTER_EVENTS: clusterEvents, BENCH_CLUSTER_REPEAT: clusterRepeat, BENCH_CLUSTER_PAIRS: clusterPairs, BENCH_CLUSTER_RATE: clusterRate, BENCH_CLUSTER_LATENCY_SECONDS: clusterLatencySeconds }
+        : {}),
       BENCH_DRAIN_VALIDATE: drainValidate,
       BENCH_LIB_CONSUMER: process.env.BENCH_LIB_CONSUMER ?? '(library defaults)',
       BENCH_LIB_ROOT: process.env.BENCH_LIB_ROOT ?? '(library defaults)',
@@ -116,6 +127,10 @@ async function main(): Promise<void> {
   if (phases.includes('event-store')) {
     results.eventStore = await benchEventStore(server.url);
     await between();
+  }
+  if (phases.includes('cluster')) {
+    // NOTE: on servers of its own (one redis-server, a 3-master cluster), not on `server`.
+    results.cluster = await benchCluster({ events: clusterEvents, repeat: clusterRepeat, pairs: clusterPairs, latencyRate: clusterRate, latencySeconds: clusterLatencySeconds }, lib);
   }
   results.totalSeconds = (now() - started) / 1000;
   results.verdicts = verdicts(results);
