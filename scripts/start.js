@@ -432,12 +432,21 @@ async function main() {
   installSignalHandlers(state);
 
   const rawUrl = process.env.REDIS_URL || DEFAULT_URL;
-  const displayUrl = redact(rawUrl);
-  const target = parseRedisUrl(rawUrl);
+  // NOTE: with REDIS_CLUSTER=true, REDIS_URL lists seed nodes: each must parse, the first is PINGed,
+  // and no local redis-server is started in their place (a cluster is not one process).
+  const seeds = rawUrl.split(',').map((seed) => seed.trim()).filter(Boolean);
+  const cluster = /^true$/i.test(process.env.REDIS_CLUSTER || '');
+  for (const seed of seeds.slice(1)) parseRedisUrl(seed);
+  const displayUrl = redact(seeds[0] || rawUrl);
+  const target = parseRedisUrl(seeds[0] || rawUrl);
 
-  const result = await ping(rawUrl);
+  const result = await ping(seeds[0] || rawUrl);
   if (result.ok) {
-    log(`Redis answers at ${displayUrl}`);
+    log(`Redis answers at ${displayUrl}${cluster ? ' (a Redis Cluster node)' : ''}`);
+  } else if (cluster) {
+    fail(`No Redis Cluster node answers at ${displayUrl}: ${(result.error && (result.error.code || result.error.message)) || 'no answer'}`);
+    fail('Start the cluster first (docker-compose: `docker compose --profile cluster up -d`), or fix REDIS_URL.');
+    return shutdown(state, 1);
   } else if (result.reachable) {
     fail(`Something listens at ${displayUrl} but did not answer PING with PONG: ${result.error.message}`);
     fail('Fix REDIS_URL (host, port, user, password) or free that port.');
