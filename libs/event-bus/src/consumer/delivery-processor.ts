@@ -111,14 +111,47 @@ export class DeliveryProcessor {
   // NOTE: process() and handle() are not async: each async layer is a promise (and its hooks,
   // under AsyncLocalStorage) per delivery; what they return is the promise of the step they end in.
   process(d: Delivery, pause: Pause): Promise<void> | void {
+    if (this.blocked.size > 0 && this.behindUnrun(d)) return;
     // NOTE: the partition's lease is lost (or about to expire unrenewed): the entry stays pending for the next owner.
-    if (this.deps.scope && !this.deps.scope.valid()) return;
+    if (this.deps.scope && !this.deps.scope.valid()) return this.leftPending(d);
     this.instruments(d).delivered();
     if (!d.envelope) return this.toDeadLetter(d, d.breach, '-');
     // NOTE: everything from here runs in the delivery's context: the handlers' publishes inherit
     // correlation, and every log line (handlers', retries', dead letters') can carry the event.
     const context = this.context(d, d.route?.bindings.length ?? 0);
     return runInDeliveryContext(context, () => this.handle(d, context, pause));
+  }
+
+  /**
+   * Per (read key, subject), the first entry left pending without having run (a failed claim, a
+   * stop, a lost lease): later entries of that subject are left pending too, until it comes back
+   * (claimed again, or read back by the partition's next owner) and runs first. So an entry left
+   * behind is never overtaken by its successors.
+   */
+  private readonly blocked = new Map<string, { entryId: string; at: number }>();
+
+  /** The entry stays pending without running: its subject's later entries wait for it. */
+  private leftPending(d: Delivery): void {
+    const subject = d.envelope?.subject;
+    if (subject === undefined) return;
+    const key = `${d.source.key}\n${subject}`;
+    if (!this.blocked.has(key)) this.blocked.set(key, { entryId: d.entryId, at: Date.now() });
+  }
+
+  /** True when an earlier entry of `d`'s subject was left unrun (then `d` is left pending too); clears the block when `d` is that entry. */
+  private behindUnrun(d: Delivery): boolean {
+    const subject = d.envelope?.subject;
+    if (subject === undefined) return false;
+    const key = `${d.source.key}\n${subject}`;
+    const first = this.blocked.get(key);
+    if (first === undefined) return false;
+    // NOTE: an entry left behind comes back within a claim timeout (claimed again) unless it was
+    // settled meanwhile (an operator acknowledged or dead-lettered it): then nothing waits for it.
+    if (first.entryId === d.entryId || Date.now() - first.at > 2 * this.deps.tuning.claimTimeoutMs) {
+      this.blocked.delete(key);
+      return false;
+    }
+    return true;
   }
 
   /** Contract checks (dead letter at once on a breach), upcast and validation, then the handlers. */
@@ -159,7 +192,7 @@ export class DeliveryProcessor {
     if (d.bucket && d.claim === 'run') d.claim = undefined;
     else if (d.bucket) {
       const verdict = await this.claimed(d, pause);
-      if (verdict === undefined) return; // NOTE: shutting down, or Redis unreachable: left pending for a restart or a claim.
+      if (verdict === undefined) return this.leftPending(d); // NOTE: shutting down, or the partition moved on: left pending for a restart, a claim or the next owner.
       if (verdict === 'handled') {
         this.deps.stats.duplicates++;
         this.instruments(d).duplicate();
@@ -213,8 +246,12 @@ export class DeliveryProcessor {
         try {
           verdict = await this.deps.dedupe!.claim(this.deps.group, d);
         } catch (error) {
-          this.deps.logger.warn(`[group ${this.deps.group}] dedupe claim of ${d.source.key} ${d.entryId} failed, left pending: ${String(error)}`);
-          return undefined;
+          // NOTE: asked again (lending the slot) rather than skipped: a transient failure (a cluster
+          // redirection, a failover) must not let the subject's later entries run first.
+          this.deps.logger.warn(`[group ${this.deps.group}] dedupe claim of ${d.source.key} ${d.entryId} failed, asking again in ${waitMs} ms: ${String(error)}`);
+          if (!(await pause(abortableSleep(waitMs, this.deps.stopping)))) return undefined;
+          if (this.deps.scope && !this.deps.scope.valid()) return undefined;
+          continue;
         }
       }
       if (verdict !== 'held') return verdict;
@@ -262,9 +299,23 @@ export class DeliveryProcessor {
     d.abandon = () => lost.abort();
     const waited = await pause(abortableSleep(delay, AbortSignal.any([this.deps.stopping, lost.signal])));
     d.abandon = undefined;
-    if (!waited) return false;
-    if (this.deps.scope && !this.deps.scope.valid()) return false; // NOTE: the partition moved on: its next owner retries it.
-    const reclaimed = await core.redis.xclaim(d.source.key, group, consumer, 0, d.entryId).catch(() => []);
+    if (!waited) {
+      // NOTE: stopping: it stays pending (an abandoned entry is no longer ours: nothing waits for it).
+      if (!lost.signal.aborted) this.leftPending(d);
+      return false;
+    }
+    if (this.deps.scope && !this.deps.scope.valid()) {
+      this.leftPending(d); // NOTE: the partition moved on: its next owner retries it.
+      return false;
+    }
+    let reclaimed: unknown[];
+    try {
+      reclaimed = await core.redis.xclaim(d.source.key, group, consumer, 0, d.entryId);
+    } catch (error) {
+      logger.warn(`[group ${group}] taking ${d.source.key} ${d.entryId} back for a retry failed, left pending: ${String(error)}`);
+      this.leftPending(d);
+      return false;
+    }
     if (reclaimed.length === 0) return false; // NOTE: no longer ours (acknowledged or claimed elsewhere).
     d.deliveryCount++;
     stats.retried++;
@@ -394,6 +445,7 @@ export class DeliveryProcessor {
         return;
       }
       logger.error(`[group ${group}] could not dead-letter ${d.source.key} ${d.entryId}, it stays pending: ${String(writeError)}`);
+      this.leftPending(d);
     }
   }
 }

@@ -29,6 +29,8 @@ interface Owned {
   reader: GroupReader<unknown, ReadSource<unknown>>;
   /** Set while the partition is being handed off (stop reading, drain, acknowledge, release). */
   revoking?: Promise<void>;
+  /** A renewal of its lease is out. */
+  renewing?: boolean;
 }
 
 /** The reader of one partition, given its scope. */
@@ -58,7 +60,6 @@ export class PartitionedGroup implements GroupRunner {
   private readonly owned = new Map<number, Owned>();
   private timer?: NodeJS.Timeout;
   private renewTimer?: NodeJS.Timeout;
-  private renewing?: Promise<void>;
   private ticking?: Promise<void>;
   private running = false;
   private stopped?: Promise<void>;
@@ -115,7 +116,7 @@ export class PartitionedGroup implements GroupRunner {
     this.timer = setInterval(() => void this.tick(), this.timing.heartbeatMs).unref();
     // NOTE: renewals on a timer of their own: a slow acquire (a reader connecting) must not hold
     // back the renewal of the partitions already owned.
-    this.renewTimer = setInterval(() => void this.renewOnce(), this.timing.heartbeatMs).unref();
+    this.renewTimer = setInterval(() => this.renewOnce(), this.timing.heartbeatMs).unref();
   }
 
   /** Hands off every partition (drain, acknowledge, release) and leaves the group. */
@@ -133,7 +134,7 @@ export class PartitionedGroup implements GroupRunner {
     // partitions as soon as they are released.
     await withConsumerScripts(this.core.redis).groupHeartbeat(this.core.keys.members(this.group), this.core.consumerName, this.timing.sessionTimeoutMs, '1').catch(() => undefined);
     // NOTE: leases keep being renewed while the partitions drain.
-    const renewing = setInterval(() => void this.renewOnce(), this.timing.heartbeatMs).unref();
+    const renewing = setInterval(() => this.renewOnce(), this.timing.heartbeatMs).unref();
     try {
       await Promise.all([...this.owned.values()].map((o) => this.revoke(o)));
     } finally {
@@ -167,28 +168,29 @@ export class PartitionedGroup implements GroupRunner {
     await Promise.all(wanted.map((k) => this.acquire(k)));
   }
 
-  /** One renewal round at a time. */
-  private renewOnce(): Promise<void> {
-    this.renewing ??= this.renew().finally(() => (this.renewing = undefined));
-    return this.renewing;
-  }
-
-  /** Renews every lease held; a lease found lost stops its partition at once (its settles would be refused anyway). */
-  private async renew(): Promise<void> {
+  /**
+   * Renews every lease held, each on its own: a renewal still out (its master failing over) does
+   * not hold back those of partitions on other masters. A lease found lost stops its partition at
+   * once (its settles would be refused anyway).
+   */
+  private renewOnce(): void {
     const scripts = withConsumerScripts(this.core.redis);
-    await Promise.all(
-      [...this.owned.values()].map(async (o) => {
-        if (!o.fence) return;
-        const sentAt = performance.now();
-        try {
-          const ok = await scripts.leaseRenew(o.fence.lease, o.fence.token, this.timing.leaseMs);
-          if (ok === 1) o.renewedAt = sentAt;
-          else this.lose(o, 'its lease was taken or expired');
-        } catch (error) {
-          this.logger.warn(`renewing the lease of partition ${o.k} failed: ${String(error)}`);
-        }
-      }),
-    );
+    for (const o of this.owned.values()) {
+      if (!o.fence || o.renewing) continue;
+      const fence = o.fence;
+      const sentAt = performance.now();
+      o.renewing = true;
+      scripts
+        .leaseRenew(fence.lease, fence.token, this.timing.leaseMs)
+        .then(
+          (ok) => {
+            if (ok === 1) o.renewedAt = sentAt;
+            else this.lose(o, 'its lease was taken or expired');
+          },
+          (error: unknown) => this.logger.warn(`renewing the lease of partition ${o.k} failed: ${String(error)}`),
+        )
+        .finally(() => (o.renewing = false));
+    }
   }
 
   private async acquire(k: number): Promise<void> {
@@ -217,7 +219,7 @@ export class PartitionedGroup implements GroupRunner {
       },
       fenced: (count) => {
         this.stats.fenced += count;
-        this.lose(owned, `${count} settle(s) were refused`);
+        this.lose(owned, count > 0 ? `${count} settle(s) were refused` : 'a read was refused');
       },
     };
     owned.reader = this.readerFor(scope);
