@@ -421,7 +421,12 @@ async function runShop(setup: RunSetup): Promise<RunResult> {
   let turn = 0;
   const burstStarted = Date.now();
   const burstDeadline = burstStarted + 120_000;
-  const burstOver = (): boolean => stats.created >= orders || Date.now() > burstDeadline || fleet.crashes.length >= 3;
+  // NOTE: the burst goes on until every fault ran and a tenth of the orders came after the last
+  // one (a slow restart under load must not end the burst before the next fault), then stops at
+  // `orders` at the earliest.
+  const faultsState = { done: false, lastAt: 0 };
+  const burstOver = (): boolean =>
+    (stats.created >= orders && faultsState.done && stats.created >= faultsState.lastAt + orders / 10) || Date.now() > burstDeadline || fleet.crashes.length >= 3;
   const client = async (): Promise<void> => {
     while (!burstOver()) {
       const i = turn++ % NAMES.length;
@@ -471,9 +476,11 @@ async function runShop(setup: RunSetup): Promise<RunResult> {
       }
       const at = stats.created;
       const note = await step.run();
+      faultsState.lastAt = stats.created;
       notes.push(`${step.what} at ${at} accepted: ${note}`);
       progress(`${step.what} at ${at} accepted: ${note}`);
     }
+    faultsState.done = true;
   };
   const ticker = setInterval(() => progress(`burst: ${stats.created} accepted, ${stats.errors} errors, ${stats.inFlight} in flight`), 10_000);
   try {
