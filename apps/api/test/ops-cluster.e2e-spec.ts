@@ -17,8 +17,10 @@ describe('the platform app on Redis Cluster (3 masters)', () => {
     platform = await createOpsTestApp({ env: { REDIS_URL: cluster.url, REDIS_CLUSTER: 'true', EMAIL_RETRY_DELAY_MS: '50' } });
   }, 60_000);
 
+  let closed = false;
+
   afterAll(async () => {
-    await platform?.app.close();
+    if (!closed) await platform?.app.close();
     delete process.env.REDIS_CLUSTER;
     await cluster?.destroy();
   });
@@ -49,4 +51,30 @@ describe('the platform app on Redis Cluster (3 masters)', () => {
     const published = await ops().post('/ops/events').set('x-api-key', OPERATOR_KEY).send({ type: 'OrderCancelled', data }).expect(201);
     expect(published.body).toMatchObject({ stream: 'orders', entryId: expect.stringMatching(/^\d+-\d+$/) });
   });
+
+  it('is not ready while a master that holds slots is dead (no replica takes over), and still shuts down in bounded time', async () => {
+    // What is tried: SIGKILL one of the three masters (no replicas: its slots stay uncovered).
+    // Must hold: readiness answers 503 from the first probe that sees it until the end (no flapping
+    // back to 200 while the dead master still owns slots), naming the problem; app.close() returns
+    // within a bound although commands to those slots cannot run.
+    expect((await ops().get('/health/ready')).status).toBe(200);
+    const victim = cluster.masters[1].port;
+    await cluster.kill(victim);
+    await waitFor('readiness down', async () => (await ops().get('/health/ready')).status === 503, 10_000);
+    const probes: number[] = [];
+    const reasons = new Set<string>();
+    for (let i = 0; i < 15; i++) {
+      const res = await ops().get('/health/ready');
+      probes.push(res.status);
+      if (res.status === 503) reasons.add(String(res.body?.details?.redis?.error ?? res.body?.error?.redis?.error ?? ''));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(probes.filter((status) => status !== 503)).toEqual([]);
+    expect([...reasons].join(' | ')).toMatch(/master|state|answer/);
+
+    const began = Date.now();
+    await platform.app.close();
+    closed = true;
+    expect(Date.now() - began).toBeLessThan(45_000);
+  }, 90_000);
 });

@@ -228,7 +228,15 @@ export class EventStore implements OnApplicationShutdown {
   /** Closes the connection if the store opened it. */
   async onApplicationShutdown(): Promise<void> {
     if (!this.ownsConnection || this.redis.status === 'end') return;
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    // NOTE: bounded: QUIT to a node that is gone (a dead master) waits in its offline queue forever.
+    let timer: NodeJS.Timeout | undefined;
+    const quit = this.redis.quit().then(
+      () => true,
+      () => false,
+    );
+    const ended = await Promise.race([quit, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 1_000)))]);
+    clearTimeout(timer);
+    if (!ended) this.redis.disconnect();
   }
 
   private async resolveAsOf(streamName: string, asOf: AsOf): Promise<number | undefined> {

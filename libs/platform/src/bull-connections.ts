@@ -16,7 +16,19 @@ export class BullConnections implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all(this.clusters.splice(0).map((c) => c.quit().catch(() => c.disconnect())));
+    // NOTE: bounded: QUIT to a node that is gone (a dead master) waits in its offline queue forever.
+    await Promise.all(
+      this.clusters.splice(0).map(async (c) => {
+        let timer: NodeJS.Timeout | undefined;
+        const quit = c.quit().then(
+          () => true,
+          () => false,
+        );
+        const ended = await Promise.race([quit, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 1_000)))]);
+        clearTimeout(timer);
+        if (!ended) c.disconnect();
+      }),
+    );
   }
 }
 

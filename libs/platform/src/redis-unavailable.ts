@@ -1,3 +1,4 @@
+import type { Cluster } from 'ioredis';
 import { ArgumentsHost, Catch, HttpStatus } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { PublishFailedError } from '@app/event-bus';
@@ -73,9 +74,20 @@ export async function whileQueueAnswers<T>(queue: RedisBackedQueue, work: () => 
  */
 export async function closeWorker(worker: RedisBackedQueue & { close(force?: boolean): Promise<void> }, pingMs = 500): Promise<void> {
   const client = (await worker.getBackend().connection.client) as { status: string; ping(): Promise<unknown> };
-  // NOTE: a client can still say 'ready' for a moment after the server died: ask it.
-  const answers = await whileRedisAnswers(client, () => client.ping(), pingMs).then(() => true, () => false);
+  // NOTE: a client can still say 'ready' for a moment after the server died: ask it. On a cluster
+  // one node answering says little: the cluster must say it is ok and every master answer, or a
+  // graceful close waits forever on the slots of a dead master.
+  const cluster = client as unknown as Partial<Pick<Cluster, 'nodes' | 'cluster'>>;
+  const check = typeof cluster.nodes === 'function' ? () => clusterAnswers(client as unknown as Cluster) : () => client.ping();
+  const answers = await whileRedisAnswers(client, check, pingMs).then(() => true, () => false);
   await worker.close(!answers);
+}
+
+/** Resolves when the cluster says its state is ok and every master it knows answers PING; rejects otherwise. */
+async function clusterAnswers(cluster: Cluster): Promise<void> {
+  const info = String(await cluster.cluster('INFO'));
+  if (!/cluster_state:ok/.test(info)) throw new Error('the cluster is not ok');
+  await Promise.all(cluster.nodes('master').map((node) => node.ping()));
 }
 
 interface ReplyTo {

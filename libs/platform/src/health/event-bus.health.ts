@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Cluster } from 'ioredis';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { EventBusCore, EventBusExplorer, PartitionedGroup, RawSubscriptions } from '@app/event-bus';
 
@@ -16,19 +17,45 @@ export class EventBusHealthIndicator {
     private readonly raw: RawSubscriptions,
   ) {}
 
+  /**
+   * Redis answers within `timeoutMs`. On Redis Cluster: the cluster says its state is ok, and the
+   * master of every slot range, as the cluster itself lists them (CLUSTER SLOTS), answers PING: a
+   * dead master stays down here until a replica took its slots over.
+   */
   async redis(timeoutMs: number): Promise<HealthIndicatorResult<'redis'>> {
     const check = this.indicators.check('redis');
     const began = Date.now();
     try {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.core.redis.ping(),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no PONG within ${timeoutMs} ms`)), timeoutMs))),
-      ]).finally(() => clearTimeout(timer));
-      return check.up({ latencyMs: Date.now() - began });
+      if (!this.core.cluster) {
+        await within(this.core.redis.ping(), timeoutMs, `no PONG within ${timeoutMs} ms`);
+        return check.up({ latencyMs: Date.now() - began });
+      }
+      const masters = await within(this.clusterMasters(timeoutMs), timeoutMs, `the cluster did not answer within ${timeoutMs} ms`);
+      return check.up({ latencyMs: Date.now() - began, masters });
     } catch (error) {
       return check.down({ error: error instanceof Error ? error.message : String(error) });
     }
+  }
+
+  /** How many masters hold slots; throws naming the first problem (cluster state, a master that does not answer). */
+  private async clusterMasters(timeoutMs: number): Promise<number> {
+    const cluster = this.core.redis as unknown as Cluster;
+    const info = String(await cluster.cluster('INFO'));
+    const state = /cluster_state:(\w+)/.exec(info)?.[1];
+    if (state !== 'ok') throw new Error(`the cluster's state is ${state ?? 'unknown'}`);
+    const ranges = (await cluster.cluster('SLOTS')) as unknown as Array<[number, number, [string, number, ...unknown[]], ...unknown[]]>;
+    const owners = [...new Set(ranges.map(([, , [host, port]]) => `${host}:${port}`))];
+    const nodes = new Map(cluster.nodes('master').map((node) => [`${node.options.host}:${node.options.port}`, node]));
+    await Promise.all(
+      owners.map(async (owner) => {
+        const node = nodes.get(owner);
+        if (!node) throw new Error(`master ${owner} (it holds slots) is unknown to the client`);
+        await within(node.ping(), timeoutMs, `master ${owner} did not answer PING within ${timeoutMs} ms`).catch((error: unknown) => {
+          throw new Error(`master ${owner}: ${error instanceof Error ? error.message : String(error)}`);
+        });
+      }),
+    );
+    return owners.length;
   }
 
   consumers(): HealthIndicatorResult<'consumers'> {
@@ -38,5 +65,15 @@ export class EventBusHealthIndicator {
     const groups = loops.map((g) => ({ group: g.group, alive: g.isAlive(), inFlight: g.inFlight, ...(g instanceof PartitionedGroup ? { partitions: [...g.partitions.keys()].sort((a, b) => a - b) } : {}) }));
     const dead = groups.filter((g) => !g.alive).map((g) => g.group);
     return dead.length === 0 ? check.up({ groups }) : check.down({ groups, dead });
+  }
+}
+
+/** `promise`, or a rejection with `message` after `timeoutMs`. */
+async function within<T>(promise: Promise<T>, timeoutMs: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), timeoutMs)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }
