@@ -10,6 +10,7 @@ import { groupCaughtUp } from '../support/streams';
 import { FaultRedis, sleep } from './harness';
 import { PlatformProcess } from './platform-process';
 import { BookOrder, checkBooks, INVARIANTS, readShopBooks, ShopBooks, ShopClient, table } from './shop-books';
+import { orderGenerator, SHOP_GROUPS, USERS } from './shop-load';
 import { TranspiledApp, transpileApps } from './transpiled-app';
 import { seededRandom } from '../support/seeded-random';
 
@@ -49,50 +50,12 @@ const CONSUMER_NAME = 'platform-kill-1';
 /** Crashes (exits the test did not cause) after which the burst stops; twice as many and the test stops restarting the platform. */
 const MAX_CRASHES = 6;
 
-/** The shoppers: ids starting with `declined` are declined by the fake gateway (apps/payment/src/gateway/fake-decline-rule.ts). */
-const SHOPPERS = Array.from({ length: 24 }, (_, i) => `shopper-${String(i).padStart(2, '0')}`);
-const DECLINED = Array.from({ length: 8 }, (_, i) => `declined-${String(i).padStart(2, '0')}`);
-const USERS = [...SHOPPERS, ...DECLINED];
-
 /**
  * Stock written before the first boot (the inventory seeds only when its `seeded` flag is unset):
  * more than the catalogue's seed, so that orders are confirmed all through the burst while the
  * scarcer skus run out at different moments (out-of-stock cancellations, refunds after a charge).
  */
 const STOCK: Record<string, number> = { 'SKU-MUG': 2000, 'SKU-BAG': 2000, 'SKU-TEE': 700, 'SKU-CAP': 300, 'SKU-PEN': 100, 'SKU-LTD': 3 };
-const SKU_WEIGHTS: Array<[string, number]> = [['SKU-MUG', 28], ['SKU-BAG', 28], ['SKU-TEE', 18], ['SKU-CAP', 12], ['SKU-PEN', 9], ['SKU-LTD', 5]];
-
-interface PlaceOrderBody {
-  userId: string;
-  email: string;
-  items: Array<{ sku: string; quantity: number }>;
-}
-
-function orderGenerator(random: () => number): () => PlaceOrderBody {
-  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
-  const totalWeight = SKU_WEIGHTS.reduce((s, [, w]) => s + w, 0);
-  const weightedSku = (): string => {
-    let r = random() * totalWeight;
-    for (const [sku, w] of SKU_WEIGHTS) if ((r -= w) < 0) return sku;
-    return SKU_WEIGHTS[0][0];
-  };
-  return () => {
-    const userId = random() < 0.2 ? pick(DECLINED) : pick(SHOPPERS);
-    // NOTE: 25 pens = 1125 EUR, over the fake gateway's 1000 limit: reserved (while pens last), declined, released.
-    if (random() < 0.02) return { userId, email: `${userId}@example.com`, items: [{ sku: 'SKU-PEN', quantity: 25 }] };
-    const lines = random() < 0.35 ? 2 : 1;
-    const skus = new Set<string>();
-    while (skus.size < lines) skus.add(weightedSku());
-    return { userId, email: `${userId}@example.com`, items: [...skus].map((sku) => ({ sku, quantity: 1 + Math.floor(random() * 3) })) };
-  };
-}
-
-/** The consumer groups of the shop per stream (README, "The shop"); `flow-index` (the ops view) is left out. */
-const SHOP_GROUPS: Record<string, string[]> = {
-  orders: ['inventory', 'payment', 'analytics', 'email'],
-  inventory: ['order'],
-  payments: ['order', 'loyalty'],
-};
 
 interface Crash {
   label: string;

@@ -13,6 +13,7 @@ import { seededRandom } from '../support/seeded-random';
 import { FaultRedis, sleep } from './harness';
 import { PlatformProcess } from './platform-process';
 import { BooksVerdict, checkBooks, INVARIANTS, readShopBooks, ShopBooks, ShopClient, table } from './shop-books';
+import { orderGenerator, SHOP_GROUPS, USERS } from './shop-load';
 import { TranspiledApp, transpileApps } from './transpiled-app';
 
 /**
@@ -70,51 +71,12 @@ const NAMES = ['inst-a', 'inst-b', 'inst-c'] as const;
 const A = 0;
 const B = 1;
 
-const SHOPPERS = Array.from({ length: 24 }, (_, i) => `shopper-${String(i).padStart(2, '0')}`);
-/** Ids starting with `declined` are declined by the fake gateway (apps/payment/src/gateway/fake-decline-rule.ts). */
-const DECLINED = Array.from({ length: 8 }, (_, i) => `declined-${String(i).padStart(2, '0')}`);
-const USERS = [...SHOPPERS, ...DECLINED];
-
 /** Stock written before the first boot: scarce skus run out mid-burst (out-of-stock cancellations, refunds after a charge). */
 function stockFor(orders: number): Record<string, number> {
   const scale = orders / 2000;
   const n = (units: number): number => Math.max(3, Math.round(units * scale));
   return { 'SKU-MUG': n(2000), 'SKU-BAG': n(2000), 'SKU-TEE': n(700), 'SKU-CAP': n(300), 'SKU-PEN': n(100), 'SKU-LTD': 3 };
 }
-const SKU_WEIGHTS: Array<[string, number]> = [['SKU-MUG', 28], ['SKU-BAG', 28], ['SKU-TEE', 18], ['SKU-CAP', 12], ['SKU-PEN', 9], ['SKU-LTD', 5]];
-
-interface PlaceOrderBody {
-  userId: string;
-  email: string;
-  items: Array<{ sku: string; quantity: number }>;
-}
-
-function orderGenerator(random: () => number): () => PlaceOrderBody {
-  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
-  const totalWeight = SKU_WEIGHTS.reduce((s, [, w]) => s + w, 0);
-  const weightedSku = (): string => {
-    let r = random() * totalWeight;
-    for (const [sku, w] of SKU_WEIGHTS) if ((r -= w) < 0) return sku;
-    return SKU_WEIGHTS[0][0];
-  };
-  return () => {
-    const userId = random() < 0.2 ? pick(DECLINED) : pick(SHOPPERS);
-    // NOTE: 25 pens = 1125 EUR, over the fake gateway's 1000 limit: reserved (while pens last), declined, released.
-    if (random() < 0.02) return { userId, email: `${userId}@example.com`, items: [{ sku: 'SKU-PEN', quantity: 25 }] };
-    const lines = random() < 0.35 ? 2 : 1;
-    const skus = new Set<string>();
-    while (skus.size < lines) skus.add(weightedSku());
-    return { userId, email: `${userId}@example.com`, items: [...skus].map((sku) => ({ sku, quantity: 1 + Math.floor(random() * 3) })) };
-  };
-}
-
-/** The shop's consumer groups per stream (README, "The shop"). */
-const SHOP_GROUPS: Record<string, string[]> = {
-  orders: ['inventory', 'payment', 'analytics', 'email'],
-  inventory: ['order'],
-  payments: ['order', 'loyalty'],
-};
-
 /** A client of either topology, typed as Redis (a Cluster answers the same commands, keys in one slot). */
 type AnyRedis = Redis;
 
