@@ -123,6 +123,8 @@ export function itIf(runs: boolean, why: string): TestFn {
   if (runs) return (name, fn, timeout) => it(name, fn, timeout);
   return (name, fn, timeout) => {
     console.info(`skipped: ${name} ${skipNote(why)}`);
+    // NOTE: skipped only on a topology the test cannot run on; the reason (`why`, given at each
+    // call site) and the topology are in the test's name and printed above.
     it.skip(`${name} ${skipNote(why)}`, fn, timeout);
   };
 }
@@ -132,6 +134,8 @@ export function describeIf(runs: boolean, why: string): DescribeFn {
   if (runs) return (name, fn) => describe(name, fn);
   return (name, fn) => {
     console.info(`skipped: ${name} ${skipNote(why)}`);
+    // NOTE: skipped only on a topology the spec cannot run on; the reason (`why`, given at each
+    // call site) and the topology are in the spec's name and printed above.
     describe.skip(`${name} ${skipNote(why)}`, fn);
   };
 }
