@@ -71,7 +71,7 @@ import { sleep } from './harness';
 import { checkRuns, pairRuns, parseRunLog, PartitionReport, PublishedStep, Run, summary } from './partition-checker';
 import { PartitionStep, STEP_STREAM } from './partition-events';
 import { killAllPartitionProcesses, PartitionProcess, transpileWorker, TranspiledWorker } from './partition-process';
-import { PartitionScenarios, PlainAckWatch } from './partition-scenarios';
+import { PartitionScenarios, PlainAckWatch, startLoadPublisher } from './partition-scenarios';
 
 const PARTITIONS = 16;
 const LEASE_MS = 2_000;
@@ -902,24 +902,7 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
   // Rebalance and paused owner (partition-scenarios.ts, as on one redis-server)
 
   async function startScenarioPublisher(namespace: string): Promise<EventPublisher> {
-    @Module({
-      imports: [
-        EventBusModule.forRoot({
-          redis: { cluster: cluster.seeds },
-          namespace,
-          source: 'partition-load',
-          partitions: PARTITIONS,
-          // NOTE: a loaded machine (and MONITOR) may answer slowly; a timed-out publish would stop its subject.
-          publishTimeoutMs: 10_000,
-          consume: false,
-          metrics: false,
-          tracing: false,
-          isGlobal: true,
-        }),
-      ],
-    })
-    class ScenarioLoadModule {}
-    scenarioApp = await NestFactory.createApplicationContext(ScenarioLoadModule, { logger: ['error'] });
+    scenarioApp = await startLoadPublisher({ cluster: cluster.seeds }, namespace);
     apps.push(scenarioApp);
     return scenarioApp.get(EventPublisher);
   }

@@ -29,16 +29,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { EventBusKeys, EventBusModule, EventPublisher } from '@app/event-bus';
+import { EventBusKeys, EventPublisher } from '@app/event-bus';
 import { describeIf, testNamespace, testRedisClient, testRedisUrl, testTopology } from '../support/redis';
 import { sleep } from './harness';
 import { checkRuns, summary } from './partition-checker';
 import { killAllPartitionProcesses, transpileWorker, TranspiledWorker } from './partition-process';
-import { expectClean, LEASE_MS, now, PARTITIONS, PartitionScenarios, PlainAckWatch, StepLoad } from './partition-scenarios';
+import { expectClean, LEASE_MS, now, PARTITIONS, PartitionScenarios, PlainAckWatch, startLoadPublisher, StepLoad } from './partition-scenarios';
 
 describeIf(testTopology().redis === 'standalone', 'partitioned streams run in the fault tests on one standalone redis-server only')(
   'fault: partitioned streams, leases and epochs across worker processes (SIGTERM, SIGKILL, SIGSTOP)',
@@ -82,24 +80,7 @@ describeIf(testTopology().redis === 'standalone', 'partitioned streams run in th
     });
 
     async function startPublisher(ns: string): Promise<EventPublisher> {
-      @Module({
-        imports: [
-          EventBusModule.forRoot({
-            redis: testRedisUrl(),
-            namespace: ns,
-            source: 'partition-load',
-            partitions: PARTITIONS,
-            // NOTE: a loaded machine (and MONITOR) may answer slowly; a timed-out publish would stop its subject.
-            publishTimeoutMs: 10_000,
-            consume: false,
-            metrics: false,
-            tracing: false,
-            isGlobal: true,
-          }),
-        ],
-      })
-      class LoadModule {}
-      publisherApp = await NestFactory.createApplicationContext(LoadModule, { logger: ['error'] });
+      publisherApp = await startLoadPublisher(testRedisUrl(), ns);
       return publisherApp.get(EventPublisher);
     }
 

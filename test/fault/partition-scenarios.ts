@@ -16,7 +16,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
-import { EventBusKeys, EventPublisher } from '@app/event-bus';
+import { INestApplicationContext, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { EventBusKeys, EventBusModule, EventPublisher, type RedisConnection } from '@app/event-bus';
 import { assignPartitions } from '@app/event-bus/consumer/partitioned-group';
 import { sleep } from './harness';
 import { checkRuns, pairRuns, parseRunLog, PartitionReport, PublishedStep, Run, RunLine, summary } from './partition-checker';
@@ -206,6 +208,28 @@ export interface ScenarioHost {
   acks?: PlainAckWatch;
   /** How long the load runs before the first change, and after each change once re-owned. @default { warmupMs: 2_500, settleMs: 2_000 } */
   timing?: { warmupMs: number; settleMs: number };
+}
+
+/** The load's publisher: a publish-only bus on `redis` (a URL or a cluster), in an app context the caller closes. */
+export async function startLoadPublisher(redis: RedisConnection, namespace: string): Promise<INestApplicationContext> {
+  @Module({
+    imports: [
+      EventBusModule.forRoot({
+        redis,
+        namespace,
+        source: 'partition-load',
+        partitions: PARTITIONS,
+        // NOTE: a loaded machine (and MONITOR) may answer slowly; a timed-out publish would stop its subject.
+        publishTimeoutMs: 10_000,
+        consume: false,
+        metrics: false,
+        tracing: false,
+        isGlobal: true,
+      }),
+    ],
+  })
+  class LoadModule {}
+  return NestFactory.createApplicationContext(LoadModule, { logger: ['error'] });
 }
 
 export const now = (): number => performance.timeOrigin + performance.now();
