@@ -73,7 +73,10 @@ describe('order flow across the services (one process, real Redis)', () => {
     expect((order.history as Array<{ type: string }>).map((h) => h.type)).toEqual(
       expect.arrayContaining(['OrderPlaced', 'InventoryReserved', 'PaymentSucceeded']),
     );
-    expect((await readEvents(redis, ns, 'orders', 'OrderConfirmed')).filter((e) => (e.data as { orderId: string }).orderId === orderId)).toHaveLength(1);
+    // The status turns Confirmed in the saga's script; OrderConfirmed follows in the handler's commit.
+    const confirmations = async () => (await readEvents(redis, ns, 'orders', 'OrderConfirmed')).filter((e) => (e.data as { orderId: string }).orderId === orderId);
+    await waitFor('OrderConfirmed published', async () => (await confirmations()).length > 0);
+    expect(await confirmations()).toHaveLength(1);
     expect((await stock('SKU-MUG')).available).toBe(before.available - 2);
     await waitFor('confirmation mail', async () => (await mails(orderId)).length === 1);
     expect((await mails(orderId))[0].template).toBe('order-confirmed');
