@@ -1,6 +1,6 @@
 import Redis, { Cluster } from 'ioredis';
 import type { DynamicModule } from '@nestjs/common';
-import type { RedisConnection } from '@app/event-bus/utils/redis-connection';
+import type { RedisConnection } from '@nest-streams/event-bus/utils/redis-connection';
 import type { OrderPlaced as OrderPlacedEvent } from '@app/contracts';
 import { RedisCluster } from '../test/support/redis-cluster';
 import { RedisServer } from '../test/support/redis-server';
@@ -179,7 +179,7 @@ async function createClusterApp(options: ClusterAppOptions): Promise<ClusterLibA
   /* eslint-disable @typescript-eslint/no-require-imports -- loaded only once the library is known to load (see loadLib) */
   const { Injectable, Module } = require('@nestjs/common') as typeof import('@nestjs/common');
   const { NestFactory } = require('@nestjs/core') as typeof import('@nestjs/core');
-  const { EventBusModule, EventPublisher, Subscribe } = require('@app/event-bus') as typeof import('@app/event-bus');
+  const { EventBusModule, EventPublisher, Subscribe } = require('@nest-streams/event-bus') as typeof import('@nest-streams/event-bus');
   const { OrderPlaced } = require('@app/contracts') as typeof import('@app/contracts');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const onEvent = options.onEvent ?? ((): void => undefined);

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { Decider, Event, EventStore, handleCommand, toStreamName } from '@app/event-store';
+import { Decider, Event, EventStore, handleCommand, toStreamName } from '@nest-streams/event-store';
 import { RedisServer } from '../test/support/redis-server';
 import { envInt, fmt, log, now, table } from './util';
 

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type Redis from 'ioredis';
 import request from 'supertest';
 import { CURRENCY, OrderCancelled, OrderPlaced, PaymentRefunded, PaymentSucceeded } from '@app/contracts';
-import { EventPublisher } from '@app/event-bus';
+import { EventPublisher } from '@nest-streams/event-bus';
 import { AnalyticsModule } from '../apps/analytics/src/analytics.module';
 import { EmailModule } from '../apps/email/src/email.module';
 import { InventoryModule } from '../apps/inventory/src/inventory.module';

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type Redis from 'ioredis';
 import request from 'supertest';
 import { CURRENCY, OrderCancelled, OrderPlaced } from '@app/contracts';
-import { EventBusModule, EventPublisher } from '@app/event-bus';
+import { EventBusModule, EventPublisher } from '@nest-streams/event-bus';
 import { LoyaltyModule } from '../apps/loyalty/src/loyalty.module';
 import { newOrderId } from '../apps/order/src/orders/order-id';
 import { FakePaymentGateway } from '../apps/payment/src/gateway/fake-payment.gateway';

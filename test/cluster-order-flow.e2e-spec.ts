@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Cluster } from 'ioredis';
 import request from 'supertest';
-import { EventBusCore } from '@app/event-bus';
+import { EventBusCore } from '@nest-streams/event-bus';
 import { AnalyticsModule } from '../apps/analytics/src/analytics.module';
 import { EmailModule } from '../apps/email/src/email.module';
 import { InventoryModule } from '../apps/inventory/src/inventory.module';

@@ -2,7 +2,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { Cluster } from 'ioredis';
-import { CrossSlotTransactionError, DeadLetterService, EventBusCore, EventBusModule, EventContext, EventPublisher, Subscribe } from '@app/event-bus';
+import { CrossSlotTransactionError, DeadLetterService, EventBusCore, EventBusModule, EventContext, EventPublisher, Subscribe } from '@nest-streams/event-bus';
 import { ParcelOrdered, ParcelShipped } from './fixtures/fixture-events';
 import { RedisCluster } from './support/redis-cluster';
 import { waitFor } from './support/redis';

@@ -2,7 +2,7 @@ import { CallHandler, CanActivate, ExecutionContext, Injectable, INestApplicatio
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import type Redis from 'ioredis';
 import { Observable, tap } from 'rxjs';
-import { EventBusModule, EventContext, EventPublisher, Subscribe } from '@app/event-bus';
+import { EventBusModule, EventContext, EventPublisher, Subscribe } from '@nest-streams/event-bus';
 import { ParcelOrdered } from './fixtures/fixture-events';
 import { testNamespace, testRedisClient, testRedisUrl, waitFor } from './support/redis';
 

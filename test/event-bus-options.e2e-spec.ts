@@ -1,7 +1,7 @@
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type Redis from 'ioredis';
-import { EventBusModule, EventContext, EventPublisher, Subscribe } from '@app/event-bus';
+import { EventBusModule, EventContext, EventPublisher, Subscribe } from '@nest-streams/event-bus';
 import { ParcelOrdered } from './fixtures/fixture-events';
 import { testNamespace, testRedisClient, testRedisUrl, waitFor } from './support/redis';
 

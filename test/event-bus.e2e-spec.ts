@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { EventBusExplorer, EventPublisher, EventValidationError, encodeEnvelope, type PartitionedGroup } from '@app/event-bus';
+import { EventBusExplorer, EventPublisher, EventValidationError, encodeEnvelope, type PartitionedGroup } from '@nest-streams/event-bus';
 import { createFixtureApp, FixtureBehaviour, ParcelDesk } from './fixtures/fixture-app';
 import { ParcelOrdered, ParcelWeighed } from './fixtures/fixture-events';
 import { itIf, pendingCount, streamLength, testBusOptions, testKeys, testNamespace, testPartitions, testRedisClient, testTopology, waitFor } from './support/redis';

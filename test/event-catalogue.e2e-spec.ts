@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import Ajv from 'ajv';
 import request from 'supertest';
-import { EventBusExplorer, scanSubscriptions } from '@app/event-bus';
+import { EventBusExplorer, scanSubscriptions } from '@nest-streams/event-bus';
 import { testNamespace, testRedisUrl } from './support/redis';
 
 type Json = Record<string, any>;

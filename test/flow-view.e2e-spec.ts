@@ -2,7 +2,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import { OrderPlaced } from '@app/contracts';
-import { compareIds, encodeEnvelope, EventBusCore, EventBusModule, Subscribe } from '@app/event-bus';
+import { compareIds, encodeEnvelope, EventBusCore, EventBusModule, Subscribe } from '@nest-streams/event-bus';
 import { createOpsTestApp, OpsTestApp } from '../apps/api/test/support/ops-app';
 import { expectOpsError, opsClient } from '../apps/api/test/support/ops-client';
 import { testRedisClient, waitFor } from './support/redis';

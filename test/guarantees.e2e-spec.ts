@@ -2,7 +2,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { ConsumerTuning, DeadLetterService, EventBusExplorer, EventBusModule, EventContext, EventPublisher, GroupAdminService, ReplayService, Subscribe, UnrecoverableError } from '@app/event-bus';
+import { ConsumerTuning, DeadLetterService, EventBusExplorer, EventBusModule, EventContext, EventPublisher, GroupAdminService, ReplayService, Subscribe, UnrecoverableError } from '@nest-streams/event-bus';
 import { ParcelOrdered, ParcelShipped } from './fixtures/fixture-events';
 import { abortTransactions } from './support/aborted-transactions';
 import { readEvents, slotKey } from './support/streams';

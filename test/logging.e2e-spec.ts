@@ -2,7 +2,7 @@ import { Injectable, Logger, Module } from '@nestjs/common';
 import type Redis from 'ioredis';
 import request from 'supertest';
 import { OrderPlaced } from '@app/contracts';
-import { encodeEnvelope, EventBusModule, EventEnvelope, Subscribe } from '@app/event-bus';
+import { encodeEnvelope, EventBusModule, EventEnvelope, Subscribe } from '@nest-streams/event-bus';
 import { InventoryModule } from '../apps/inventory/src/inventory.module';
 import { createTestPlatformApp, TestPlatformApp } from './support/platform-app';
 import { testRedisClient, waitFor } from './support/redis';

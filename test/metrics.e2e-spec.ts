@@ -2,7 +2,7 @@ import { Injectable, Module } from '@nestjs/common';
 import type Redis from 'ioredis';
 import request from 'supertest';
 import { PaymentRefunded, PaymentSucceeded } from '@app/contracts';
-import { EventBusModule, EventPublisher, Subscribe } from '@app/event-bus';
+import { EventBusModule, EventPublisher, Subscribe } from '@nest-streams/event-bus';
 import { LoyaltyModule } from '../apps/loyalty/src/loyalty.module';
 import { createTestPlatformApp, TestPlatformApp } from './support/platform-app';
 import { RedisServer } from './support/redis-server';

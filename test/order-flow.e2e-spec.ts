@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type Redis from 'ioredis';
 import request from 'supertest';
-import { encodeEnvelope, EventEnvelope } from '@app/event-bus';
+import { encodeEnvelope, EventEnvelope } from '@nest-streams/event-bus';
 import { AnalyticsModule } from '../apps/analytics/src/analytics.module';
 import { EmailModule } from '../apps/email/src/email.module';
 import { InventoryModule } from '../apps/inventory/src/inventory.module';

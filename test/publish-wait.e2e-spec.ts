@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import Redis from 'ioredis';
-import { EventBusModule, EventPublisher, PublishFailedError } from '@app/event-bus';
+import { EventBusModule, EventPublisher, PublishFailedError } from '@nest-streams/event-bus';
 import { ParcelShipped } from './fixtures/fixture-events';
 import { RedisServer } from './support/redis-server';
 import { waitFor } from './support/redis';

@@ -3,7 +3,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { IsInt } from 'class-validator';
 import type Redis from 'ioredis';
-import { EventBusModule, EventContract, EventPublisher, RawEntry, RawSubscription, RawSubscriptionOptions, RawSubscriptions, Subscribe } from '@app/event-bus';
+import { EventBusModule, EventContract, EventPublisher, RawEntry, RawSubscription, RawSubscriptionOptions, RawSubscriptions, Subscribe } from '@nest-streams/event-bus';
 import { describeIf, testBusOptions, testKeys, testNamespace, testPartitions, testRedisClient, waitFor } from './support/redis';
 
 @EventContract({ type: 'TapProbed', stream: 'tap-probes' })

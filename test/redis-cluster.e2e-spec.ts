@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Cluster } from 'ioredis';
-import { partitionOf, partitionTag } from '@app/event-bus/utils/partition';
+import { partitionOf, partitionTag } from '@nest-streams/event-bus/utils/partition';
 import { RedisCluster } from './support/redis-cluster';
 import { testNamespace } from './support/redis';
 

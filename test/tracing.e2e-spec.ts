@@ -4,7 +4,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type Redis from 'ioredis';
 import request from 'supertest';
-import type { EventEnvelope } from '@app/event-bus';
+import type { EventEnvelope } from '@nest-streams/event-bus';
 import { activeTracing, setupTracing, TRACE_RESPONSE_HEADER, Tracing } from '@app/platform';
 import { AnalyticsModule } from '../apps/analytics/src/analytics.module';
 import { EmailModule } from '../apps/email/src/email.module';

@@ -6,7 +6,7 @@ import request from 'supertest';
 import { OrderPlaced, OrderPlacedV1 } from '@app/contracts';
 import {
   DeadLetterService, encodeEnvelope, EventBusCore, EventBusModule, EventContext, EventContract, EventPublisher, EventUpcaster, Subscribe, Upcaster,
-} from '@app/event-bus';
+} from '@nest-streams/event-bus';
 import { AnalyticsModule } from '../apps/analytics/src/analytics.module';
 import { InventoryModule } from '../apps/inventory/src/inventory.module';
 import { OrderModule } from '../apps/order/src/order.module';

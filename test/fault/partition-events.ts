@@ -1,4 +1,4 @@
-import { EventContract } from '@app/event-bus';
+import { EventContract } from '@nest-streams/event-bus';
 import { IsInt, IsString, Min } from 'class-validator';
 
 /**

@@ -31,7 +31,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { EventBusKeys, EventPublisher } from '@app/event-bus';
+import { EventBusKeys, EventPublisher } from '@nest-streams/event-bus';
 import { describeIf, testNamespace, testRedisClient, testRedisUrl, testTopology } from '../support/redis';
 import { sleep } from './harness';
 import { checkRuns, summary } from './partition-checker';

@@ -3,10 +3,10 @@ import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Injectable, LogLevel, Module, OnApplicationShutdown, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { EventBusExplorer, EventBusModule, Subscribe } from '@app/event-bus';
-import type { EventContext } from '@app/event-bus';
-import type { GroupRunner, PartitionedGroup } from '@app/event-bus/consumer/partitioned-group';
-import { DeliveryProcessor } from '@app/event-bus/consumer/delivery-processor';
+import { EventBusExplorer, EventBusModule, Subscribe } from '@nest-streams/event-bus';
+import type { EventContext } from '@nest-streams/event-bus';
+import type { GroupRunner, PartitionedGroup } from '@nest-streams/event-bus/consumer/partitioned-group';
+import { DeliveryProcessor } from '@nest-streams/event-bus/consumer/delivery-processor';
 import { PartitionStep } from './partition-events';
 
 /**

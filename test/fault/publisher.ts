@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { EventBusModule, EventPublisher } from '@app/event-bus';
+import { EventBusModule, EventPublisher } from '@nest-streams/event-bus';
 import { FaultTick } from './fault-events';
 
 /** The payload id of tick `n` (POISON_IDS names these). */

@@ -1,4 +1,4 @@
-import { encodeEnvelope } from '@app/event-bus';
+import { encodeEnvelope } from '@nest-streams/event-bus';
 import { testNamespace, waitFor } from '../support/redis';
 import { faultKeys } from './fault-events';
 import { FaultRedis, killAllWorkers, pendingCount, startWorker, tally, waitDrained } from './harness';

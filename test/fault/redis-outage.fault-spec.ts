@@ -14,7 +14,7 @@
  * - Without persistence (a second, shorter outage: FAULT_NOPERSIST_DOWN_MS, 2 s) the restarted
  *   server is empty: the worker's reads hit NOGROUP and the library must recreate the group.
  */
-import { PublishFailedError } from '@app/event-bus';
+import { PublishFailedError } from '@nest-streams/event-bus';
 import { testNamespace, waitFor } from '../support/redis';
 import { faultKeys } from './fault-events';
 import { effectCount, FaultRedis, killAllWorkers, pendingCount, sleep, startWorker, tally, WorkerProcess } from './harness';

@@ -15,7 +15,7 @@
  */
 import { INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DeadLetterService, EventBusModule } from '@app/event-bus';
+import { DeadLetterService, EventBusModule } from '@nest-streams/event-bus';
 import { testNamespace, waitFor } from '../support/redis';
 import { faultKeys } from './fault-events';
 import { FaultRedis, killAllWorkers, pendingCount, publishTicks, sleep, startWorker, tally, waitDrained, WorkerEnv } from './harness';

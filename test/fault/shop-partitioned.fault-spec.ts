@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ConnectionOptions, Queue } from 'bullmq';
 import Redis, { Cluster } from 'ioredis';
 import { CATALOGUE_SEED } from '@app/contracts';
-import { assignPartitions, EventBusKeys, keySlotOf } from '@app/event-bus';
+import { assignPartitions, EventBusKeys, keySlotOf } from '@nest-streams/event-bus';
 import { RedisCluster } from '../support/redis-cluster';
 import { freePort } from '../support/redis-server';
 import { testNamespace } from '../support/redis';

@@ -3,8 +3,8 @@ import { createInterface } from 'node:readline';
 import { Inject, Injectable, LogLevel, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import Redis from 'ioredis';
-import { EventBusModule, Subscribe } from '@app/event-bus';
-import type { ConsumerTuning, EventBusModuleOptions, EventContext } from '@app/event-bus';
+import { EventBusModule, Subscribe } from '@nest-streams/event-bus';
+import type { ConsumerTuning, EventBusModuleOptions, EventContext } from '@nest-streams/event-bus';
 import { FaultTick, faultKeys } from './fault-events';
 
 /**

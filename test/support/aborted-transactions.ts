@@ -1,4 +1,4 @@
-import { EventPublisher, OutgoingEvent } from '@app/event-bus';
+import { EventPublisher, OutgoingEvent } from '@nest-streams/event-bus';
 
 type InTransaction = EventPublisher['inTransaction'];
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import Redis, { Cluster, type ClusterNode } from 'ioredis';
-import { EventBusKeys, type RedisConnection } from '@app/event-bus';
+import { EventBusKeys, type RedisConnection } from '@nest-streams/event-bus';
 import { readTestTopology, type TestTopology } from './topology';
 
 /** The run's topology (REDIS_TEST_TOPOLOGY, REDIS_TEST_PARTITIONS: see topology.ts). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
-import { decodeEnvelope, encodeEnvelope, EventEnvelope } from '@app/event-bus';
+import { decodeEnvelope, encodeEnvelope, EventEnvelope } from '@nest-streams/event-bus';
 import { testKeys } from './redis';
 
 /** An event as a foreign service would XADD it. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OrderCancelled, OrderConfirmed, OrderPlaced } from '@app/contracts';
-import { EventContext, Subscribe } from '@app/event-bus';
+import { EventContext, Subscribe } from '@nest-streams/event-bus';
 import { AnalyticsRepository } from './analytics.repository';
 
 /** `YYYY-MM-DD` of an ISO 8601 time, in UTC. */

@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AsyncApiDocument, buildAsyncApi, contractRegistry, EventBusCore, EventBusExplorer, upcasterRegistry } from '@app/event-bus';
+import { AsyncApiDocument, buildAsyncApi, contractRegistry, EventBusCore, EventBusExplorer, upcasterRegistry } from '@nest-streams/event-bus';
 import '@app/contracts';
 
 /** The event catalogue of the running platform, as AsyncAPI. */

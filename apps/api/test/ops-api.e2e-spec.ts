@@ -2,7 +2,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { IsInt, IsString } from 'class-validator';
 import type Redis from 'ioredis';
 import request from 'supertest';
-import { EventBusModule, EventContract, EventContext, Subscribe } from '@app/event-bus';
+import { EventBusModule, EventContract, EventContext, Subscribe } from '@nest-streams/event-bus';
 import { describeIf, testKeys, testPartitions, testRedisClient, waitFor } from '../../../test/support/redis';
 import { groupCaughtUp, xaddEvent } from '../../../test/support/streams';
 import { createOpsTestApp, OpsTestApp, OPERATOR_KEY } from './support/ops-app';

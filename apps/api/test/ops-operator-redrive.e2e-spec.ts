@@ -2,7 +2,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { IsString } from 'class-validator';
 import type Redis from 'ioredis';
 import request from 'supertest';
-import { EventBusModule, EventContract, EventContext, Subscribe } from '@app/event-bus';
+import { EventBusModule, EventContract, EventContext, Subscribe } from '@nest-streams/event-bus';
 import { testRedisClient, waitFor } from '../../../test/support/redis';
 import { createOpsTestApp, OpsTestApp } from './support/ops-app';
 import { opsClient } from './support/ops-client';

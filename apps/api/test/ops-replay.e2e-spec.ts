@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import type Redis from 'ioredis';
-import { encodeEnvelope } from '@app/event-bus';
+import { encodeEnvelope } from '@nest-streams/event-bus';
 import { testNamespace, testRedisClient, waitFor } from '../../../test/support/redis';
 import { REPLAY_QUEUE } from '../src/ops/ops.constants';
 import { createOpsTestApp, OpsTestApp } from './support/ops-app';

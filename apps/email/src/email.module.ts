@@ -1,6 +1,6 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { EventBusModule } from '@app/event-bus';
+import { EventBusModule } from '@nest-streams/event-bus';
 import { ServiceStoreModule } from '@app/platform';
 import { EmailConfig } from './email.config';
 import { EMAIL_QUEUE, EMAIL_SERVICE } from './email.constants';

@@ -3,7 +3,7 @@ import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import request from 'supertest';
-import { EventPublisher } from '@app/event-bus';
+import { EventPublisher } from '@nest-streams/event-bus';
 import { testRedisClient, waitFor } from '../../../test/support/redis';
 import { MailProcessor } from '../src/mail/mail.processor';
 import { createEmailTestApp } from './support/email-test-app';

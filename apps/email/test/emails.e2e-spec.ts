@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type Redis from 'ioredis';
 import request from 'supertest';
-import { EventPublisher } from '@app/event-bus';
+import { EventPublisher } from '@nest-streams/event-bus';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testRedisClient, waitFor } from '../../../test/support/redis';
 import { EmailModule } from '../src/email.module';

@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import request from 'supertest';
-import { EventPublisher } from '@app/event-bus';
+import { EventPublisher } from '@nest-streams/event-bus';
 import { waitFor } from '../../../test/support/redis';
 import { createEmailTestApp } from './support/email-test-app';
 import { orderConfirmed } from './support/order-events';

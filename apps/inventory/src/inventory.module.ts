@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { EventBusModule } from '@app/event-bus';
+import { EventBusModule } from '@nest-streams/event-bus';
 import { ServiceStoreModule } from '@app/platform';
 import { InventoryController } from './inventory.controller';
 import { INVENTORY_SERVICE, INVENTORY_SOURCE } from './inventory.constants';

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { EventPublisher } from '@app/event-bus';
-import { CommandResult, EventStore, fromStreamName, RecordedEvent } from '@app/event-store';
+import { EventPublisher } from '@nest-streams/event-bus';
+import { CommandResult, EventStore, fromStreamName, RecordedEvent } from '@nest-streams/event-store';
 import { InjectStore, ServiceStore } from '@app/platform';
 import { toFacts } from './account-facts';
 import { ACCOUNT, accountDecider, accountStream, AccountState } from './domain/account.decider';

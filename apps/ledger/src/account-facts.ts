@@ -1,6 +1,6 @@
 import { AccountOpened, MoneyDeposited, MoneyWithdrawn } from '@app/contracts';
-import type { OutgoingEvent } from '@app/event-bus';
-import type { RecordedEvent } from '@app/event-store';
+import type { OutgoingEvent } from '@nest-streams/event-bus';
+import type { RecordedEvent } from '@nest-streams/event-store';
 import { accountDecider, AccountState } from './domain/account.decider';
 import type { AccountEvent } from './domain/account.events';
 

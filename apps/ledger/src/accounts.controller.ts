@@ -11,7 +11,7 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
-import type { EventMetadata } from '@app/event-store';
+import type { EventMetadata } from '@nest-streams/event-store';
 import { AccountsService } from './accounts.service';
 import { BalancesCheckpoint } from './balances/balances.checkpoint';
 import { BalancesReadModel } from './balances/balances.read-model';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { AsOf, EventMetadata, EventStore, handleCommand, isValidStreamName } from '@app/event-store';
+import { AsOf, EventMetadata, EventStore, handleCommand, isValidStreamName } from '@nest-streams/event-store';
 import { AccountFactsOutbox } from './account-facts.outbox';
 import type { AccountCommand } from './domain/account.commands';
 import { accountDecider, accountStream, AccountState } from './domain/account.decider';

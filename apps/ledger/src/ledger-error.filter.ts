@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
-import { ConcurrencyError } from '@app/event-store';
+import { ConcurrencyError } from '@nest-streams/event-store';
 import { AccountAlreadyOpenedError, AccountNotFoundError, InsufficientFundsError, InvalidAmountError } from './domain/errors';
 
 interface JsonResponse {

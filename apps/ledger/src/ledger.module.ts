@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { EventBusCore, EventBusModule } from '@app/event-bus';
-import { EventStoreModule } from '@app/event-store';
+import { EventBusCore, EventBusModule } from '@nest-streams/event-bus';
+import { EventStoreModule } from '@nest-streams/event-store';
 import { ServiceStoreModule } from '@app/platform';
 import { AccountFactsOutbox } from './account-facts.outbox';
 import { AccountsController } from './accounts.controller';

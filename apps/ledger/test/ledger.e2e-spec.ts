@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type Redis from 'ioredis';
 import request from 'supertest';
-import { EventStore } from '@app/event-store';
+import { EventStore } from '@nest-streams/event-store';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testNamespace, testRedisClient } from '../../../test/support/redis';
 import { accountStream } from '../src/domain/account.decider';

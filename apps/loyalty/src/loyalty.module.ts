@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { EventBusModule } from '@app/event-bus';
+import { EventBusModule } from '@nest-streams/event-bus';
 import { ServiceStoreModule } from '@app/platform';
 import { LoyaltyController } from './loyalty.controller';
 import { LoyaltyLedgerRepository } from './loyalty-ledger.repository';

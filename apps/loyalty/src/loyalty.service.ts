@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PaymentRefunded, PaymentSucceeded } from '@app/contracts';
-import { EventContext, Subscribe } from '@app/event-bus';
+import { EventContext, Subscribe } from '@nest-streams/event-bus';
 import { LoyaltyLedgerRepository } from './loyalty-ledger.repository';
 import { pointsFor } from './points';
 

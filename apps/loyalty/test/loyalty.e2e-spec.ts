@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import type Redis from 'ioredis';
 import request from 'supertest';
 import { CURRENCY, PaymentRefunded, PaymentSucceeded } from '@app/contracts';
-import { EventBusCore, EventPublisher } from '@app/event-bus';
+import { EventBusCore, EventPublisher } from '@nest-streams/event-bus';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testRedisClient, waitFor } from '../../../test/support/redis';
 import { LoyaltyModule } from '../src/loyalty.module';

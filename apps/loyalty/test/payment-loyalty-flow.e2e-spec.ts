@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type Redis from 'ioredis';
 import request from 'supertest';
 import { CURRENCY, OrderCancelled, OrderConfirmed, OrderPlaced } from '@app/contracts';
-import { decodeEnvelope, EventBusCore, EventPublisher } from '@app/event-bus';
+import { decodeEnvelope, EventBusCore, EventPublisher } from '@nest-streams/event-bus';
 import { AnalyticsModule } from '../../analytics/src/analytics.module';
 import { PaymentModule } from '../../payment/src/payment.module';
 import { createTestPlatformApp } from '../../../test/support/platform-app';

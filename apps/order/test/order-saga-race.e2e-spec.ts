@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type Redis from 'ioredis';
 import request from 'supertest';
-import { encodeEnvelope } from '@app/event-bus';
+import { encodeEnvelope } from '@nest-streams/event-bus';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testRedisClient, waitFor } from '../../../test/support/redis';
 import { OrderModule } from '../src/order.module';

@@ -1,5 +1,5 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
-import { EventBusModule } from '@app/event-bus';
+import { EventBusModule } from '@nest-streams/event-bus';
 import { ServiceStoreModule } from '@app/platform';
 import { FakePaymentGateway } from './gateway/fake-payment.gateway';
 import { PAYMENT_GATEWAY, PaymentGateway } from './gateway/payment-gateway';

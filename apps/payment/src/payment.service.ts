@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { OrderCancelled, OrderPlaced, PaymentFailed, PaymentRefunded, PaymentSucceeded } from '@app/contracts';
-import { EventContext, OutgoingEvent, Subscribe } from '@app/event-bus';
+import { EventContext, OutgoingEvent, Subscribe } from '@nest-streams/event-bus';
 import { PAYMENT_GATEWAY, PaymentGateway } from './gateway/payment-gateway';
 import type { PaymentRecord } from './payment-record';
 import { PaymentRecordRepository } from './payment-record.repository';

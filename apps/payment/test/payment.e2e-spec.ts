@@ -4,7 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import type Redis from 'ioredis';
 import request from 'supertest';
 import { CURRENCY, OrderCancelled, OrderPlaced } from '@app/contracts';
-import { decodeEnvelope, EventBusCore, EventEnvelope, EventPublisher } from '@app/event-bus';
+import { decodeEnvelope, EventBusCore, EventEnvelope, EventPublisher } from '@nest-streams/event-bus';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testNamespace, testRedisClient, waitFor } from '../../../test/support/redis';
 import { fakePaymentId } from '../src/gateway/fake-decline-rule';

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { ConcurrencyError, Event, EventStore, ExpectedVersion, toStreamName } from '@app/event-store';
+import { ConcurrencyError, Event, EventStore, ExpectedVersion, toStreamName } from '@nest-streams/event-store';
 import { ISO_TIME_LUA } from '../src/event-store.scripts';
 import { testNamespace, testRedisClient } from '../../../test/support/redis';
 import { tallyDecider } from './fixtures/tally.decider';

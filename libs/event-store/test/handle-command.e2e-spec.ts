@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { ConcurrencyError, Decider, EventStore, handleCommand, toStreamName } from '@app/event-store';
+import { ConcurrencyError, Decider, EventStore, handleCommand, toStreamName } from '@nest-streams/event-store';
 import { testNamespace, testRedisClient } from '../../../test/support/redis';
 import { TallyCommand, tallyDecider, TallyEvent, TallyState } from './fixtures/tally.decider';
 

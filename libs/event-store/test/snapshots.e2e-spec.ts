@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import { ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { EventStore, handleCommand, SnapshotAheadOfStreamError, toStreamName } from '@app/event-store';
+import { EventStore, handleCommand, SnapshotAheadOfStreamError, toStreamName } from '@nest-streams/event-store';
 import { testNamespace, testRedisClient, testRedisUrl, waitFor } from '../../../test/support/redis';
 import { randomCommand, seeded, tallyDecider, TallyState } from './fixtures/tally.decider';
 

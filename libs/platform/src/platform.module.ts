@@ -1,7 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { EventBusModule } from '@app/event-bus';
+import { EventBusModule } from '@nest-streams/event-bus';
 import type { DestinationStream } from 'pino';
 import { Environment, validateEnvironment } from './environment';
 import { HealthModule } from './health/health.module';

@@ -1,5 +1,5 @@
 import { Cluster, type ClusterNode, type RedisOptions } from 'ioredis';
-import type { RedisConnection } from '@app/event-bus';
+import type { RedisConnection } from '@nest-streams/event-bus';
 
 /** Where Redis is, from REDIS_URL (one URL, or a comma-separated list of seeds) and REDIS_CLUSTER. */
 export interface RedisTopology {

@@ -1,7 +1,7 @@
 import type { Cluster } from 'ioredis';
 import { ArgumentsHost, Catch, HttpStatus } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
-import { PublishFailedError } from '@app/event-bus';
+import { PublishFailedError } from '@nest-streams/event-bus';
 
 /** Seconds a client is asked to wait (`Retry-After`) when Redis is unavailable. */
 export const REDIS_RETRY_AFTER_SECONDS = 1;

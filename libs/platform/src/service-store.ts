@@ -1,6 +1,6 @@
 import { DynamicModule, Inject, Module } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { EventBusCore, EventBusKeys } from '@app/event-bus';
+import { EventBusCore, EventBusKeys } from '@nest-streams/event-bus';
 
 /**
  * A service's own state in Redis, under `<namespace>:svc:<service>:`. It shares the bus's

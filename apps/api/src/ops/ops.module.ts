@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { EventBusCore } from '@app/event-bus';
+import { EventBusCore } from '@nest-streams/event-bus';
 import type { Environment } from '@app/platform';
 import { ServiceStoreModule } from '@app/platform';
 import '@app/contracts';

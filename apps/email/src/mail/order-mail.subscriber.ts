@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OrderCancelled, OrderConfirmed } from '@app/contracts';
-import { Subscribe, type EventContext } from '@app/event-bus';
+import { Subscribe, type EventContext } from '@nest-streams/event-bus';
 import { MailQueue } from './mail-queue.service';
 
 /**

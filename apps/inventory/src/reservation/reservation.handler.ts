@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InventoryReleased, InventoryReservationFailed, InventoryReserved, OrderCancelled, OrderPlaced } from '@app/contracts';
-import { EventContext, Subscribe } from '@app/event-bus';
+import { EventContext, Subscribe } from '@nest-streams/event-bus';
 import { AnnouncedFact, StockRepository } from '../stock/stock.repository';
 import { mergeLines } from './merge-lines';
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { withConsumerScripts } from '@app/event-bus/consumer/consumer-scripts';
-import { EventBusCore, getContract, pairsToRecord } from '@app/event-bus';
+import { withConsumerScripts } from '@nest-streams/event-bus/consumer/consumer-scripts';
+import { EventBusCore, getContract, pairsToRecord } from '@nest-streams/event-bus';
 import { AccountOpened } from '@app/contracts';
 import { BalancesReadModel } from './balances.read-model';
 import { BALANCES_GROUP } from './balances.projection';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AccountOpened, MoneyDeposited, MoneyWithdrawn } from '@app/contracts';
-import { ConsumerGroup, EventContext, Subscribe } from '@app/event-bus';
+import { ConsumerGroup, EventContext, Subscribe } from '@nest-streams/event-bus';
 import type { AccountFact } from '../account-facts';
 import { toBalanceRow } from './balance-row';
 import { BalancesReadModel } from './balances.read-model';

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { EventStore, fromStreamName, isValidStreamName } from '@app/event-store';
+import { EventStore, fromStreamName, isValidStreamName } from '@nest-streams/event-store';
 import { InjectStore, ServiceStore } from '@app/platform';
 import { AccountFact, toFacts } from '../account-facts';
 import { ACCOUNT, accountDecider, accountStream } from '../domain/account.decider';

@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '@app/event-store';
+import type { RecordedEvent } from '@nest-streams/event-store';
 import type { AccountCommand } from './account.commands';
 import { accountDecider, AccountState } from './account.decider';
 import type { AccountEvent } from './account.events';

@@ -1,4 +1,4 @@
-import { Decider, RecordedEvent, toStreamName } from '@app/event-store';
+import { Decider, RecordedEvent, toStreamName } from '@nest-streams/event-store';
 import type { AccountCommand } from './account.commands';
 import type { AccountEvent } from './account.events';
 import { AccountAlreadyOpenedError, AccountNotFoundError, InsufficientFundsError, InvalidAmountError } from './errors';

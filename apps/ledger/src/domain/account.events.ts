@@ -1,4 +1,4 @@
-import type { Event } from '@app/event-store';
+import type { Event } from '@nest-streams/event-store';
 
 /**
  * What the ledger records in an account's stream (`<ns>:es:{Account-<id>}`): thin domain events,

@@ -1,7 +1,7 @@
 import { BadRequestException, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { CURRENCY, OrderPlaced } from '@app/contracts';
-import { EventPublisher, PublishFailedError } from '@app/event-bus';
+import { EventPublisher, PublishFailedError } from '@nest-streams/event-bus';
 import { ProductCatalogue } from '../catalogue/product-catalogue.service';
 import type { OrderViewDto } from '../dto/order-view.dto';
 import type { PlaceOrderDto } from '../dto/place-order.dto';

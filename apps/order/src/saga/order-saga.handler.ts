@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import {
   InventoryReservationFailed, InventoryReserved, OrderCancelled, OrderConfirmed, PaymentFailed, PaymentSucceeded,
 } from '@app/contracts';
-import { EventContext, Subscribe } from '@app/event-bus';
+import { EventContext, Subscribe } from '@nest-streams/event-bus';
 import type { HistoryEntry, OrderRecord } from '../orders/order-record';
 import { OrderRepository } from '../orders/order.repository';
 import type { SagaStep } from './order-transition.script';

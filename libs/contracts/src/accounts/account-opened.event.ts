@@ -1,4 +1,4 @@
-import { EventContract } from '@app/event-bus';
+import { EventContract } from '@nest-streams/event-bus';
 import { IsISO8601, IsInt, IsNotEmpty, IsNumber, IsString, Min } from 'class-validator';
 
 /** A ledger account was opened, with a balance of 0. */

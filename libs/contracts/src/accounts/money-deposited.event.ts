@@ -1,4 +1,4 @@
-import { EventContract } from '@app/event-bus';
+import { EventContract } from '@nest-streams/event-bus';
 import { IsISO8601, IsInt, IsNotEmpty, IsNumber, IsPositive, IsString, Min } from 'class-validator';
 
 /** Money was paid into a ledger account. Fat: carries the owner and the balance after it. */

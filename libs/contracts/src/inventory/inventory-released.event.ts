@@ -1,4 +1,4 @@
-import { EventContract } from '@app/event-bus';
+import { EventContract } from '@nest-streams/event-bus';
 import { Type } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsISO8601, IsString, ValidateNested } from 'class-validator';
 import { ReservedLine } from './reserved-line';

@@ -1,4 +1,4 @@
-import { EventContract } from '@app/event-bus';
+import { EventContract } from '@nest-streams/event-bus';
 import { Type } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsEmail, IsISO8601, IsNumber, IsString, Min, ValidateNested } from 'class-validator';
 import { OrderItem } from './order-item';

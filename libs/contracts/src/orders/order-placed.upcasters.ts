@@ -1,4 +1,4 @@
-import { EventUpcaster, Upcaster } from '@app/event-bus';
+import { EventUpcaster, Upcaster } from '@nest-streams/event-bus';
 import { OrderPlacedV1 } from './order-placed-v1.event';
 import { OrderPlaced } from './order-placed.event';
 

@@ -1,4 +1,4 @@
-import { EventContract } from '@app/event-bus';
+import { EventContract } from '@nest-streams/event-bus';
 import { IsEmail, IsISO8601, IsNumber, IsString, Min } from 'class-validator';
 
 /** A charged order was cancelled and its amount given back. */

@@ -1,4 +1,4 @@
-import { EventContract } from '@app/event-bus';
+import { EventContract } from '@nest-streams/event-bus';
 import { IsEmail, IsISO8601, IsNumber, IsString, Min } from 'class-validator';
 
 /** The order's total was charged. */

@@ -8,7 +8,7 @@ export interface TraceCarrier {
 }
 
 /** Name of the bus's tracer (instrumentation scope). */
-export const TRACER_NAME = '@app/event-bus';
+export const TRACER_NAME = '@nest-streams/event-bus';
 
 // NOTE: the API's ProxyTracer picks up a provider registered later, so one lookup is enough.
 const tracer = trace.getTracer(TRACER_NAME);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Cluster } from 'ioredis';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { EventBusCore, EventBusExplorer, PartitionedGroup, RawSubscriptions } from '@app/event-bus';
+import { EventBusCore, EventBusExplorer, PartitionedGroup, RawSubscriptions } from '@nest-streams/event-bus';
 
 /**
  * Health of the bus: Redis answers in time; every consumer loop of this process (handlers'

@@ -1,6 +1,6 @@
 import { trace } from '@opentelemetry/api';
-import type { EventContext } from '@app/event-bus';
-import { runInDeliveryContext } from '@app/event-bus/context/delivery-context';
+import type { EventContext } from '@nest-streams/event-bus';
+import { runInDeliveryContext } from '@nest-streams/event-bus/context/delivery-context';
 import { logContextFields } from './log-context';
 
 const delivery = {

@@ -1,5 +1,5 @@
 import { isSpanContextValid, trace } from '@opentelemetry/api';
-import { currentDelivery } from '@app/event-bus';
+import { currentDelivery } from '@nest-streams/event-bus';
 
 /** What a line logged while a delivery is handled says about it. */
 export interface DeliveryLogFields {

@@ -1,5 +1,5 @@
-import type { EventContext } from '@app/event-bus';
-import { runInDeliveryContext } from '@app/event-bus/context/delivery-context';
+import type { EventContext } from '@nest-streams/event-bus';
+import { runInDeliveryContext } from '@nest-streams/event-bus/context/delivery-context';
 import { createRootLogger } from './root-logger';
 
 function capture(): { destination: { write(line: string): void }; lines: string[] } {

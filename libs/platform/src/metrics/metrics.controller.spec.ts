@@ -1,5 +1,5 @@
 import { NotFoundException } from '@nestjs/common';
-import { EventBusCore, EventBusMetrics } from '@app/event-bus';
+import { EventBusCore, EventBusMetrics } from '@nest-streams/event-bus';
 import { MetricsController } from './metrics.controller';
 
 describe('MetricsController', () => {

@@ -1,6 +1,6 @@
 import { Controller, Get, NotFoundException, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { EventBusCore } from '@app/event-bus';
+import { EventBusCore } from '@nest-streams/event-bus';
 
 interface HeaderResponse {
   setHeader(name: string, value: string): void;

@@ -42,7 +42,7 @@ let latest: Tracing | undefined;
 /**
  * Registers the OpenTelemetry SDK of this process, once: a NodeTracerProvider with the
  * AsyncLocalStorage context manager and the W3C trace-context propagator, so that
- * `@app/event-bus` and the HTTP middleware record spans and stamp `traceparent` on what they send.
+ * `@nest-streams/event-bus` and the HTTP middleware record spans and stamp `traceparent` on what they send.
  * Spans are exported over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` or
  * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set; otherwise none is exported but trace context still
  * propagates. `OTEL_SDK_DISABLED=true` registers nothing. Call it before the app is created.

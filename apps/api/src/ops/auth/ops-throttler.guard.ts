@@ -1,6 +1,6 @@
 import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { EventBusCore } from '@app/event-bus';
+import { EventBusCore } from '@nest-streams/event-bus';
 import { createHash } from 'node:crypto';
 import { apiKeyOf } from './api-key.guard';
 import { OpsApiKeys } from './ops-api-keys';

@@ -1,6 +1,6 @@
 import { BadRequestException, Body, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
-import { DeadLetterFilter, DeadLetterService } from '@app/event-bus';
+import { DeadLetterFilter, DeadLetterService } from '@nest-streams/event-bus';
 import { OpsErrorDto } from '../dto/ops-error.dto';
 import { OpsController } from '../http/ops-controller.decorator';
 import { RegisteredStreamPipe } from '../http/ops-params';

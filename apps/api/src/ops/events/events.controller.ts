@@ -1,6 +1,6 @@
 import { Body, NotFoundException, Post } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOperation } from '@nestjs/swagger';
-import { contractRegistry, EventBusCore, EventPublisher } from '@app/event-bus';
+import { contractRegistry, EventBusCore, EventPublisher } from '@nest-streams/event-bus';
 import { OpsErrorDto } from '../dto/ops-error.dto';
 import { OpsController } from '../http/ops-controller.decorator';
 import { OPS_SOURCE } from '../ops.constants';

@@ -1,6 +1,6 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { EventBusCore, RawEntry, RawSubscriptions } from '@app/event-bus';
+import { EventBusCore, RawEntry, RawSubscriptions } from '@nest-streams/event-bus';
 import type { Environment } from '@app/platform';
 import { registeredStreams } from '../http/ops-params';
 import { flowIndexWrite } from './flow-entry';

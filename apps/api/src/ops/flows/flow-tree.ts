@@ -1,4 +1,4 @@
-import { compareIds, readMarker } from '@app/event-bus';
+import { compareIds, readMarker } from '@nest-streams/event-bus';
 import type { IndexedDeadLetter, IndexedEntry } from './flow-entry';
 
 export type FlowGroupState = 'handled' | 'pending' | 'dead-lettered' | 'acknowledged' | 'not-delivered-yet';

@@ -1,6 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { compareIds, DedupeGuard, EventBusCore } from '@app/event-bus';
-import { scripted, withConsumerScripts } from '@app/event-bus/consumer/consumer-scripts';
+import { compareIds, DedupeGuard, EventBusCore } from '@nest-streams/event-bus';
+import { scripted, withConsumerScripts } from '@nest-streams/event-bus/consumer/consumer-scripts';
 import { toRecord } from '../http/redis-replies';
 import { IndexedDeadLetter, IndexedEntry, parseIndexedEntry } from './flow-entry';
 import { FlowIndexer } from './flow-indexer';

@@ -1,5 +1,5 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
-import { GroupAdminService } from '@app/event-bus';
+import { GroupAdminService } from '@nest-streams/event-bus';
 import type { CreatedGroupDto, GroupDto, MovedPositionDto, MovePositionDto, PendingActionDto, PendingEntryDto } from './group.dto';
 
 /**

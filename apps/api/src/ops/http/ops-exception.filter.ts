@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
-import { EventValidationError, GroupAdminError, GroupAdminProblem, PublishFailedError } from '@app/event-bus';
+import { EventValidationError, GroupAdminError, GroupAdminProblem, PublishFailedError } from '@nest-streams/event-bus';
 import { isRedisUnavailable, REDIS_RETRY_AFTER_SECONDS, redisUnavailableMessage } from '@app/platform';
 import type { FieldDetail } from '@app/platform';
 

@@ -1,4 +1,4 @@
-import type { ReplayRequest, ReplayResult } from '@app/event-bus';
+import type { ReplayRequest, ReplayResult } from '@nest-streams/event-bus';
 
 /** Data of a job on the `replays` queue. */
 export interface ReplayJobData {

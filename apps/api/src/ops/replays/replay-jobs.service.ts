@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
-import type { ReplayRequest } from '@app/event-bus';
+import type { ReplayRequest } from '@nest-streams/event-bus';
 import { whileQueueAnswers } from '@app/platform';
 import { GroupsService } from '../groups/groups.service';
 import { assertRegisteredStream } from '../http/ops-params';

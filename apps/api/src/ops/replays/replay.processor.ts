@@ -1,7 +1,7 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { BeforeApplicationShutdown, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Job } from 'bullmq';
-import { ReplayService } from '@app/event-bus';
+import { ReplayService } from '@nest-streams/event-bus';
 import { CANCEL_POLL_MS, PROGRESS_EVERY_MS, REPLAY_QUEUE } from '../ops.constants';
 import { ReplayCancellations } from './replay-cancellations';
 import type { ReplayJobData, ReplayJobProgress, ReplayJobResult, ReplayProgress } from './replay-job';

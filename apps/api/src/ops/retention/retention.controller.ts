@@ -1,6 +1,6 @@
 import { Body, ConflictException, Get, HttpCode, HttpStatus, Param, Post, Put } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam } from '@nestjs/swagger';
-import { RetentionService } from '@app/event-bus';
+import { RetentionService } from '@nest-streams/event-bus';
 import { OpsErrorDto } from '../dto/ops-error.dto';
 import { OpsController } from '../http/ops-controller.decorator';
 import { RegisteredStreamPipe } from '../http/ops-params';

@@ -1,10 +1,10 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { scripted, withConsumerScripts } from '@app/event-bus/consumer/consumer-scripts';
-import { EventBusCore, RetentionService } from '@app/event-bus';
-import { comparePartitionIds, endBefore, formatPartitionId, isBareEntryId, parsePartitionId, PartitionEntryId, startAfter } from '@app/event-bus/ops/partition-ids';
+import { scripted, withConsumerScripts } from '@nest-streams/event-bus/consumer/consumer-scripts';
+import { EventBusCore, RetentionService } from '@nest-streams/event-bus';
+import { comparePartitionIds, endBefore, formatPartitionId, isBareEntryId, parsePartitionId, PartitionEntryId, startAfter } from '@nest-streams/event-bus/ops/partition-ids';
 import { rangeStart, rangeEnd } from '../http/ranges';
 import { idTime, toRecord } from '../http/redis-replies';
-import { compareIds } from '@app/event-bus';
+import { compareIds } from '@nest-streams/event-bus';
 import { registeredStreams } from '../http/ops-params';
 import { ENTRY_SCAN_LIMIT } from '../ops.constants';
 import type { EntryPageDto, ListEntriesQuery, StreamEntryDto, StreamSummaryDto } from './stream.dto';
