@@ -9,7 +9,7 @@ import 'reflect-metadata';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import '@app/contracts';
-import { buildAsyncApi, contractRegistry, renderCatalogueMarkdown, scanSubscriptions, upcasterRegistry } from '@nest-streams/event-bus';
+import { buildAsyncApi, contractRegistry, renderCatalogueMarkdown, scanSubscriptions, upcasterRegistry } from '@nest-streams/event-bus/catalogue';
 
 const ROOT = resolve(__dirname, '..');
 const TITLE = 'Shop events';

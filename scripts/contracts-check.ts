@@ -8,7 +8,7 @@
 import 'reflect-metadata';
 import { resolve } from 'node:path';
 import '@app/contracts';
-import { checkContractCompatibility, describeProblem } from '@nest-streams/event-bus';
+import { checkContractCompatibility, describeProblem } from '@nest-streams/event-bus/catalogue';
 
 async function main(): Promise<number> {
   const extra = [...process.argv.slice(2), ...(process.env.CONTRACTS_CHECK_EXTRA ?? '').split(',')].filter(Boolean);

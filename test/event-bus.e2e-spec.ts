@@ -1,6 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { EventBusExplorer, EventPublisher, EventValidationError, encodeEnvelope, type PartitionedGroup } from '@nest-streams/event-bus';
+import { EventBusExplorer } from '@nest-streams/event-bus/event-bus.explorer';
+import { EventPublisher, EventValidationError, encodeEnvelope } from '@nest-streams/event-bus';
+import { type PartitionedGroup } from '@nest-streams/event-bus/consumer/partitioned-group';
 import { createFixtureApp, FixtureBehaviour, ParcelDesk } from './fixtures/fixture-app';
 import { ParcelOrdered, ParcelWeighed } from './fixtures/fixture-events';
 import { itIf, pendingCount, streamLength, testBusOptions, testKeys, testNamespace, testPartitions, testRedisClient, testTopology, waitFor } from './support/redis';

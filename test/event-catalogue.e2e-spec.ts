@@ -1,7 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import Ajv from 'ajv';
 import request from 'supertest';
-import { EventBusExplorer, scanSubscriptions } from '@nest-streams/event-bus';
+import { EventBusExplorer } from '@nest-streams/event-bus/event-bus.explorer';
+import { scanSubscriptions } from '@nest-streams/event-bus/catalogue';
 import { testNamespace, testRedisUrl } from './support/redis';
 
 type Json = Record<string, any>;

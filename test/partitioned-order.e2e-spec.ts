@@ -1,7 +1,8 @@
 import { Injectable, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type Redis from 'ioredis';
-import { EventBusExplorer, EventBusModule, EventPublisher, Subscribe, type EventContext } from '@nest-streams/event-bus';
+import { EventBusExplorer } from '@nest-streams/event-bus/event-bus.explorer';
+import { EventBusModule, EventPublisher, Subscribe, type EventContext } from '@nest-streams/event-bus';
 import { assignPartitions, PartitionedGroup } from '@nest-streams/event-bus/consumer/partitioned-group';
 import { ParcelOrdered } from './fixtures/fixture-events';
 import { testNamespace, testRedisClient, testRedisUrl, waitFor } from './support/redis';

@@ -2,7 +2,8 @@ import { Injectable, Module } from '@nestjs/common';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type Redis from 'ioredis';
-import { ConsumerTuning, EventBusExplorer, EventBusModule, EventContext, EventPublisher, ReplayService, RetentionService, Subscribe } from '@nest-streams/event-bus';
+import { ConsumerTuning, EventBusModule, EventContext, EventPublisher, ReplayService, RetentionService, Subscribe } from '@nest-streams/event-bus';
+import { EventBusExplorer } from '@nest-streams/event-bus/event-bus.explorer';
 import { ParcelOrdered } from './fixtures/fixture-events';
 import { itIf, testBusOptions, testKeys, testNamespace, testPartitions, testRedisClient, waitFor } from './support/redis';
 

@@ -1,6 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AsyncApiDocument, buildAsyncApi, contractRegistry, EventBusCore, EventBusExplorer, upcasterRegistry } from '@nest-streams/event-bus';
+import { AsyncApiDocument, buildAsyncApi, contractRegistry, upcasterRegistry } from '@nest-streams/event-bus/catalogue';
+import { EventBusCore } from '@nest-streams/event-bus';
+import { EventBusExplorer } from '@nest-streams/event-bus/event-bus.explorer';
 import '@app/contracts';
 
 /** The event catalogue of the running platform, as AsyncAPI. */

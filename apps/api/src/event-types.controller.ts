@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { contractRegistry } from '@nest-streams/event-bus';
+import { contractRegistry } from '@nest-streams/event-bus/catalogue';
 import '@app/contracts';
 
 class EventTypeDto {

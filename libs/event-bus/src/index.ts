@@ -1,41 +1,30 @@
+/**
+ * The public API of @nest-streams/event-bus: what an application imports. Contract tooling
+ * (compatibility checks, AsyncAPI, the catalogue) is at `@nest-streams/event-bus/catalogue`.
+ */
 export * from './decorators';
 export * from './errors';
 export * from './interfaces';
 export { EventBusModule, EventBusFeatureModule } from './event-bus.module';
-export { EVENT_BUS_MODULE_OPTIONS } from './event-bus-module-definition';
 export { EventBusCore } from './event-bus.core';
-export { EventBusExplorer } from './event-bus.explorer';
-export { EventPublisher, type PublishedEvent, type OutgoingEvent, type OutboxOptions, type TransactionWrites } from './publisher/event-publisher';
-export { GroupConsumer, type ConsumerStats } from './consumer/group-consumer';
-export { PartitionedGroup, assignPartitions, type GroupRunner } from './consumer/partitioned-group';
-export { partitionOf, keySlotOf, partitionTag, assertPartitions } from './utils/partition';
-export { formatPartitionId, parsePartitionId, type PartitionEntryId } from './ops/partition-ids';
-export { RawSubscriptions } from './subscriptions/raw-subscriptions.service';
-export type { RawEntry, RawBatchHandler, RawSubscription, RawSubscriptionOptions, RawSubscriptionTuning } from './subscriptions/raw-subscription.interface';
-export { DeadLetterService, type DeadLetter, type DeadLetterFilter } from './dead-letter/dead-letter.service';
-export { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from './consumer/retry-policy';
-export { GroupAdminService, type GroupInfo, type ConsumerInfo, type PendingEntry } from './ops/group-admin.service';
-export { currentDelivery } from './context/delivery-context';
-export { contractRegistry, getContract } from './contracts/contract-registry';
-export { encodeEnvelope, decodeEnvelope } from './envelope/envelope';
 export { EventBusKeys } from './utils/keys';
 export type { RedisConnection, ClusterConnection } from './utils/redis-connection';
-export { pairsToRecord } from './utils/pairs';
-export { settlesWithin } from './utils/settles-within';
-export type { FieldError } from './validation/payload-validator';
+export { EventPublisher } from './publisher/event-publisher';
+export { RawSubscriptions } from './subscriptions/raw-subscriptions.service';
+export type {
+  RawEntry,
+  RawBatchHandler,
+  RawSubscription,
+  RawSubscriptionOptions,
+  RawSubscriptionTuning,
+} from './subscriptions/raw-subscription.interface';
+export { DeadLetterService, type DeadLetter, type DeadLetterFilter } from './dead-letter/dead-letter.service';
+export { GroupAdminService, type GroupInfo, type ConsumerInfo, type PendingEntry } from './ops/group-admin.service';
 export { ReplayService, type ReplayRequest, type ReplayResult, type ReplayOptions } from './ops/replay.service';
 export { RetentionService, type RetentionPolicy, type TrimResult } from './ops/retention.service';
-export { DedupeGuard, readMarker, type Marker, type MarkerState } from './consumer/dedupe.guard';
-export { compareIds, rangeBound, isStreamId } from './utils/stream-ids';
-export { type RegisteredContract } from './contracts/contract-registry';
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './consumer/retry-policy';
+export { currentDelivery } from './context/delivery-context';
+export { encodeEnvelope, decodeEnvelope } from './envelope/envelope';
+export type { FieldError } from './validation/payload-validator';
 export { Upcaster } from './versioning/upcaster.decorator';
-export { upcasterRegistry, type EventUpcaster, type RegisteredUpcaster } from './versioning/upcaster-registry';
-export { upcastToNewest, type UpcastResult } from './versioning/upcast';
-export { compareSchemas, type Incompatibility, type SchemaComparison } from './versioning/schema-compatibility';
-export { checkContractCompatibility, describeProblem, describeProblems, type CompatibilityReport, type VersionStep, type MissingUpcaster } from './versioning/contract-compatibility';
-export { payloadJsonSchema } from './validation/payload-validator';
-export type { EventSubscription } from './versioning/catalogue/event-subscription';
-export { scanSubscriptions } from './versioning/catalogue/scan-subscriptions';
-export { buildAsyncApi, messageId, type AsyncApiDocument, type AsyncApiInput } from './versioning/catalogue/asyncapi';
-export { renderCatalogueMarkdown, type CatalogueInput } from './versioning/catalogue/catalogue-markdown';
-export { EventBusMetrics, type RouteInstruments, type EventBusMetricsOptions } from './observability/metrics';
+export type { EventUpcaster } from './versioning/upcaster-registry';

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { withConsumerScripts } from '@nest-streams/event-bus/consumer/consumer-scripts';
-import { EventBusCore, getContract, pairsToRecord } from '@nest-streams/event-bus';
+import { EventBusCore } from '@nest-streams/event-bus';
+import { getContract } from '@nest-streams/event-bus/catalogue';
+import { pairsToRecord } from '@nest-streams/event-bus/utils/pairs';
 import { AccountOpened } from '@app/contracts';
 import { BalancesReadModel } from './balances.read-model';
 import { BALANCES_GROUP } from './balances.projection';

@@ -2,7 +2,6 @@ import type Redis from 'ioredis';
 import type { ChainableCommander } from 'ioredis';
 import { fieldsToRecord } from '../envelope/envelope';
 import type { EventBusKeys } from '../utils/keys';
-import type { Source } from './delivery';
 
 /*
  * The dedupe guard's one home: the marker keys (through EventBusKeys.seen), the marker and claim
@@ -135,13 +134,16 @@ function markerValue(handledAtMs: number, attempts: number): string {
 export type MarkerState =
   | { kind: 'handled'; at: number | null; attempts: number | null }
   /** Claimed by an entry at `at` (ms): handled once that entry is acknowledged, unless it was dead-lettered. */
-  | { kind: 'claimed'; source: Source['kind']; entryId: string; at: number | null };
+  | { kind: 'claimed'; source: SourceKind; entryId: string; at: number | null };
 
-const SOURCE_CODE: Record<Source['kind'], string> = { live: 'l', redrive: 'd', replay: 'p' };
-const SOURCE_KIND: Record<string, Source['kind']> = { l: 'live', d: 'redrive', p: 'replay' };
+/** Where a consumer read an entry: the live stream, or the group's redrive or replay stream. */
+export type SourceKind = 'live' | 'redrive' | 'replay';
+
+const SOURCE_CODE: Record<SourceKind, string> = { live: 'l', redrive: 'd', replay: 'p' };
+const SOURCE_KIND: Record<string, SourceKind> = { l: 'live', d: 'redrive', p: 'replay' };
 
 /** `~<source><entry id>`: who holds a claim (its value adds `@<claimed at ms>`). */
-export function claimHolder(source: Source['kind'], entryId: string): string {
+export function claimHolder(source: SourceKind, entryId: string): string {
   return `~${SOURCE_CODE[source]}${entryId}`;
 }
 
@@ -165,7 +167,7 @@ export type ClaimVerdict = 'run' | 'handled' | 'held';
 export interface ClaimRequest {
   bucket?: DedupeBucket;
   envelope?: { id: string };
-  source: Pick<Source, 'stream' | 'kind'> & { partition?: number };
+  source: { stream: string; kind: SourceKind } & { partition?: number };
   entryId: string;
   /** 1: never delivered to the group before (read with `>`). */
   deliveryCount: number;
@@ -196,7 +198,7 @@ export interface HeldClaim {
  * The claim the entry `entryId` (read from a `kind` source of `stream`) may hold on its event in
  * `group`, from the entry's own fields (`id`, `time`); undefined when they are missing.
  */
-export function claimOfEntry(keys: EventBusKeys, stream: string, group: string, kind: Source['kind'], entryId: string, fields: string[], k = 0): HeldClaim | undefined {
+export function claimOfEntry(keys: EventBusKeys, stream: string, group: string, kind: SourceKind, entryId: string, fields: string[], k = 0): HeldClaim | undefined {
   const { id, time } = fieldsToRecord(fields);
   if (!id || !time) return undefined;
   return { bucket: bucketKey(keys, stream, group, hourOf(time), k), eventId: id, holder: claimHolder(kind, entryId) };

@@ -17,7 +17,7 @@ import { queueHandled } from './dedupe.guard';
 import type { ClaimVerdict, DedupeGuard } from './dedupe.guard';
 import { BYPASS_DEDUPE_FIELD, Delivery, Route, Source } from './delivery';
 import type { Pause } from './dispatcher';
-import type { ConsumerStats } from './group-consumer';
+import type { ConsumerStats } from './group-reader';
 import type { PartitionScope } from './group-reader';
 import type { PublishedEvent } from '../publisher/event-publisher';
 import { FencedError } from '../errors/fenced.error';

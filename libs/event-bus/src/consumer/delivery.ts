@@ -1,7 +1,7 @@
 import type { EventEnvelope } from '../interfaces/event-envelope.interface';
 import type { RouteInstruments } from '../observability/metrics';
 import type { HandlerBinding } from './binding';
-import type { ClaimVerdict, DedupeBucket } from './dedupe.guard';
+import type { ClaimVerdict, DedupeBucket, SourceKind } from './dedupe.guard';
 
 /** Where a consumer reads from: the live stream, or the group's own redrive or replay stream. */
 export interface Source {
@@ -9,7 +9,7 @@ export interface Source {
   stream: string;
   /** The Redis key read. */
   key: string;
-  kind: 'live' | 'redrive' | 'replay';
+  kind: SourceKind;
   /** The partition the key belongs to (0 when streams are not partitioned). */
   partition: number;
   /** Entries of this source the consumer holds, by entry id. */

@@ -1,6 +1,6 @@
 import type { ChainableCommander } from 'ioredis';
 import type { EventEnvelope } from './event-envelope.interface';
-import type { OutgoingEvent, PublishedEvent } from '../publisher/event-publisher';
+import type { OutgoingEvent, PublishedEvent } from './publish.interface';
 
 /** What `EventContext.commit()` publishes with the handler's writes. */
 export interface CommitOptions {

@@ -3,3 +3,4 @@ export * from './event-context.interface';
 export * from './event-contract.interface';
 export * from './event-envelope.interface';
 export * from './subscribe-options.interface';
+export * from './publish.interface';

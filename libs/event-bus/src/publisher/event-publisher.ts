@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { ChainableCommander } from 'ioredis';
 import { CLOUDEVENTS_SPEC_VERSION, DEFAULT_PUBLISH_TIMEOUT_MS, JSON_CONTENT_TYPE } from '../event-bus.constants';
 import { contractOf } from '../contracts/contract-registry';
 import { currentDelivery } from '../context/delivery-context';
@@ -14,31 +13,8 @@ import type { EventEnvelope, PublishOptions } from '../interfaces/event-envelope
 import { endSpan, startPublishSpan, TraceCarrier } from '../observability/tracing';
 import { createPayloadValidator } from '../validation/payload-validator';
 
-/** What a publish wrote: the envelope and where it landed. */
-export interface PublishedEvent {
-  envelope: EventEnvelope<unknown>;
-  stream: string;
-  /** The Redis stream entry id. */
-  entryId: string;
-}
-
-/** An event with per-event options, for `publishMany`. */
-export interface OutgoingEvent {
-  event: object;
-  options?: PublishOptions;
-}
-
-/** Writes of a service's own state, queued on the transaction that also appends its events. */
-export type TransactionWrites = (tx: ChainableCommander) => void;
-
-/** The transactional outbox: state writes that land in the same MULTI as the events, or not at all. */
-export interface OutboxOptions {
-  /**
-   * Queues the service's own writes (`tx.hset(...)`, `tx.eval(...)`) on the MULTI that appends the
-   * event(s): Redis applies the writes and the events together, or neither when the publish fails.
-   */
-  with?: TransactionWrites;
-}
+export type { PublishedEvent, OutgoingEvent, TransactionWrites, OutboxOptions } from '../interfaces/publish.interface';
+import type { PublishedEvent, OutgoingEvent, OutboxOptions, TransactionWrites } from '../interfaces/publish.interface';
 
 interface PreparedEvent {
   envelope: EventEnvelope<unknown>;

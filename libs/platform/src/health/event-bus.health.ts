@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { Cluster } from 'ioredis';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { EventBusCore, EventBusExplorer, PartitionedGroup, RawSubscriptions } from '@nest-streams/event-bus';
+import { EventBusCore, RawSubscriptions } from '@nest-streams/event-bus';
+import { EventBusExplorer } from '@nest-streams/event-bus/event-bus.explorer';
+import { PartitionedGroup } from '@nest-streams/event-bus/consumer/partitioned-group';
 
 /**
  * Health of the bus: Redis answers in time; every consumer loop of this process (handlers'

@@ -1,5 +1,6 @@
 import { NotFoundException } from '@nestjs/common';
-import { EventBusCore, EventBusMetrics } from '@nest-streams/event-bus';
+import { EventBusCore } from '@nest-streams/event-bus';
+import { EventBusMetrics } from '@nest-streams/event-bus/observability/metrics';
 import { MetricsController } from './metrics.controller';
 
 describe('MetricsController', () => {

@@ -1,6 +1,7 @@
 import { Body, NotFoundException, Post } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOperation } from '@nestjs/swagger';
-import { contractRegistry, EventBusCore, EventPublisher } from '@nest-streams/event-bus';
+import { contractRegistry } from '@nest-streams/event-bus/catalogue';
+import { EventBusCore, EventPublisher } from '@nest-streams/event-bus';
 import { OpsErrorDto } from '../dto/ops-error.dto';
 import { OpsController } from '../http/ops-controller.decorator';
 import { OPS_SOURCE } from '../ops.constants';

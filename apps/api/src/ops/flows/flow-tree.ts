@@ -1,4 +1,5 @@
-import { compareIds, readMarker } from '@nest-streams/event-bus';
+import { compareIds } from '@nest-streams/event-bus/utils/stream-ids';
+import { readMarker } from '@nest-streams/event-bus/consumer/dedupe.guard';
 import type { IndexedDeadLetter, IndexedEntry } from './flow-entry';
 
 export type FlowGroupState = 'handled' | 'pending' | 'dead-lettered' | 'acknowledged' | 'not-delivered-yet';

@@ -1,5 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { compareIds, DedupeGuard, EventBusCore } from '@nest-streams/event-bus';
+import { compareIds } from '@nest-streams/event-bus/utils/stream-ids';
+import { DedupeGuard } from '@nest-streams/event-bus/consumer/dedupe.guard';
+import { EventBusCore } from '@nest-streams/event-bus';
 import { scripted, withConsumerScripts } from '@nest-streams/event-bus/consumer/consumer-scripts';
 import { toRecord } from '../http/redis-replies';
 import { IndexedDeadLetter, IndexedEntry, parseIndexedEntry } from './flow-entry';

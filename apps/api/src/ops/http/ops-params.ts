@@ -1,5 +1,5 @@
 import { BadRequestException, Injectable, NotFoundException, PipeTransform } from '@nestjs/common';
-import { contractRegistry } from '@nest-streams/event-bus';
+import { contractRegistry } from '@nest-streams/event-bus/catalogue';
 import { NAME_PATTERN, PARTITION_ENTRY_ID_PATTERN } from '../ops.constants';
 
 /** The streams the operations API may touch: those named by a registered event contract. */

@@ -1,5 +1,5 @@
 /** `[k1, v1, k2, v2, ...]` (XINFO replies, entry fields) as an object. */
-export { pairsToRecord as toRecord } from '@nest-streams/event-bus';
+export { pairsToRecord as toRecord } from '@nest-streams/event-bus/utils/pairs';
 
 /** ISO time of a stream id's milliseconds. */
 export function idTime(id: string | null | undefined): string | null {

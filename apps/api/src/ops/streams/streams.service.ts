@@ -4,7 +4,7 @@ import { EventBusCore, RetentionService } from '@nest-streams/event-bus';
 import { comparePartitionIds, endBefore, formatPartitionId, isBareEntryId, parsePartitionId, PartitionEntryId, startAfter } from '@nest-streams/event-bus/ops/partition-ids';
 import { rangeStart, rangeEnd } from '../http/ranges';
 import { idTime, toRecord } from '../http/redis-replies';
-import { compareIds } from '@nest-streams/event-bus';
+import { compareIds } from '@nest-streams/event-bus/utils/stream-ids';
 import { registeredStreams } from '../http/ops-params';
 import { ENTRY_SCAN_LIMIT } from '../ops.constants';
 import type { EntryPageDto, ListEntriesQuery, StreamEntryDto, StreamSummaryDto } from './stream.dto';
