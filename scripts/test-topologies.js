@@ -26,10 +26,10 @@ const ROOT = resolve(__dirname, '..');
  * cost more time than the three extra runs have.
  */
 const TOPOLOGY_SPECS = [
-  'test/event-bus.e2e-spec.ts',
-  'test/guarantees.e2e-spec.ts',
-  'test/replay-retention.e2e-spec.ts',
-  'test/raw-subscription.e2e-spec.ts',
+  'libs/event-bus/test/event-bus.e2e-spec.ts',
+  'libs/event-bus/test/guarantees.e2e-spec.ts',
+  'libs/event-bus/test/replay-retention.e2e-spec.ts',
+  'libs/event-bus/test/raw-subscription.e2e-spec.ts',
   'test/order-flow.e2e-spec.ts',
   'apps/api/test/ops-api.e2e-spec.ts',
 ];

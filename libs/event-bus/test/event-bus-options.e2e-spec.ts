@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type Redis from 'ioredis';
 import { EventBusModule, EventContext, EventPublisher, Subscribe } from '@nest-streams/event-bus';
 import { ParcelOrdered } from './fixtures/fixture-events';
-import { testNamespace, testRedisClient, testRedisUrl, waitFor } from './support/redis';
+import { testNamespace, testRedisClient, testRedisUrl, waitFor } from '../../../test/support/redis';
 
 const seen: EventContext[] = [];
 

@@ -5,8 +5,8 @@ import { EventPublisher, EventValidationError, encodeEnvelope } from '@nest-stre
 import { type PartitionedGroup } from '@nest-streams/event-bus/consumer/partitioned-group';
 import { createFixtureApp, FixtureBehaviour, ParcelDesk } from './fixtures/fixture-app';
 import { ParcelOrdered, ParcelWeighed } from './fixtures/fixture-events';
-import { itIf, pendingCount, streamLength, testBusOptions, testKeys, testNamespace, testPartitions, testRedisClient, testTopology, waitFor } from './support/redis';
-import { xaddFields, xrangeAll } from './support/streams';
+import { itIf, pendingCount, streamLength, testBusOptions, testKeys, testNamespace, testPartitions, testRedisClient, testTopology, waitFor } from '../../../test/support/redis';
+import { xaddFields, xrangeAll } from '../../../test/support/streams';
 
 /**
  * The library against the run's Redis (every test topology): a fixture app with two services (billing and

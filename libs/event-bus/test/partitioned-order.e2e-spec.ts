@@ -5,7 +5,7 @@ import { EventBusExplorer } from '@nest-streams/event-bus/event-bus.explorer';
 import { EventBusModule, EventPublisher, Subscribe, type EventContext } from '@nest-streams/event-bus';
 import { assignPartitions, PartitionedGroup } from '@nest-streams/event-bus/consumer/partitioned-group';
 import { ParcelOrdered } from './fixtures/fixture-events';
-import { testNamespace, testRedisClient, testRedisUrl, waitFor } from './support/redis';
+import { testNamespace, testRedisClient, testRedisUrl, waitFor } from '../../../test/support/redis';
 
 /** One handler run: who ran it, on which partition and lease epoch, and when. */
 interface Run {

@@ -5,9 +5,9 @@ import type Redis from 'ioredis';
 import { ConsumerTuning, DeadLetterService, EventBusModule, EventContext, EventPublisher, GroupAdminService, ReplayService, Subscribe, UnrecoverableError } from '@nest-streams/event-bus';
 import { EventBusExplorer } from '@nest-streams/event-bus/event-bus.explorer';
 import { ParcelOrdered, ParcelShipped } from './fixtures/fixture-events';
-import { abortTransactions } from './support/aborted-transactions';
-import { readEvents, slotKey } from './support/streams';
-import { itIf, keysMatching, pendingCount, streamLength, testBusOptions, testKeys, testNamespace, testPartitions, testRedisClient, waitFor } from './support/redis';
+import { abortTransactions } from '../../../test/support/aborted-transactions';
+import { readEvents, slotKey } from '../../../test/support/streams';
+import { itIf, keysMatching, pendingCount, streamLength, testBusOptions, testKeys, testNamespace, testPartitions, testRedisClient, waitFor } from '../../../test/support/redis';
 
 /** What the handlers of one test do; each group's handler consults it. */
 class Script {

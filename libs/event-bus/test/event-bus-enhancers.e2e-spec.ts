@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import { Observable, tap } from 'rxjs';
 import { EventBusModule, EventContext, EventPublisher, Subscribe } from '@nest-streams/event-bus';
 import { ParcelOrdered } from './fixtures/fixture-events';
-import { testNamespace, testRedisClient, testRedisUrl, waitFor } from './support/redis';
+import { testNamespace, testRedisClient, testRedisUrl, waitFor } from '../../../test/support/redis';
 
 /** What the enhancers and handlers saw, in order. */
 const seen: string[] = [];

@@ -4,8 +4,8 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { Cluster } from 'ioredis';
 import { CrossSlotTransactionError, DeadLetterService, EventBusCore, EventBusModule, EventContext, EventPublisher, Subscribe } from '@nest-streams/event-bus';
 import { ParcelOrdered, ParcelShipped } from './fixtures/fixture-events';
-import { RedisCluster } from './support/redis-cluster';
-import { waitFor } from './support/redis';
+import { RedisCluster } from '../../../test/support/redis-cluster';
+import { waitFor } from '../../../test/support/redis';
 
 /** What the test's handler writes in its commit: a key of the namespace, or one outside it. */
 let stateKey = (ns: string, parcelId: string): string => `${ns}:state:${parcelId}`;

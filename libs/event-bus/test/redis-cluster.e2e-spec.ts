@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Cluster } from 'ioredis';
 import { partitionOf, partitionTag } from '@nest-streams/event-bus/utils/partition';
-import { RedisCluster } from './support/redis-cluster';
-import { testNamespace } from './support/redis';
+import { RedisCluster } from '../../../test/support/redis-cluster';
+import { testNamespace } from '../../../test/support/redis';
 
 /** Whether a process with this pid exists (signal 0 only checks). */
 function alive(pid: number): boolean {

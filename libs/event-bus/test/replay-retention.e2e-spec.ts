@@ -5,7 +5,7 @@ import type Redis from 'ioredis';
 import { ConsumerTuning, EventBusModule, EventContext, EventPublisher, ReplayService, RetentionService, Subscribe } from '@nest-streams/event-bus';
 import { EventBusExplorer } from '@nest-streams/event-bus/event-bus.explorer';
 import { ParcelOrdered } from './fixtures/fixture-events';
-import { itIf, testBusOptions, testKeys, testNamespace, testPartitions, testRedisClient, waitFor } from './support/redis';
+import { itIf, testBusOptions, testKeys, testNamespace, testPartitions, testRedisClient, waitFor } from '../../../test/support/redis';
 
 const runs: Array<{ group: string; parcelId: string; replay: boolean }> = [];
 

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { IsInt } from 'class-validator';
 import type Redis from 'ioredis';
 import { EventBusModule, EventContract, EventPublisher, RawEntry, RawSubscription, RawSubscriptionOptions, RawSubscriptions, Subscribe } from '@nest-streams/event-bus';
-import { describeIf, testBusOptions, testKeys, testNamespace, testPartitions, testRedisClient, waitFor } from './support/redis';
+import { describeIf, testBusOptions, testKeys, testNamespace, testPartitions, testRedisClient, waitFor } from '../../../test/support/redis';
 
 @EventContract({ type: 'TapProbed', stream: 'tap-probes' })
 class TapProbed {
