@@ -1,20 +1,28 @@
 import 'reflect-metadata';
 import { IsNumber, IsOptional, IsString } from 'class-validator';
 import { Test } from '@nestjs/testing';
-import '@app/contracts';
 import { EventBusModule } from '../event-bus.module';
 import { EventContract } from '../decorators/event-contract.decorator';
 import { IncompatibleContractsError } from '../errors/incompatible-contracts.error';
 import { checkContractCompatibility, describeProblems } from './contract-compatibility';
 import { ContractCompatibilityCheck } from './contract-compatibility.check';
+import '../../test/fixtures/fixture-events';
+import '../../test/fixtures/versioned-events';
 
 describe('contract compatibility across the registry', () => {
-  it('finds the shop contracts compatible, with every older version upcast', () => {
+  it('finds the fixture contracts compatible, with every older version upcast', () => {
     const report = checkContractCompatibility();
     expect(report.ok).toBe(true);
     expect(report.missingUpcasters).toEqual([]);
-    const orderPlaced = report.steps.find((s) => s.type === 'OrderPlaced');
-    expect(orderPlaced).toMatchObject({ from: { meta: { version: 1 } }, to: { meta: { version: 2 } }, problems: [], added: ['discountCode'] });
+    const parcelBooked = report.steps.find((s) => s.type === 'ParcelBooked');
+    expect(parcelBooked).toMatchObject({ from: { meta: { version: 1 } }, to: { meta: { version: 2 } }, problems: [], added: ['insuranceCode'] });
+  });
+
+  it('lists every registered type with its versions, oldest first, and steps only between versions of one type', () => {
+    const report = checkContractCompatibility();
+    const versions = Object.fromEntries(report.types.map((t) => [t.type, t.versions.map((c) => c.meta.version)]));
+    expect(versions).toEqual({ ParcelOrdered: [1], ParcelShipped: [1], ParcelWeighed: [1], ParcelBooked: [1, 2] });
+    expect(report.steps.map((s) => s.type)).toEqual(['ParcelBooked']);
   });
 
   describe('with a breaking version registered', () => {

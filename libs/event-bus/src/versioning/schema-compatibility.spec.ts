@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import { IsArray, IsIn, IsInt, IsNumber, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
-import { OrderPlaced, OrderPlacedV1 } from '@app/contracts';
 import { payloadJsonSchema } from '../validation/payload-validator';
 import { compareSchemas } from './schema-compatibility';
+import { ParcelBooked, ParcelBookedV1 } from '../../test/fixtures/versioned-events';
 
 // Plain class-validator classes: compareSchemas works on their JSON Schemas, no registry involved.
 class Line {
@@ -104,9 +104,9 @@ describe('compareSchemas (consecutive versions of a payload)', () => {
     expect(compare(V1, AddsOptional)).toEqual({ problems: [], added: ['discountCode'] });
   });
 
-  it('passes an unchanged schema, and the real OrderPlaced v1 -> v2 (adds discountCode)', () => {
+  it('passes an unchanged schema, and a registered contract ParcelBooked v1 -> v2 (adds insuranceCode)', () => {
     expect(compare(V1, V1)).toEqual({ problems: [], added: [] });
-    expect(compare(OrderPlacedV1, OrderPlaced)).toEqual({ problems: [], added: ['discountCode'] });
+    expect(compare(ParcelBookedV1, ParcelBooked)).toEqual({ problems: [], added: ['insuranceCode'] });
   });
 
   it('fails a removed field, naming it and what it was', () => {
