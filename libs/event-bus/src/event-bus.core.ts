@@ -19,7 +19,7 @@ import {
 import { EVENT_BUS_MODULE_OPTIONS } from './event-bus-module-definition';
 import type { ConsumerTuning, DedupeOptions, EventBusModuleOptions, PartitioningOptions } from './interfaces/event-bus-options.interface';
 import { ResolvedRetryPolicy, resolveRetryPolicy } from './consumer/retry-policy';
-import { EventBusMetrics } from './observability/metrics';
+import { createEventBusMetrics, type EventBusMetrics } from './observability/metrics';
 import { EventBusKeys } from './utils/keys';
 import { assertName } from './utils/names';
 import { closeRedis, createRedis, isClusterConnection } from './utils/redis-connection';
@@ -49,7 +49,7 @@ export class EventBusCore implements OnApplicationShutdown {
   readonly cluster: boolean;
   /** This process's consumer name in every group. */
   readonly consumerName: string;
-  /** The bus's Prometheus instruments, unless `metrics: false`. */
+  /** The bus's Prometheus instruments: absent with `metrics: false`, and by default when prom-client is not installed. */
   readonly metrics?: EventBusMetrics;
   /** Transactions (outbox publishes, commits) of one event-loop turn, sent in one pipeline. */
   readonly transactions: TransactionBatcher;
@@ -64,7 +64,7 @@ export class EventBusCore implements OnApplicationShutdown {
   constructor(@Inject(EVENT_BUS_MODULE_OPTIONS) readonly options: EventBusModuleOptions) {
     this.cluster = isClusterConnection(options.redis);
     this.keys = new EventBusKeys(options.namespace ?? DEFAULT_NAMESPACE, { cluster: this.cluster, partitions: options.partitions ?? 1 });
-    if (options.metrics !== false) this.metrics = new EventBusMetrics(options.metrics ?? {});
+    this.metrics = createEventBusMetrics(options.metrics);
     busesInProcess++;
     this.consumerName = assertName('consumer name', options.consumerName ?? `${hostname()}-${process.pid}${busesInProcess > 1 ? `-${busesInProcess}` : ''}`);
     this.redis = createRedis(options.redis, `event-bus:${this.consumerName}`, {

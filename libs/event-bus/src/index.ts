@@ -26,5 +26,6 @@ export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './consumer/retry-policy'
 export { currentDelivery } from './context/delivery-context';
 export { encodeEnvelope, decodeEnvelope } from './envelope/envelope';
 export type { FieldError } from './validation/payload-validator';
+export type { EventBusMetricsOptions, MetricsRegistry } from './observability/metrics';
 export { Upcaster } from './versioning/upcaster.decorator';
 export type { EventUpcaster } from './versioning/upcaster-registry';

@@ -106,11 +106,17 @@ export interface EventBusModuleOptions {
    */
   retentionIgnoresGroups?: string[];
   /**
-   * Prometheus instruments (prom-client) on a registry of this bus: `core.metrics.registry`.
-   * `false` turns them off. @default {} (a new Registry, prefix `eventbus_`)
+   * Prometheus instruments on a registry of this bus: `core.metrics.registry`. They need
+   * prom-client, an optional peer dependency: left out, metrics are on when prom-client is
+   * installed and off otherwise; given options, prom-client must be installed. `false` turns
+   * them off. @default {} when prom-client is installed (a new Registry, prefix `eventbus_`)
    */
   metrics?: EventBusMetricsOptions | false;
-  /** Spans and `traceparent` propagation through @opentelemetry/api (no-ops until an SDK is registered). @default true */
+  /**
+   * Spans and `traceparent` propagation through @opentelemetry/api, an optional peer dependency:
+   * they are on while an OpenTelemetry SDK is registered, and nothing is loaded or done without
+   * @opentelemetry/api installed. @default true
+   */
   tracing?: boolean;
 }
 

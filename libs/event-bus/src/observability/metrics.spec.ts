@@ -1,8 +1,10 @@
 import { Registry } from 'prom-client';
-import { EventBusMetrics } from './metrics';
+import { EventBusMetrics, type MetricsRegistry } from './metrics';
 
 /** The value of one series (`name` may be a histogram's `_bucket`, `_sum` or `_count`), by its exact labels; undefined when absent. */
-async function value(registry: Registry, name: string, labels: Record<string, string>): Promise<number | undefined> {
+async function value(bus: MetricsRegistry, name: string, labels: Record<string, string>): Promise<number | undefined> {
+  // NOTE: the bus types its registry structurally; it is a prom-client Registry.
+  const registry = bus as Registry;
   const metric = registry.getSingleMetric(name) ?? registry.getSingleMetric(name.replace(/_(bucket|sum|count)$/, ''));
   if (!metric) throw new Error(`${name} is not registered`);
   const data = await metric.get();

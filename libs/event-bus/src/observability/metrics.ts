@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Metric, Registry } from 'prom-client';
+import type * as PromClient from 'prom-client';
+import { optionalPeer, requiredPeer } from '../utils/optional-peer';
 
 /** The instruments of one (stream, type, group), resolved once and cached: no label lookup per event. */
 export interface RouteInstruments {
@@ -12,13 +13,36 @@ export interface RouteInstruments {
   handled(handlerSeconds: number, publishedAtMs: number): void;
 }
 
+/**
+ * The part of a prom-client `Registry` the bus uses: pass a `new Registry()` of prom-client (or
+ * its global `register`) as `metrics.registry`; `core.metrics.registry.metrics()` is the scrape.
+ */
+export interface MetricsRegistry {
+  /** The Content-Type of the scrape (the Prometheus text format). */
+  readonly contentType: string;
+  /** Every metric of the registry in the Prometheus text format. */
+  metrics(): Promise<string>;
+  getSingleMetric(name: string): unknown;
+  registerMetric(metric: object): void;
+}
+
 export interface EventBusMetricsOptions {
-  /** Where the instruments register. @default a new Registry of this bus */
-  registry?: Registry;
+  /** Where the instruments register: a prom-client `Registry`. @default a new Registry of this bus */
+  registry?: MetricsRegistry;
   /** Metric name prefix. @default 'eventbus_' */
   prefix?: string;
   /** Also register prom-client's process metrics (CPU, memory, event loop lag, GC) on the registry, once per registry. @default true */
   processMetrics?: boolean;
+}
+
+type PromClientModule = typeof PromClient;
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadPromClient = (): unknown => require('prom-client');
+
+/** prom-client, or an error saying it must be installed for metrics. */
+function promClient(): PromClientModule {
+  return requiredPeer<PromClientModule>('prom-client', loadPromClient, 'EventBusModule metrics need it: npm install prom-client, or forRoot({ metrics: false })');
 }
 
 /** Handler run time: a Redis write or two at the fast end, a slow downstream call at the other. */
@@ -144,7 +168,7 @@ class ScrapedHistogram {
  * EventBusMetricsCollector.
  */
 export class EventBusMetrics {
-  readonly registry: Registry;
+  readonly registry: MetricsRegistry;
   readonly prefix: string;
   private readonly publishedTotal: ScrapedCounter;
   private readonly publishFailedTotal: ScrapedCounter;
@@ -161,7 +185,8 @@ export class EventBusMetrics {
   private readonly publishFailures = new Map<string, CounterSeries>();
 
   constructor(options: EventBusMetricsOptions = {}) {
-    this.registry = options.registry ?? new Registry();
+    const prom = promClient();
+    this.registry = options.registry ?? new prom.Registry();
     this.prefix = options.prefix ?? 'eventbus_';
     this.publishedTotal = this.counter('events_published_total', 'Events appended to their stream.');
     this.publishFailedTotal = this.counter('events_publish_failed_total', 'Events whose publish failed (nothing or not all of it confirmed).');
@@ -174,7 +199,7 @@ export class EventBusMetrics {
     this.handlerDuration = this.histogram('handler_duration_seconds', "Time the group's handlers took on one successful delivery.", HANDLER_DURATION_BUCKETS);
     this.publishToHandled = this.histogram('publish_to_handled_seconds', "From the event's time to the end of its successful handling.", PUBLISH_TO_HANDLED_BUCKETS);
     if ((options.processMetrics ?? true) && !this.registry.getSingleMetric('process_cpu_user_seconds_total')) {
-      collectDefaultMetrics({ register: this.registry });
+      prom.collectDefaultMetrics({ register: this.registry as PromClient.Registry });
     }
   }
 
@@ -227,19 +252,19 @@ export class EventBusMetrics {
   // with "already registered".
   private counter(name: string, help: string): ScrapedCounter {
     const full = this.prefix + name;
-    const existing = this.registry.getSingleMetric(full) as unknown;
+    const existing = this.registry.getSingleMetric(full);
     if (existing instanceof ScrapedCounter) return existing;
     const counter = new ScrapedCounter(full, help);
-    this.registry.registerMetric(counter as unknown as Metric);
+    this.registry.registerMetric(counter);
     return counter;
   }
 
   private histogram(name: string, help: string, buckets: number[]): ScrapedHistogram {
     const full = this.prefix + name;
-    const existing = this.registry.getSingleMetric(full) as unknown;
+    const existing = this.registry.getSingleMetric(full);
     if (existing instanceof ScrapedHistogram) return existing;
     const histogram = new ScrapedHistogram(full, help, buckets);
-    this.registry.registerMetric(histogram as unknown as Metric);
+    this.registry.registerMetric(histogram);
     return histogram;
   }
 }
@@ -255,4 +280,14 @@ function seriesOf(cache: Map<string, CounterSeries>, counter: ScrapedCounter, ..
     cache.set(key, found);
   }
   return found;
+}
+
+/**
+ * The bus's instruments for the `metrics` option: none with `false`; by default (undefined) only
+ * when prom-client is installed; with options, prom-client must be installed.
+ */
+export function createEventBusMetrics(options: EventBusMetricsOptions | false | undefined): EventBusMetrics | undefined {
+  if (options === false) return undefined;
+  if (options === undefined && optionalPeer<PromClientModule>('prom-client', loadPromClient) === undefined) return undefined;
+  return new EventBusMetrics(options);
 }

@@ -1,5 +1,6 @@
-import { Context, context, propagation, ProxyTracerProvider, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, trace, TracerProvider } from '@opentelemetry/api';
+import type * as OpenTelemetry from '@opentelemetry/api';
 import type { EventEnvelope } from '../interfaces/event-envelope.interface';
+import { optionalPeer } from '../utils/optional-peer';
 
 /** The W3C trace context fields an envelope carries (docs/contract.md section 1). */
 export interface TraceCarrier {
@@ -10,18 +11,42 @@ export interface TraceCarrier {
 /** Name of the bus's tracer (instrumentation scope). */
 export const TRACER_NAME = '@nest-streams/event-bus';
 
-// NOTE: the API's ProxyTracer picks up a provider registered later, so one lookup is enough.
-const tracer = trace.getTracer(TRACER_NAME);
-/** What the global provider delegates to while no SDK is registered. */
-const NO_SDK: TracerProvider = new ProxyTracerProvider().getDelegate();
+/** A span the bus started, as its callers hold it until endSpan. */
+export interface SpanHandle {
+  end(): void;
+}
+
+/** @opentelemetry/api and what the bus keeps of it. */
+interface Otel {
+  api: typeof OpenTelemetry;
+  tracer: OpenTelemetry.Tracer;
+  /** What the global provider delegates to while no SDK is registered. */
+  noSdk: OpenTelemetry.TracerProvider;
+}
+
+/** Undefined until first asked; null when @opentelemetry/api is not installed. */
+let loaded: Otel | null | undefined;
+
+function otel(): Otel | null {
+  if (loaded === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const api = optionalPeer<typeof OpenTelemetry>('@opentelemetry/api', () => require('@opentelemetry/api'));
+    // NOTE: the API's ProxyTracer picks up a provider registered later, so one lookup is enough.
+    loaded = api ? { api, tracer: api.trace.getTracer(TRACER_NAME), noSdk: new api.ProxyTracerProvider().getDelegate() } : null;
+  }
+  return loaded;
+}
 
 /**
- * Whether an OpenTelemetry SDK is registered in this process. Without one, the consume path
- * skips spans and context switching altogether (measured: ~10% of consume throughput).
+ * Whether an OpenTelemetry SDK is registered in this process (never without @opentelemetry/api
+ * installed). Without one, the consume path skips spans and context switching altogether
+ * (measured: ~10% of consume throughput).
  */
 export function tracingActive(): boolean {
-  const provider = trace.getTracerProvider();
-  return !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== NO_SDK;
+  const o = otel();
+  if (!o) return false;
+  const provider = o.api.trace.getTracerProvider();
+  return !(provider instanceof o.api.ProxyTracerProvider) || provider.getDelegate() !== o.noSdk;
 }
 
 /**
@@ -29,9 +54,10 @@ export function tracingActive(): boolean {
  * of the active span, and returns the trace context to stamp on its envelopes; undefined
  * without an OpenTelemetry SDK registered (nothing to stamp).
  */
-export function startPublishSpan(stream: string, type: string, count: number): { span: Span; carrier: TraceCarrier } | undefined {
+export function startPublishSpan(stream: string, type: string, count: number): { span: SpanHandle; carrier: TraceCarrier } | undefined {
   if (!tracingActive()) return undefined;
-  const span = tracer.startSpan(`publish ${stream}`, { kind: SpanKind.PRODUCER });
+  const { api, tracer } = otel()!;
+  const span = tracer.startSpan(`publish ${stream}`, { kind: api.SpanKind.PRODUCER });
   // NOTE: attributes only on a recording span: without an SDK this path allocates next to nothing.
   if (!span.isRecording()) return { span, carrier: {} };
   span.setAttributes({
@@ -42,13 +68,13 @@ export function startPublishSpan(stream: string, type: string, count: number): {
     'event.type': type,
   });
   const carrier: TraceCarrier = {};
-  propagation.inject(trace.setSpan(context.active(), span), carrier);
+  api.propagation.inject(api.trace.setSpan(api.context.active(), span), carrier);
   return { span, carrier };
 }
 
 /** Ends a span, recording `error` as its failure. */
-export function endSpan(span: Span, error?: unknown): void {
-  if (error !== undefined) failSpan(span, error);
+export function endSpan(span: SpanHandle, error?: unknown): void {
+  if (error !== undefined) failSpan(span as OpenTelemetry.Span, error);
   span.end();
 }
 
@@ -72,8 +98,9 @@ export async function inConsumeSpan<T>(
   /** The failure a resolved result stands for, if any (recorded on the span). */
   failureOf?: (result: T) => unknown,
 ): Promise<T> {
-  const parent: Context = envelope.traceparent ? propagation.extract(ROOT_CONTEXT, envelope) : ROOT_CONTEXT;
-  const span = tracer.startSpan(`process ${where.stream}`, { kind: SpanKind.CONSUMER }, parent);
+  const { api, tracer } = otel()!;
+  const parent: OpenTelemetry.Context = envelope.traceparent ? api.propagation.extract(api.ROOT_CONTEXT, envelope) : api.ROOT_CONTEXT;
+  const span = tracer.startSpan(`process ${where.stream}`, { kind: api.SpanKind.CONSUMER }, parent);
   if (span.isRecording()) {
     span.setAttributes({
       'messaging.system': 'redis_streams',
@@ -88,7 +115,7 @@ export async function inConsumeSpan<T>(
     });
   }
   try {
-    const result = await context.with(trace.setSpan(parent, span), fn);
+    const result = await api.context.with(api.trace.setSpan(parent, span), fn);
     endSpan(span, failureOf?.(result));
     return result;
   } catch (error) {
@@ -97,7 +124,7 @@ export async function inConsumeSpan<T>(
   }
 }
 
-function failSpan(span: Span, error: unknown): void {
+function failSpan(span: OpenTelemetry.Span, error: unknown): void {
   if (error instanceof Error) span.recordException(error);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+  span.setStatus({ code: otel()!.api.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
 }
