@@ -27,8 +27,8 @@ import { StreamsController } from './streams/streams.controller';
 import { StreamsService } from './streams/streams.service';
 
 /**
- * The operations API under `/ops` (issue 5): streams, entries, groups, pending entries, dead
- * letters, replays (BullMQ queue `replays`), publishing, retention, and the flow view (issue 7:
+ * The operations API under `/ops`: streams, entries, groups, pending entries, dead
+ * letters, replays (BullMQ queue `replays`), publishing, retention, and the flow view (
  * `GET /ops/flows/:id`, indexed by the `flow-index` consumer group). Behind API keys
  * (`API_KEYS`, reader/operator), rate limited (`OPS_RATE_LIMIT` per minute, counted in Redis across
  * instances), errors in one shape.

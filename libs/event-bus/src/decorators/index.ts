@@ -1,4 +1,4 @@
 export * from './consumer-group.decorator';
 export * from './event-contract.decorator';
-export * from './publish-result.decorator';
+export { PublishResult } from './publish-result.decorator';
 export * from './subscribe.decorator';
