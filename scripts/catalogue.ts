@@ -22,7 +22,7 @@ async function main(): Promise<number> {
   const check = args.includes('--check');
 
   // NOTE: imported, not bootstrapped: its modules are walked for their @Subscribe metadata.
-  const { AppModule } = await import('../apps/api/src/app.module');
+  const { AppModule } = await import('@app/api/app.module');
   const subscriptions = scanSubscriptions(AppModule);
   const contracts = contractRegistry.all();
   const upcasters = upcasterRegistry.all();

@@ -12,7 +12,7 @@ describe('platform app', () => {
     process.env.EVENT_BUS_NAMESPACE = testNamespace('api');
     process.env.PORT = '0';
     process.env.LOG_LEVEL = 'warn';
-    const { createApp } = await import('../apps/api/src/bootstrap');
+    const { createApp } = await import('@app/api');
     app = await createApp();
     await app.listen(0, '127.0.0.1');
   });

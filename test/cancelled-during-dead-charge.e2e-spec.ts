@@ -5,11 +5,9 @@ import type Redis from 'ioredis';
 import request from 'supertest';
 import { CURRENCY, OrderCancelled, OrderPlaced } from '@app/contracts';
 import { EventBusModule, EventPublisher } from '@nest-streams/event-bus';
-import { LoyaltyModule } from '../apps/loyalty/src/loyalty.module';
-import { newOrderId } from '../apps/order/src/orders/order-id';
-import { FakePaymentGateway } from '../apps/payment/src/gateway/fake-payment.gateway';
-import type { ChargeRequest, ChargeResult, PaymentGateway } from '../apps/payment/src/gateway/payment-gateway';
-import { PaymentModule } from '../apps/payment/src/payment.module';
+import { LoyaltyModule } from '@app/loyalty';
+import { newOrderId } from '@app/order';
+import { FakePaymentGateway, PaymentModule, type ChargeRequest, type ChargeResult, type PaymentGateway } from '@app/payment';
 import { testNamespace, testRedisClient, testRedisUrl, waitFor } from './support/redis';
 import { groupCaughtUp, xaddEvent } from './support/streams';
 

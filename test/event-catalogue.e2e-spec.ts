@@ -32,7 +32,7 @@ describe('event catalogue (AsyncAPI) of the platform app', () => {
     process.env.EVENT_BUS_NAMESPACE = testNamespace('catalogue');
     process.env.PORT = '0';
     process.env.LOG_LEVEL = 'error';
-    const { createApp } = await import('../apps/api/src/bootstrap');
+    const { createApp } = await import('@app/api');
     app = await createApp();
     await app.listen(0, '127.0.0.1');
     doc = (await request(app.getHttpServer()).get('/events/asyncapi.json').expect(200).expect('content-type', /json/)).body as Json;
@@ -103,7 +103,7 @@ describe('event catalogue (AsyncAPI) of the platform app', () => {
   });
 
   it('the offline scan (npm run catalogue) finds the same bindings as the running app', async () => {
-    const { AppModule } = await import('../apps/api/src/app.module');
+    const { AppModule } = await import('@app/api/app.module');
     const key = (s: { group: string; service?: string; stream: string; type: string; handler: string }) => `${s.group}|${s.service}|${s.stream}|${s.type}|${s.handler}`;
     const running = app.get(EventBusExplorer).subscriptions.map(key).sort();
     expect(running.length).toBeGreaterThan(10);

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { LoyaltyModule } from '../apps/loyalty/src/loyalty.module';
+import { LoyaltyModule } from '@app/loyalty';
 import { createTestPlatformApp, TestPlatformApp } from './support/platform-app';
 import { RedisServer } from './support/redis-server';
 

@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import request from 'supertest';
 import { OrderPlaced } from '@app/contracts';
 import { encodeEnvelope, EventBusModule, EventEnvelope, Subscribe } from '@nest-streams/event-bus';
-import { InventoryModule } from '../apps/inventory/src/inventory.module';
+import { InventoryModule } from '@app/inventory';
 import { createTestPlatformApp, TestPlatformApp } from './support/platform-app';
 import { testRedisClient, waitFor } from './support/redis';
 

@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import request from 'supertest';
 import { PaymentRefunded, PaymentSucceeded } from '@app/contracts';
 import { EventBusModule, EventPublisher, Subscribe } from '@nest-streams/event-bus';
-import { LoyaltyModule } from '../apps/loyalty/src/loyalty.module';
+import { LoyaltyModule } from '@app/loyalty';
 import { createTestPlatformApp, TestPlatformApp } from './support/platform-app';
 import { RedisServer } from './support/redis-server';
 import { testRedisClient, waitFor } from './support/redis';

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import request from 'supertest';
-import { OrderModule } from '../apps/order/src/order.module';
+import { OrderModule } from '@app/order';
 import { createTestPlatformApp } from './support/platform-app';
 import { RedisServer } from './support/redis-server';
 import { waitFor } from './support/redis';

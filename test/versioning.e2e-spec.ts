@@ -7,10 +7,10 @@ import { OrderPlaced, OrderPlacedV1 } from '@app/contracts';
 import {
   DeadLetterService, encodeEnvelope, EventBusCore, EventBusModule, EventContext, EventContract, EventPublisher, EventUpcaster, Subscribe, Upcaster,
 } from '@nest-streams/event-bus';
-import { AnalyticsModule } from '../apps/analytics/src/analytics.module';
-import { InventoryModule } from '../apps/inventory/src/inventory.module';
-import { OrderModule } from '../apps/order/src/order.module';
-import { PaymentModule } from '../apps/payment/src/payment.module';
+import { AnalyticsModule } from '@app/analytics';
+import { InventoryModule } from '@app/inventory';
+import { OrderModule } from '@app/order';
+import { PaymentModule } from '@app/payment';
 import { createTestPlatformApp } from './support/platform-app';
 import { testRedisClient, waitFor } from './support/redis';
 import { groupCaughtUp, readEvents } from './support/streams';

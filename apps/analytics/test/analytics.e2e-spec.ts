@@ -6,7 +6,7 @@ import { CATALOGUE_SEED, CURRENCY, OrderCancelled, OrderConfirmed, OrderItem, Or
 import { EventBusCore, EventPublisher } from '@nest-streams/event-bus';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testRedisClient, waitFor } from '../../../test/support/redis';
-import { AnalyticsModule } from '../src/analytics.module';
+import { AnalyticsModule } from '@app/analytics';
 
 function items(lines: Record<string, number>): OrderItem[] {
   return Object.entries(lines).map(([sku, quantity]) => {

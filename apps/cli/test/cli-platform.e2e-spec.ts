@@ -28,7 +28,7 @@ describe('the CLI against the real platform', () => {
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
       CONSUMER_BLOCK_MS: '200',
     });
-    const { createApp } = await import('../../api/src/bootstrap');
+    const { createApp } = await import('@app/api');
     app = await createApp();
     await app.listen(0, '127.0.0.1');
     env = { PLATFORM_URL: await app.getUrl(), API_KEY: KEY };

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { EventPublisher } from '@nest-streams/event-bus';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testRedisClient, waitFor } from '../../../test/support/redis';
-import { EmailModule } from '../src/email.module';
+import { EmailModule } from '@app/email';
 import { orderCancelled, orderConfirmed, paymentSucceeded } from './support/order-events';
 
 /** The email service as its main.ts boots it (recording transport), driven by events and HTTP. */

@@ -5,7 +5,7 @@ import { encodeEnvelope } from '@nest-streams/event-bus';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testRedisClient, waitFor } from '../../../test/support/redis';
 import { groupCaughtUp, readEvents } from '../../../test/support/streams';
-import { InventoryModule } from '../src/inventory.module';
+import { InventoryModule } from '@app/inventory';
 import { orderPlaced } from './inventory-events.fixture';
 
 /** Two inventory instances share the `inventory` group; orders for the last unit race across them. */

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testRedisClient, waitFor } from '../../../test/support/redis';
 import { groupCaughtUp, RawEvent, readEvents, xaddEvent } from '../../../test/support/streams';
-import { InventoryModule } from '../src/inventory.module';
+import { InventoryModule } from '@app/inventory';
 import { orderCancelled, orderPlaced } from './inventory-events.fixture';
 
 interface Level {

@@ -10,7 +10,7 @@ import { groupCaughtUp, readEvents } from '../../../test/support/streams';
 import { accountStream } from '../src/domain/account.decider';
 import type { AccountEvent } from '../src/domain/account.events';
 import { BalancesReadModel } from '../src/balances/balances.read-model';
-import { LedgerModule } from '../src/ledger.module';
+import { LedgerModule } from '@app/ledger';
 import { seededRandom } from '../../../test/support/seeded-random';
 
 interface Row {

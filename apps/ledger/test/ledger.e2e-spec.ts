@@ -5,7 +5,7 @@ import { EventStore } from '@nest-streams/event-store';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testNamespace, testRedisClient } from '../../../test/support/redis';
 import { accountStream } from '../src/domain/account.decider';
-import { LedgerModule } from '../src/ledger.module';
+import { LedgerModule } from '@app/ledger';
 
 /** The ledger through HTTP, as a client uses it, against the run's redis-server. */
 describe('ledger service (real Redis)', () => {

@@ -6,7 +6,7 @@ import { CURRENCY, PaymentRefunded, PaymentSucceeded } from '@app/contracts';
 import { EventBusCore, EventPublisher } from '@nest-streams/event-bus';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testRedisClient, waitFor } from '../../../test/support/redis';
-import { LoyaltyModule } from '../src/loyalty.module';
+import { LoyaltyModule } from '@app/loyalty';
 
 function succeeded(orderId: string, userId: string, amount: number, chargedAt: string): PaymentSucceeded {
   return new PaymentSucceeded({ orderId, userId, userEmail: `${userId}@example.com`, paymentId: `pay_${orderId}`, amount, currency: CURRENCY, chargedAt });

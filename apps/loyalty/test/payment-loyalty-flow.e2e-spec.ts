@@ -3,11 +3,11 @@ import type Redis from 'ioredis';
 import request from 'supertest';
 import { CURRENCY, OrderCancelled, OrderConfirmed, OrderPlaced } from '@app/contracts';
 import { decodeEnvelope, EventBusCore, EventPublisher } from '@nest-streams/event-bus';
-import { AnalyticsModule } from '../../analytics/src/analytics.module';
-import { PaymentModule } from '../../payment/src/payment.module';
+import { AnalyticsModule } from '@app/analytics';
+import { PaymentModule } from '@app/payment';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testRedisClient, waitFor } from '../../../test/support/redis';
-import { LoyaltyModule } from '../src/loyalty.module';
+import { LoyaltyModule } from '@app/loyalty';
 
 /** Payment, loyalty and analytics side by side in one process, as the all-in-one app runs them. */
 describe('payment → loyalty, with analytics alongside (real Redis)', () => {

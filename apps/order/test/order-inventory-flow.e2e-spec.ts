@@ -1,10 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import type Redis from 'ioredis';
 import request from 'supertest';
-import { InventoryModule } from '../../inventory/src/inventory.module';
+import { InventoryModule } from '@app/inventory';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testRedisClient, waitFor } from '../../../test/support/redis';
-import { OrderModule } from '../src/order.module';
+import { OrderModule } from '@app/order';
 import { readEvents, xaddEvent } from '../../../test/support/streams';
 import { paymentFailed, paymentSucceeded, PlacedOrder } from './order-events.fixture';
 

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { OrderPlaced } from '@app/contracts';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testRedisClient } from '../../../test/support/redis';
-import { OrderModule } from '../src/order.module';
+import { OrderModule } from '@app/order';
 import { readEvents } from '../../../test/support/streams';
 import { abortTransactions, eventOf } from '../../../test/support/aborted-transactions';
 

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { encodeEnvelope } from '@nest-streams/event-bus';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testRedisClient, waitFor } from '../../../test/support/redis';
-import { OrderModule } from '../src/order.module';
+import { OrderModule } from '@app/order';
 import { groupCaughtUp, readEvents } from '../../../test/support/streams';
 import { inventoryReserved, paymentSucceeded, PlacedOrder } from './order-events.fixture';
 

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testRedisClient, waitFor } from '../../../test/support/redis';
 import { OrderConfirmed } from '@app/contracts';
-import { OrderModule } from '../src/order.module';
+import { OrderModule } from '@app/order';
 import { abortTransactions, eventOf } from '../../../test/support/aborted-transactions';
 import { groupCaughtUp, RawEvent, readEvents, xaddEvent } from '../../../test/support/streams';
 import { inventoryReserved, paymentFailed, paymentSucceeded, PlacedOrder, reservationFailed } from './order-events.fixture';

@@ -5,12 +5,10 @@ import type Redis from 'ioredis';
 import request from 'supertest';
 import { CURRENCY, OrderCancelled, OrderPlaced } from '@app/contracts';
 import { decodeEnvelope, EventBusCore, EventEnvelope, EventPublisher } from '@nest-streams/event-bus';
+import { FakePaymentGateway, PaymentModule, type ChargeRequest, type ChargeResult, type PaymentGateway } from '@app/payment';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testNamespace, testRedisClient, waitFor } from '../../../test/support/redis';
 import { fakePaymentId } from '../src/gateway/fake-decline-rule';
-import { FakePaymentGateway } from '../src/gateway/fake-payment.gateway';
-import type { ChargeRequest, ChargeResult, PaymentGateway } from '../src/gateway/payment-gateway';
-import { PaymentModule } from '../src/payment.module';
 
 const PLACED_AT = '2025-03-14T09:00:00.000Z';
 

@@ -4,7 +4,7 @@ import { logLevels, PlatformModule, usePlatformLogger } from '@app/platform';
 import type { TestPlatformApp } from '../../../../test/support/platform-app';
 import { testNamespace, testRedisUrl } from '../../../../test/support/redis';
 import { MAIL_TRANSPORT } from '../../src/email.constants';
-import { EmailModule } from '../../src/email.module';
+import { EmailModule } from '@app/email';
 import type { MailTransport } from '../../src/transport/mail-transport.interface';
 
 /**

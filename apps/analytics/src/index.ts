@@ -1,0 +1,2 @@
+/** The analytics service as other apps compose it. */
+export { AnalyticsModule } from './analytics.module';

@@ -1,0 +1,2 @@
+/** The inventory service as other apps compose it. */
+export { InventoryModule } from './inventory.module';

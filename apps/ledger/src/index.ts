@@ -1,0 +1,2 @@
+/** The ledger service as other apps compose it. */
+export { LedgerModule } from './ledger.module';

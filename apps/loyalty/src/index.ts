@@ -1,0 +1,2 @@
+/** The loyalty service as other apps compose it. */
+export { LoyaltyModule } from './loyalty.module';
