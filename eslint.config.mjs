@@ -19,7 +19,7 @@ const unusedVars = [
 
 export default defineConfig(
   {
-    ignores: ['dist/', 'node_modules/', 'coverage/', '.data/', 'bench/results/'],
+    ignores: ['**/dist/', 'node_modules/', 'coverage/', '.data/', 'bench/results/'],
   },
 
   // Plain JavaScript: scripts/, test/support/*.js, config files. CommonJS unless .mjs.
