@@ -7,7 +7,7 @@ import { EventStoreModule } from '@nest-streams/event-store';
   imports: [
     EventStoreModule.forRootAsync({
       inject: [EventBusCore],
-      useFactory: (core: EventBusCore) => ({ redis: core.redis, namespace: core.keys.namespace }),
+      useFactory: (core: EventBusCore) => ({ redis: core.redis, namespace: core.keys.name }),
     }),
   ],
 })
