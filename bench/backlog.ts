@@ -50,7 +50,13 @@ function drainInChild(config: DrainConfig): Promise<DrainResult> {
   });
 }
 
-export async function benchBacklog(url: string, n: number, concurrency: number, validate: boolean, libAvailable: boolean): Promise<BacklogPhase> {
+export async function benchBacklog(
+  url: string,
+  n: number,
+  concurrency: number,
+  validate: boolean,
+  libAvailable: boolean,
+): Promise<BacklogPhase> {
   const admin = new Redis(url);
   const namespace = 'drain';
   const key = streamKey(namespace);
@@ -61,7 +67,13 @@ export async function benchBacklog(url: string, n: number, concurrency: number, 
     const prefillMs = now() - t0;
     const info = await admin.info('memory');
     const used = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? NaN);
-    const result: BacklogPhase = { backlog: n, prefillPerSec: rate(n, prefillMs), redisUsedMemoryMB: mb(used), concurrency, validate };
+    const result: BacklogPhase = {
+      backlog: n,
+      prefillPerSec: rate(n, prefillMs),
+      redisUsedMemoryMB: mb(used),
+      concurrency,
+      validate,
+    };
     const base = { url, namespace, key, n, concurrency, validate };
     log(`backlog: raw drain in a child`);
     result.raw = await drainInChild({ ...base, mode: 'raw', group: 'raw' });

@@ -8,7 +8,20 @@ import { redisCpuUs } from './consume';
 import { STREAM, makeOrder, rawFields } from './events';
 import type { OrderProps } from './events';
 import { quantile } from './guard';
-import { LatencyStats, LibModule, extraRootOptions, extraTuning, latencyStats, log, now, onCleanup, pool, rate, sleep, waitUntil } from './util';
+import {
+  LatencyStats,
+  LibModule,
+  extraRootOptions,
+  extraTuning,
+  latencyStats,
+  log,
+  now,
+  onCleanup,
+  pool,
+  rate,
+  sleep,
+  waitUntil,
+} from './util';
 
 /**
  * Phase `cluster`: partitioned streams, one Redis against a Redis Cluster, and what partitioned
@@ -103,14 +116,16 @@ function order(i: number, tag: string): OrderProps {
 const keySlot = require('cluster-key-slot') as (key: string) => number;
 
 /** The partition of a subject without braces: CLUSTER KEYSLOT(subject) mod P, as the library computes it. */
-const partitionOf = (subject: string, partitions: number): number => (partitions === 1 ? 0 : keySlot(subject) % partitions);
+const partitionOf = (subject: string, partitions: number): number =>
+  partitions === 1 ? 0 : keySlot(subject) % partitions;
 
 /** The stream key of partition k as the library lays it out (keys.ts), the same on one Redis and on a cluster. */
 function partitionKey(ns: string, k: number, partitions: number): string {
   return partitions === 1 ? `${ns}:{${STREAM}}` : `${ns}:{${ns}/${k}}:{${STREAM}}`;
 }
 
-const keysOf = (ns: string, partitions: number): string[] => Array.from({ length: partitions }, (_, k) => partitionKey(ns, k, partitions));
+const keysOf = (ns: string, partitions: number): string[] =>
+  Array.from({ length: partitions }, (_, k) => partitionKey(ns, k, partitions));
 
 /** One side of part A: how to reach it, for the library and for raw commands. */
 interface Target {
@@ -142,7 +157,11 @@ async function pendingTotal(redis: Redis, keys: string[], group: string): Promis
 }
 
 /** Runs `run` (which returns its timed span), stamping node and per-master redis CPU per event. */
-async function measured(masters: Redis[], n: number, run: () => Promise<{ ms: number; bootMs?: number }>): Promise<ClusterRun> {
+async function measured(
+  masters: Redis[],
+  n: number,
+  run: () => Promise<{ ms: number; bootMs?: number }>,
+): Promise<ClusterRun> {
   const redis0 = await cpuOf(masters);
   const node0 = process.cpuUsage();
   const { ms, bootMs } = await run();
@@ -179,7 +198,8 @@ async function createClusterApp(options: ClusterAppOptions): Promise<ClusterLibA
   /* eslint-disable @typescript-eslint/no-require-imports -- loaded only once the library is known to load (see loadLib) */
   const { Injectable, Module } = require('@nestjs/common') as typeof import('@nestjs/common');
   const { NestFactory } = require('@nestjs/core') as typeof import('@nestjs/core');
-  const { EventBusModule, EventPublisher, Subscribe } = require('@nest-streams/event-bus') as typeof import('@nest-streams/event-bus');
+  const { EventBusModule, EventPublisher, Subscribe } =
+    require('@nest-streams/event-bus') as typeof import('@nest-streams/event-bus');
   const { OrderPlaced } = require('@app/contracts') as typeof import('@app/contracts');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const onEvent = options.onEvent ?? ((): void => undefined);
@@ -211,9 +231,16 @@ async function createClusterApp(options: ClusterAppOptions): Promise<ClusterLibA
     }),
   ];
   if (options.group !== undefined) {
-    imports.push({ module: ClusterBenchFeature, imports: [EventBusModule.forFeature({ group: options.group, ...(consumer ? { consumer } : {}) })], providers: [ClusterBenchHandler] });
+    imports.push({
+      module: ClusterBenchFeature,
+      imports: [EventBusModule.forFeature({ group: options.group, ...(consumer ? { consumer } : {}) })],
+      providers: [ClusterBenchHandler],
+    });
   }
-  const app = await NestFactory.createApplicationContext({ module: ClusterBenchRoot, imports }, { logger: process.env.BENCH_WARN === '1' ? ['error', 'warn'] : ['error'] });
+  const app = await NestFactory.createApplicationContext(
+    { module: ClusterBenchRoot, imports },
+    { logger: process.env.BENCH_WARN === '1' ? ['error', 'warn'] : ['error'] },
+  );
   const publisher = app.get(EventPublisher);
   let closed = false;
   return {
@@ -263,7 +290,13 @@ async function libPublish(t: Target, ns: string, n: number, tag: string): Promis
 }
 
 /** A fresh app and group drains the `expect` events of `ns`: timed from the first handler call until all are handled and nothing is pending. */
-async function libConsume(t: Target, ns: string, partitions: number, group: string, expect: number): Promise<ClusterRun> {
+async function libConsume(
+  t: Target,
+  ns: string,
+  partitions: number,
+  group: string,
+  expect: number,
+): Promise<ClusterRun> {
   const keys = keysOf(ns, partitions);
   return measured(t.masters, expect, async () => {
     let count = 0;
@@ -288,9 +321,23 @@ async function libConsume(t: Target, ns: string, partitions: number, group: stri
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         done,
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${t.name} P=${partitions}: the handler saw ${count} of ${expect} in ${timeoutMs} ms`)), timeoutMs))),
+        new Promise(
+          (_, reject) =>
+            (timer = setTimeout(
+              () =>
+                reject(
+                  new Error(`${t.name} P=${partitions}: the handler saw ${count} of ${expect} in ${timeoutMs} ms`),
+                ),
+              timeoutMs,
+            )),
+        ),
       ]).finally(() => clearTimeout(timer));
-      await waitUntil(`${t.name} group ${group} pending = 0`, async () => (await pendingTotal(t.raw, keys, group)) === 0, 30_000, 2);
+      await waitUntil(
+        `${t.name} group ${group} pending = 0`,
+        async () => (await pendingTotal(t.raw, keys, group)) === 0,
+        30_000,
+        2,
+      );
       const end = now();
       if (bad) throw new Error(`${bad} payloads without orderId`);
       if (count !== expect) throw new Error(`${t.name} P=${partitions}: the handler saw ${count}, expected ${expect}`);
@@ -350,7 +397,10 @@ async function libLatency(t: Target, ns: string, ratePerSec: number, seconds: nu
     });
     const ms = now() - start;
     await waitUntil('all latency events received', () => received >= total, 5000, 5).catch(() => undefined);
-    if (errors) throw new Error(`latency on ${t.name}: ${errors} of ${total} publishes failed, the first with: ${String(firstError)}`);
+    if (errors)
+      throw new Error(
+        `latency on ${t.name}: ${errors} of ${total} publishes failed, the first with: ${String(firstError)}`,
+      );
     return { sent: total, lost: total - received, achievedPerSec: rate(total, ms), stats: latencyStats(samples) };
   } finally {
     await app.close();
@@ -422,7 +472,12 @@ export async function benchCluster(o: ClusterBenchOptions, lib: LibModule | Erro
     const redisCluster = await RedisCluster.start({ masters: MASTERS });
     teardown.push(() => redisCluster.destroy());
 
-    const single: Target = { name: 'single', connection: server.url, raw: new Redis(server.url, { enableAutoPipelining: true }), masters: [new Redis(server.url)] };
+    const single: Target = {
+      name: 'single',
+      connection: server.url,
+      raw: new Redis(server.url, { enableAutoPipelining: true }),
+      masters: [new Redis(server.url)],
+    };
     const ports = redisCluster.masters.map((m) => m.port).sort((a, b) => a - b);
     const clusterClient = new Cluster(redisCluster.seeds, { enableAutoPipelining: true });
     const cluster: Target = {
@@ -443,9 +498,12 @@ export async function benchCluster(o: ClusterBenchOptions, lib: LibModule | Erro
     const partitionsPerMaster = ports.map(() => 0);
     for (let k = 0; k < PARTITIONS; k++) partitionsPerMaster[owner(keySlot(`cpub/${k}`))]++;
     const eventsPerMaster = ports.map(() => 0);
-    for (let i = 0; i < o.events; i++) eventsPerMaster[owner(keySlot(partitionKey('cpub', partitionOf(subjectOf(i), PARTITIONS), PARTITIONS)))]++;
+    for (let i = 0; i < o.events; i++)
+      eventsPerMaster[owner(keySlot(partitionKey('cpub', partitionOf(subjectOf(i), PARTITIONS), PARTITIONS)))]++;
     result.layout = { partitionsPerMaster, eventsPerMaster };
-    log(`cluster: masters ${ports.join(', ')}; partitions per master ${partitionsPerMaster.join('/')}, events per master ${eventsPerMaster.join('/')}`);
+    log(
+      `cluster: masters ${ports.join(', ')}; partitions per master ${partitionsPerMaster.join('/')}, events per master ${eventsPerMaster.join('/')}`,
+    );
 
     if (lib instanceof Error) throw new Error(`library not loadable: ${lib.message.split('\n')[0]}`);
 
@@ -463,7 +521,10 @@ export async function benchCluster(o: ClusterBenchOptions, lib: LibModule | Erro
 
     const us = (run: ClusterRun): string => run.redisUs.map((v) => v.toFixed(1)).join('/');
     /** One topology's share of repetition r: raw publish, publish, consume of what was published, latency. */
-    const repetition = async (t: Target, r: number): Promise<{ rawPublish: ClusterRun; publish: ClusterRun; consume: ClusterRun; latency?: LatencyResult }> => {
+    const repetition = async (
+      t: Target,
+      r: number,
+    ): Promise<{ rawPublish: ClusterRun; publish: ClusterRun; consume: ClusterRun; latency?: LatencyResult }> => {
       const rawRun = await rawPublish(t, ns, o.events, `r${r}`);
       await flush(t);
       const pub = await libPublish(t, ns, o.events, `p${r}`);
@@ -471,7 +532,9 @@ export async function benchCluster(o: ClusterBenchOptions, lib: LibModule | Erro
       const cons = await libConsume(t, ns, PARTITIONS, `g${r}`, o.events + 1);
       await flush(t);
       // NOTE: a latency run that fails (e.g. publishes timing out on a starved machine) is noted; the rest of the repetition counts.
-      const lat = await libLatency(t, `clat${r}`, o.latencyRate, o.latencySeconds).catch((error: unknown) => void failed(`latency ${t.name} run ${r}`, error));
+      const lat = await libLatency(t, `clat${r}`, o.latencyRate, o.latencySeconds).catch(
+        (error: unknown) => void failed(`latency ${t.name} run ${r}`, error),
+      );
       await flush(t);
       log(
         `cluster: run ${r}/${o.repeat} ${t.name}: raw publish ${rawRun.perSec} ev/s (redis ${us(rawRun)} us/ev), publish ${pub.perSec} ev/s (redis ${us(pub)}), ` +
@@ -516,7 +579,9 @@ export async function benchCluster(o: ClusterBenchOptions, lib: LibModule | Erro
     const clean = async (nsName: string, partitions: number, group: string): Promise<void> => {
       // NOTE: every run starts from the same Redis: the group, its dedupe markers and leases go.
       const admin = single.masters[0];
-      await Promise.all(keysOf(nsName, partitions).map((k) => admin.xgroup('DESTROY', k, group).catch(() => undefined)));
+      await Promise.all(
+        keysOf(nsName, partitions).map((k) => admin.xgroup('DESTROY', k, group).catch(() => undefined)),
+      );
       const leftovers = (await admin.keys(`${nsName}:*`)).filter((key) => key.split(':').includes(group));
       if (leftovers.length) await admin.del(...leftovers);
     };
@@ -545,7 +610,9 @@ export async function benchCluster(o: ClusterBenchOptions, lib: LibModule | Erro
       result.partitionCost.firsts.push(firstP16 ? 'p16' : 'p1');
       result.partitionCost.p16.push(x16);
       result.partitionCost.p1.push(x1);
-      log(`cluster: pair ${r}/${o.pairs} (${firstP16 ? 'P=16 first' : 'P=1 first'}): P=16 ${x16.perSec} ev/s (boot ${x16.bootMs} ms), P=1 ${x1.perSec} ev/s (boot ${x1.bootMs} ms), ratio ${(x16.perSec / x1.perSec).toFixed(3)}`);
+      log(
+        `cluster: pair ${r}/${o.pairs} (${firstP16 ? 'P=16 first' : 'P=1 first'}): P=16 ${x16.perSec} ev/s (boot ${x16.bootMs} ms), P=1 ${x1.perSec} ev/s (boot ${x1.bootMs} ms), ratio ${(x16.perSec / x1.perSec).toFixed(3)}`,
+      );
     }
     return result;
   } catch (error) {
@@ -572,10 +639,17 @@ export function spread(values: number[]): Spread {
 }
 
 /** Per-master CPU per event of the runs: per master the median over runs, then the mean and the max over masters. */
-export function perMasterCpu(runs: ClusterRun[]): { perMaster: number[]; mean: number; max: number; total: number } | undefined {
+export function perMasterCpu(
+  runs: ClusterRun[],
+): { perMaster: number[]; mean: number; max: number; total: number } | undefined {
   if (!runs.length) return undefined;
   const masters = runs[0].redisUs.length;
-  const perMaster = Array.from({ length: masters }, (_, m) => quantile(runs.map((r) => r.redisUs[m]), 0.5));
+  const perMaster = Array.from({ length: masters }, (_, m) =>
+    quantile(
+      runs.map((r) => r.redisUs[m]),
+      0.5,
+    ),
+  );
   const total = perMaster.reduce((a, b) => a + b, 0);
   return { perMaster, mean: total / masters, max: Math.max(...perMaster), total };
 }

@@ -51,8 +51,21 @@ export interface CommitPhase {
   error?: string;
 }
 
-export async function benchCommit(url: string, n: number, repeat: number, concurrency: number, lib: LibModule | Error): Promise<CommitPhase> {
-  const result: CommitPhase = { events: n, concurrency, batchSize: CONSUME_BATCH, repeat, runs: { plain: [], commit: [], raw: [] }, orders: [] };
+export async function benchCommit(
+  url: string,
+  n: number,
+  repeat: number,
+  concurrency: number,
+  lib: LibModule | Error,
+): Promise<CommitPhase> {
+  const result: CommitPhase = {
+    events: n,
+    concurrency,
+    batchSize: CONSUME_BATCH,
+    repeat,
+    runs: { plain: [], commit: [], raw: [] },
+    orders: [],
+  };
   if (lib instanceof Error) return { ...result, error: String(lib) };
   const admin = new Redis(url);
   const ns = 'commit';
@@ -75,7 +88,9 @@ export async function benchCommit(url: string, n: number, repeat: number, concur
         const group = `${variant}-${r}`;
         const run = await runVariant(variant, lib, admin, { url, ns, group, n, concurrency });
         result.runs[variant].push(run);
-        line.push(`${variant} ${run.perSec} ev/s (node ${run.nodeUs.toFixed(1)} + redis ${run.redisUs.toFixed(1)} us/ev, ${run.writesPerEvent?.toFixed(2) ?? '-'} writes/ev)`);
+        line.push(
+          `${variant} ${run.perSec} ev/s (node ${run.nodeUs.toFixed(1)} + redis ${run.redisUs.toFixed(1)} us/ev, ${run.writesPerEvent?.toFixed(2) ?? '-'} writes/ev)`,
+        );
         // NOTE: every run starts from the same Redis: no derived stream, no state, no dedupe markers left.
         await clearOutputs(admin, ns, group);
       }
@@ -104,13 +119,21 @@ const stateKey = (ns: string, group: string): string => `${ns}:state:${group}`;
 async function runVariant(variant: CommitVariant, lib: LibModule, admin: Redis, o: RunOptions): Promise<CommitRun> {
   const run = variant === 'raw' ? await rawStep(admin, o) : await libStep(lib, admin, variant, o);
   // NOTE: each side must have done all of its work exactly once, or its rate means nothing.
-  const [state, derived] = await Promise.all([admin.hget(stateKey(o.ns, o.group), 'n'), admin.xlen(streamKey(o.ns, DERIVED_STREAM))]);
-  if (Number(state) !== o.n || derived !== o.n) throw new Error(`commit ${variant} ${o.group}: state n = ${state}, ${derived} derived events, want ${o.n} each`);
+  const [state, derived] = await Promise.all([
+    admin.hget(stateKey(o.ns, o.group), 'n'),
+    admin.xlen(streamKey(o.ns, DERIVED_STREAM)),
+  ]);
+  if (Number(state) !== o.n || derived !== o.n)
+    throw new Error(`commit ${variant} ${o.group}: state n = ${state}, ${derived} derived events, want ${o.n} each`);
   return run;
 }
 
 async function clearOutputs(admin: Redis, ns: string, group: string): Promise<void> {
-  const keys = [streamKey(ns, DERIVED_STREAM), ...(await admin.keys(`${ns}:state:*`)), ...(await admin.keys(`${ns}:*:seen:*`))];
+  const keys = [
+    streamKey(ns, DERIVED_STREAM),
+    ...(await admin.keys(`${ns}:state:*`)),
+    ...(await admin.keys(`${ns}:*:seen:*`)),
+  ];
   await admin.del(...keys);
   if (group) await admin.xgroup('DESTROY', streamKey(ns), group).catch(() => undefined);
 }
@@ -129,7 +152,13 @@ async function libStep(lib: LibModule, admin: Redis, mode: 'plain' | 'commit', o
     url: o.url,
     namespace: o.ns,
     group: o.group,
-    consumer: { batchSize: CONSUME_BATCH, concurrency: o.concurrency, validate: false, blockMs: 1000, startFrom: 'beginning' },
+    consumer: {
+      batchSize: CONSUME_BATCH,
+      concurrency: o.concurrency,
+      validate: false,
+      blockMs: 1000,
+      startFrom: 'beginning',
+    },
     step: {
       mode,
       stateKey: stateKey(o.ns, o.group),
@@ -149,16 +178,40 @@ async function libStep(lib: LibModule, admin: Redis, mode: 'plain' | 'commit', o
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       done,
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`commit ${mode}: handled ${count} of ${o.n} in ${timeoutMs} ms (stats ${JSON.stringify(app.stats())})`)), timeoutMs))),
+      new Promise(
+        (_, reject) =>
+          (timer = setTimeout(
+            () =>
+              reject(
+                new Error(
+                  `commit ${mode}: handled ${count} of ${o.n} in ${timeoutMs} ms (stats ${JSON.stringify(app.stats())})`,
+                ),
+              ),
+            timeoutMs,
+          )),
+      ),
     ]).finally(() => clearTimeout(timer));
-    await waitUntil(`group ${o.group} pending = 0`, async () => (await pendingCount(admin, streamKey(o.ns), o.group)) === 0, 30_000, 1);
+    await waitUntil(
+      `group ${o.group} pending = 0`,
+      async () => (await pendingCount(admin, streamKey(o.ns), o.group)) === 0,
+      30_000,
+      1,
+    );
     const ms = now() - t0;
     const cpu = process.cpuUsage(cpu0);
     const writesPerEvent = perEvent(writes0, writeCalls(), o.n);
     const redisUs = ((await redisCpuUs(admin)) - redis0) / o.n;
     const stats = app.stats();
-    if (stats && (stats.failed > 0 || stats.deadLettered > 0)) throw new Error(`commit ${mode}: ${stats.failed} failed, ${stats.deadLettered} dead-lettered`);
-    return { perSec: rate(o.n, ms), ms: Math.round(ms), nodeUs: (cpu.user + cpu.system) / o.n, redisUs, writesPerEvent, bootMs: Math.round(t0 - started) };
+    if (stats && (stats.failed > 0 || stats.deadLettered > 0))
+      throw new Error(`commit ${mode}: ${stats.failed} failed, ${stats.deadLettered} dead-lettered`);
+    return {
+      perSec: rate(o.n, ms),
+      ms: Math.round(ms),
+      nodeUs: (cpu.user + cpu.system) / o.n,
+      redisUs,
+      writesPerEvent,
+      bootMs: Math.round(t0 - started),
+    };
   } finally {
     await app.close();
   }
@@ -181,7 +234,16 @@ async function rawStep(admin: Redis, o: RunOptions): Promise<CommitRun> {
     let count = 0;
     let lastBatch: Promise<void> = Promise.resolve();
     while (count < o.n) {
-      const reply = (await reader.xreadgroup('GROUP', o.group, 'c1', 'COUNT', CONSUME_BATCH, 'STREAMS', key, '>')) as StreamReply | null;
+      const reply = (await reader.xreadgroup(
+        'GROUP',
+        o.group,
+        'c1',
+        'COUNT',
+        CONSUME_BATCH,
+        'STREAMS',
+        key,
+        '>',
+      )) as StreamReply | null;
       if (!reply) throw new Error(`commit raw: stream ran dry after ${count} of ${o.n}`);
       if (cpu0 === undefined) {
         t0 = now();
@@ -199,12 +261,18 @@ async function rawStep(admin: Redis, o: RunOptions): Promise<CommitRun> {
         const order = JSON.parse(field(fields, 'data') ?? 'null') as OrderProps;
         const eventId = field(fields, 'id')!;
         const derived = derivedFields(order, field(fields, 'correlationid') ?? eventId, eventId);
-        pipeline.multi().xadd(derivedKey, '*', ...derived).hincrby(state, 'n', 1).xack(key, o.group, id).exec();
+        pipeline
+          .multi()
+          .xadd(derivedKey, '*', ...derived)
+          .hincrby(state, 'n', 1)
+          .xack(key, o.group, id)
+          .exec();
         count++;
       }
       lastBatch = pipeline.exec().then((replies) => {
         const failed = (replies ?? []).find(([error]) => error);
-        if (!replies || failed) throw new Error(`commit raw: a transaction failed: ${String(failed?.[0] ?? 'no reply')}`);
+        if (!replies || failed)
+          throw new Error(`commit raw: a transaction failed: ${String(failed?.[0] ?? 'no reply')}`);
       });
     }
     await lastBatch;
@@ -214,7 +282,13 @@ async function rawStep(admin: Redis, o: RunOptions): Promise<CommitRun> {
     const cpu = process.cpuUsage(cpu0);
     const writesPerEvent = perEvent(writes0, writeCalls(), o.n);
     const redisUs = ((await redisCpuUs(admin)) - redis0) / o.n;
-    return { perSec: rate(o.n, ms), ms: Math.round(ms), nodeUs: (cpu.user + cpu.system) / o.n, redisUs, writesPerEvent };
+    return {
+      perSec: rate(o.n, ms),
+      ms: Math.round(ms),
+      nodeUs: (cpu.user + cpu.system) / o.n,
+      redisUs,
+      writesPerEvent,
+    };
   } finally {
     reader.disconnect();
   }
@@ -230,7 +304,9 @@ function writeCalls(): number | undefined {
 }
 
 function perEvent(before: number | undefined, after: number | undefined, n: number): number | undefined {
-  return before === undefined || after === undefined || Number.isNaN(before) || Number.isNaN(after) ? undefined : (after - before) / n;
+  return before === undefined || after === undefined || Number.isNaN(before) || Number.isNaN(after)
+    ? undefined
+    : (after - before) / n;
 }
 
 function field(fields: string[], name: string): string | undefined {
@@ -241,17 +317,28 @@ function field(fields: string[], name: string): string | undefined {
 /** The derived PaymentSucceeded as the library would write it (envelope.ts `encodeEnvelope`, no traceparent). */
 function derivedFields(order: OrderProps, correlationId: string, causationId: string): string[] {
   return [
-    'specversion', '1.0',
-    'id', randomUUID(),
-    'type', DERIVED_TYPE,
-    'version', '1',
-    'source', 'bench-commit',
-    'time', new Date().toISOString(),
-    'datacontenttype', 'application/json',
-    'data', JSON.stringify(paymentOf(order)),
-    'subject', order.orderId,
-    'correlationid', correlationId,
-    'causationid', causationId,
+    'specversion',
+    '1.0',
+    'id',
+    randomUUID(),
+    'type',
+    DERIVED_TYPE,
+    'version',
+    '1',
+    'source',
+    'bench-commit',
+    'time',
+    new Date().toISOString(),
+    'datacontenttype',
+    'application/json',
+    'data',
+    JSON.stringify(paymentOf(order)),
+    'subject',
+    order.orderId,
+    'correlationid',
+    correlationId,
+    'causationid',
+    causationId,
   ];
 }
 
@@ -272,14 +359,33 @@ export function summarizeCommit(c: CommitPhase): CommitSummary | undefined {
   };
   const perSec = { plain: stat('plain'), commit: stat('commit'), raw: stat('raw') };
   const cpu = (of: 'nodeUs' | 'redisUs' | 'writesPerEvent'): Record<CommitVariant, number> => ({
-    plain: quantile(c.runs.plain.map((r) => r[of] ?? NaN), 0.5),
-    commit: quantile(c.runs.commit.map((r) => r[of] ?? NaN), 0.5),
-    raw: quantile(c.runs.raw.map((r) => r[of] ?? NaN), 0.5),
+    plain: quantile(
+      c.runs.plain.map((r) => r[of] ?? NaN),
+      0.5,
+    ),
+    commit: quantile(
+      c.runs.commit.map((r) => r[of] ?? NaN),
+      0.5,
+    ),
+    raw: quantile(
+      c.runs.raw.map((r) => r[of] ?? NaN),
+      0.5,
+    ),
   });
   const reps = Math.min(...COMMIT_VARIANTS.map((v) => c.runs[v].length));
   const ratio = (a: CommitVariant, b: CommitVariant): { ofMedians: number; perRepetition: number[] } => ({
     ofMedians: perSec[a].median / perSec[b].median,
     perRepetition: Array.from({ length: reps }, (_, i) => c.runs[a][i].perSec / c.runs[b][i].perSec),
   });
-  return { perSec, nodeUs: cpu('nodeUs'), redisUs: cpu('redisUs'), writesPerEvent: cpu('writesPerEvent'), ratio: { commitPlain: ratio('commit', 'plain'), commitRaw: ratio('commit', 'raw'), plainRaw: ratio('plain', 'raw') } };
+  return {
+    perSec,
+    nodeUs: cpu('nodeUs'),
+    redisUs: cpu('redisUs'),
+    writesPerEvent: cpu('writesPerEvent'),
+    ratio: {
+      commitPlain: ratio('commit', 'plain'),
+      commitRaw: ratio('commit', 'raw'),
+      plainRaw: ratio('plain', 'raw'),
+    },
+  };
 }

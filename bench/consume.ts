@@ -74,7 +74,13 @@ export async function prefill(redis: Redis, key: string, n: number, tag: string)
 }
 
 /** XREADGROUP COUNT 500 loop, JSON.parse of `data` per entry, one XACK per batch with all ids. */
-export async function rawConsume(url: string, key: string, group: string, n: number, onEntry?: (data: { orderId: string }) => void): Promise<ConsumeRun> {
+export async function rawConsume(
+  url: string,
+  key: string,
+  group: string,
+  n: number,
+  onEntry?: (data: { orderId: string }) => void,
+): Promise<ConsumeRun> {
   const reader = new Redis(url);
   try {
     await reader.xgroup('CREATE', key, group, '0');
@@ -82,7 +88,16 @@ export async function rawConsume(url: string, key: string, group: string, n: num
     let count = 0;
     let lastAck: Promise<unknown> = Promise.resolve();
     while (count < n) {
-      const reply = (await reader.xreadgroup('GROUP', group, 'c1', 'COUNT', CONSUME_BATCH, 'STREAMS', key, '>')) as StreamReply | null;
+      const reply = (await reader.xreadgroup(
+        'GROUP',
+        group,
+        'c1',
+        'COUNT',
+        CONSUME_BATCH,
+        'STREAMS',
+        key,
+        '>',
+      )) as StreamReply | null;
       if (!reply) throw new Error(`raw consumer: stream ran dry after ${count} of ${n}`);
       const entries = reply[0][1];
       const ids = new Array<string>(entries.length);
@@ -129,7 +144,14 @@ export async function libConsume(lib: LibModule, admin: Redis, o: LibConsumeOpti
     url: o.url,
     namespace: o.namespace,
     group: o.group,
-    consumer: { batchSize: CONSUME_BATCH, concurrency: o.concurrency, validate: o.validate, blockMs: 1000, startFrom: 'beginning', ...(o.dedupe === false ? { dedupe: { enabled: false } } : {}) },
+    consumer: {
+      batchSize: CONSUME_BATCH,
+      concurrency: o.concurrency,
+      validate: o.validate,
+      blockMs: 1000,
+      startFrom: 'beginning',
+      ...(o.dedupe === false ? { dedupe: { enabled: false } } : {}),
+    },
     sink: {
       onEvent: (payload) => {
         if (typeof payload.orderId !== 'string') bad++;
@@ -144,10 +166,26 @@ export async function libConsume(lib: LibModule, admin: Redis, o: LibConsumeOpti
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       done,
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`library consumer saw ${count} of ${o.n} in ${timeoutMs} ms (stats ${JSON.stringify(app.stats())})`)), timeoutMs))),
+      new Promise(
+        (_, reject) =>
+          (timer = setTimeout(
+            () =>
+              reject(
+                new Error(
+                  `library consumer saw ${count} of ${o.n} in ${timeoutMs} ms (stats ${JSON.stringify(app.stats())})`,
+                ),
+              ),
+            timeoutMs,
+          )),
+      ),
     ]).finally(() => clearTimeout(timer));
     const key = streamKey(o.namespace);
-    await waitUntil(`group ${o.group} pending = 0`, async () => (await pendingCount(admin, key, o.group)) === 0, 30_000, 1);
+    await waitUntil(
+      `group ${o.group} pending = 0`,
+      async () => (await pendingCount(admin, key, o.group)) === 0,
+      30_000,
+      1,
+    );
     const ms = now() - t0;
     if (bad) throw new Error(`${bad} payloads without orderId`);
     return { events: count, ms: Math.round(ms), perSec: rate(count, ms), bootMs: Math.round(bootMs) };
@@ -156,7 +194,13 @@ export async function libConsume(lib: LibModule, admin: Redis, o: LibConsumeOpti
   }
 }
 
-export async function benchConsume(url: string, n: number, concurrency: number, repeat: number, lib: LibModule | Error): Promise<ConsumePhase> {
+export async function benchConsume(
+  url: string,
+  n: number,
+  concurrency: number,
+  repeat: number,
+  lib: LibModule | Error,
+): Promise<ConsumePhase> {
   const admin = new Redis(url);
   const warmNs = 'cons-warm';
   const ns = 'cons';
@@ -169,7 +213,14 @@ export async function benchConsume(url: string, n: number, concurrency: number, 
     await rawConsume(url, streamKey(warmNs), 'raw-warm', 5000);
     let libError = lib instanceof Error ? String(lib) : undefined;
     if (!(lib instanceof Error)) {
-      await libConsume(lib, admin, { url, namespace: warmNs, group: 'lib-warm', n: 5000, concurrency, validate: true }).catch((e: unknown) => {
+      await libConsume(lib, admin, {
+        url,
+        namespace: warmNs,
+        group: 'lib-warm',
+        n: 5000,
+        concurrency,
+        validate: true,
+      }).catch((e: unknown) => {
         libError = String(e);
       });
     }
@@ -180,15 +231,35 @@ export async function benchConsume(url: string, n: number, concurrency: number, 
       // NOTE: the dedupe on/off pair swaps places every other repetition, so neither side always
       // runs right after the raw loop (or after the other library run).
       const onFirst = r % 2 === 1;
-      log(`consume: run ${r}/${repeat}, ${n} events each: raw, then ${onFirst ? 'library validate=false, validate=true, dedupe off' : 'library dedupe off, validate=true, validate=false'}`);
+      log(
+        `consume: run ${r}/${repeat}, ${n} events each: raw, then ${onFirst ? 'library validate=false, validate=true, dedupe off' : 'library dedupe off, validate=true, validate=false'}`,
+      );
       runs.raw.push(await withCpu(admin, n, () => rawConsume(url, key, `raw-${r}`, n)));
       if (libError || lib instanceof Error) continue;
       try {
-        const nv = (): Promise<ConsumeRun> => withCpu(admin, n, () => libConsume(lib, admin, { url, namespace: ns, group: `lib-nv-${r}`, n, concurrency, validate: false }));
-        const nd = (): Promise<ConsumeRun> => withCpu(admin, n, () => libConsume(lib, admin, { url, namespace: ns, group: `lib-nd-${r}`, n, concurrency, validate: false, dedupe: false }));
+        const nv = (): Promise<ConsumeRun> =>
+          withCpu(admin, n, () =>
+            libConsume(lib, admin, { url, namespace: ns, group: `lib-nv-${r}`, n, concurrency, validate: false }),
+          );
+        const nd = (): Promise<ConsumeRun> =>
+          withCpu(admin, n, () =>
+            libConsume(lib, admin, {
+              url,
+              namespace: ns,
+              group: `lib-nd-${r}`,
+              n,
+              concurrency,
+              validate: false,
+              dedupe: false,
+            }),
+          );
         if (onFirst) runs.nv.push(await nv());
         else runs.nd.push(await nd());
-        runs.v.push(await withCpu(admin, n, () => libConsume(lib, admin, { url, namespace: ns, group: `lib-v-${r}`, n, concurrency, validate: true })));
+        runs.v.push(
+          await withCpu(admin, n, () =>
+            libConsume(lib, admin, { url, namespace: ns, group: `lib-v-${r}`, n, concurrency, validate: true }),
+          ),
+        );
         if (onFirst) runs.nd.push(await nd());
         else runs.nv.push(await nv());
       } catch (error) {

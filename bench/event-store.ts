@@ -34,14 +34,25 @@ interface Balance {
 
 const counter = (snapshotEvery?: number): Decider<Balance, { amount: number }, Deposited> => ({
   initialState: () => ({ balance: 0, count: 0 }),
-  decide: (command, state) => ({ type: 'Deposited', data: { amount: command.amount, reference: `ref-${state.count + 1}` } }),
+  decide: (command, state) => ({
+    type: 'Deposited',
+    data: { amount: command.amount, reference: `ref-${state.count + 1}` },
+  }),
   evolve: (state, event) => ({ balance: state.balance + event.data.amount, count: state.count + 1 }),
   snapshot: snapshotEvery ? { every: snapshotEvery, schemaVersion: 1 } : undefined,
 });
 
-const deposit = (i: number): Deposited => ({ type: 'Deposited', data: { amount: (i % 100) + 1, reference: `ref-${i}` } });
+const deposit = (i: number): Deposited => ({
+  type: 'Deposited',
+  data: { amount: (i % 100) + 1, reference: `ref-${i}` },
+});
 
-async function best<T>(repeat: number, run: () => Promise<T>, score: (t: T) => number, lowerIsBetter: boolean): Promise<{ best: T; all: number[] }> {
+async function best<T>(
+  repeat: number,
+  run: () => Promise<T>,
+  score: (t: T) => number,
+  lowerIsBetter: boolean,
+): Promise<{ best: T; all: number[] }> {
   const results: T[] = [];
   for (let i = 0; i < repeat; i++) results.push(await run());
   const scores = results.map(score);
@@ -64,31 +75,58 @@ export async function benchEventStore(url: string): Promise<EventStoreBench> {
     const long = toStreamName('Bench', 'long');
     const t = now();
     for (let v = 0; v < events; v += 1000) {
-      await store.append(long, Array.from({ length: Math.min(1000, events - v) }, (_, i) => deposit(v + i)), { expectedVersion: v });
+      await store.append(
+        long,
+        Array.from({ length: Math.min(1000, events - v) }, (_, i) => deposit(v + i)),
+        { expectedVersion: v },
+      );
     }
-    rows.push({ measure: 'append, batches of 1000 events, one aggregate', value: Math.round((events * 1000) / (now() - t)), unit: 'events/s' });
+    rows.push({
+      measure: 'append, batches of 1000 events, one aggregate',
+      value: Math.round((events * 1000) / (now() - t)),
+      unit: 'events/s',
+    });
     const memory = /used_memory:(\d+)/.exec(await redis.info('memory'))?.[1];
 
     const plain = counter();
-    const full = await best(repeat, async () => {
-      const began = now();
-      const loaded = await store.load(long, plain);
-      return { ms: now() - began, loaded };
-    }, (r) => r.ms, true);
-    if (full.best.loaded.version !== events) throw new Error(`loaded ${full.best.loaded.version} events, expected ${events}`);
-    rows.push({ measure: `load ${fmt(events)} events, no snapshot`, value: Math.round(full.best.ms), unit: 'ms', note: `${fmt((events * 1000) / full.best.ms)} events/s; runs ${full.all.map((ms) => fmt(ms)).join(' / ')} ms` });
+    const full = await best(
+      repeat,
+      async () => {
+        const began = now();
+        const loaded = await store.load(long, plain);
+        return { ms: now() - began, loaded };
+      },
+      (r) => r.ms,
+      true,
+    );
+    if (full.best.loaded.version !== events)
+      throw new Error(`loaded ${full.best.loaded.version} events, expected ${events}`);
+    rows.push({
+      measure: `load ${fmt(events)} events, no snapshot`,
+      value: Math.round(full.best.ms),
+      unit: 'ms',
+      note: `${fmt((events * 1000) / full.best.ms)} events/s; runs ${full.all.map((ms) => fmt(ms)).join(' / ')} ms`,
+    });
 
     const every = 100;
     const tail = every / 2;
     const base = await store.load(long, plain, { asOfVersion: events - tail });
     await store.writeSnapshot(long, { state: base.state, version: base.version, schemaVersion: 1, time: base.time });
     const snapshotted = counter(every);
-    const fast = await best(Math.max(repeat, 50), async () => {
-      const began = now();
-      const loaded = await store.load(long, snapshotted);
-      return { ms: now() - began, loaded };
-    }, (r) => r.ms, true);
-    if (fast.best.loaded.snapshotVersion !== events - tail || JSON.stringify(fast.best.loaded.state) !== JSON.stringify(full.best.loaded.state)) {
+    const fast = await best(
+      Math.max(repeat, 50),
+      async () => {
+        const began = now();
+        const loaded = await store.load(long, snapshotted);
+        return { ms: now() - began, loaded };
+      },
+      (r) => r.ms,
+      true,
+    );
+    if (
+      fast.best.loaded.snapshotVersion !== events - tail ||
+      JSON.stringify(fast.best.loaded.state) !== JSON.stringify(full.best.loaded.state)
+    ) {
       throw new Error('the snapshot load disagrees with the full replay');
     }
     const sorted = [...fast.all].sort((a, b) => a - b);
@@ -113,9 +151,17 @@ export async function benchEventStore(url: string): Promise<EventStoreBench> {
       return { perSec: Math.round((each * aggregates * 1000) / (now() - began)) };
     };
     for (const aggregates of [1, 16, 64]) {
-      const run = await best(repeat, () => appendLoop(aggregates), (r) => r.perSec, false);
+      const run = await best(
+        repeat,
+        () => appendLoop(aggregates),
+        (r) => r.perSec,
+        false,
+      );
       rows.push({
-        measure: aggregates === 1 ? 'append 1 event with expected version, sequential' : `append 1 event with expected version, ${aggregates} aggregates at once`,
+        measure:
+          aggregates === 1
+            ? 'append 1 event with expected version, sequential'
+            : `append 1 event with expected version, ${aggregates} aggregates at once`,
         value: run.best.perSec,
         unit: 'appends/s',
         note: `runs ${run.all.map((x) => fmt(x)).join(' / ')}`,
@@ -136,7 +182,12 @@ export async function benchEventStore(url: string): Promise<EventStoreBench> {
       return { perSec: Math.round((each * aggregates * 1000) / (now() - began)) };
     };
     for (const aggregates of [1, 64]) {
-      const run = await best(repeat, () => commandLoop(aggregates), (r) => r.perSec, false);
+      const run = await best(
+        repeat,
+        () => commandLoop(aggregates),
+        (r) => r.perSec,
+        false,
+      );
       rows.push({
         measure: `handleCommand (load + decide + append, snapshot every ${every}), ${aggregates === 1 ? 'sequential' : `${aggregates} aggregates at once`}`,
         value: run.best.perSec,
@@ -173,8 +224,13 @@ async function deleteNamespace(redis: Redis, namespace: string): Promise<void> {
 /** The rows as a printed table. */
 export function renderEventStoreBench(result: EventStoreBench): string {
   const lines = [
-    `Event store: ${Object.entries(result.config).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`,
-    table(['measure', 'value', 'unit', 'note'], result.rows.map((r) => [r.measure, fmt(r.value, r.unit === 'ms' && r.value < 10 ? 2 : 0), r.unit, r.note ?? ''])),
+    `Event store: ${Object.entries(result.config)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(' ')}`,
+    table(
+      ['measure', 'value', 'unit', 'note'],
+      result.rows.map((r) => [r.measure, fmt(r.value, r.unit === 'ms' && r.value < 10 ? 2 : 0), r.unit, r.note ?? '']),
+    ),
   ];
   return lines.join('\n');
 }
@@ -188,7 +244,9 @@ if (require.main === module) {
       const version = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? '?';
       redis.disconnect();
       const result = await benchEventStore(server.url);
-      process.stdout.write(`\nNode ${process.version}, redis-server ${version} (own throwaway server, no persistence)\n${renderEventStoreBench(result)}\n`);
+      process.stdout.write(
+        `\nNode ${process.version}, redis-server ${version} (own throwaway server, no persistence)\n${renderEventStoreBench(result)}\n`,
+      );
     } finally {
       await server.destroy();
     }

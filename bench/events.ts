@@ -28,8 +28,18 @@ export function makeOrder(i: number, tag = 'b'): OrderProps {
     userId: `user-${user.toString().padStart(6, '0')}`,
     userEmail: `customer.${user}@shop.example.com`,
     items: [
-      { sku: 'SKU-MUG-ENAMEL-350-GREEN', name: 'Enamel camping mug, 350 ml, forest green', unitPrice: 12.5, quantity: 2 },
-      { sku: 'SKU-TEE-ORGANIC-M-NAVY', name: 'Organic cotton t-shirt, size M, navy blue', unitPrice: 24.9, quantity: 1 },
+      {
+        sku: 'SKU-MUG-ENAMEL-350-GREEN',
+        name: 'Enamel camping mug, 350 ml, forest green',
+        unitPrice: 12.5,
+        quantity: 2,
+      },
+      {
+        sku: 'SKU-TEE-ORGANIC-M-NAVY',
+        name: 'Organic cotton t-shirt, size M, navy blue',
+        unitPrice: 24.9,
+        quantity: 1,
+      },
     ],
     total: 49.9,
     currency: 'EUR',
@@ -51,7 +61,9 @@ export interface PaymentProps {
 export const DERIVED_STREAM = 'payments';
 export const DERIVED_TYPE = 'PaymentSucceeded';
 
-export function paymentOf(order: Pick<OrderProps, 'orderId' | 'userId' | 'userEmail' | 'total' | 'currency' | 'placedAt'>): PaymentProps {
+export function paymentOf(
+  order: Pick<OrderProps, 'orderId' | 'userId' | 'userEmail' | 'total' | 'currency' | 'placedAt'>,
+): PaymentProps {
   return {
     orderId: order.orderId,
     userId: order.userId,
@@ -76,16 +88,26 @@ export function streamKey(namespace: string, stream = STREAM): string {
 export function rawFields(order: OrderProps, source = 'bench'): string[] {
   const id = randomUUID();
   return [
-    'specversion', '1.0',
-    'id', id,
-    'type', EVENT_TYPE,
-    'version', '2',
-    'source', source,
-    'time', new Date().toISOString(),
-    'datacontenttype', 'application/json',
-    'data', JSON.stringify(order),
-    'subject', order.orderId,
-    'correlationid', id,
+    'specversion',
+    '1.0',
+    'id',
+    id,
+    'type',
+    EVENT_TYPE,
+    'version',
+    '2',
+    'source',
+    source,
+    'time',
+    new Date().toISOString(),
+    'datacontenttype',
+    'application/json',
+    'data',
+    JSON.stringify(order),
+    'subject',
+    order.orderId,
+    'correlationid',
+    id,
   ];
 }
 

@@ -32,7 +32,13 @@ export interface GuardPhase {
   error?: string;
 }
 
-export async function benchGuard(url: string, n: number, pairs: number, concurrency: number, lib: LibModule | Error): Promise<GuardPhase> {
+export async function benchGuard(
+  url: string,
+  n: number,
+  pairs: number,
+  concurrency: number,
+  lib: LibModule | Error,
+): Promise<GuardPhase> {
   const result: GuardPhase = { events: n, concurrency, pairs: [] };
   if (lib instanceof Error) return { ...result, error: String(lib) };
   const admin = new Redis(url);
@@ -46,7 +52,15 @@ export async function benchGuard(url: string, n: number, pairs: number, concurre
     await prefill(admin, streamKey(ns), n, 'g');
     await prefill(admin, streamKey(warmNs), 5000, 'gw');
     for (const dedupe of [true, false]) {
-      await libConsume(lib, admin, { url, namespace: warmNs, group: `warm-${dedupe}`, n: 5000, concurrency, validate: false, dedupe });
+      await libConsume(lib, admin, {
+        url,
+        namespace: warmNs,
+        group: `warm-${dedupe}`,
+        n: 5000,
+        concurrency,
+        validate: false,
+        dedupe,
+      });
     }
     await admin.del(streamKey(warmNs));
     for (let p = 1; p <= pairs; p++) {
@@ -58,16 +72,32 @@ export async function benchGuard(url: string, n: number, pairs: number, concurre
         const side = dedupe ? 'on' : 'off';
         const redis0 = await redisCpuUs(admin);
         const gc0 = gc.ms;
-        const run = await libConsume(lib, admin, { url, namespace: ns, group: `${side}-${p}`, n, concurrency, validate: false, dedupe });
+        const run = await libConsume(lib, admin, {
+          url,
+          namespace: ns,
+          group: `${side}-${p}`,
+          n,
+          concurrency,
+          validate: false,
+          dedupe,
+        });
         rate[side] = run.perSec;
         redisUs[side] = ((await redisCpuUs(admin)) - redis0) / n;
         gcUs[side] = ((gc.ms - gc0) * 1e3) / n;
         // NOTE: each guarded run leaves a bucket of n markers; dropping it keeps Redis the same size for every pair.
         if (dedupe) await dropBuckets(admin, ns);
       }
-      const pair: GuardPair = { on: rate.on!, off: rate.off!, gap: 1 - rate.on! / rate.off!, redisUs: { on: redisUs.on!, off: redisUs.off! }, gcUs: { on: gcUs.on!, off: gcUs.off! } };
+      const pair: GuardPair = {
+        on: rate.on!,
+        off: rate.off!,
+        gap: 1 - rate.on! / rate.off!,
+        redisUs: { on: redisUs.on!, off: redisUs.off! },
+        gcUs: { on: gcUs.on!, off: gcUs.off! },
+      };
       result.pairs.push(pair);
-      log(`guard: pair ${p}/${pairs}: on ${Math.round(pair.on)} ev/s, off ${Math.round(pair.off)} ev/s, gap ${(pair.gap * 100).toFixed(1)} %; redis ${redisUs.on!.toFixed(1)} / ${redisUs.off!.toFixed(1)} us/ev, gc ${gcUs.on!.toFixed(1)} / ${gcUs.off!.toFixed(1)} us/ev`);
+      log(
+        `guard: pair ${p}/${pairs}: on ${Math.round(pair.on)} ev/s, off ${Math.round(pair.off)} ev/s, gap ${(pair.gap * 100).toFixed(1)} %; redis ${redisUs.on!.toFixed(1)} / ${redisUs.off!.toFixed(1)} us/ev, gc ${gcUs.on!.toFixed(1)} / ${gcUs.off!.toFixed(1)} us/ev`,
+      );
     }
     return result;
   } catch (error) {
@@ -81,11 +111,13 @@ export async function benchGuard(url: string, n: number, pairs: number, concurre
 
 /** Sums this process's garbage-collection pauses while it observes. */
 function observeGc(): { ms: number; observer: PerformanceObserver } {
-  const gc = { ms: 0, observer: new PerformanceObserver((list) => list.getEntries().forEach((entry) => (gc.ms += entry.duration))) };
+  const gc = {
+    ms: 0,
+    observer: new PerformanceObserver((list) => list.getEntries().forEach((entry) => (gc.ms += entry.duration))),
+  };
   gc.observer.observe({ entryTypes: ['gc'] });
   return gc;
 }
-
 
 async function dropBuckets(admin: Redis, ns: string): Promise<void> {
   const keys = await admin.keys(`${ns}:*:seen:*`);

@@ -60,7 +60,10 @@ function startMonitors(): Recorder['stopMonitors'] {
       gc.count++;
       gc.totalMs += entry.duration;
       gc.maxMs = Math.max(gc.maxMs, entry.duration);
-      if (DEBUG && entry.duration > 1) gcLog.push(`${entry.duration.toFixed(1)}ms(kind ${(entry as unknown as { detail?: { kind?: number } }).detail?.kind})@${(entry.startTime - gcBase).toFixed(0)}`);
+      if (DEBUG && entry.duration > 1)
+        gcLog.push(
+          `${entry.duration.toFixed(1)}ms(kind ${(entry as unknown as { detail?: { kind?: number } }).detail?.kind})@${(entry.startTime - gcBase).toFixed(0)}`,
+        );
     }
   });
   observer.observe({ entryTypes: ['gc'] });
@@ -87,7 +90,12 @@ function received(rec: Recorder, orderId: string): void {
 }
 
 /** Sends `ratePerSec` events/s for warm-up + `seconds`, drift-corrected on a 1 ms timer. */
-async function produce(ratePerSec: number, seconds: number, rec: Recorder, send: (orderId: string, i: number) => void): Promise<{ sent: number; ms: number }> {
+async function produce(
+  ratePerSec: number,
+  seconds: number,
+  rec: Recorder,
+  send: (orderId: string, i: number) => void,
+): Promise<{ sent: number; ms: number }> {
   const perMs = ratePerSec / 1000;
   const total = Math.round(perMs * (WARMUP_MS + seconds * 1000));
   const start = now();
@@ -115,11 +123,21 @@ async function finish(rec: Recorder, sent: number, ms: number): Promise<LatencyR
   await waitUntil('all latency events received', () => rec.received >= sent, 5000, 5).catch(() => undefined);
   const lost = sent - rec.received;
   if (DEBUG) {
-    const worst = rec.samples.map((v, i) => [v, rec.at[i]]).sort((a, b) => b[0] - a[0]).slice(0, 30);
+    const worst = rec.samples
+      .map((v, i) => [v, rec.at[i]])
+      .sort((a, b) => b[0] - a[0])
+      .slice(0, 30);
     log(`gc > 1 ms [duration(kind)@ms]: ${gcLog.join(' ')}`);
     log(`worst latencies [ms, sent at ms]: ${worst.map(([v, t]) => `${v.toFixed(1)}@${t.toFixed(0)}`).join(' ')}`);
   }
-  return { sent, measured: rec.samples.length, lost, achievedPerSec: Math.round((sent * 1000) / ms), stats: latencyStats(rec.samples), ...rec.stopMonitors() };
+  return {
+    sent,
+    measured: rec.samples.length,
+    lost,
+    achievedPerSec: Math.round((sent * 1000) / ms),
+    stats: latencyStats(rec.samples),
+    ...rec.stopMonitors(),
+  };
 }
 
 const newRecorder = (): Recorder => ({
@@ -144,7 +162,18 @@ async function rawLatency(url: string, ratePerSec: number, seconds: number): Pro
       while (running) {
         let reply: Array<[string, Array<[string, string[]]>]> | null;
         try {
-          reply = (await reader.xreadgroup('GROUP', 'raw', 'c1', 'COUNT', 500, 'BLOCK', 100, 'STREAMS', key, '>')) as typeof reply;
+          reply = (await reader.xreadgroup(
+            'GROUP',
+            'raw',
+            'c1',
+            'COUNT',
+            500,
+            'BLOCK',
+            100,
+            'STREAMS',
+            key,
+            '>',
+          )) as typeof reply;
         } catch {
           if (running) errors++;
           break;
@@ -177,7 +206,14 @@ async function rawLatency(url: string, ratePerSec: number, seconds: number): Pro
   }
 }
 
-async function libLatency(lib: LibModule, url: string, ratePerSec: number, seconds: number, validate: boolean, concurrency: number): Promise<LatencyRun> {
+async function libLatency(
+  lib: LibModule,
+  url: string,
+  ratePerSec: number,
+  seconds: number,
+  validate: boolean,
+  concurrency: number,
+): Promise<LatencyRun> {
   const namespace = validate ? 'lat-lib-v' : 'lat-lib';
   const rec = newRecorder();
   let errors = 0;
@@ -206,7 +242,13 @@ async function libLatency(lib: LibModule, url: string, ratePerSec: number, secon
   }
 }
 
-export async function benchLatency(url: string, ratePerSec: number, seconds: number, concurrency: number, lib: LibModule | Error): Promise<LatencyPhase> {
+export async function benchLatency(
+  url: string,
+  ratePerSec: number,
+  seconds: number,
+  concurrency: number,
+  lib: LibModule | Error,
+): Promise<LatencyPhase> {
   const schedule = `1 ms timer, drift-corrected (~${ratePerSec / 1000} events per tick), ${WARMUP_MS} ms warm-up excluded`;
   log(`latency: raw ${ratePerSec}/s for ${seconds}s`);
   const result: LatencyPhase = { ratePerSec, seconds, schedule, raw: await rawLatency(url, ratePerSec, seconds) };

@@ -120,7 +120,10 @@ export async function createLibApp(options: LibAppOptions): Promise<LibApp> {
         : [BenchHandler, { provide: SINK, useValue: options.sink ?? { onEvent: () => undefined } }],
     });
   }
-  const app = await NestFactory.createApplicationContext({ module: BenchRootModule, imports }, { logger: process.env.BENCH_WARN === '1' ? ['error', 'warn'] : ['error'] });
+  const app = await NestFactory.createApplicationContext(
+    { module: BenchRootModule, imports },
+    { logger: process.env.BENCH_WARN === '1' ? ['error', 'warn'] : ['error'] },
+  );
   const publisher = app.get(EventPublisher);
   let closed = false;
   return {
@@ -138,4 +141,3 @@ export async function createLibApp(options: LibAppOptions): Promise<LibApp> {
 export function toEvent(props: OrderProps): OrderPlaced {
   return new OrderPlaced(props as OrderPlaced);
 }
-

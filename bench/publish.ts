@@ -38,7 +38,12 @@ async function timed(n: number, label: string, redis: Redis, key: string, run: R
   return { events: n, ms: Math.round(ms), perSec: rate(n, ms) };
 }
 
-export async function benchPublish(url: string, n: number, repeat: number, lib: LibModule | Error): Promise<PublishPhase> {
+export async function benchPublish(
+  url: string,
+  n: number,
+  repeat: number,
+  lib: LibModule | Error,
+): Promise<PublishPhase> {
   const admin = new Redis(url);
   const plain = new Redis(url);
   const auto = new Redis(url, { enableAutoPipelining: true });
@@ -74,7 +79,8 @@ export async function benchPublish(url: string, n: number, repeat: number, lib: 
             await created.publisher.publishMany(batch);
           }
         };
-        libConcurrent = (count, tag) => pool(count, IN_FLIGHT, (i) => created.publisher.publish(lib.toEvent(makeOrder(i, tag))));
+        libConcurrent = (count, tag) =>
+          pool(count, IN_FLIGHT, (i) => created.publisher.publish(lib.toEvent(makeOrder(i, tag))));
       } catch (error) {
         libError = String(error);
       }
@@ -82,7 +88,12 @@ export async function benchPublish(url: string, n: number, repeat: number, lib: 
 
     // NOTE: an untimed warm-up of every path so both sides are JIT-compiled before the clock starts.
     log(`publish: warm-up`);
-    for (const [key, run] of [[rawKey, rawPipelined], [rawKey, rawConcurrent], [libKey, libPipelined], [libKey, libConcurrent]] as const) {
+    for (const [key, run] of [
+      [rawKey, rawPipelined],
+      [rawKey, rawConcurrent],
+      [libKey, libPipelined],
+      [libKey, libConcurrent],
+    ] as const) {
       if (!run) continue;
       await run(warm, 'w').catch((error: unknown) => (libError ??= String(error)));
       await admin.del(key);
@@ -91,15 +102,18 @@ export async function benchPublish(url: string, n: number, repeat: number, lib: 
     for (let r = 1; r <= repeat; r++) {
       log(`publish: run ${r}/${repeat}, ${n} events each: raw pipelined, publishMany, raw concurrent, publish()`);
       runs.rp.push(await timed(n, `rp${r}`, admin, rawKey, rawPipelined));
-      if (libPipelined && !libError) runs.lp.push(await timed(n, `lp${r}`, admin, libKey, libPipelined).catch((e: unknown) => fail(e)));
+      if (libPipelined && !libError)
+        runs.lp.push(await timed(n, `lp${r}`, admin, libKey, libPipelined).catch((e: unknown) => fail(e)));
       runs.rc.push(await timed(n, `rc${r}`, admin, rawKey, rawConcurrent));
-      if (libConcurrent && !libError) runs.lc.push(await timed(n, `lc${r}`, admin, libKey, libConcurrent).catch((e: unknown) => fail(e)));
+      if (libConcurrent && !libError)
+        runs.lc.push(await timed(n, `lc${r}`, admin, libKey, libConcurrent).catch((e: unknown) => fail(e)));
     }
     function fail(error: unknown): Throughput {
       libError = String(error);
       return { events: 0, ms: 0, perSec: 0 };
     }
-    const libBest = (list: Throughput[]): Throughput | undefined => (libError || !list.length ? undefined : bestOf(list));
+    const libBest = (list: Throughput[]): Throughput | undefined =>
+      libError || !list.length ? undefined : bestOf(list);
     return {
       repeat,
       pipelined: { raw: bestOf(runs.rp), lib: libBest(runs.lp), error: libError },

@@ -51,9 +51,16 @@ export const FLAT_SLACK_MB = 16;
 export const FLAT_SLACK_RATIO = 0.1;
 export const LATENCY_P99_TARGET_MS = 5;
 
-function ratioRow(measure: string, raw: number, lib: number | undefined, target: number | undefined, note?: string): Verdict {
+function ratioRow(
+  measure: string,
+  raw: number,
+  lib: number | undefined,
+  target: number | undefined,
+  note?: string,
+): Verdict {
   const wanted = target === undefined ? '-' : `>= ${target.toFixed(2)}`;
-  if (lib === undefined) return { measure, raw: fmt(raw), library: note ? `(${note})` : '-', ratio: '-', target: wanted, result: 'n/a' };
+  if (lib === undefined)
+    return { measure, raw: fmt(raw), library: note ? `(${note})` : '-', ratio: '-', target: wanted, result: 'n/a' };
   const ratio = lib / raw;
   const result = target === undefined ? 'n/a' : ratio >= target ? 'PASS' : 'MISS';
   return { measure, raw: fmt(raw), library: fmt(lib), ratio: ratio.toFixed(3), target: wanted, result };
@@ -63,7 +70,14 @@ function latencyRows(label: string, raw: LatencyRun, lib: LatencyRun | undefined
   const ms = (n: number | undefined): string => fmt(n, 2);
   const lost = (run: LatencyRun | undefined): string => (run && run.lost ? ` (${run.lost} lost)` : '');
   return [
-    { measure: `latency ${label} p50 ms`, raw: ms(raw.stats.p50), library: ms(lib?.stats.p50), ratio: '-', target: '-', result: 'n/a' },
+    {
+      measure: `latency ${label} p50 ms`,
+      raw: ms(raw.stats.p50),
+      library: ms(lib?.stats.p50),
+      ratio: '-',
+      target: '-',
+      result: 'n/a',
+    },
     {
       measure: `latency ${label} p99 ms`,
       raw: ms(raw.stats.p99) + lost(raw),
@@ -72,9 +86,30 @@ function latencyRows(label: string, raw: LatencyRun, lib: LatencyRun | undefined
       target: `<= ${LATENCY_P99_TARGET_MS}`,
       result: lib ? (lib.stats.p99 <= LATENCY_P99_TARGET_MS && lib.lost === 0 ? 'PASS' : 'MISS') : 'n/a',
     },
-    { measure: `latency ${label} max ms`, raw: ms(raw.stats.max), library: ms(lib?.stats.max), ratio: '-', target: '-', result: 'n/a' },
-    { measure: `  event-loop delay p99 / max ms`, raw: `${ms(raw.loopDelay.p99)} / ${ms(raw.loopDelay.max)}`, library: lib ? `${ms(lib.loopDelay.p99)} / ${ms(lib.loopDelay.max)}` : '-', ratio: '-', target: '-', result: 'n/a' },
-    { measure: `  GC pauses: count, max ms`, raw: `${raw.gc.count}, ${ms(raw.gc.maxMs)}`, library: lib ? `${lib.gc.count}, ${ms(lib.gc.maxMs)}` : '-', ratio: '-', target: '-', result: 'n/a' },
+    {
+      measure: `latency ${label} max ms`,
+      raw: ms(raw.stats.max),
+      library: ms(lib?.stats.max),
+      ratio: '-',
+      target: '-',
+      result: 'n/a',
+    },
+    {
+      measure: `  event-loop delay p99 / max ms`,
+      raw: `${ms(raw.loopDelay.p99)} / ${ms(raw.loopDelay.max)}`,
+      library: lib ? `${ms(lib.loopDelay.p99)} / ${ms(lib.loopDelay.max)}` : '-',
+      ratio: '-',
+      target: '-',
+      result: 'n/a',
+    },
+    {
+      measure: `  GC pauses: count, max ms`,
+      raw: `${raw.gc.count}, ${ms(raw.gc.maxMs)}`,
+      library: lib ? `${lib.gc.count}, ${ms(lib.gc.maxMs)}` : '-',
+      ratio: '-',
+      target: '-',
+      result: 'n/a',
+    },
   ];
 }
 
@@ -82,23 +117,73 @@ export function verdicts(r: Results): Verdict[] {
   const rows: Verdict[] = [];
   if (r.publish) {
     const p = r.publish;
-    rows.push(ratioRow('publish pipelined, 1000/batch (ev/s)', p.pipelined.raw.perSec, p.pipelined.lib?.perSec, 0.8, p.pipelined.error && 'failed'));
-    rows.push(ratioRow('publish concurrent, 1000 in flight (ev/s)', p.concurrent.raw.perSec, p.concurrent.lib?.perSec, 0.8, p.concurrent.error && 'failed'));
+    rows.push(
+      ratioRow(
+        'publish pipelined, 1000/batch (ev/s)',
+        p.pipelined.raw.perSec,
+        p.pipelined.lib?.perSec,
+        0.8,
+        p.pipelined.error && 'failed',
+      ),
+    );
+    rows.push(
+      ratioRow(
+        'publish concurrent, 1000 in flight (ev/s)',
+        p.concurrent.raw.perSec,
+        p.concurrent.lib?.perSec,
+        0.8,
+        p.concurrent.error && 'failed',
+      ),
+    );
   }
   if (r.consume) {
     const c = r.consume;
-    rows.push(ratioRow('consume+ack, validate=false (ev/s)', c.raw.perSec, c.libNoValidate?.perSec, 0.8, c.error && 'failed'));
-    rows.push(ratioRow('consume+ack, validate=true (ev/s)', c.raw.perSec, c.libValidate?.perSec, 0.6, c.error && 'failed'));
-    rows.push(ratioRow('consume+ack, validate=false, dedupe off (ev/s)', c.raw.perSec, c.libNoDedupe?.perSec, undefined, c.error && 'failed'));
+    rows.push(
+      ratioRow('consume+ack, validate=false (ev/s)', c.raw.perSec, c.libNoValidate?.perSec, 0.8, c.error && 'failed'),
+    );
+    rows.push(
+      ratioRow('consume+ack, validate=true (ev/s)', c.raw.perSec, c.libValidate?.perSec, 0.6, c.error && 'failed'),
+    );
+    rows.push(
+      ratioRow(
+        'consume+ack, validate=false, dedupe off (ev/s)',
+        c.raw.perSec,
+        c.libNoDedupe?.perSec,
+        undefined,
+        c.error && 'failed',
+      ),
+    );
     // NOTE: the raw loop does the same work every repetition, so its spread measures the machine.
     const rawRuns = c.raw.runs ?? [];
     const spread = rawRuns.length > 1 ? Math.max(...rawRuns) / Math.min(...rawRuns) - 1 : 0;
-    rows.push({ measure: '  machine noise: raw loop spread (max/min - 1)', raw: `${fmt(spread * 100, 1)} %`, library: '-', ratio: '-', target: '-', result: spread > 0.1 ? 'NOISY' : 'quiet' });
+    rows.push({
+      measure: '  machine noise: raw loop spread (max/min - 1)',
+      raw: `${fmt(spread * 100, 1)} %`,
+      library: '-',
+      ratio: '-',
+      target: '-',
+      result: spread > 0.1 ? 'NOISY' : 'quiet',
+    });
     if (c.cpu) {
       // NOTE: medians of every run: CPU per event moves far less than throughput on a shared machine.
-      const cpu = (s: { nodeUs: number[]; redisUs: number[] }): string => `${fmt(median(s.nodeUs), 1)} + ${fmt(median(s.redisUs), 1)}`;
-      rows.push({ measure: 'consume CPU us/event, node + redis (median)', raw: cpu(c.cpu.raw), library: cpu(c.cpu.nv), ratio: '-', target: '-', result: 'n/a' });
-      rows.push({ measure: '  validate=true / dedupe off', raw: '-', library: `${cpu(c.cpu.v)} / ${cpu(c.cpu.nd)}`, ratio: '-', target: '-', result: 'n/a' });
+      const cpu = (s: { nodeUs: number[]; redisUs: number[] }): string =>
+        `${fmt(median(s.nodeUs), 1)} + ${fmt(median(s.redisUs), 1)}`;
+      rows.push({
+        measure: 'consume CPU us/event, node + redis (median)',
+        raw: cpu(c.cpu.raw),
+        library: cpu(c.cpu.nv),
+        ratio: '-',
+        target: '-',
+        result: 'n/a',
+      });
+      rows.push({
+        measure: '  validate=true / dedupe off',
+        raw: '-',
+        library: `${cpu(c.cpu.v)} / ${cpu(c.cpu.nd)}`,
+        ratio: '-',
+        target: '-',
+        result: 'n/a',
+      });
     }
   }
   if (r.guard) {
@@ -108,19 +193,88 @@ export function verdicts(r: Results): Verdict[] {
     if (gaps.length > 0) {
       const mid = quantile(gaps, 0.5);
       const measure = `dedupe guard cost, median of ${gaps.length} pairs`;
-      rows.push({ measure, raw: '-', library: pct(mid), ratio: '-', target: '<= 10 %', result: mid <= 0.1 ? 'PASS' : 'MISS' });
-      rows.push({ measure: '  interquartile range of the pairs', raw: '-', library: `${pct(quantile(gaps, 0.25))} .. ${pct(quantile(gaps, 0.75))}`, ratio: '-', target: '-', result: 'n/a' });
-      rows.push({ measure: '  pairs at or under 10 %', raw: '-', library: `${gaps.filter((x) => x <= 0.1).length} of ${gaps.length}`, ratio: '-', target: '-', result: 'n/a' });
-      const ev = (side: 'on' | 'off'): string => fmt(quantile(g.pairs.map((p) => p[side]), 0.5));
-      rows.push({ measure: '  guard on / off, median ev/s', raw: '-', library: `${ev('on')} / ${ev('off')}`, ratio: '-', target: '-', result: 'n/a' });
+      rows.push({
+        measure,
+        raw: '-',
+        library: pct(mid),
+        ratio: '-',
+        target: '<= 10 %',
+        result: mid <= 0.1 ? 'PASS' : 'MISS',
+      });
+      rows.push({
+        measure: '  interquartile range of the pairs',
+        raw: '-',
+        library: `${pct(quantile(gaps, 0.25))} .. ${pct(quantile(gaps, 0.75))}`,
+        ratio: '-',
+        target: '-',
+        result: 'n/a',
+      });
+      rows.push({
+        measure: '  pairs at or under 10 %',
+        raw: '-',
+        library: `${gaps.filter((x) => x <= 0.1).length} of ${gaps.length}`,
+        ratio: '-',
+        target: '-',
+        result: 'n/a',
+      });
+      const ev = (side: 'on' | 'off'): string =>
+        fmt(
+          quantile(
+            g.pairs.map((p) => p[side]),
+            0.5,
+          ),
+        );
+      rows.push({
+        measure: '  guard on / off, median ev/s',
+        raw: '-',
+        library: `${ev('on')} / ${ev('off')}`,
+        ratio: '-',
+        target: '-',
+        result: 'n/a',
+      });
       const perEvent = (of: (p: GuardPair) => { on: number; off: number } | undefined): string => {
         const measured = g.pairs.map(of).filter((x): x is { on: number; off: number } => x !== undefined);
-        return measured.length === 0 ? '-' : `${fmt(quantile(measured.map((x) => x.on), 0.5), 1)} / ${fmt(quantile(measured.map((x) => x.off), 0.5), 1)} us`;
+        return measured.length === 0
+          ? '-'
+          : `${fmt(
+              quantile(
+                measured.map((x) => x.on),
+                0.5,
+              ),
+              1,
+            )} / ${fmt(
+              quantile(
+                measured.map((x) => x.off),
+                0.5,
+              ),
+              1,
+            )} us`;
       };
-      rows.push({ measure: '  redis-server CPU per event, on / off', raw: '-', library: perEvent((p) => p.redisUs), ratio: '-', target: '-', result: 'n/a' });
-      rows.push({ measure: '  consumer GC pauses per event, on / off', raw: '-', library: perEvent((p) => p.gcUs), ratio: '-', target: '-', result: 'n/a' });
+      rows.push({
+        measure: '  redis-server CPU per event, on / off',
+        raw: '-',
+        library: perEvent((p) => p.redisUs),
+        ratio: '-',
+        target: '-',
+        result: 'n/a',
+      });
+      rows.push({
+        measure: '  consumer GC pauses per event, on / off',
+        raw: '-',
+        library: perEvent((p) => p.gcUs),
+        ratio: '-',
+        target: '-',
+        result: 'n/a',
+      });
     } else {
-      rows.push({ measure: 'dedupe guard cost', raw: '-', library: g.error ? '(failed)' : '-', ratio: '-', target: '<= 10 %', result: 'n/a' });
+      rows.push({
+        measure: 'dedupe guard cost',
+        raw: '-',
+        library: g.error ? '(failed)' : '-',
+        ratio: '-',
+        target: '<= 10 %',
+        result: 'n/a',
+      });
     }
   }
   if (r.commit) {
@@ -131,17 +285,73 @@ export function verdicts(r: Results): Verdict[] {
       const ratios = (x: { ofMedians: number; perRepetition: number[] }): string =>
         `${x.ofMedians.toFixed(2)} (runs ${fmt(Math.min(...x.perRepetition), 2)}..${fmt(Math.max(...x.perRepetition), 2)})`;
       const runs = `median of ${c.runs.commit.length}`;
-      rows.push({ measure: `consume+publish+HINCRBY, plain publish() (ev/s, ${runs})`, raw: fmt(s.perSec.raw.median), library: fmt(s.perSec.plain.median), ratio: s.ratio.plainRaw.ofMedians.toFixed(3), target: '-', result: 'n/a' });
-      rows.push({ measure: `consume+publish+HINCRBY, ctx.commit() (ev/s, ${runs})`, raw: fmt(s.perSec.raw.median), library: fmt(s.perSec.commit.median), ratio: s.ratio.commitRaw.ofMedians.toFixed(3), target: '-', result: 'n/a' });
-      rows.push({ measure: '  spread of the runs, min..max ev/s: raw | plain / commit', raw: range(s.perSec.raw), library: `${range(s.perSec.plain)} / ${range(s.perSec.commit)}`, ratio: '-', target: '-', result: 'n/a' });
-      rows.push({ measure: '  commit / plain, of medians (per repetition min..max)', raw: '-', library: ratios(s.ratio.commitPlain), ratio: '-', target: '-', result: 'n/a' });
-      rows.push({ measure: '  commit / raw, of medians (per repetition min..max)', raw: '-', library: ratios(s.ratio.commitRaw), ratio: '-', target: '-', result: 'n/a' });
+      rows.push({
+        measure: `consume+publish+HINCRBY, plain publish() (ev/s, ${runs})`,
+        raw: fmt(s.perSec.raw.median),
+        library: fmt(s.perSec.plain.median),
+        ratio: s.ratio.plainRaw.ofMedians.toFixed(3),
+        target: '-',
+        result: 'n/a',
+      });
+      rows.push({
+        measure: `consume+publish+HINCRBY, ctx.commit() (ev/s, ${runs})`,
+        raw: fmt(s.perSec.raw.median),
+        library: fmt(s.perSec.commit.median),
+        ratio: s.ratio.commitRaw.ofMedians.toFixed(3),
+        target: '-',
+        result: 'n/a',
+      });
+      rows.push({
+        measure: '  spread of the runs, min..max ev/s: raw | plain / commit',
+        raw: range(s.perSec.raw),
+        library: `${range(s.perSec.plain)} / ${range(s.perSec.commit)}`,
+        ratio: '-',
+        target: '-',
+        result: 'n/a',
+      });
+      rows.push({
+        measure: '  commit / plain, of medians (per repetition min..max)',
+        raw: '-',
+        library: ratios(s.ratio.commitPlain),
+        ratio: '-',
+        target: '-',
+        result: 'n/a',
+      });
+      rows.push({
+        measure: '  commit / raw, of medians (per repetition min..max)',
+        raw: '-',
+        library: ratios(s.ratio.commitRaw),
+        ratio: '-',
+        target: '-',
+        result: 'n/a',
+      });
       const cpu = (v: 'plain' | 'commit' | 'raw'): string => `${fmt(s.nodeUs[v], 1)} + ${fmt(s.redisUs[v], 1)}`;
-      rows.push({ measure: '  CPU us/event, node + redis (median): raw | plain / commit', raw: cpu('raw'), library: `${cpu('plain')} / ${cpu('commit')}`, ratio: '-', target: '-', result: 'n/a' });
+      rows.push({
+        measure: '  CPU us/event, node + redis (median): raw | plain / commit',
+        raw: cpu('raw'),
+        library: `${cpu('plain')} / ${cpu('commit')}`,
+        ratio: '-',
+        target: '-',
+        result: 'n/a',
+      });
       const writes = (v: 'plain' | 'commit' | 'raw'): string => fmt(s.writesPerEvent[v], 2);
-      rows.push({ measure: '  node write(2) calls per event: raw | plain / commit', raw: writes('raw'), library: `${writes('plain')} / ${writes('commit')}`, ratio: '-', target: '-', result: 'n/a' });
+      rows.push({
+        measure: '  node write(2) calls per event: raw | plain / commit',
+        raw: writes('raw'),
+        library: `${writes('plain')} / ${writes('commit')}`,
+        ratio: '-',
+        target: '-',
+        result: 'n/a',
+      });
     } else {
-      rows.push({ measure: 'consume+publish+HINCRBY, ctx.commit()', raw: '-', library: c.error ? '(failed)' : '-', ratio: '-', target: '-', result: 'n/a' });
+      rows.push({
+        measure: 'consume+publish+HINCRBY, ctx.commit()',
+        raw: '-',
+        library: c.error ? '(failed)' : '-',
+        ratio: '-',
+        target: '-',
+        result: 'n/a',
+      });
     }
   }
   if (r.latency) {
@@ -154,14 +364,61 @@ export function verdicts(r: Results): Verdict[] {
     const lib = b.lib;
     const mbs = (n: number | undefined): string => fmt(n, 1);
     if (raw) {
-      rows.push({ measure: `drain ${fmt(b.backlog)} backlog (ev/s)`, raw: fmt(raw.perSec), library: fmt(lib?.perSec), ratio: lib ? (lib.perSec / raw.perSec).toFixed(3) : '-', target: '-', result: 'n/a' });
-      rows.push({ measure: 'drain RSS before start MB', raw: mbs(raw.rssBaseMB), library: mbs(lib?.rssBaseMB), ratio: '-', target: '-', result: 'n/a' });
-      rows.push({ measure: 'drain RSS at 10% MB', raw: mbs(raw.rssAt10MB), library: mbs(lib?.rssAt10MB), ratio: '-', target: '-', result: 'n/a' });
-      rows.push({ measure: 'drain RSS at 50% MB', raw: mbs(raw.rssAt50MB), library: mbs(lib?.rssAt50MB), ratio: '-', target: '-', result: 'n/a' });
-      rows.push({ measure: 'drain RSS at 90% MB', raw: mbs(raw.rssAt90MB), library: mbs(lib?.rssAt90MB), ratio: '-', target: '-', result: 'n/a' });
-      rows.push({ measure: 'drain RSS peak, 10-50% drained MB', raw: mbs(raw.rssPeakFirstHalfMB), library: mbs(lib?.rssPeakFirstHalfMB), ratio: '-', target: '-', result: 'n/a' });
+      rows.push({
+        measure: `drain ${fmt(b.backlog)} backlog (ev/s)`,
+        raw: fmt(raw.perSec),
+        library: fmt(lib?.perSec),
+        ratio: lib ? (lib.perSec / raw.perSec).toFixed(3) : '-',
+        target: '-',
+        result: 'n/a',
+      });
+      rows.push({
+        measure: 'drain RSS before start MB',
+        raw: mbs(raw.rssBaseMB),
+        library: mbs(lib?.rssBaseMB),
+        ratio: '-',
+        target: '-',
+        result: 'n/a',
+      });
+      rows.push({
+        measure: 'drain RSS at 10% MB',
+        raw: mbs(raw.rssAt10MB),
+        library: mbs(lib?.rssAt10MB),
+        ratio: '-',
+        target: '-',
+        result: 'n/a',
+      });
+      rows.push({
+        measure: 'drain RSS at 50% MB',
+        raw: mbs(raw.rssAt50MB),
+        library: mbs(lib?.rssAt50MB),
+        ratio: '-',
+        target: '-',
+        result: 'n/a',
+      });
+      rows.push({
+        measure: 'drain RSS at 90% MB',
+        raw: mbs(raw.rssAt90MB),
+        library: mbs(lib?.rssAt90MB),
+        ratio: '-',
+        target: '-',
+        result: 'n/a',
+      });
+      rows.push({
+        measure: 'drain RSS peak, 10-50% drained MB',
+        raw: mbs(raw.rssPeakFirstHalfMB),
+        library: mbs(lib?.rssPeakFirstHalfMB),
+        ratio: '-',
+        target: '-',
+        result: 'n/a',
+      });
       let flat: Verdict['result'] = 'n/a';
-      if (lib) flat = lib.rssPeakSecondHalfMB - lib.rssPeakFirstHalfMB <= Math.max(FLAT_SLACK_MB, FLAT_SLACK_RATIO * lib.rssPeakFirstHalfMB) ? 'PASS' : 'MISS';
+      if (lib)
+        flat =
+          lib.rssPeakSecondHalfMB - lib.rssPeakFirstHalfMB <=
+          Math.max(FLAT_SLACK_MB, FLAT_SLACK_RATIO * lib.rssPeakFirstHalfMB)
+            ? 'PASS'
+            : 'MISS';
       rows.push({
         measure: 'drain RSS peak, 50-100% drained MB',
         raw: mbs(raw.rssPeakSecondHalfMB),
@@ -170,8 +427,22 @@ export function verdicts(r: Results): Verdict[] {
         target: `flat: <= 10-50% peak + max(${FLAT_SLACK_MB} MB, ${FLAT_SLACK_RATIO * 100}%)`,
         result: flat,
       });
-      rows.push({ measure: 'drain RSS peak MB', raw: mbs(raw.rssPeakMB), library: mbs(lib?.rssPeakMB), ratio: '-', target: '-', result: 'n/a' });
-      rows.push({ measure: 'drain heapUsed peak MB', raw: mbs(raw.heapUsedPeakMB), library: mbs(lib?.heapUsedPeakMB), ratio: '-', target: '-', result: 'n/a' });
+      rows.push({
+        measure: 'drain RSS peak MB',
+        raw: mbs(raw.rssPeakMB),
+        library: mbs(lib?.rssPeakMB),
+        ratio: '-',
+        target: '-',
+        result: 'n/a',
+      });
+      rows.push({
+        measure: 'drain heapUsed peak MB',
+        raw: mbs(raw.heapUsedPeakMB),
+        library: mbs(lib?.heapUsedPeakMB),
+        ratio: '-',
+        target: '-',
+        result: 'n/a',
+      });
     }
   }
   if (r.cluster) rows.push(...clusterRows(r.cluster));
@@ -181,14 +452,16 @@ export function verdicts(r: Results): Verdict[] {
 /** The cluster phase: one Redis vs a 3-master cluster at partitions 16, and P=16 vs P=1 reads. */
 function clusterRows(c: ClusterPhase): Verdict[] {
   const rows: Verdict[] = [];
-  const row = (measure: string, raw: string, library: string, ratio = '-'): void => void rows.push({ measure, raw, library, ratio, target: '-', result: 'n/a' });
+  const row = (measure: string, raw: string, library: string, ratio = '-'): void =>
+    void rows.push({ measure, raw, library, ratio, target: '-', result: 'n/a' });
   const perSec = (runs: ClusterRun[]): number[] => runs.map((x) => x.perSec);
   const med = (runs: ClusterRun[]): number => spread(perSec(runs)).median;
   const range = (values: number[], digits = 0): string => {
     const s = spread(values);
     return `${fmt(s.min, digits)}..${fmt(s.max, digits)}`;
   };
-  const withRange = (values: number[], digits = 2): string => (values.length ? `${fmt(spread(values).median, digits)} (${range(values, digits)})` : '-');
+  const withRange = (values: number[], digits = 2): string =>
+    values.length ? `${fmt(spread(values).median, digits)} (${range(values, digits)})` : '-';
   const S = c.single;
   const C = c.cluster;
   const n = S.publish.length;
@@ -197,29 +470,78 @@ function clusterRows(c: ClusterPhase): Verdict[] {
     row(`P=${c.partitions} one Redis vs ${m}`, '-', c.error ? '(failed)' : '-');
     return rows;
   }
-  const libRatio = (a: number[], b: number[]): string => (a.length && b.length ? (spread(b).median / spread(a).median).toFixed(3) : '-');
-  row(`P=${c.partitions} publish, 1 Redis (ev/s, median of ${n})`, fmt(med(S.rawPublish)), fmt(med(S.publish)), libRatio(perSec(S.rawPublish), perSec(S.publish)));
-  row(`P=${c.partitions} publish, ${m} (ev/s, median of ${C.publish.length})`, fmt(med(C.rawPublish)), fmt(med(C.publish)), libRatio(perSec(C.rawPublish), perSec(C.publish)));
-  row('  spread min..max ev/s: 1 Redis | cluster', `${range(perSec(S.rawPublish))} | ${range(perSec(C.rawPublish))}`, `${range(perSec(S.publish))} | ${range(perSec(C.publish))}`);
-  row(`  publish ${m} / 1 Redis, paired runs: median (min..max)`, withRange(pairedRatios(perSec(C.rawPublish), perSec(S.rawPublish))), withRange(pairedRatios(perSec(C.publish), perSec(S.publish))));
+  const libRatio = (a: number[], b: number[]): string =>
+    a.length && b.length ? (spread(b).median / spread(a).median).toFixed(3) : '-';
+  row(
+    `P=${c.partitions} publish, 1 Redis (ev/s, median of ${n})`,
+    fmt(med(S.rawPublish)),
+    fmt(med(S.publish)),
+    libRatio(perSec(S.rawPublish), perSec(S.publish)),
+  );
+  row(
+    `P=${c.partitions} publish, ${m} (ev/s, median of ${C.publish.length})`,
+    fmt(med(C.rawPublish)),
+    fmt(med(C.publish)),
+    libRatio(perSec(C.rawPublish), perSec(C.publish)),
+  );
+  row(
+    '  spread min..max ev/s: 1 Redis | cluster',
+    `${range(perSec(S.rawPublish))} | ${range(perSec(C.rawPublish))}`,
+    `${range(perSec(S.publish))} | ${range(perSec(C.publish))}`,
+  );
+  row(
+    `  publish ${m} / 1 Redis, paired runs: median (min..max)`,
+    withRange(pairedRatios(perSec(C.rawPublish), perSec(S.rawPublish))),
+    withRange(pairedRatios(perSec(C.publish), perSec(S.publish))),
+  );
   if (S.consume.length && C.consume.length) {
-    row(`P=${c.partitions} consume+ack, 1 Redis (ev/s, median (min..max))`, '-', `${fmt(med(S.consume))} (${range(perSec(S.consume))})`);
-    row(`P=${c.partitions} consume+ack, ${m} (ev/s, median (min..max))`, '-', `${fmt(med(C.consume))} (${range(perSec(C.consume))})`);
-    row(`  consume ${m} / 1 Redis, paired runs: median (min..max)`, '-', withRange(pairedRatios(perSec(C.consume), perSec(S.consume))));
+    row(
+      `P=${c.partitions} consume+ack, 1 Redis (ev/s, median (min..max))`,
+      '-',
+      `${fmt(med(S.consume))} (${range(perSec(S.consume))})`,
+    );
+    row(
+      `P=${c.partitions} consume+ack, ${m} (ev/s, median (min..max))`,
+      '-',
+      `${fmt(med(C.consume))} (${range(perSec(C.consume))})`,
+    );
+    row(
+      `  consume ${m} / 1 Redis, paired runs: median (min..max)`,
+      '-',
+      withRange(pairedRatios(perSec(C.consume), perSec(S.consume))),
+    );
     const boot = (runs: ClusterRun[]): string => fmt(spread(runs.map((x) => x.bootMs ?? NaN)).median);
-    row('  consume boot until first handler call, ms: 1 Redis / cluster', '-', `${boot(S.consume)} / ${boot(C.consume)}`);
+    row(
+      '  consume boot until first handler call, ms: 1 Redis / cluster',
+      '-',
+      `${boot(S.consume)} / ${boot(C.consume)}`,
+    );
   }
   const latency = (label: string, t: TopologyRuns): void => {
     if (!t.latency.length) return;
     const p50 = spread(t.latency.map((x) => x.stats.p50));
     const p99 = spread(t.latency.map((x) => x.stats.p99));
     const lost = t.latency.reduce((a, x) => a + x.lost, 0);
-    row(`latency @${fmt(c.latencyRate)}/s p50 / p99 ms, ${label} (median of ${t.latency.length})`, '-', `${fmt(p50.median, 2)} / ${fmt(p99.median, 2)}${lost ? ` (${lost} lost)` : ''}`);
-    row(`  p50 / p99 min..max ms, ${label}`, '-', `${fmt(p50.min, 2)}..${fmt(p50.max, 2)} / ${fmt(p99.min, 2)}..${fmt(p99.max, 2)}`);
+    row(
+      `latency @${fmt(c.latencyRate)}/s p50 / p99 ms, ${label} (median of ${t.latency.length})`,
+      '-',
+      `${fmt(p50.median, 2)} / ${fmt(p99.median, 2)}${lost ? ` (${lost} lost)` : ''}`,
+    );
+    row(
+      `  p50 / p99 min..max ms, ${label}`,
+      '-',
+      `${fmt(p50.min, 2)}..${fmt(p50.max, 2)} / ${fmt(p99.min, 2)}..${fmt(p99.max, 2)}`,
+    );
   };
   latency('1 Redis', S);
   latency(m, C);
-  const cpuRows = (what: string, single: ClusterRun[], cluster: ClusterRun[], rawSingle?: ClusterRun[], rawCluster?: ClusterRun[]): void => {
+  const cpuRows = (
+    what: string,
+    single: ClusterRun[],
+    cluster: ClusterRun[],
+    rawSingle?: ClusterRun[],
+    rawCluster?: ClusterRun[],
+  ): void => {
     const one = perMasterCpu(single);
     const many = perMasterCpu(cluster);
     const rawOne = rawSingle && perMasterCpu(rawSingle);
@@ -227,26 +549,45 @@ function clusterRows(c: ClusterPhase): Verdict[] {
     if (!one || !many) return;
     const list = (x?: { perMaster: number[] }): string => (x ? x.perMaster.map((v) => fmt(v, 1)).join(' / ') : '-');
     const vs = (x?: { mean: number; max: number; total: number }, base?: { mean: number }): string =>
-      x && base ? `${(x.mean / base.mean).toFixed(2)} (${(x.max / base.mean).toFixed(2)}, ${(x.total / base.mean).toFixed(2)})` : '-';
-    row(`redis CPU us/event, ${what}: 1 Redis | each master`, rawOne ? `${list(rawOne)} | ${list(rawMany)}` : '-', `${list(one)} | ${list(many)}`);
+      x && base
+        ? `${(x.mean / base.mean).toFixed(2)} (${(x.max / base.mean).toFixed(2)}, ${(x.total / base.mean).toFixed(2)})`
+        : '-';
+    row(
+      `redis CPU us/event, ${what}: 1 Redis | each master`,
+      rawOne ? `${list(rawOne)} | ${list(rawMany)}` : '-',
+      `${list(one)} | ${list(many)}`,
+    );
     row(`  per master / 1 Redis, ${what}: mean (hottest, sum)`, vs(rawMany, rawOne), vs(many, one));
   };
   cpuRows('publish', S.publish, C.publish, S.rawPublish, C.rawPublish);
   cpuRows('consume+ack', S.consume, C.consume);
   const nodeUs = (runs: ClusterRun[]): string => fmt(spread(runs.map((x) => x.nodeUs)).median, 1);
-  row('  node CPU us/event, publish | consume: 1 Redis / cluster', `${nodeUs(S.rawPublish)} / ${nodeUs(C.rawPublish)} | -`, `${nodeUs(S.publish)} / ${nodeUs(C.publish)} | ${nodeUs(S.consume)} / ${nodeUs(C.consume)}`);
+  row(
+    '  node CPU us/event, publish | consume: 1 Redis / cluster',
+    `${nodeUs(S.rawPublish)} / ${nodeUs(C.rawPublish)} | -`,
+    `${nodeUs(S.publish)} / ${nodeUs(C.publish)} | ${nodeUs(S.consume)} / ${nodeUs(C.consume)}`,
+  );
 
   const b = c.partitionCost;
   if (b.p16.length && b.p1.length) {
     const ratios = pairedRatios(perSec(b.p16), perSec(b.p1));
     row(`consume+ack P=${c.partitions} / P=1, 1 Redis (median of ${ratios.length} pairs)`, '-', withRange(ratios, 3));
-    row(`  P=1 | P=${c.partitions} ev/s: median (min..max)`, '-', `${fmt(med(b.p1))} (${range(perSec(b.p1))}) | ${fmt(med(b.p16))} (${range(perSec(b.p16))})`);
+    row(
+      `  P=1 | P=${c.partitions} ev/s: median (min..max)`,
+      '-',
+      `${fmt(med(b.p1))} (${range(perSec(b.p1))}) | ${fmt(med(b.p16))} (${range(perSec(b.p16))})`,
+    );
     const boot = (runs: ClusterRun[]): string => fmt(spread(runs.map((x) => x.bootMs ?? NaN)).median);
     row(`  boot until first handler call ms, P=1 | P=${c.partitions} (median)`, '-', `${boot(b.p1)} | ${boot(b.p16)}`);
-    const cpu = (runs: ClusterRun[]): string => `${fmt(spread(runs.map((x) => x.nodeUs)).median, 1)} + ${fmt(spread(runs.map((x) => x.redisUs[0])).median, 1)}`;
+    const cpu = (runs: ClusterRun[]): string =>
+      `${fmt(spread(runs.map((x) => x.nodeUs)).median, 1)} + ${fmt(spread(runs.map((x) => x.redisUs[0])).median, 1)}`;
     row(`  CPU us/event node + redis, P=1 | P=${c.partitions} (median)`, '-', `${cpu(b.p1)} | ${cpu(b.p16)}`);
     const cpuRatios = (of: (x: ClusterRun) => number): string => withRange(pairedRatios(b.p16.map(of), b.p1.map(of)));
-    row(`  CPU/event P=${c.partitions} / P=1, paired: redis | node, median (min..max)`, '-', `${cpuRatios((x) => x.redisUs[0])} | ${cpuRatios((x) => x.nodeUs)}`);
+    row(
+      `  CPU/event P=${c.partitions} / P=1, paired: redis | node, median (min..max)`,
+      '-',
+      `${cpuRatios((x) => x.redisUs[0])} | ${cpuRatios((x) => x.nodeUs)}`,
+    );
   } else if (c.error) {
     row(`consume+ack P=${c.partitions} / P=1`, '-', '(failed)');
   }
@@ -257,28 +598,47 @@ export function render(r: Results): string {
   const m = r.machine;
   const lines: string[] = [];
   lines.push('');
-  lines.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.totalMemGB} GB, ${m.platform}, Node ${m.node}, redis-server ${m.redis} (own throwaway server, no persistence)`);
-  lines.push(`Config:  ${Object.entries(r.config).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
+  lines.push(
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.totalMemGB} GB, ${m.platform}, Node ${m.node}, redis-server ${m.redis} (own throwaway server, no persistence)`,
+  );
+  lines.push(
+    `Config:  ${Object.entries(r.config)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(' ')}`,
+  );
   lines.push('');
-  lines.push(table(['measure', 'raw ioredis', 'library', 'lib/raw', 'target', 'result'], r.verdicts.map((v) => [v.measure, v.raw, v.library, v.ratio, v.target, v.result])));
+  lines.push(
+    table(
+      ['measure', 'raw ioredis', 'library', 'lib/raw', 'target', 'result'],
+      r.verdicts.map((v) => [v.measure, v.raw, v.library, v.ratio, v.target, v.result]),
+    ),
+  );
   lines.push('');
   const notes: string[] = [];
   if (r.publish) {
     const p = r.publish;
     const all = (t?: { runs?: number[] }): string => (t?.runs ? t.runs.map((x) => fmt(x)).join(' / ') : '-');
-    notes.push(`publish: best of ${p.repeat} interleaved runs; all runs ev/s: pipelined raw ${all(p.pipelined.raw)}, lib ${all(p.pipelined.lib)}; concurrent raw ${all(p.concurrent.raw)}, lib ${all(p.concurrent.lib)}`);
+    notes.push(
+      `publish: best of ${p.repeat} interleaved runs; all runs ev/s: pipelined raw ${all(p.pipelined.raw)}, lib ${all(p.pipelined.lib)}; concurrent raw ${all(p.concurrent.raw)}, lib ${all(p.concurrent.lib)}`,
+    );
     if (p.pipelined.error) notes.push(`publish library error: ${p.pipelined.error}`);
   }
   if (r.consume) {
     const c = r.consume;
     const all = (t?: { runs?: number[] }): string => (t?.runs ? t.runs.map((x) => fmt(x)).join(' / ') : '-');
-    notes.push(`consume: batchSize ${c.batchSize}, concurrency ${c.concurrency}; library timed from app start (boot ${fmt(c.libNoValidate?.bootMs)} / ${fmt(c.libValidate?.bootMs)} ms) until count = N and XPENDING = 0`);
-    notes.push(`consume: best of ${c.repeat} interleaved runs (fresh group each); all runs ev/s: raw ${all(c.raw)}, lib ${all(c.libNoValidate)}, lib+validate ${all(c.libValidate)}, lib dedupe off ${all(c.libNoDedupe)}`);
+    notes.push(
+      `consume: batchSize ${c.batchSize}, concurrency ${c.concurrency}; library timed from app start (boot ${fmt(c.libNoValidate?.bootMs)} / ${fmt(c.libValidate?.bootMs)} ms) until count = N and XPENDING = 0`,
+    );
+    notes.push(
+      `consume: best of ${c.repeat} interleaved runs (fresh group each); all runs ev/s: raw ${all(c.raw)}, lib ${all(c.libNoValidate)}, lib+validate ${all(c.libValidate)}, lib dedupe off ${all(c.libNoDedupe)}`,
+    );
     if (c.error) notes.push(`consume library error: ${c.error}`);
   }
   if (r.guard) {
     const g = r.guard;
-    notes.push(`guard: ${g.pairs.length} pairs of library consumers (validate=false, concurrency ${g.concurrency}) over ${fmt(g.events)} events, guard on and off in alternating order; gaps ${g.pairs.map((p) => fmt(p.gap * 100, 1)).join(' / ')} %`);
+    notes.push(
+      `guard: ${g.pairs.length} pairs of library consumers (validate=false, concurrency ${g.concurrency}) over ${fmt(g.events)} events, guard on and off in alternating order; gaps ${g.pairs.map((p) => fmt(p.gap * 100, 1)).join(' / ')} %`,
+    );
     if (g.error) notes.push(`guard phase error: ${g.error}`);
   }
   if (r.commit) {
@@ -288,18 +648,25 @@ export function render(r: Results): string {
       `commit: ${fmt(c.events)} events per run, ${c.repeat} repetitions in rotating order (${c.orders.map((o) => o.join('>')).join(', ')}); per event one PaymentSucceeded + one HINCRBY; ` +
         `library batch ${c.batchSize}, concurrency ${c.concurrency}, validate=false, dedupe guard on (default); raw: one MULTI (XADD + HINCRBY + XACK) per entry, no dedupe; timed from the first entry in hand`,
     );
-    notes.push(`commit: all runs ev/s: raw ${all('raw')}, plain ${all('plain')}, commit ${all('commit')}; library boot until first handler call ${c.runs.commit.map((x) => fmt(x.bootMs)).join(' / ')} ms`);
+    notes.push(
+      `commit: all runs ev/s: raw ${all('raw')}, plain ${all('plain')}, commit ${all('commit')}; library boot until first handler call ${c.runs.commit.map((x) => fmt(x.bootMs)).join(' / ')} ms`,
+    );
     if (c.error) notes.push(`commit phase error: ${c.error}`);
   }
   if (r.latency) {
     const l = r.latency;
-    const sent = (run?: LatencyRun): string => (run ? `${fmt(run.achievedPerSec)}/s, ${fmt(run.measured)} measured` : '-');
-    notes.push(`latency: target ${fmt(l.ratePerSec)}/s for ${l.seconds} s; ${l.schedule}; achieved raw ${sent(l.raw)}, lib ${sent(l.libNoValidate)}, lib+validate ${sent(l.libValidate)}`);
+    const sent = (run?: LatencyRun): string =>
+      run ? `${fmt(run.achievedPerSec)}/s, ${fmt(run.measured)} measured` : '-';
+    notes.push(
+      `latency: target ${fmt(l.ratePerSec)}/s for ${l.seconds} s; ${l.schedule}; achieved raw ${sent(l.raw)}, lib ${sent(l.libNoValidate)}, lib+validate ${sent(l.libValidate)}`,
+    );
     if (l.error) notes.push(`latency library error: ${l.error}`);
   }
   if (r.backlog) {
     const b = r.backlog;
-    notes.push(`backlog: ${fmt(b.backlog)} events prefilled at ${fmt(b.prefillPerSec)} ev/s, Redis used_memory ${fmt(b.redisUsedMemoryMB, 1)} MB; library consumer batchSize 500, concurrency ${b.concurrency}, validate=${b.validate}; each side drained by its own child process`);
+    notes.push(
+      `backlog: ${fmt(b.backlog)} events prefilled at ${fmt(b.prefillPerSec)} ev/s, Redis used_memory ${fmt(b.redisUsedMemoryMB, 1)} MB; library consumer batchSize 500, concurrency ${b.concurrency}, validate=${b.validate}; each side drained by its own child process`,
+    );
     if (b.error) notes.push(`backlog library error: ${b.error}`);
   }
   if (r.cluster) {
@@ -310,10 +677,19 @@ export function render(r: Results): string {
         `${c.repeat} repetitions, 1 Redis and cluster paired, order swapping (${c.orders.map((o) => o.join('>')).join(', ')}); publish 256 in flight (raw: XADD auto-pipelined to the partition keys); ` +
         `consume timed from the first handler call until all handled and XPENDING = 0; redis CPU = INFO cpu delta over each run (boot included) / events, per master`,
     );
-    if (c.layout) notes.push(`cluster: partitions per master ${c.layout.partitionsPerMaster.join(' / ')}, events per master ${c.layout.eventsPerMaster.join(' / ')} (of ${fmt(c.events)})`);
-    notes.push(`cluster: all runs ev/s: raw publish 1 Redis ${all(c.single.rawPublish)}, cluster ${all(c.cluster.rawPublish)}; publish 1 Redis ${all(c.single.publish)}, cluster ${all(c.cluster.publish)}; consume 1 Redis ${all(c.single.consume)}, cluster ${all(c.cluster.consume)}`);
-    notes.push(`cluster: latency ${fmt(c.latencyRate)}/s for ${c.latencySeconds} s (500 ms warm-up excluded), publisher and handler in one app`);
-    notes.push(`cluster: P=${c.partitions} vs P=1: ${c.partitionCost.firsts.length} pairs over the same prefilled ${fmt(c.events)} events, fresh group each run, first of each pair ${c.partitionCost.firsts.join(', ')}; all runs ev/s P=1 ${all(c.partitionCost.p1)}, P=${c.partitions} ${all(c.partitionCost.p16)}`);
+    if (c.layout)
+      notes.push(
+        `cluster: partitions per master ${c.layout.partitionsPerMaster.join(' / ')}, events per master ${c.layout.eventsPerMaster.join(' / ')} (of ${fmt(c.events)})`,
+      );
+    notes.push(
+      `cluster: all runs ev/s: raw publish 1 Redis ${all(c.single.rawPublish)}, cluster ${all(c.cluster.rawPublish)}; publish 1 Redis ${all(c.single.publish)}, cluster ${all(c.cluster.publish)}; consume 1 Redis ${all(c.single.consume)}, cluster ${all(c.cluster.consume)}`,
+    );
+    notes.push(
+      `cluster: latency ${fmt(c.latencyRate)}/s for ${c.latencySeconds} s (500 ms warm-up excluded), publisher and handler in one app`,
+    );
+    notes.push(
+      `cluster: P=${c.partitions} vs P=1: ${c.partitionCost.firsts.length} pairs over the same prefilled ${fmt(c.events)} events, fresh group each run, first of each pair ${c.partitionCost.firsts.join(', ')}; all runs ev/s P=1 ${all(c.partitionCost.p1)}, P=${c.partitions} ${all(c.partitionCost.p16)}`,
+    );
     for (const failure of c.failures ?? []) notes.push(`cluster: failed, left out: ${failure}`);
     if (c.error) notes.push(`cluster phase error: ${c.error}`);
   }
@@ -324,5 +700,8 @@ export function render(r: Results): string {
 
 /** The middle value (NaN-free); NaN when there is none. */
 function median(values: number[]): number {
-  return quantile(values.filter((v) => !Number.isNaN(v)), 0.5);
+  return quantile(
+    values.filter((v) => !Number.isNaN(v)),
+    0.5,
+  );
 }

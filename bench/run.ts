@@ -53,7 +53,8 @@ async function main(): Promise<void> {
   const clusterLatencySeconds = envInt('BENCH_CLUSTER_LATENCY_SECONDS', 2);
   const drainValidate = process.env.BENCH_DRAIN_VALIDATE === '1';
   const phases = (process.env.BENCH_PHASES ?? PHASES.join(',')).split(',').map((p) => p.trim());
-  for (const p of phases) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`unknown phase "${p}" in BENCH_PHASES`);
+  for (const p of phases)
+    if (!(PHASES as readonly string[]).includes(p)) throw new Error(`unknown phase "${p}" in BENCH_PHASES`);
 
   log('starting a throwaway redis-server');
   const server = await RedisServer.start();
@@ -87,7 +88,13 @@ async function main(): Promise<void> {
       BENCH_COMMIT_EVENTS: commitEvents,
       BENCH_COMMIT_REPEAT: commitRepeat,
       ...(phases.includes('cluster')
-        ? { BENCH_CLUSTER_EVENTS: clusterEvents, BENCH_CLUSTER_REPEAT: clusterRepeat, BENCH_CLUSTER_PAIRS: clusterPairs, BENCH_CLUSTER_RATE: clusterRate, BENCH_CLUSTER_LATENCY_SECONDS: clusterLatencySeconds }
+        ? {
+            BENCH_CLUSTER_EVENTS: clusterEvents,
+            BENCH_CLUSTER_REPEAT: clusterRepeat,
+            BENCH_CLUSTER_PAIRS: clusterPairs,
+            BENCH_CLUSTER_RATE: clusterRate,
+            BENCH_CLUSTER_LATENCY_SECONDS: clusterLatencySeconds,
+          }
         : {}),
       BENCH_DRAIN_VALIDATE: drainValidate,
       BENCH_LIB_CONSUMER: process.env.BENCH_LIB_CONSUMER ?? '(library defaults)',
@@ -130,7 +137,16 @@ async function main(): Promise<void> {
   }
   if (phases.includes('cluster')) {
     // NOTE: on servers of its own (one redis-server, a 3-master cluster), not on `server`.
-    results.cluster = await benchCluster({ events: clusterEvents, repeat: clusterRepeat, pairs: clusterPairs, latencyRate: clusterRate, latencySeconds: clusterLatencySeconds }, lib);
+    results.cluster = await benchCluster(
+      {
+        events: clusterEvents,
+        repeat: clusterRepeat,
+        pairs: clusterPairs,
+        latencyRate: clusterRate,
+        latencySeconds: clusterLatencySeconds,
+      },
+      lib,
+    );
   }
   results.totalSeconds = (now() - started) / 1000;
   results.verdicts = verdicts(results);

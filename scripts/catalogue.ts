@@ -9,7 +9,13 @@ import 'reflect-metadata';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import '@app/contracts';
-import { buildAsyncApi, contractRegistry, renderCatalogueMarkdown, scanSubscriptions, upcasterRegistry } from '@nest-streams/event-bus/catalogue';
+import {
+  buildAsyncApi,
+  contractRegistry,
+  renderCatalogueMarkdown,
+  scanSubscriptions,
+  upcasterRegistry,
+} from '@nest-streams/event-bus/catalogue';
 
 const ROOT = resolve(__dirname, '..');
 const TITLE = 'Shop events';
@@ -59,7 +65,9 @@ async function main(): Promise<number> {
     writeFileSync(path, content);
     console.log(`wrote ${shown}`);
   }
-  console.log(`${contracts.length} contract versions, ${new Set(contracts.map((c) => c.meta.type)).size} types, ${subscriptions.length} handler bindings`);
+  console.log(
+    `${contracts.length} contract versions, ${new Set(contracts.map((c) => c.meta.type)).size} types, ${subscriptions.length} handler bindings`,
+  );
   if (stale) console.error(`${stale} file(s) out of date: run npm run catalogue`);
   return stale ? 1 : 0;
 }

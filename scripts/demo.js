@@ -49,13 +49,23 @@ const FINAL = new Set(['Confirmed', 'Cancelled']);
 const COLOR = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
 const sgr = (code) => (text) => (COLOR ? `\x1b[${code}m${text}\x1b[0m` : String(text));
 const c = {
-  bold: sgr('1'), dim: sgr('2'), red: sgr('31'), green: sgr('32'), yellow: sgr('33'),
-  blue: sgr('34'), magenta: sgr('35'), cyan: sgr('36'),
+  bold: sgr('1'),
+  dim: sgr('2'),
+  red: sgr('31'),
+  green: sgr('32'),
+  yellow: sgr('33'),
+  blue: sgr('34'),
+  magenta: sgr('35'),
+  cyan: sgr('36'),
 };
 const STREAM_COLOR = { orders: c.cyan, inventory: c.magenta, payments: c.yellow };
 const TYPE_COLOR = {
-  OrderConfirmed: c.green, OrderCancelled: c.red, PaymentFailed: c.red, InventoryReservationFailed: c.red,
-  PaymentRefunded: c.yellow, InventoryReleased: c.yellow,
+  OrderConfirmed: c.green,
+  OrderCancelled: c.red,
+  PaymentFailed: c.red,
+  InventoryReservationFailed: c.red,
+  PaymentRefunded: c.yellow,
+  InventoryReleased: c.yellow,
 };
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const heading = (text) => say(`\n${c.bold(text)}`);
@@ -114,8 +124,12 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** One PING with no retries: true when Redis answered. */
 async function answers(url, timeoutMs = 1500) {
   const client = new Redis(url, {
-    lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null,
-    enableOfflineQueue: false, enableReadyCheck: false,
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+    enableReadyCheck: false,
   });
   client.on('error', () => {}); // the outcome is the answer; errors mean "no"
   try {
@@ -239,7 +253,12 @@ function startPlatform(state, env) {
   const log = fs.createWriteStream(LOG_FILE);
   state.log = log;
   // Own process group, as start.js does for its children: the terminal's Ctrl-C reaches only us.
-  const child = spawn(process.execPath, [START_JS], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [START_JS], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   state.platform = child;
   for (const stream of [child.stdout, child.stderr]) {
     let pending = '';
@@ -404,8 +423,16 @@ class EventTail {
     }
     const cause = fields.causationid ? this.byId.get(fields.causationid) : undefined;
     const event = {
-      n: this.events.length + 1, id: fields.id, type: fields.type, source: fields.source, subject: fields.subject,
-      stream, entryId, data, causationid: fields.causationid, depth: cause ? cause.depth + 1 : 0,
+      n: this.events.length + 1,
+      id: fields.id,
+      type: fields.type,
+      source: fields.source,
+      subject: fields.subject,
+      stream,
+      entryId,
+      data,
+      causationid: fields.causationid,
+      depth: cause ? cause.depth + 1 : 0,
     };
     this.events.push(event);
     if (event.id) this.byId.set(event.id, event);
@@ -447,7 +474,14 @@ function toObject(fields) {
 // The scenario
 
 const SCENARIO = [
-  { label: 'normal', userId: 'alice', items: [{ sku: 'SKU-MUG', quantity: 2 }, { sku: 'SKU-TEE', quantity: 1 }] },
+  {
+    label: 'normal',
+    userId: 'alice',
+    items: [
+      { sku: 'SKU-MUG', quantity: 2 },
+      { sku: 'SKU-TEE', quantity: 1 },
+    ],
+  },
   { label: 'declined', userId: 'declined-bob', items: [{ sku: 'SKU-CAP', quantity: 1 }] },
   { label: 'LTD race 1', userId: 'carol', items: [{ sku: 'SKU-LTD', quantity: 1 }], race: true },
   { label: 'LTD race 2', userId: 'dave', items: [{ sku: 'SKU-LTD', quantity: 1 }], race: true },
@@ -498,7 +532,8 @@ async function waitSettled(base, orders, tail, deadline) {
       o.payment = payments[i];
       o.account = accounts[i];
       const status = payments[i] && payments[i].status;
-      if (o.view.status === 'Confirmed' && status !== 'charged') missing.push(`payment of ${o.orderId} is ${status || 'unknown'}`);
+      if (o.view.status === 'Confirmed' && status !== 'charged')
+        missing.push(`payment of ${o.orderId} is ${status || 'unknown'}`);
       if (o.view.status === 'Cancelled' && ['charged', 'pending', 'refunding'].includes(status)) {
         missing.push(`payment of cancelled ${o.orderId} is still ${status} (refund pending)`);
       }
@@ -524,8 +559,17 @@ function printResults(orders, stock, mails, summary) {
   heading('Orders (GET /orders/:id, GET /payments/:orderId)');
   for (const o of orders) {
     const v = o.view || {};
-    const status = v.status === 'Confirmed' ? c.green(v.status) : v.status === 'Cancelled' ? c.red(v.status) : c.yellow(v.status || '?');
-    const why = v.cancellation ? `${v.cancellation.reason}: ${v.cancellation.detail}` : v.paymentId ? `paid ${v.paymentId}` : '';
+    const status =
+      v.status === 'Confirmed'
+        ? c.green(v.status)
+        : v.status === 'Cancelled'
+          ? c.red(v.status)
+          : c.yellow(v.status || '?');
+    const why = v.cancellation
+      ? `${v.cancellation.reason}: ${v.cancellation.detail}`
+      : v.paymentId
+        ? `paid ${v.paymentId}`
+        : '';
     const pay = o.payment ? `payment ${o.payment.status}` : 'no payment';
     say(
       `  ${o.label.padEnd(11)} ${o.orderId}  ${o.userId.padEnd(13)} ${status}${' '.repeat(Math.max(1, 10 - String(v.status || '?').length))}` +
@@ -549,7 +593,9 @@ function printResults(orders, stock, mails, summary) {
       continue;
     }
     const history = a.history.map((h) => `${h.points > 0 ? '+' : ''}${h.points} ${h.reason}`).join(', ');
-    say(`  ${o.userId.padEnd(13)} ${String(a.points).padStart(4)} points  ${c.dim(history ? `(${history})` : '(no payments)')}`);
+    say(
+      `  ${o.userId.padEnd(13)} ${String(a.points).padStart(4)} points  ${c.dim(history ? `(${history})` : '(no payments)')}`,
+    );
   }
 
   heading('Analytics (GET /analytics/summary)');
@@ -557,8 +603,12 @@ function printResults(orders, stock, mails, summary) {
     say('  (unavailable)');
     return;
   }
-  const reasons = Object.entries(summary.ordersCancelled.byReason || {}).map(([r, n]) => `${r} ${n}`).join(', ');
-  say(`  placed ${summary.ordersPlaced}, confirmed ${summary.ordersConfirmed}, cancelled ${summary.ordersCancelled.total}${reasons ? ` (${reasons})` : ''}`);
+  const reasons = Object.entries(summary.ordersCancelled.byReason || {})
+    .map(([r, n]) => `${r} ${n}`)
+    .join(', ');
+  say(
+    `  placed ${summary.ordersPlaced}, confirmed ${summary.ordersConfirmed}, cancelled ${summary.ordersCancelled.total}${reasons ? ` (${reasons})` : ''}`,
+  );
   say(`  revenue ${money(summary.revenue, summary.currency)}`);
   say(`  top SKUs: ${(summary.topSkus || []).map((s) => `${s.quantity}×${s.sku}`).join(', ') || '-'}`);
 }
@@ -572,7 +622,9 @@ function checks(orders, stock, mails, summary) {
   const result = [
     [status(normal) === 'Confirmed', `the normal order is Confirmed (${status(normal)})`],
     [
-      status(declined) === 'Cancelled' && declined.view.cancellation && declined.view.cancellation.reason === 'payment-declined',
+      status(declined) === 'Cancelled' &&
+        declined.view.cancellation &&
+        declined.view.cancellation.reason === 'payment-declined',
       `the declined-... user's order is Cancelled, payment-declined (${status(declined)}${declined.view && declined.view.cancellation ? `, ${declined.view.cancellation.reason}` : ''})`,
     ],
     [
@@ -581,14 +633,26 @@ function checks(orders, stock, mails, summary) {
     ],
   ];
   if (loser) {
-    result.push([loser.view.cancellation && loser.view.cancellation.reason === 'out-of-stock', `the losing SKU-LTD order was cancelled out-of-stock`]);
-    result.push([loser.payment && loser.payment.status === 'refunded', `its payment was refunded (${loser.payment ? loser.payment.status : 'none'})`]);
-    result.push([loser.account && loser.account.points === 0, `its user's loyalty points went back to 0 (${loser.account ? loser.account.points : '?'})`]);
+    result.push([
+      loser.view.cancellation && loser.view.cancellation.reason === 'out-of-stock',
+      `the losing SKU-LTD order was cancelled out-of-stock`,
+    ]);
+    result.push([
+      loser.payment && loser.payment.status === 'refunded',
+      `its payment was refunded (${loser.payment ? loser.payment.status : 'none'})`,
+    ]);
+    result.push([
+      loser.account && loser.account.points === 0,
+      `its user's loyalty points went back to 0 (${loser.account ? loser.account.points : '?'})`,
+    ]);
   }
   result.push([Boolean(stock) && stock.available === 0 && stock.reserved === 1, `SKU-LTD: 0 available, 1 reserved`]);
   result.push([mails.length === orders.length, `one mail per order (${mails.length})`]);
   result.push([
-    Boolean(summary) && summary.ordersPlaced === 4 && summary.ordersConfirmed === 2 && summary.ordersCancelled.total === 2,
+    Boolean(summary) &&
+      summary.ordersPlaced === 4 &&
+      summary.ordersConfirmed === 2 &&
+      summary.ordersCancelled.total === 2,
     `analytics: 4 placed, 2 confirmed, 2 cancelled`,
   ]);
   return result;
@@ -664,9 +728,13 @@ async function main() {
     } else if (isLocal(requested) && !spawnSync('redis-server', ['--version']).error) {
       redisUrl = await startThrowawayRedis(state);
       state.redisAnswered = true;
-      note(`no Redis at ${redact(requested)}: started a throwaway redis-server at ${redisUrl} (pid ${state.redis.pid}, no persistence)`);
+      note(
+        `no Redis at ${redact(requested)}: started a throwaway redis-server at ${redisUrl} (pid ${state.redis.pid}, no persistence)`,
+      );
     } else {
-      note(`no Redis at ${redact(requested)}, and the demo cannot start one there: scripts/start.js will say how to get one`);
+      note(
+        `no Redis at ${redact(requested)}, and the demo cannot start one there: scripts/start.js will say how to get one`,
+      );
     }
     state.redisUrl = redisUrl;
 
@@ -675,7 +743,9 @@ async function main() {
     const ns = `demo-${Date.now()}`;
     state.ns = ns;
     const base = `http://127.0.0.1:${port}`;
-    note(`starting the platform: node scripts/start.js with PORT=${port} EVENT_BUS_NAMESPACE=${ns} (log: ${path.relative(process.cwd(), LOG_FILE)})`);
+    note(
+      `starting the platform: node scripts/start.js with PORT=${port} EVENT_BUS_NAMESPACE=${ns} (log: ${path.relative(process.cwd(), LOG_FILE)})`,
+    );
     const env = { ...process.env, REDIS_URL: redisUrl, PORT: String(port), EVENT_BUS_NAMESPACE: ns };
     startPlatform(state, env);
     try {
@@ -705,7 +775,11 @@ async function main() {
     tail.start();
 
     heading(`Events on ${STREAMS.map((s) => `${ns}:{${s}}`).join(', ')} (└ #n: caused by event #n)`);
-    say(c.dim(`${'time'.padStart(8)}  ${'stream'.padEnd(9)}  ${'#'.padEnd(4)}  ${'source -> type'.padEnd(58)}  ${'subject'.padEnd(19)}  summary`));
+    say(
+      c.dim(
+        `${'time'.padStart(8)}  ${'stream'.padEnd(9)}  ${'#'.padEnd(4)}  ${'source -> type'.padEnd(58)}  ${'subject'.padEnd(19)}  summary`,
+      ),
+    );
 
     const orders = SCENARIO.map((o) => ({ ...o }));
     await place(base, orders[0], clock);
@@ -723,14 +797,19 @@ async function main() {
       say('');
       for (const o of orders) {
         const status = o.view ? o.view.status : 'unknown';
-        if (!FINAL.has(status)) fail(`order ${o.orderId} (${o.label}) is still ${status} after ${options.timeoutMs / 1000} s`);
+        if (!FINAL.has(status))
+          fail(`order ${o.orderId} (${o.label}) is still ${status} after ${options.timeoutMs / 1000} s`);
       }
-      fail(`not every order reached Confirmed/Cancelled within ${options.timeoutMs / 1000} s (--timeout to wait longer); platform log: ${path.relative(process.cwd(), LOG_FILE)}`);
+      fail(
+        `not every order reached Confirmed/Cancelled within ${options.timeoutMs / 1000} s (--timeout to wait longer); platform log: ${path.relative(process.cwd(), LOG_FILE)}`,
+      );
       return finish(1);
     }
 
     const stock = await getJson(base, '/inventory/SKU-LTD');
-    const mails = settled.mails || ((await getJson(base, '/emails?limit=500')) || []).filter((m) => orders.some((o) => o.orderId === m.orderId));
+    const mails =
+      settled.mails ||
+      ((await getJson(base, '/emails?limit=500')) || []).filter((m) => orders.some((o) => o.orderId === m.orderId));
     const summary = settled.summary || (await getJson(base, '/analytics/summary'));
     printResults(orders, stock, mails, summary);
 
@@ -740,7 +819,9 @@ async function main() {
     say('');
 
     if (settled.missing.length) {
-      fail(`every order is final, but their effects did not settle within ${options.timeoutMs / 1000} s: ${settled.missing.join('; ')}`);
+      fail(
+        `every order is final, but their effects did not settle within ${options.timeoutMs / 1000} s: ${settled.missing.join('; ')}`,
+      );
       return finish(1);
     }
     if (results.some(([ok]) => !ok)) {
@@ -748,7 +829,11 @@ async function main() {
       return finish(1);
     }
     const last = Math.max(...tail.events.map((e) => entryMs(e.entryId))) - t0;
-    say(c.green(`All ${orders.length} orders reached a final state and their effects settled: ${tail.events.length} events, the last at ${seconds(last)}.`));
+    say(
+      c.green(
+        `All ${orders.length} orders reached a final state and their effects settled: ${tail.events.length} events, the last at ${seconds(last)}.`,
+      ),
+    );
     return finish(0);
   } catch (error) {
     fail(error && error.stack ? error.stack : String(error));

@@ -168,12 +168,18 @@ async function startLocalRedis(target, rawUrl, state) {
   const logFile = path.join(dataDir, 'redis.log');
   const bind = target.host === '::1' ? '::1' : '127.0.0.1';
   const args = [
-    '--port', String(target.port),
-    '--bind', bind,
-    '--dir', dataDir,
-    '--appendonly', 'yes',
-    '--logfile', logFile,
-    '--daemonize', 'no',
+    '--port',
+    String(target.port),
+    '--bind',
+    bind,
+    '--dir',
+    dataDir,
+    '--appendonly',
+    'yes',
+    '--logfile',
+    logFile,
+    '--daemonize',
+    'no',
   ];
   // A password in REDIS_URL (default user) must be accepted by the server we start.
   if (target.url.password && (!target.url.username || target.url.username === 'default')) {
@@ -434,7 +440,10 @@ async function main() {
   const rawUrl = process.env.REDIS_URL || DEFAULT_URL;
   // NOTE: with REDIS_CLUSTER=true, REDIS_URL lists seed nodes: each must parse, the first is PINGed,
   // and no local redis-server is started in their place (a cluster is not one process).
-  const seeds = rawUrl.split(',').map((seed) => seed.trim()).filter(Boolean);
+  const seeds = rawUrl
+    .split(',')
+    .map((seed) => seed.trim())
+    .filter(Boolean);
   const cluster = /^true$/i.test(process.env.REDIS_CLUSTER || '');
   for (const seed of seeds.slice(1)) parseRedisUrl(seed);
   const displayUrl = redact(seeds[0] || rawUrl);
@@ -444,7 +453,9 @@ async function main() {
   if (result.ok) {
     log(`Redis answers at ${displayUrl}${cluster ? ' (a Redis Cluster node)' : ''}`);
   } else if (cluster) {
-    fail(`No Redis Cluster node answers at ${displayUrl}: ${(result.error && (result.error.code || result.error.message)) || 'no answer'}`);
+    fail(
+      `No Redis Cluster node answers at ${displayUrl}: ${(result.error && (result.error.code || result.error.message)) || 'no answer'}`,
+    );
     fail('Start the cluster first (docker-compose: `docker compose --profile cluster up -d`), or fix REDIS_URL.');
     return shutdown(state, 1);
   } else if (result.reachable) {

@@ -62,7 +62,9 @@ function main(argv) {
       },
     });
     const seconds = Math.round((Date.now() - began) / 1000);
-    console.log(`=== ${topology.redis} P=${topology.partitions}: jest exited with ${run.status ?? run.signal} after ${seconds} s ===`);
+    console.log(
+      `=== ${topology.redis} P=${topology.partitions}: jest exited with ${run.status ?? run.signal} after ${seconds} s ===`,
+    );
     if (run.status !== 0) failed = true;
   }
   return failed ? 1 : 0;

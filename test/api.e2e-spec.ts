@@ -39,7 +39,9 @@ describe('platform app', () => {
   it("reports every consumer loop in /health/live, the flow index's raw subscription included", async () => {
     const live = await request(app.getHttpServer()).get('/health/live').expect(200);
     const groups = (live.body.details.consumers.groups as Array<{ group: string; alive: boolean }>).map((g) => g.group);
-    expect(groups).toEqual(expect.arrayContaining(['order', 'inventory', 'payment', 'email', 'analytics', 'loyalty', 'flow-index']));
+    expect(groups).toEqual(
+      expect.arrayContaining(['order', 'inventory', 'payment', 'email', 'analytics', 'loyalty', 'flow-index']),
+    );
     expect(live.body.details.consumers.groups.every((g: { alive: boolean }) => g.alive)).toBe(true);
   });
 

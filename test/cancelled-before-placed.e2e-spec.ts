@@ -42,9 +42,12 @@ describe('an order cancelled before it was placed, and one cancelled after it wa
   const http = () => request(app.getHttpServer());
 
   beforeAll(async () => {
-    ({ app, namespace: ns } = await createTestPlatformApp([OrderModule, InventoryModule, PaymentModule, EmailModule, LoyaltyModule, AnalyticsModule], {
-      env: { EMAIL_RETRY_DELAY_MS: '50' },
-    }));
+    ({ app, namespace: ns } = await createTestPlatformApp(
+      [OrderModule, InventoryModule, PaymentModule, EmailModule, LoyaltyModule, AnalyticsModule],
+      {
+        env: { EMAIL_RETRY_DELAY_MS: '50' },
+      },
+    ));
     publisher = app.get(EventPublisher);
     gateway = app.get(FakePaymentGateway);
     redis = testRedisClient();
@@ -56,27 +59,50 @@ describe('an order cancelled before it was placed, and one cancelled after it wa
 
   /** Every group has read and acknowledged every entry of its streams (stream by stream, in causal order). */
   async function settled(): Promise<void> {
-    await waitFor('every group caught up', async () => {
-      for (const [stream, groups] of Object.entries(GROUPS)) {
-        for (const group of groups) if (!(await groupCaughtUp(redis, ns, stream, group))) return false;
-      }
-      return true;
-    }, 15_000);
+    await waitFor(
+      'every group caught up',
+      async () => {
+        for (const [stream, groups] of Object.entries(GROUPS)) {
+          for (const group of groups) if (!(await groupCaughtUp(redis, ns, stream, group))) return false;
+        }
+        return true;
+      },
+      15_000,
+    );
   }
 
   const stock = async (sku: string): Promise<Stock> => {
     const { available, reserved } = (await http().get(`/inventory/${sku}`).expect(200)).body as Stock;
     return { available, reserved };
   };
-  const loyalty = async (userId: string) => (await http().get(`/loyalty/${userId}`).expect(200)).body as { points: number; history: Array<{ orderId: string; points: number; reason: string }> };
-  const mails = async (orderId: string) => ((await http().get('/emails').expect(200)).body as Array<{ orderId: string; template: string }>).filter((m) => m.orderId === orderId);
-  const summary = async () => (await http().get('/analytics/summary').expect(200)).body as { ordersPlaced: number; ordersConfirmed: number; ordersCancelled: { total: number }; revenue: number };
+  const loyalty = async (userId: string) =>
+    (await http().get(`/loyalty/${userId}`).expect(200)).body as {
+      points: number;
+      history: Array<{ orderId: string; points: number; reason: string }>;
+    };
+  const mails = async (orderId: string) =>
+    ((await http().get('/emails').expect(200)).body as Array<{ orderId: string; template: string }>).filter(
+      (m) => m.orderId === orderId,
+    );
+  const summary = async () =>
+    (await http().get('/analytics/summary').expect(200)).body as {
+      ordersPlaced: number;
+      ordersConfirmed: number;
+      ordersCancelled: { total: number };
+      revenue: number;
+    };
   const eventsOf = async (stream: string, orderId: string) =>
-    (await readEvents<{ orderId: string }>(redis, ns, stream)).filter((e) => e.data.orderId === orderId).map((e) => e.type);
-  const deadLetters = async () => Promise.all(Object.keys(GROUPS).map(async (s) => [s, await redis.xlen(`${ns}:{${s}}:dlq`)]));
+    (await readEvents<{ orderId: string }>(redis, ns, stream))
+      .filter((e) => e.data.orderId === orderId)
+      .map((e) => e.type);
+  const deadLetters = async () =>
+    Promise.all(Object.keys(GROUPS).map(async (s) => [s, await redis.xlen(`${ns}:{${s}}:dlq`)]));
 
   /** An order of `lines` (sku, unit price, quantity) for `userId`, and its cancellation. */
-  function orderEvents(userId: string, lines: Array<[string, string, number, number]>): { placed: OrderPlaced; cancelled: OrderCancelled } {
+  function orderEvents(
+    userId: string,
+    lines: Array<[string, string, number, number]>,
+  ): { placed: OrderPlaced; cancelled: OrderCancelled } {
     const orderId = newOrderId();
     const items = lines.map(([sku, name, unitPrice, quantity]) => ({ sku, name, unitPrice, quantity }));
     const total = Math.round(items.reduce((sum, i) => sum + i.unitPrice * i.quantity, 0) * 100) / 100;
@@ -84,13 +110,21 @@ describe('an order cancelled before it was placed, and one cancelled after it wa
     const placedAt = new Date(Date.now() - 60_000).toISOString();
     return {
       placed: new OrderPlaced({ ...common, placedAt, discountCode: null }),
-      cancelled: new OrderCancelled({ ...common, reason: 'out-of-stock', detail: 'out of stock: SKU-PEN (requested 1, available 0)', cancelledAt: new Date().toISOString() }),
+      cancelled: new OrderCancelled({
+        ...common,
+        reason: 'out-of-stock',
+        detail: 'out of stock: SKU-PEN (requested 1, available 0)',
+        cancelledAt: new Date().toISOString(),
+      }),
     };
   }
 
   it('OrderCancelled handled before its OrderPlaced: no charge, no points, nothing reserved', async () => {
     const user = `ooo-${Date.now().toString(36)}`;
-    const { placed, cancelled } = orderEvents(user, [['SKU-PEN', 'Fountain pen', 45, 1], ['SKU-BAG', 'Canvas tote bag', 9.9, 2]]);
+    const { placed, cancelled } = orderEvents(user, [
+      ['SKU-PEN', 'Fountain pen', 45, 1],
+      ['SKU-BAG', 'Canvas tote bag', 9.9, 2],
+    ]);
     const { orderId } = placed;
     const pensBefore = await stock('SKU-PEN');
     const bagsBefore = await stock('SKU-BAG');
@@ -114,7 +148,10 @@ describe('an order cancelled before it was placed, and one cancelled after it wa
     // Loyalty: no points.
     expect(await loyalty(user)).toEqual({ userId: user, points: 0, history: [] });
     // Inventory: nothing reserved, nothing released, nothing announced.
-    expect({ pens: await stock('SKU-PEN'), bags: await stock('SKU-BAG') }).toEqual({ pens: pensBefore, bags: bagsBefore });
+    expect({ pens: await stock('SKU-PEN'), bags: await stock('SKU-BAG') }).toEqual({
+      pens: pensBefore,
+      bags: bagsBefore,
+    });
     expect(await eventsOf('inventory', orderId)).toEqual([]);
     // Email: the cancellation mail only. Analytics: placed and cancelled, no revenue.
     await waitFor('cancellation mail', async () => (await mails(orderId)).length > 0);
@@ -126,7 +163,11 @@ describe('an order cancelled before it was placed, and one cancelled after it wa
       cancelled: analytics.ordersCancelled.total - analyticsBefore.ordersCancelled.total,
       revenue: analytics.revenue - analyticsBefore.revenue,
     }).toEqual({ placed: 1, confirmed: 0, cancelled: 1, revenue: 0 });
-    expect(await deadLetters()).toEqual([['orders', 0], ['inventory', 0], ['payments', 0]]);
+    expect(await deadLetters()).toEqual([
+      ['orders', 0],
+      ['inventory', 0],
+      ['payments', 0],
+    ]);
   });
 
   it('OrderCancelled after the charge: the charge is refunded once, the points taken back, the stock given back', async () => {
@@ -148,29 +189,52 @@ describe('an order cancelled before it was placed, and one cancelled after it wa
     const payment = (await http().get(`/payments/${orderId}`).expect(200)).body;
     expect(payment).toMatchObject({ status: 'refunded', amount: 36, refundedAt: expect.any(String) });
     const gatewayAfter = await gateway.counts();
-    expect({ charges: gatewayAfter.charges - gatewayBefore.charges, refunds: gatewayAfter.refunds - gatewayBefore.refunds }).toEqual({ charges: 1, refunds: 1 });
+    expect({
+      charges: gatewayAfter.charges - gatewayBefore.charges,
+      refunds: gatewayAfter.refunds - gatewayBefore.refunds,
+    }).toEqual({ charges: 1, refunds: 1 });
     expect(await eventsOf('payments', orderId)).toEqual(['PaymentSucceeded', 'PaymentRefunded']);
     expect(await loyalty(user)).toEqual({
       userId: user,
       points: 0,
-      history: [expect.objectContaining({ orderId, points: 36, reason: 'payment' }), expect.objectContaining({ orderId, points: -36, reason: 'refund' })],
+      history: [
+        expect.objectContaining({ orderId, points: 36, reason: 'payment' }),
+        expect.objectContaining({ orderId, points: -36, reason: 'refund' }),
+      ],
     });
     expect(await stock('SKU-CAP')).toEqual(capsBefore);
     expect(await eventsOf('inventory', orderId)).toEqual(['InventoryReserved', 'InventoryReleased']);
-    expect(await deadLetters()).toEqual([['orders', 0], ['inventory', 0], ['payments', 0]]);
+    expect(await deadLetters()).toEqual([
+      ['orders', 0],
+      ['inventory', 0],
+      ['payments', 0],
+    ]);
   });
 
   it('PaymentRefunded handled by loyalty before its PaymentSucceeded: no points', async () => {
     const user = `refund-first-${Date.now().toString(36)}`;
     const orderId = newOrderId();
-    const payment = { orderId, userId: user, userEmail: `${user}@example.com`, paymentId: 'pay_0123456789abcdef', amount: 54, currency: CURRENCY };
+    const payment = {
+      orderId,
+      userId: user,
+      userEmail: `${user}@example.com`,
+      paymentId: 'pay_0123456789abcdef',
+      amount: 54,
+      currency: CURRENCY,
+    };
 
     await publisher.publish(new PaymentRefunded({ ...payment, refundedAt: new Date().toISOString() }));
     await waitFor('PaymentRefunded handled by loyalty', () => groupCaughtUp(redis, ns, 'payments', 'loyalty'));
-    await publisher.publish(new PaymentSucceeded({ ...payment, chargedAt: new Date(Date.now() - 60_000).toISOString() }));
+    await publisher.publish(
+      new PaymentSucceeded({ ...payment, chargedAt: new Date(Date.now() - 60_000).toISOString() }),
+    );
     await settled();
 
     expect(await loyalty(user)).toEqual({ userId: user, points: 0, history: [] });
-    expect(await deadLetters()).toEqual([['orders', 0], ['inventory', 0], ['payments', 0]]);
+    expect(await deadLetters()).toEqual([
+      ['orders', 0],
+      ['inventory', 0],
+      ['payments', 0],
+    ]);
   });
 });

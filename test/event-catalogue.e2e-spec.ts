@@ -20,7 +20,11 @@ function refs(node: unknown, path = '#', out: Array<[string, string]> = []): Arr
 }
 
 const resolvePointer = (doc: Json, ref: string): unknown =>
-  ref.slice(2).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')).reduce<any>((node, key) => node?.[key], doc);
+  ref
+    .slice(2)
+    .split('/')
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce<any>((node, key) => node?.[key], doc);
 
 /** GET /events/asyncapi.json on the platform app as `npm start` runs it. */
 describe('event catalogue (AsyncAPI) of the platform app', () => {
@@ -35,14 +39,19 @@ describe('event catalogue (AsyncAPI) of the platform app', () => {
     const { createApp } = await import('@app/api');
     app = await createApp();
     await app.listen(0, '127.0.0.1');
-    doc = (await request(app.getHttpServer()).get('/events/asyncapi.json').expect(200).expect('content-type', /json/)).body as Json;
+    doc = (await request(app.getHttpServer()).get('/events/asyncapi.json').expect(200).expect('content-type', /json/))
+      .body as Json;
   });
   afterAll(async () => {
     await app?.close();
   });
 
   it('is an AsyncAPI 3.0.0 document whose every $ref resolves', () => {
-    expect(doc).toMatchObject({ asyncapi: '3.0.0', info: { title: expect.any(String), version: expect.any(String) }, defaultContentType: 'application/json' });
+    expect(doc).toMatchObject({
+      asyncapi: '3.0.0',
+      info: { title: expect.any(String), version: expect.any(String) },
+      defaultContentType: 'application/json',
+    });
     const broken = refs(doc).filter(([, ref]) => resolvePointer(doc, ref) === undefined);
     expect(broken).toEqual([]);
     expect(refs(doc).length).toBeGreaterThan(50);
@@ -50,15 +59,29 @@ describe('event catalogue (AsyncAPI) of the platform app', () => {
 
   it('has a channel per stream, addressed by the logical name, the Redis key in its description', () => {
     expect(Object.keys(doc.channels)).toEqual(expect.arrayContaining(['inventory', 'orders', 'payments']));
-    for (const [name, channel] of Object.entries(doc.channels as Record<string, Json>)) expect(channel.address).toBe(name);
+    for (const [name, channel] of Object.entries(doc.channels as Record<string, Json>))
+      expect(channel.address).toBe(name);
     const ns = process.env.EVENT_BUS_NAMESPACE;
-    expect(doc.channels.orders).toMatchObject({ address: 'orders', description: expect.stringContaining(`\`${ns}:{orders}\``) });
-    expect(Object.keys(doc.channels.orders.messages)).toEqual(['OrderCancelled.v1', 'OrderConfirmed.v1', 'OrderPlaced.v1', 'OrderPlaced.v2']);
+    expect(doc.channels.orders).toMatchObject({
+      address: 'orders',
+      description: expect.stringContaining(`\`${ns}:{orders}\``),
+    });
+    expect(Object.keys(doc.channels.orders.messages)).toEqual([
+      'OrderCancelled.v1',
+      'OrderConfirmed.v1',
+      'OrderPlaced.v1',
+      'OrderPlaced.v2',
+    ]);
   });
 
   it('has a message per type and version with its payload schema, usable to validate payloads', () => {
     const { messages } = doc.components;
-    expect(messages['OrderPlaced.v2']).toMatchObject({ name: 'OrderPlaced', title: 'OrderPlaced v2', contentType: 'application/json', 'x-event-version': 2 });
+    expect(messages['OrderPlaced.v2']).toMatchObject({
+      name: 'OrderPlaced',
+      title: 'OrderPlaced v2',
+      contentType: 'application/json',
+      'x-event-version': 2,
+    });
     expect(messages['OrderPlaced.v2'].payload.properties).toHaveProperty('discountCode');
     expect(messages['OrderPlaced.v1'].payload.properties).not.toHaveProperty('discountCode');
     expect(messages['OrderPlaced.v1'].description).toContain('Upcast to v2 by OrderPlacedV1ToV2');
@@ -68,8 +91,13 @@ describe('event catalogue (AsyncAPI) of the platform app', () => {
     const ajv = new Ajv({ strict: false, validateFormats: false });
     const validate = ajv.compile({ ...messages['OrderPlaced.v2'].payload, components: doc.components });
     const order = {
-      orderId: 'ORD-1', userId: 'u', userEmail: 'u@example.com', items: [{ sku: 'SKU-MUG', name: 'Mug', unitPrice: 1, quantity: 1 }],
-      total: 1, currency: 'EUR', placedAt: '2026-01-01T00:00:00.000Z',
+      orderId: 'ORD-1',
+      userId: 'u',
+      userEmail: 'u@example.com',
+      items: [{ sku: 'SKU-MUG', name: 'Mug', unitPrice: 1, quantity: 1 }],
+      total: 1,
+      currency: 'EUR',
+      placedAt: '2026-01-01T00:00:00.000Z',
     };
     expect(validate(order)).toBe(true);
     expect(validate({ ...order, discountCode: null })).toBe(true);
@@ -87,24 +115,43 @@ describe('event catalogue (AsyncAPI) of the platform app', () => {
     expect(ops['order-service.send.OrderPlaced']).toMatchObject({
       action: 'send',
       channel: { $ref: '#/channels/orders' },
-      messages: [{ $ref: '#/channels/orders/messages/OrderPlaced.v1' }, { $ref: '#/channels/orders/messages/OrderPlaced.v2' }],
+      messages: [
+        { $ref: '#/channels/orders/messages/OrderPlaced.v1' },
+        { $ref: '#/channels/orders/messages/OrderPlaced.v2' },
+      ],
     });
-    expect(ops['payment-service.send.PaymentSucceeded']).toMatchObject({ action: 'send', channel: { $ref: '#/channels/payments' } });
+    expect(ops['payment-service.send.PaymentSucceeded']).toMatchObject({
+      action: 'send',
+      channel: { $ref: '#/channels/payments' },
+    });
     for (const group of ['inventory', 'payment', 'analytics']) {
       expect(ops[`${group}.receive.OrderPlaced`]).toMatchObject({
         action: 'receive',
         'x-consumer-group': group,
-        messages: [{ $ref: '#/channels/orders/messages/OrderPlaced.v1' }, { $ref: '#/channels/orders/messages/OrderPlaced.v2' }],
+        messages: [
+          { $ref: '#/channels/orders/messages/OrderPlaced.v1' },
+          { $ref: '#/channels/orders/messages/OrderPlaced.v2' },
+        ],
       });
     }
-    expect(ops['inventory.receive.OrderPlaced'].summary).toBe('consumer group inventory (inventory-service): ReservationHandler.onOrderPlaced');
-    expect(ops['loyalty.receive.PaymentSucceeded']).toMatchObject({ action: 'receive', channel: { $ref: '#/channels/payments' } });
-    expect(Object.keys(ops).filter((k) => k.includes('.receive.OrderPlaced')).sort()).toEqual(['analytics.receive.OrderPlaced', 'inventory.receive.OrderPlaced', 'payment.receive.OrderPlaced']);
+    expect(ops['inventory.receive.OrderPlaced'].summary).toBe(
+      'consumer group inventory (inventory-service): ReservationHandler.onOrderPlaced',
+    );
+    expect(ops['loyalty.receive.PaymentSucceeded']).toMatchObject({
+      action: 'receive',
+      channel: { $ref: '#/channels/payments' },
+    });
+    expect(
+      Object.keys(ops)
+        .filter((k) => k.includes('.receive.OrderPlaced'))
+        .sort(),
+    ).toEqual(['analytics.receive.OrderPlaced', 'inventory.receive.OrderPlaced', 'payment.receive.OrderPlaced']);
   });
 
   it('the offline scan (npm run catalogue) finds the same bindings as the running app', async () => {
     const { AppModule } = await import('@app/api/app.module');
-    const key = (s: { group: string; service?: string; stream: string; type: string; handler: string }) => `${s.group}|${s.service}|${s.stream}|${s.type}|${s.handler}`;
+    const key = (s: { group: string; service?: string; stream: string; type: string; handler: string }) =>
+      `${s.group}|${s.service}|${s.stream}|${s.type}|${s.handler}`;
     const running = app.get(EventBusExplorer).subscriptions.map(key).sort();
     expect(running.length).toBeGreaterThan(10);
     expect(scanSubscriptions(AppModule).map(key).sort()).toEqual(running);

@@ -24,7 +24,12 @@ class AuditHandlers {
 }
 
 @Module({
-  imports: [EventBusModule.forFeature({ group: 'audit', consumer: { retry: { maxAttempts: 2, initialDelayMs: 20, jitter: 0 } } })],
+  imports: [
+    EventBusModule.forFeature({
+      group: 'audit',
+      consumer: { retry: { maxAttempts: 2, initialDelayMs: 20, jitter: 0 } },
+    }),
+  ],
   providers: [AuditHandlers],
 })
 class AuditModule {}
@@ -82,7 +87,10 @@ describe('flow view (GET /ops/flows/:id)', () => {
   let ns: string;
 
   beforeAll(async () => {
-    platform = await createOpsTestApp({ extra: [AuditModule], env: { OPS_RATE_LIMIT: '100000', EMAIL_RETRY_DELAY_MS: '50' } });
+    platform = await createOpsTestApp({
+      extra: [AuditModule],
+      env: { OPS_RATE_LIMIT: '100000', EMAIL_RETRY_DELAY_MS: '50' },
+    });
     ns = platform.namespace;
     ops = opsClient(platform.url);
     redis = testRedisClient();
@@ -96,20 +104,32 @@ describe('flow view (GET /ops/flows/:id)', () => {
 
   /** Every group caught up, and the flow index too, dead letters included. */
   async function settled(): Promise<void> {
-    await waitFor('every group and the flow index caught up', async () => {
-      for (const [stream, groups] of Object.entries(GROUPS)) {
-        for (const group of groups) if (!(await groupCaughtUp(redis, ns, stream, group))) return false;
-        const dlq = `${ns}:{${stream}}:dlq`;
-        const [last] = await redis.xrevrange(dlq, '+', '-', 'COUNT', 1);
-        const index = ((await redis.xinfo('GROUPS', dlq)) as unknown[][]).find((g) => g[1] === 'flow-index');
-        if (last && (!index || index[index.indexOf('last-delivered-id') + 1] !== last[0] || index[index.indexOf('pending') + 1] !== 0)) return false;
-      }
-      return true;
-    }, 15_000);
+    await waitFor(
+      'every group and the flow index caught up',
+      async () => {
+        for (const [stream, groups] of Object.entries(GROUPS)) {
+          for (const group of groups) if (!(await groupCaughtUp(redis, ns, stream, group))) return false;
+          const dlq = `${ns}:{${stream}}:dlq`;
+          const [last] = await redis.xrevrange(dlq, '+', '-', 'COUNT', 1);
+          const index = ((await redis.xinfo('GROUPS', dlq)) as unknown[][]).find((g) => g[1] === 'flow-index');
+          if (
+            last &&
+            (!index ||
+              index[index.indexOf('last-delivered-id') + 1] !== last[0] ||
+              index[index.indexOf('pending') + 1] !== 0)
+          )
+            return false;
+        }
+        return true;
+      },
+      15_000,
+    );
   }
 
   async function place(userId: string): Promise<string> {
-    const res = await ops.post('/orders', { userId, email: `${userId}@example.com`, items: [{ sku: 'SKU-MUG', quantity: 2 }] }).expect(201);
+    const res = await ops
+      .post('/orders', { userId, email: `${userId}@example.com`, items: [{ sku: 'SKU-MUG', quantity: 2 }] })
+      .expect(201);
     return res.body.orderId as string;
   }
 
@@ -124,7 +144,10 @@ describe('flow view (GET /ops/flows/:id)', () => {
   }
 
   /** The entry id and envelope fields of the event `eventId` in `stream`, from Redis itself. */
-  async function entryOf(stream: string, eventId: string): Promise<{ entryId: string; fields: Record<string, string> }> {
+  async function entryOf(
+    stream: string,
+    eventId: string,
+  ): Promise<{ entryId: string; fields: Record<string, string> }> {
     for (const [entryId, raw] of await redis.xrange(`${ns}:{${stream}}`, '-', '+')) {
       const fields: Record<string, string> = {};
       for (let i = 0; i + 1 < raw.length; i += 2) fields[raw[i]] = raw[i + 1];
@@ -136,16 +159,36 @@ describe('flow view (GET /ops/flows/:id)', () => {
   /** The expected tree of a confirmed order: OrderPlaced -> InventoryReserved, PaymentSucceeded (entry order); OrderConfirmed under the one the saga decided on. */
   async function confirmedTree(orderId: string, placedId: string, history: string[], audit: string): Promise<Shape[]> {
     const reserved = { id: `${orderId}:reserved`, entry: (await entryOf('inventory', `${orderId}:reserved`)).entryId };
-    const paid = { id: `${orderId}:payment-succeeded`, entry: (await entryOf('payments', `${orderId}:payment-succeeded`)).entryId };
-    const decider = history.lastIndexOf('InventoryReserved') > history.lastIndexOf('PaymentSucceeded') ? reserved.id : paid.id;
+    const paid = {
+      id: `${orderId}:payment-succeeded`,
+      entry: (await entryOf('payments', `${orderId}:payment-succeeded`)).entryId,
+    };
+    const decider =
+      history.lastIndexOf('InventoryReserved') > history.lastIndexOf('PaymentSucceeded') ? reserved.id : paid.id;
     const confirmed: Shape = {
       event: `orders OrderConfirmed ${orderId}:confirmed <- ${decider}`,
-      groups: ['analytics handled 1', 'audit acknowledged -', 'email handled 1', 'inventory acknowledged -', 'payment acknowledged -'],
+      groups: [
+        'analytics handled 1',
+        'audit acknowledged -',
+        'email handled 1',
+        'inventory acknowledged -',
+        'payment acknowledged -',
+      ],
       children: [],
     };
     const children: Array<Shape & { entry: string }> = [
-      { entry: reserved.entry, event: `inventory InventoryReserved ${reserved.id} <- ${placedId}`, groups: ['order handled 1'], children: decider === reserved.id ? [confirmed] : [] },
-      { entry: paid.entry, event: `payments PaymentSucceeded ${paid.id} <- ${placedId}`, groups: ['loyalty handled 1', 'order handled 1'], children: decider === paid.id ? [confirmed] : [] },
+      {
+        entry: reserved.entry,
+        event: `inventory InventoryReserved ${reserved.id} <- ${placedId}`,
+        groups: ['order handled 1'],
+        children: decider === reserved.id ? [confirmed] : [],
+      },
+      {
+        entry: paid.entry,
+        event: `payments PaymentSucceeded ${paid.id} <- ${placedId}`,
+        groups: ['loyalty handled 1', 'order handled 1'],
+        children: decider === paid.id ? [confirmed] : [],
+      },
     ];
     children.sort((a, b) => compareIds(a.entry, b.entry));
     return [
@@ -167,13 +210,25 @@ describe('flow view (GET /ops/flows/:id)', () => {
     const placedId = byOrder.correlationId as string;
     const placed = await entryOf('orders', placedId);
     expect(placed.fields).toMatchObject({ type: 'OrderPlaced', subject: orderId, correlationid: placedId });
-    expect({ ...byOrder, tree: undefined }).toEqual({ correlationId: placedId, resolvedFrom: 'subject', events: 4, truncated: false, otherCorrelationIds: [] });
+    expect({ ...byOrder, tree: undefined }).toEqual({
+      correlationId: placedId,
+      resolvedFrom: 'subject',
+      events: 4,
+      truncated: false,
+      otherCorrelationIds: [],
+    });
     expect(byOrder.tree.map(shape)).toEqual(await confirmedTree(orderId, placedId, history, 'audit handled 1'));
 
     // Every event as it is in its stream; every handled group says when.
     for (const node of flat(byOrder.tree)) {
       const { entryId, fields } = await entryOf(node.stream, node.eventId);
-      expect(node).toMatchObject({ entryId, time: fields.time, subject: orderId, version: Number(fields.version), source: fields.source });
+      expect(node).toMatchObject({
+        entryId,
+        time: fields.time,
+        subject: orderId,
+        version: Number(fields.version),
+        source: fields.source,
+      });
       for (const g of node.groups) {
         if (g.status !== 'handled') continue;
         expect(Date.parse(g.handledAt!)).toBeGreaterThanOrEqual(started - 5);
@@ -195,7 +250,9 @@ describe('flow view (GET /ops/flows/:id)', () => {
     const history = await decided(orderId);
     await settled();
     const view = (await ops.get(`/ops/flows/${orderId}`).expect(200)).body;
-    expect(view.tree.map(shape)).toEqual(await confirmedTree(orderId, view.correlationId, history, 'audit dead-lettered 2'));
+    expect(view.tree.map(shape)).toEqual(
+      await confirmedTree(orderId, view.correlationId, history, 'audit dead-lettered 2'),
+    );
 
     const [[deadLetterId]] = await redis.xrange(`${ns}:{orders}:dlq`, '-', '+');
     const audit = (view.tree[0] as Node).groups.find((g) => g.group === 'audit');
@@ -220,8 +277,15 @@ describe('flow view (GET /ops/flows/:id)', () => {
   it('shows an entry that breaks the contract, without correlation id, as a flow of its own, dead-lettered by the groups that handle its type', async () => {
     const id = randomUUID();
     const fields = encodeEnvelope({
-      specversion: '1.0', id, type: 'OrderPlaced', version: 2, source: 'foreign-service', time: new Date().toISOString(),
-      datacontenttype: 'application/json', data: { orderId: 'ORD-RAW-1' }, subject: 'ORD-RAW-1',
+      specversion: '1.0',
+      id,
+      type: 'OrderPlaced',
+      version: 2,
+      source: 'foreign-service',
+      time: new Date().toISOString(),
+      datacontenttype: 'application/json',
+      data: { orderId: 'ORD-RAW-1' },
+      subject: 'ORD-RAW-1',
     });
     const entryId = (await redis.xadd(`${ns}:{orders}`, '*', ...fields))!;
     await settled();
@@ -230,12 +294,20 @@ describe('flow view (GET /ops/flows/:id)', () => {
     expect(view.tree.map(shape)).toEqual([
       {
         event: `orders OrderPlaced ${id} <- -`,
-        groups: ['analytics dead-lettered 1', 'audit dead-lettered 1', 'email acknowledged -', 'inventory dead-lettered 1', 'payment dead-lettered 1'],
+        groups: [
+          'analytics dead-lettered 1',
+          'audit dead-lettered 1',
+          'email acknowledged -',
+          'inventory dead-lettered 1',
+          'payment dead-lettered 1',
+        ],
         children: [],
       },
     ]);
     expect(view.tree[0]).toMatchObject({ entryId, source: 'foreign-service', subject: 'ORD-RAW-1' });
-    expect((view.tree[0] as Node).groups.filter((g) => g.deadLetter).map((g) => g.deadLetter!.reason)).toEqual(Array(4).fill('invalid-payload'));
+    expect((view.tree[0] as Node).groups.filter((g) => g.deadLetter).map((g) => g.deadLetter!.reason)).toEqual(
+      Array(4).fill('invalid-payload'),
+    );
   });
 
   it('shows a delivery in progress as pending with its consumer, then as handled', async () => {
@@ -247,7 +319,14 @@ describe('flow view (GET /ops/flows/:id)', () => {
     };
     let audit = await auditOf();
     await waitFor('audit pending', async () => (audit = await auditOf()).status === 'pending');
-    expect(audit).toEqual({ group: 'audit', status: 'pending', handledAt: null, attempts: 1, consumer: platform.app.get(EventBusCore).consumerName, idleMs: expect.any(Number) });
+    expect(audit).toEqual({
+      group: 'audit',
+      status: 'pending',
+      handledAt: null,
+      attempts: 1,
+      consumer: platform.app.get(EventBusCore).consumerName,
+      idleMs: expect.any(Number),
+    });
     releaseSlow();
     await waitFor('audit handled', async () => (audit = await auditOf()).status === 'handled');
     expect(audit).toMatchObject({ status: 'handled', attempts: 1, consumer: null, idleMs: null });
@@ -264,7 +343,9 @@ describe('flow view (GET /ops/flows/:id)', () => {
     const after = (await ops.get(`/ops/flows/${orderId}`).expect(200)).body;
     expect(after.events).toBe(4);
     expect(flat(after.tree).map((n) => n.type)).toEqual(flat(before.tree).map((n) => n.type));
-    const late = flat(after.tree).filter((n) => n.stream === 'orders').map((n) => n.groups.find((g) => g.group === 'late')?.status);
+    const late = flat(after.tree)
+      .filter((n) => n.stream === 'orders')
+      .map((n) => n.groups.find((g) => g.group === 'late')?.status);
     expect(late).toEqual(['not-delivered-yet', 'not-delivered-yet']);
   });
 
@@ -272,9 +353,12 @@ describe('flow view (GET /ops/flows/:id)', () => {
     const missing = await ops.get('/ops/flows/ORD-NOPE-000000').expect(404);
     expectOpsError(missing.body, 404);
     expect(missing.body.message).toContain('no flow found for "ORD-NOPE-000000"');
-    for (const bad of ['a%20b', '%7Bx%7D', 'x'.repeat(257), 'a*b']) expectOpsError((await ops.get(`/ops/flows/${bad}`).expect(400)).body, 400);
+    for (const bad of ['a%20b', '%7Bx%7D', 'x'.repeat(257), 'a*b'])
+      expectOpsError((await ops.get(`/ops/flows/${bad}`).expect(400)).body, 400);
     expectOpsError((await ops.get('/ops/flows/ORD-NOPE-000000', 'none').expect(401)).body, 401);
     const doc = (await ops.get('/docs-json').expect(200)).body;
-    expect(doc.paths['/ops/flows/{id}'].get.responses['200'].content['application/json'].schema.$ref).toBe('#/components/schemas/FlowViewDto');
+    expect(doc.paths['/ops/flows/{id}'].get.responses['200'].content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/FlowViewDto',
+    );
   });
 });

@@ -21,7 +21,10 @@ class RefusingProbe {
   }
 }
 
-@Module({ imports: [EventBusModule.forFeature({ group: 'log-probe', source: 'log-probe' })], providers: [RefusingProbe] })
+@Module({
+  imports: [EventBusModule.forFeature({ group: 'log-probe', source: 'log-probe' })],
+  providers: [RefusingProbe],
+})
 class RefusingProbeModule {}
 
 /**
@@ -85,10 +88,22 @@ describe('structured logs', () => {
     };
     const entryId = await redis.xadd(`${platform.namespace}:{orders}`, '*', ...encodeEnvelope(envelope));
     const about = (l: LogLine): boolean => l.eventId === envelope.id;
-    await waitFor('the reservation, both refusals, the retry and the dead letter logged', () => lines.filter(about).length >= 5);
+    await waitFor(
+      'the reservation, both refusals, the retry and the dead letter logged',
+      () => lines.filter(about).length >= 5,
+    );
 
-    const event = { eventId: 'evt-logs-1', eventType: 'OrderPlaced', correlationId: 'corr-logs-1', causationId: 'cause-logs-1', stream: 'orders', entryId };
-    const reserved = lines.find((l) => l.context === 'ReservationHandler' && l.msg.startsWith(`order ${orderId}: reserved`));
+    const event = {
+      eventId: 'evt-logs-1',
+      eventType: 'OrderPlaced',
+      correlationId: 'corr-logs-1',
+      causationId: 'cause-logs-1',
+      stream: 'orders',
+      entryId,
+    };
+    const reserved = lines.find(
+      (l) => l.context === 'ReservationHandler' && l.msg.startsWith(`order ${orderId}: reserved`),
+    );
     expect(reserved).toMatchObject({ ...event, level: 'info', group: 'inventory', attempt: 1 });
 
     const refusals = lines.filter((l) => l.context === RefusingProbe.name);
@@ -96,7 +111,9 @@ describe('structured logs', () => {
       expect.objectContaining({ ...event, group: 'log-probe', attempt: 1 }),
       expect.objectContaining({ ...event, group: 'log-probe', attempt: 2 }),
     ]);
-    const retry = lines.find((l) => l.level === 'warn' && /RefusingProbe\.refuse failed on OrderPlaced .* retrying/.test(l.msg));
+    const retry = lines.find(
+      (l) => l.level === 'warn' && /RefusingProbe\.refuse failed on OrderPlaced .* retrying/.test(l.msg),
+    );
     expect(retry).toMatchObject({ ...event, group: 'log-probe', attempt: 1 });
     const deadLetter = lines.find((l) => l.level === 'warn' && l.msg.includes('dead-lettered'));
     expect(deadLetter).toMatchObject({ ...event, group: 'log-probe', attempt: 2 });
@@ -105,9 +122,16 @@ describe('structured logs', () => {
   it('logs one line per request with its request id (a sane x-request-id is kept), x-api-key redacted, none for /health', async () => {
     const server = platform.app.getHttpServer();
     const apiKey = 'reader-key-that-must-not-be-logged';
-    const given = await request(server).get('/inventory').set('x-request-id', 'req-logs-1').set('x-api-key', apiKey).expect(200);
+    const given = await request(server)
+      .get('/inventory')
+      .set('x-request-id', 'req-logs-1')
+      .set('x-api-key', apiKey)
+      .expect(200);
     expect(given.headers['x-request-id']).toBe('req-logs-1');
-    const generated = await request(server).get('/inventory').set('x-request-id', 'spaces and "quotes" are not kept').expect(200);
+    const generated = await request(server)
+      .get('/inventory')
+      .set('x-request-id', 'spaces and "quotes" are not kept')
+      .expect(200);
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     await request(server).get('/health/live').expect(200);
     await request(server).get('/inventory/no-such-route').expect(404);
@@ -115,8 +139,18 @@ describe('structured logs', () => {
     const requestLines = (): LogLine[] => lines.filter((l) => 'reqId' in l && 'res' in l);
     await waitFor('three request lines', () => requestLines().length >= 3);
     const [first, second, missing] = requestLines();
-    expect(first).toMatchObject({ level: 'info', reqId: 'req-logs-1', msg: expect.stringMatching(/^GET \/inventory 200 \d+ ms$/), res: { statusCode: 200 } });
-    expect(first.req).toMatchObject({ id: 'req-logs-1', method: 'GET', url: '/inventory', headers: { 'x-api-key': '[redacted]' } });
+    expect(first).toMatchObject({
+      level: 'info',
+      reqId: 'req-logs-1',
+      msg: expect.stringMatching(/^GET \/inventory 200 \d+ ms$/),
+      res: { statusCode: 200 },
+    });
+    expect(first.req).toMatchObject({
+      id: 'req-logs-1',
+      method: 'GET',
+      url: '/inventory',
+      headers: { 'x-api-key': '[redacted]' },
+    });
     expect(second.reqId).toBe(generated.headers['x-request-id']);
     expect(missing).toMatchObject({ level: 'warn', res: { statusCode: 404 } });
     expect(requestLines()).toHaveLength(3);

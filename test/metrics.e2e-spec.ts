@@ -44,7 +44,10 @@ function parseExposition(text: string): Sample[] {
 /** The value of the one sample with exactly these labels, undefined when there is none. */
 function valueOf(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
   const keys = Object.keys(labels);
-  return samples.find((s) => s.name === name && Object.keys(s.labels).length === keys.length && keys.every((k) => s.labels[k] === labels[k]))?.value;
+  return samples.find(
+    (s) =>
+      s.name === name && Object.keys(s.labels).length === keys.length && keys.every((k) => s.labels[k] === labels[k]),
+  )?.value;
 }
 
 async function scrape(platform: TestPlatformApp): Promise<Sample[]> {
@@ -78,10 +81,29 @@ describe('metrics (/metrics, Prometheus)', () => {
     ns = platform.namespace;
     const publisher = platform.app.get(EventPublisher);
     for (const orderId of ['o-1', 'o-2', 'o-3']) await publisher.publish(payment(orderId));
-    await publisher.publish(new PaymentRefunded({ orderId: 'o-1', userId: 'u-1', userEmail: 'u-1@example.com', paymentId: 'p-o-1', amount: 42, currency: 'EUR', refundedAt: new Date().toISOString() }));
+    await publisher.publish(
+      new PaymentRefunded({
+        orderId: 'o-1',
+        userId: 'u-1',
+        userEmail: 'u-1@example.com',
+        paymentId: 'p-o-1',
+        amount: 42,
+        currency: 'EUR',
+        refundedAt: new Date().toISOString(),
+      }),
+    );
     // A foreign producer's entry that breaks the contract: loyalty dead-letters it at once.
-    await xaddEvent(redis, ns, { stream: 'payments', type: 'PaymentSucceeded', data: { orderId: 'o-bad', amount: -5 } });
-    await waitFor('loyalty and refund-audit caught up', async () => (await groupCaughtUp(redis, ns, 'payments', 'loyalty')) && (await groupCaughtUp(redis, ns, 'payments', 'refund-audit')));
+    await xaddEvent(redis, ns, {
+      stream: 'payments',
+      type: 'PaymentSucceeded',
+      data: { orderId: 'o-bad', amount: -5 },
+    });
+    await waitFor(
+      'loyalty and refund-audit caught up',
+      async () =>
+        (await groupCaughtUp(redis, ns, 'payments', 'loyalty')) &&
+        (await groupCaughtUp(redis, ns, 'payments', 'refund-audit')),
+    );
     // A foreign group that read 2 entries and acknowledged none, and one created at an arbitrary id (Redis cannot tell its lag).
     const key = `${ns}:{payments}`;
     await redis.xgroup('CREATE', key, 'probe', '0');
@@ -97,13 +119,19 @@ describe('metrics (/metrics, Prometheus)', () => {
 
   it('counts publishes by stream and type, and every outcome by stream, type and group', async () => {
     const samples = await scrape(platform);
-    expect(valueOf(samples, 'eventbus_events_published_total', { stream: 'payments', type: 'PaymentSucceeded' })).toBe(3);
-    expect(valueOf(samples, 'eventbus_events_published_total', { stream: 'payments', type: 'PaymentRefunded' })).toBe(1);
+    expect(valueOf(samples, 'eventbus_events_published_total', { stream: 'payments', type: 'PaymentSucceeded' })).toBe(
+      3,
+    );
+    expect(valueOf(samples, 'eventbus_events_published_total', { stream: 'payments', type: 'PaymentRefunded' })).toBe(
+      1,
+    );
 
     // loyalty: 3 payments handled, the foreign one dead-lettered, the refund handled.
     expect(valueOf(samples, 'eventbus_events_delivered_total', payments('loyalty'))).toBe(4);
     expect(valueOf(samples, 'eventbus_events_acked_total', payments('loyalty'))).toBe(3);
-    expect(valueOf(samples, 'eventbus_events_dead_lettered_total', { ...payments('loyalty'), reason: 'invalid-payload' })).toBe(1);
+    expect(
+      valueOf(samples, 'eventbus_events_dead_lettered_total', { ...payments('loyalty'), reason: 'invalid-payload' }),
+    ).toBe(1);
     expect(valueOf(samples, 'eventbus_events_failed_total', payments('loyalty'))).toBe(0);
     expect(valueOf(samples, 'eventbus_events_acked_total', payments('loyalty', 'PaymentRefunded'))).toBe(1);
 
@@ -111,7 +139,12 @@ describe('metrics (/metrics, Prometheus)', () => {
     expect(valueOf(samples, 'eventbus_events_delivered_total', payments('refund-audit', 'PaymentRefunded'))).toBe(1);
     expect(valueOf(samples, 'eventbus_events_failed_total', payments('refund-audit', 'PaymentRefunded'))).toBe(2);
     expect(valueOf(samples, 'eventbus_events_retried_total', payments('refund-audit', 'PaymentRefunded'))).toBe(1);
-    expect(valueOf(samples, 'eventbus_events_dead_lettered_total', { ...payments('refund-audit', 'PaymentRefunded'), reason: 'handler-failed' })).toBe(1);
+    expect(
+      valueOf(samples, 'eventbus_events_dead_lettered_total', {
+        ...payments('refund-audit', 'PaymentRefunded'),
+        reason: 'handler-failed',
+      }),
+    ).toBe(1);
     expect(valueOf(samples, 'eventbus_events_acked_total', payments('refund-audit', 'PaymentRefunded'))).toBe(0);
   });
 
@@ -119,9 +152,13 @@ describe('metrics (/metrics, Prometheus)', () => {
     const samples = await scrape(platform);
     expect(valueOf(samples, 'eventbus_handler_duration_seconds_count', payments('loyalty'))).toBe(3);
     expect(valueOf(samples, 'eventbus_publish_to_handled_seconds_count', payments('loyalty'))).toBe(3);
-    expect(valueOf(samples, 'eventbus_handler_duration_seconds_bucket', { ...payments('loyalty'), le: '+Inf' })).toBe(3);
+    expect(valueOf(samples, 'eventbus_handler_duration_seconds_bucket', { ...payments('loyalty'), le: '+Inf' })).toBe(
+      3,
+    );
     expect(valueOf(samples, 'eventbus_publish_to_handled_seconds_sum', payments('loyalty'))).toBeGreaterThan(0);
-    expect(valueOf(samples, 'eventbus_handler_duration_seconds_count', payments('refund-audit', 'PaymentRefunded'))).toBe(0);
+    expect(
+      valueOf(samples, 'eventbus_handler_duration_seconds_count', payments('refund-audit', 'PaymentRefunded')),
+    ).toBe(0);
   });
 
   it("reads length, dead letters, and every group's pending and lag from Redis at scrape time", async () => {
@@ -137,7 +174,11 @@ describe('metrics (/metrics, Prometheus)', () => {
     expect(valueOf(samples, 'eventbus_group_pending', { stream: 'payments', group: 'midway' })).toBe(0);
     expect(valueOf(samples, 'eventbus_group_lag', { stream: 'payments', group: 'midway' })).toBeUndefined();
 
-    await redis.xack(`${ns}:{payments}`, 'probe', ...(await redis.xrange(`${ns}:{payments}`, '-', '+', 'COUNT', 2)).map(([id]) => id));
+    await redis.xack(
+      `${ns}:{payments}`,
+      'probe',
+      ...(await redis.xrange(`${ns}:{payments}`, '-', '+', 'COUNT', 2)).map(([id]) => id),
+    );
     await xaddEvent(redis, ns, { stream: 'payments', type: 'PaymentFailed', data: { orderId: 'o-9' } });
     const later = await scrape(platform);
     expect(valueOf(later, 'eventbus_group_pending', { stream: 'payments', group: 'probe' })).toBe(0);
@@ -158,10 +199,14 @@ describe('metrics (/metrics, Prometheus)', () => {
       await other.app.get(EventPublisher).publish(payment('o-other'));
       await waitFor('the other loyalty caught up', () => groupCaughtUp(redis, other.namespace, 'payments', 'loyalty'));
       const [mine, theirs] = await Promise.all([scrape(platform), scrape(other)]);
-      expect(valueOf(theirs, 'eventbus_events_published_total', { stream: 'payments', type: 'PaymentSucceeded' })).toBe(1);
+      expect(valueOf(theirs, 'eventbus_events_published_total', { stream: 'payments', type: 'PaymentSucceeded' })).toBe(
+        1,
+      );
       expect(valueOf(theirs, 'eventbus_events_acked_total', payments('loyalty'))).toBe(1);
       expect(valueOf(theirs, 'eventbus_stream_length', { stream: 'payments' })).toBe(1);
-      expect(valueOf(mine, 'eventbus_events_published_total', { stream: 'payments', type: 'PaymentSucceeded' })).toBe(3);
+      expect(valueOf(mine, 'eventbus_events_published_total', { stream: 'payments', type: 'PaymentSucceeded' })).toBe(
+        3,
+      );
       expect(valueOf(mine, 'eventbus_events_acked_total', payments('loyalty'))).toBe(3);
     } finally {
       await other.app.close();
@@ -185,17 +230,31 @@ describe('metrics while Redis is away', () => {
   });
 
   it('still answers with the counters, leaves the Redis gauges out, and brings them back with Redis', async () => {
-    await waitFor('the payment handled', async () => valueOf(await scrape(platform), 'eventbus_events_acked_total', { stream: 'payments', type: 'PaymentSucceeded', group: 'loyalty' }) === 1);
+    await waitFor(
+      'the payment handled',
+      async () =>
+        valueOf(await scrape(platform), 'eventbus_events_acked_total', {
+          stream: 'payments',
+          type: 'PaymentSucceeded',
+          group: 'loyalty',
+        }) === 1,
+    );
     expect(valueOf(await scrape(platform), 'eventbus_stream_length', { stream: 'payments' })).toBe(1);
 
     await server.kill();
     const began = Date.now();
     const down = await scrape(platform);
     expect(Date.now() - began).toBeLessThan(3_000);
-    expect(valueOf(down, 'eventbus_events_acked_total', { stream: 'payments', type: 'PaymentSucceeded', group: 'loyalty' })).toBe(1);
+    expect(
+      valueOf(down, 'eventbus_events_acked_total', { stream: 'payments', type: 'PaymentSucceeded', group: 'loyalty' }),
+    ).toBe(1);
     expect(down.some((s) => s.name === 'eventbus_stream_length' || s.name === 'eventbus_group_pending')).toBe(false);
 
     await server.boot();
-    await waitFor('the Redis gauges back', async () => valueOf(await scrape(platform), 'eventbus_group_pending', { stream: 'payments', group: 'loyalty' }) === 0);
+    await waitFor(
+      'the Redis gauges back',
+      async () =>
+        valueOf(await scrape(platform), 'eventbus_group_pending', { stream: 'payments', group: 'loyalty' }) === 0,
+    );
   });
 });

@@ -13,7 +13,11 @@ describe('order flow with each service in its own process', () => {
 
   beforeAll(async () => {
     // loyalty stays offline for now: it must catch up later.
-    const started = await Promise.all(['order', 'inventory', 'payment', 'email', 'analytics'].map((s) => ServiceProcess.start(s, { ...env, CONSUMER_NAME: `${s}-1` })));
+    const started = await Promise.all(
+      ['order', 'inventory', 'payment', 'email', 'analytics'].map((s) =>
+        ServiceProcess.start(s, { ...env, CONSUMER_NAME: `${s}-1` }),
+      ),
+    );
     for (const p of started) procs[p.service] = p;
   }, 120_000);
 
@@ -21,7 +25,8 @@ describe('order flow with each service in its own process', () => {
     await ServiceProcess.stopAll();
   });
 
-  const get = async <T>(service: string, path: string): Promise<T> => (await (await fetch(`${procs[service].url}${path}`)).json()) as T;
+  const get = async <T>(service: string, path: string): Promise<T> =>
+    (await (await fetch(`${procs[service].url}${path}`)).json()) as T;
 
   async function place(userId: string, sku: string): Promise<string> {
     const res = await fetch(`${procs.order.url}/orders`, {
@@ -35,10 +40,14 @@ describe('order flow with each service in its own process', () => {
 
   async function statusOf(orderId: string): Promise<string> {
     let status = '';
-    await waitFor(`order ${orderId} settled`, async () => {
-      status = (await get<{ status: string }>('order', `/orders/${orderId}`)).status;
-      return status !== 'Pending';
-    }, 20_000);
+    await waitFor(
+      `order ${orderId} settled`,
+      async () => {
+        status = (await get<{ status: string }>('order', `/orders/${orderId}`)).status;
+        return status !== 'Pending';
+      },
+      20_000,
+    );
     return status;
   }
 
@@ -47,17 +56,29 @@ describe('order flow with each service in its own process', () => {
     const declined = await place('declined-proc-ben', 'SKU-MUG');
     expect(await statusOf(paid)).toBe('Confirmed');
     expect(await statusOf(declined)).toBe('Cancelled');
-    await waitFor('two mails', async () => (await get<Array<{ orderId: string }>>('email', '/emails')).filter((m) => [paid, declined].includes(m.orderId)).length === 2);
+    await waitFor(
+      'two mails',
+      async () =>
+        (await get<Array<{ orderId: string }>>('email', '/emails')).filter((m) => [paid, declined].includes(m.orderId))
+          .length === 2,
+    );
     const stock = await get<{ available: number; reserved: number }>('inventory', '/inventory/SKU-PEN');
     expect(stock.available).toBe(9);
     await waitFor('analytics counted both', async () => {
-      const s = await get<{ ordersConfirmed: number; ordersCancelled: { total: number } }>('analytics', '/analytics/summary');
+      const s = await get<{ ordersConfirmed: number; ordersCancelled: { total: number } }>(
+        'analytics',
+        '/analytics/summary',
+      );
       return s.ordersConfirmed === 1 && s.ordersCancelled.total === 1;
     });
 
     // loyalty was down the whole time: the PaymentSucceeded it missed is waiting in its group.
     procs.loyalty = await ServiceProcess.start('loyalty', { ...env, CONSUMER_NAME: 'loyalty-1' });
-    await waitFor('loyalty caught up', async () => (await get<{ points: number }>('loyalty', '/loyalty/proc-ann')).points === 45, 20_000);
+    await waitFor(
+      'loyalty caught up',
+      async () => (await get<{ points: number }>('loyalty', '/loyalty/proc-ann')).points === 45,
+      20_000,
+    );
     expect((await get<{ points: number }>('loyalty', '/loyalty/declined-proc-ben')).points).toBe(0);
   }, 120_000);
 });

@@ -30,7 +30,10 @@ describe('order flow across the services (one process, real Redis)', () => {
   const http = () => request(app.getHttpServer());
 
   beforeAll(async () => {
-    ({ app, namespace: ns } = await createTestPlatformApp([OrderModule, InventoryModule, PaymentModule, EmailModule, LoyaltyModule, AnalyticsModule], { env: { EMAIL_RETRY_DELAY_MS: '50' } }));
+    ({ app, namespace: ns } = await createTestPlatformApp(
+      [OrderModule, InventoryModule, PaymentModule, EmailModule, LoyaltyModule, AnalyticsModule],
+      { env: { EMAIL_RETRY_DELAY_MS: '50' } },
+    ));
     redis = testRedisClient();
   });
   afterAll(async () => {
@@ -39,42 +42,64 @@ describe('order flow across the services (one process, real Redis)', () => {
   });
 
   async function settled(): Promise<void> {
-    await waitFor('every group caught up', async () => {
-      for (const [stream, groups] of Object.entries(GROUPS)) {
-        for (const group of groups) if (!(await groupCaughtUp(redis, ns, stream, group))) return false;
-      }
-      return true;
-    }, 15_000);
+    await waitFor(
+      'every group caught up',
+      async () => {
+        for (const [stream, groups] of Object.entries(GROUPS)) {
+          for (const group of groups) if (!(await groupCaughtUp(redis, ns, stream, group))) return false;
+        }
+        return true;
+      },
+      15_000,
+    );
   }
 
   async function place(userId: string, items: Array<{ sku: string; quantity: number }>): Promise<string> {
-    const res = await http().post('/orders').send({ userId, email: `${userId}@example.com`, items }).expect(201);
+    const res = await http()
+      .post('/orders')
+      .send({ userId, email: `${userId}@example.com`, items })
+      .expect(201);
     return res.body.orderId as string;
   }
 
   async function finalStatus(orderId: string): Promise<Record<string, unknown>> {
     let body: Record<string, unknown> = {};
-    await waitFor(`order ${orderId} final`, async () => {
-      body = (await http().get(`/orders/${orderId}`)).body;
-      return body.status === 'Confirmed' || body.status === 'Cancelled';
-    }, 15_000);
+    await waitFor(
+      `order ${orderId} final`,
+      async () => {
+        body = (await http().get(`/orders/${orderId}`)).body;
+        return body.status === 'Confirmed' || body.status === 'Cancelled';
+      },
+      15_000,
+    );
     return body;
   }
 
-  const stock = async (sku: string) => (await http().get(`/inventory/${sku}`).expect(200)).body as { available: number; reserved: number };
-  const mails = async (orderId: string) => ((await http().get('/emails').expect(200)).body as Array<{ orderId: string; template: string; subject: string }>).filter((m) => m.orderId === orderId);
-  const points = async (userId: string) => ((await http().get(`/loyalty/${userId}`).expect(200)).body as { points: number }).points;
+  const stock = async (sku: string) =>
+    (await http().get(`/inventory/${sku}`).expect(200)).body as { available: number; reserved: number };
+  const mails = async (orderId: string) =>
+    (
+      (await http().get('/emails').expect(200)).body as Array<{ orderId: string; template: string; subject: string }>
+    ).filter((m) => m.orderId === orderId);
+  const points = async (userId: string) =>
+    ((await http().get(`/loyalty/${userId}`).expect(200)).body as { points: number }).points;
 
   it('happy path: confirmed, stock reduced, one confirmation mail, points added, analytics counts it', async () => {
     const before = await stock('SKU-MUG');
-    const orderId = await place('ada', [{ sku: 'SKU-MUG', quantity: 2 }, { sku: 'SKU-BAG', quantity: 1 }]);
+    const orderId = await place('ada', [
+      { sku: 'SKU-MUG', quantity: 2 },
+      { sku: 'SKU-BAG', quantity: 1 },
+    ]);
     const order = await finalStatus(orderId);
     expect(order.status).toBe('Confirmed');
     expect((order.history as Array<{ type: string }>).map((h) => h.type)).toEqual(
       expect.arrayContaining(['OrderPlaced', 'InventoryReserved', 'PaymentSucceeded']),
     );
     // The status turns Confirmed in the saga's script; OrderConfirmed follows in the handler's commit.
-    const confirmations = async () => (await readEvents(redis, ns, 'orders', 'OrderConfirmed')).filter((e) => (e.data as { orderId: string }).orderId === orderId);
+    const confirmations = async () =>
+      (await readEvents(redis, ns, 'orders', 'OrderConfirmed')).filter(
+        (e) => (e.data as { orderId: string }).orderId === orderId,
+      );
     await waitFor('OrderConfirmed published', async () => (await confirmations()).length > 0);
     expect(await confirmations()).toHaveLength(1);
     expect((await stock('SKU-MUG')).available).toBe(before.available - 2);
@@ -111,7 +136,11 @@ describe('order flow across the services (one process, real Redis)', () => {
     const payment = (await http().get(`/payments/${second}`).expect(200)).body;
     expect(payment.status).toBe('refunded');
     expect(await points('dee')).toBe(0);
-    expect((await readEvents(redis, ns, 'payments', 'PaymentRefunded')).filter((e) => (e.data as { orderId: string }).orderId === second)).toHaveLength(1);
+    expect(
+      (await readEvents(redis, ns, 'payments', 'PaymentRefunded')).filter(
+        (e) => (e.data as { orderId: string }).orderId === second,
+      ),
+    ).toHaveLength(1);
     await waitFor('cancellation mail', async () => (await mails(second)).length === 1);
   });
 
@@ -123,8 +152,14 @@ describe('order flow across the services (one process, real Redis)', () => {
     const pointsBefore = await points('eve');
     const summaryBefore = (await http().get('/analytics/summary').expect(200)).body;
     const copies: Array<EventEnvelope<unknown> & { stream: string }> = [];
-    for (const [stream, type] of [['orders', 'OrderPlaced'], ['payments', 'PaymentSucceeded'], ['orders', 'OrderConfirmed']] as const) {
-      const original = (await readEvents(redis, ns, stream, type)).find((e) => (e.data as { orderId: string }).orderId === orderId)!;
+    for (const [stream, type] of [
+      ['orders', 'OrderPlaced'],
+      ['payments', 'PaymentSucceeded'],
+      ['orders', 'OrderConfirmed'],
+    ] as const) {
+      const original = (await readEvents(redis, ns, stream, type)).find(
+        (e) => (e.data as { orderId: string }).orderId === orderId,
+      )!;
       copies.push({ ...original, stream }, { ...original, id: `${original.id}-replayed`, stream });
     }
     // Tried: the same envelopes re-appended (a redelivery) and copies under new event ids (a replay).
@@ -136,11 +171,11 @@ describe('order flow across the services (one process, real Redis)', () => {
     expect(await mails(orderId)).toHaveLength(1);
     const payment = (await http().get(`/payments/${orderId}`).expect(200)).body;
     expect(payment.status).toBe('charged');
-    expect((await readEvents(redis, ns, 'orders', 'OrderConfirmed')).filter((e) => (e.data as { orderId: string }).orderId === orderId).map((e) => e.id)).toEqual([
-      `${orderId}:confirmed`,
-      `${orderId}:confirmed`,
-      `${orderId}:confirmed-replayed`,
-    ]);
+    expect(
+      (await readEvents(redis, ns, 'orders', 'OrderConfirmed'))
+        .filter((e) => (e.data as { orderId: string }).orderId === orderId)
+        .map((e) => e.id),
+    ).toEqual([`${orderId}:confirmed`, `${orderId}:confirmed`, `${orderId}:confirmed-replayed`]);
     const summary = (await http().get('/analytics/summary').expect(200)).body;
     expect(summary.ordersPlaced).toBe(summaryBefore.ordersPlaced);
     expect(summary.revenue).toBe(summaryBefore.revenue);
@@ -157,7 +192,10 @@ describe('order flow across the services (one process, real Redis)', () => {
       ['{"userId": "x", "items": [', /JSON|Unexpected|Expected/i],
     ];
     for (const [body, problem] of cases) {
-      const res = await http().post('/orders').set('content-type', 'application/json').send(typeof body === 'string' ? body : JSON.stringify(body));
+      const res = await http()
+        .post('/orders')
+        .set('content-type', 'application/json')
+        .send(typeof body === 'string' ? body : JSON.stringify(body));
       expect([res.status, JSON.stringify(res.body.message)]).toEqual([400, expect.stringMatching(problem)]);
     }
     expect(await streamLength(redis, ns, 'orders')).toBe(before);

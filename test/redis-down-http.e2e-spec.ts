@@ -40,16 +40,35 @@ describe('HTTP while Redis is down', () => {
       http().get('/ops/streams/orders/groups').set(asReader),
       http().get('/orders/ORD-NOPE-000000'),
       http().get('/emails/failed'),
-      http().post('/ops/events').set(asOperator).send({ type: 'InventoryReleased', data: { orderId: 'ORD-DOWN-000001', lines: [{ sku: 'SKU-DOWN', quantity: 1 }], releasedAt: new Date().toISOString() } }),
-      http().post('/ops/replays').set(asOperator).send({ stream: 'orders', target: { kind: 'handlers', group: 'analytics' }, dryRun: true }),
+      http()
+        .post('/ops/events')
+        .set(asOperator)
+        .send({
+          type: 'InventoryReleased',
+          data: {
+            orderId: 'ORD-DOWN-000001',
+            lines: [{ sku: 'SKU-DOWN', quantity: 1 }],
+            releasedAt: new Date().toISOString(),
+          },
+        }),
+      http()
+        .post('/ops/replays')
+        .set(asOperator)
+        .send({ stream: 'orders', target: { kind: 'handlers', group: 'analytics' }, dryRun: true }),
     ]);
     const took = Date.now() - began;
     const path = (res: (typeof calls)[number]): string => (res as unknown as { req: { path: string } }).req.path;
     // NOTE: a status other than 503 shows with its message.
-    expect(calls.map((res) => [path(res), res.status, res.status === 503 ? '' : res.body.message])).toEqual(calls.map((res) => [path(res), 503, '']));
+    expect(calls.map((res) => [path(res), res.status, res.status === 503 ? '' : res.body.message])).toEqual(
+      calls.map((res) => [path(res), 503, '']),
+    );
     for (const res of calls) {
       expect(res.headers['retry-after']).toBe('1');
-      expect(res.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable', message: expect.stringMatching(/redis/i) });
+      expect(res.body).toMatchObject({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: expect.stringMatching(/redis/i),
+      });
     }
     expect(took).toBeLessThan(8_000);
 
@@ -63,8 +82,23 @@ describe('HTTP while Redis is down', () => {
     }
     expect(statuses).toEqual([200, 200]);
     await http().get('/orders/ORD-NOPE-000000').expect(404);
-    await http().post('/ops/events').set(asOperator).send({ type: 'InventoryReleased', data: { orderId: 'ORD-DOWN-000002', lines: [{ sku: 'SKU-DOWN', quantity: 1 }], releasedAt: new Date().toISOString() } }).expect(201);
-    await http().post('/ops/replays').set(asOperator).send({ stream: 'orders', target: { kind: 'handlers', group: 'analytics' }, dryRun: true }).expect(202);
+    await http()
+      .post('/ops/events')
+      .set(asOperator)
+      .send({
+        type: 'InventoryReleased',
+        data: {
+          orderId: 'ORD-DOWN-000002',
+          lines: [{ sku: 'SKU-DOWN', quantity: 1 }],
+          releasedAt: new Date().toISOString(),
+        },
+      })
+      .expect(201);
+    await http()
+      .post('/ops/replays')
+      .set(asOperator)
+      .send({ stream: 'orders', target: { kind: 'handlers', group: 'analytics' }, dryRun: true })
+      .expect(202);
   }, 60_000);
 
   it('shuts down within seconds while Redis is gone', async () => {

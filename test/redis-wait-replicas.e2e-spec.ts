@@ -19,7 +19,11 @@ describe('REDIS_WAIT_REPLICAS: the shop answers once N replicas have the write',
     primary = await RedisServer.start();
     replica = await RedisServer.start({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
     onReplica = new Redis(replica.url);
-    await waitFor('replica linked', async () => /master_link_status:up/.test(await onReplica.info('replication')), 10_000);
+    await waitFor(
+      'replica linked',
+      async () => /master_link_status:up/.test(await onReplica.info('replication')),
+      10_000,
+    );
   });
 
   afterAll(async () => {
@@ -31,7 +35,9 @@ describe('REDIS_WAIT_REPLICAS: the shop answers once N replicas have the write',
 
   it('POST /orders answers 201 once the replica has the order, 503 when it cannot confirm', async () => {
     // Tried: the platform's order service with REDIS_WAIT_REPLICAS=1, the replica live, then paused.
-    const { app } = await createTestPlatformApp([OrderModule], { env: { REDIS_URL: primary.url, REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '300' } });
+    const { app } = await createTestPlatformApp([OrderModule], {
+      env: { REDIS_URL: primary.url, REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '300' },
+    });
     try {
       const order = { userId: 'wait-1', email: 'wait@example.com', items: [{ sku: 'SKU-MUG', quantity: 1 }] };
       const placed = await request(app.getHttpServer()).post('/orders').send(order).expect(201);

@@ -50,58 +50,71 @@ describe('scripts/start.js', () => {
       for (const run of runs.splice(0)) run.killEverything();
     });
 
-    it('stops the app, then its redis-server, when start.js and its process group are killed with SIGKILL', async () => {
-      // Tried: start.js in a process group of its own, as a terminal's job; REDIS_URL on a free port
-      // so that it starts its own redis-server; once the app answered HTTP, SIGKILL of that whole
-      // group (start.js, and a build if one ran). The app, the redis-server and its watchdog run in
-      // groups of their own and were not signalled by us.
-      const run = await StartScript.start();
-      runs.push(run);
-      const { app, redis, watchdog } = run.children();
+    it(
+      'stops the app, then its redis-server, when start.js and its process group are killed with SIGKILL',
+      async () => {
+        // Tried: start.js in a process group of its own, as a terminal's job; REDIS_URL on a free port
+        // so that it starts its own redis-server; once the app answered HTTP, SIGKILL of that whole
+        // group (start.js, and a build if one ran). The app, the redis-server and its watchdog run in
+        // groups of their own and were not signalled by us.
+        const run = await StartScript.start();
+        runs.push(run);
+        const { app, redis, watchdog } = run.children();
 
-      const killedAt = Date.now();
-      process.kill(-run.pid, 'SIGKILL');
-      const goneAfter = await whenGone([app, redis, watchdog], 10_000, killedAt);
-      const ms = { app: goneAfter.get(app), redis: goneAfter.get(redis), watchdog: goneAfter.get(watchdog) };
+        const killedAt = Date.now();
+        process.kill(-run.pid, 'SIGKILL');
+        const goneAfter = await whenGone([app, redis, watchdog], 10_000, killedAt);
+        const ms = { app: goneAfter.get(app), redis: goneAfter.get(redis), watchdog: goneAfter.get(watchdog) };
 
-      await run.explainFailure(async () => {
-        expect(ms.app).toBeDefined();
-        expect(ms.redis).toBeDefined();
-        expect(ms.watchdog).toBeDefined();
-        // The app's graceful shutdown still needs Redis: the redis-server goes last.
-        expect(ms.app!).toBeLessThanOrEqual(ms.redis!);
-        await run.closed; // all of the output read
-        expect(run.output).toContain(`[start] start.js is gone: stopping the app (pid ${app.pid})`);
-        expect(run.output).toContain(`[start] start.js is gone: stopping its redis-server (pid ${redis.pid})`);
-      }, `gone after (ms): ${JSON.stringify(ms)}`);
-    }, BOOT_TIMEOUT_MS + 60_000);
+        await run.explainFailure(
+          async () => {
+            expect(ms.app).toBeDefined();
+            expect(ms.redis).toBeDefined();
+            expect(ms.watchdog).toBeDefined();
+            // The app's graceful shutdown still needs Redis: the redis-server goes last.
+            expect(ms.app!).toBeLessThanOrEqual(ms.redis!);
+            await run.closed; // all of the output read
+            expect(run.output).toContain(`[start] start.js is gone: stopping the app (pid ${app.pid})`);
+            expect(run.output).toContain(`[start] start.js is gone: stopping its redis-server (pid ${redis.pid})`);
+          },
+          `gone after (ms): ${JSON.stringify(ms)}`,
+        );
+      },
+      BOOT_TIMEOUT_MS + 60_000,
+    );
 
-    it('stops the app, then its redis-server, once, on Ctrl-C (SIGINT, forwarded again by npm), and exits 130', async () => {
-      // Tried: once the app answered HTTP, SIGINT to start.js and the same SIGINT again 50 ms later
-      // (what `npm start` does: the terminal's Ctrl-C reaches npm and start.js, npm forwards it).
-      const run = await StartScript.start();
-      runs.push(run);
-      const { app, redis, watchdog } = run.children();
+    it(
+      'stops the app, then its redis-server, once, on Ctrl-C (SIGINT, forwarded again by npm), and exits 130',
+      async () => {
+        // Tried: once the app answered HTTP, SIGINT to start.js and the same SIGINT again 50 ms later
+        // (what `npm start` does: the terminal's Ctrl-C reaches npm and start.js, npm forwards it).
+        const run = await StartScript.start();
+        runs.push(run);
+        const { app, redis, watchdog } = run.children();
 
-      process.kill(run.pid, 'SIGINT');
-      await new Promise((r) => setTimeout(r, 50));
-      process.kill(run.pid, 'SIGINT');
-      const exit = await run.exited;
-      // start.js exits only once the app and the redis-server it started are gone.
-      const leftAtExit = [app, redis].filter(running);
+        process.kill(run.pid, 'SIGINT');
+        await new Promise((r) => setTimeout(r, 50));
+        process.kill(run.pid, 'SIGINT');
+        const exit = await run.exited;
+        // start.js exits only once the app and the redis-server it started are gone.
+        const leftAtExit = [app, redis].filter(running);
 
-      await run.explainFailure(async () => {
-        expect(exit).toEqual({ code: 130, signal: null });
-        expect(leftAtExit).toEqual([]);
-        await whenGone([watchdog], 2_000);
-        expect(running(watchdog)).toBe(false);
-        await run.closed; // all of the output read
-        expect(count(run.output, '[start] SIGINT: stopping the app')).toBe(1);
-        expect(count(run.output, `[start] Stopping the redis-server started for this run (pid ${redis.pid})`)).toBe(1);
-        expect(run.output).not.toContain('start.js is gone');
-        expect(run.output).not.toMatch(/exited unexpectedly|did not stop/);
-      });
-    }, BOOT_TIMEOUT_MS + 60_000);
+        await run.explainFailure(async () => {
+          expect(exit).toEqual({ code: 130, signal: null });
+          expect(leftAtExit).toEqual([]);
+          await whenGone([watchdog], 2_000);
+          expect(running(watchdog)).toBe(false);
+          await run.closed; // all of the output read
+          expect(count(run.output, '[start] SIGINT: stopping the app')).toBe(1);
+          expect(count(run.output, `[start] Stopping the redis-server started for this run (pid ${redis.pid})`)).toBe(
+            1,
+          );
+          expect(run.output).not.toContain('start.js is gone');
+          expect(run.output).not.toMatch(/exited unexpectedly|did not stop/);
+        });
+      },
+      BOOT_TIMEOUT_MS + 60_000,
+    );
   });
 });
 
@@ -163,7 +176,9 @@ class StartScript {
     while (Date.now() < deadline) {
       this.remember();
       if (this.child.exitCode !== null || this.child.signalCode !== null) {
-        throw new Error(`start.js exited (${this.child.exitCode ?? this.child.signalCode}) before the app answered:\n${this.output}`);
+        throw new Error(
+          `start.js exited (${this.child.exitCode ?? this.child.signalCode}) before the app answered:\n${this.output}`,
+        );
       }
       try {
         if ((await fetch(url)).ok) return;

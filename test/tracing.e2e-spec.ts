@@ -40,25 +40,43 @@ async function stopShop(shop: Shop | undefined): Promise<void> {
 }
 
 /** Places an order and waits until it is decided and every group has handled every event. */
-async function placeAndSettle(shop: Shop, traceparent?: string): Promise<{ orderId: string; headers: Record<string, string> }> {
+async function placeAndSettle(
+  shop: Shop,
+  traceparent?: string,
+): Promise<{ orderId: string; headers: Record<string, string> }> {
   const post = request(shop.app.getHttpServer()).post('/orders');
   if (traceparent) post.set('traceparent', traceparent);
-  const res = await post.send({ userId: 'tracy', email: 'tracy@example.com', items: [{ sku: 'SKU-MUG', quantity: 1 }] }).expect(201);
+  const res = await post
+    .send({ userId: 'tracy', email: 'tracy@example.com', items: [{ sku: 'SKU-MUG', quantity: 1 }] })
+    .expect(201);
   const orderId = res.body.orderId as string;
-  await waitFor(`order ${orderId} confirmed`, async () => (await request(shop.app.getHttpServer()).get(`/orders/${orderId}`)).body.status === 'Confirmed', 15_000);
-  await waitFor('every group caught up', async () => {
-    for (const [stream, groups] of Object.entries(GROUPS)) {
-      for (const group of groups) if (!(await groupCaughtUp(shop.redis, shop.ns, stream, group))) return false;
-    }
-    return true;
-  }, 15_000);
+  await waitFor(
+    `order ${orderId} confirmed`,
+    async () => (await request(shop.app.getHttpServer()).get(`/orders/${orderId}`)).body.status === 'Confirmed',
+    15_000,
+  );
+  await waitFor(
+    'every group caught up',
+    async () => {
+      for (const [stream, groups] of Object.entries(GROUPS)) {
+        for (const group of groups) if (!(await groupCaughtUp(shop.redis, shop.ns, stream, group))) return false;
+      }
+      return true;
+    },
+    15_000,
+  );
   return { orderId, headers: res.headers as Record<string, string> };
 }
 
 /** Every event of the order's flow, as stored in Redis, with its stream. */
-async function flowEvents(shop: Shop, orderId: string): Promise<Array<EventEnvelope<{ orderId?: string }> & { stream: string }>> {
+async function flowEvents(
+  shop: Shop,
+  orderId: string,
+): Promise<Array<EventEnvelope<{ orderId?: string }> & { stream: string }>> {
   const all = await Promise.all(
-    Object.keys(GROUPS).map(async (stream) => (await readEvents<{ orderId?: string }>(shop.redis, shop.ns, stream)).map((e) => ({ ...e, stream }))),
+    Object.keys(GROUPS).map(async (stream) =>
+      (await readEvents<{ orderId?: string }>(shop.redis, shop.ns, stream)).map((e) => ({ ...e, stream })),
+    ),
   );
   return all.flat().filter((e) => e.data.orderId === orderId);
 }
@@ -77,9 +95,14 @@ describe('tracing off (OTEL_SDK_DISABLED=true)', () => {
 
   it('publishes and consumes as before, with no traceparent on any event and no traceresponse header', async () => {
     expect(activeTracing()?.enabled).toBe(false);
-    const { orderId, headers } = await placeAndSettle(shop, `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`);
+    const { orderId, headers } = await placeAndSettle(
+      shop,
+      `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
+    );
     const events = await flowEvents(shop, orderId);
-    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['OrderPlaced', 'InventoryReserved', 'PaymentSucceeded', 'OrderConfirmed']));
+    expect(events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['OrderPlaced', 'InventoryReserved', 'PaymentSucceeded', 'OrderConfirmed']),
+    );
     expect(events.filter((e) => e.traceparent !== undefined || e.tracestate !== undefined)).toEqual([]);
     expect(headers[TRACE_RESPONSE_HEADER]).toBeUndefined();
   });
@@ -131,7 +154,12 @@ describe('tracing on (an SDK with an in-memory exporter)', () => {
     // Every event in Redis carries the traceparent of the PRODUCER span that published it.
     for (const event of events) {
       const [version, eventTraceId, spanId, flags] = (event.traceparent ?? '').split('-');
-      expect({ type: event.type, version, traceId: eventTraceId, flags }).toEqual({ type: event.type, version: '00', traceId, flags: '01' });
+      expect({ type: event.type, version, traceId: eventTraceId, flags }).toEqual({
+        type: event.type,
+        version: '00',
+        traceId,
+        flags: '01',
+      });
       expect(byId.get(spanId)).toMatchObject({ kind: SpanKind.PRODUCER, name: `publish ${event.stream}` });
     }
 
@@ -144,15 +172,28 @@ describe('tracing on (an SDK with an in-memory exporter)', () => {
       expect(consumer.parentSpanContext?.spanId).toBe(event.traceparent!.split('-')[2]);
       expect(parentOf(consumer)?.attributes['messaging.destination.name']).toBe(event.stream);
     }
-    const handled = consumers.map((c) => `${c.attributes['event.type']} -> ${c.attributes['messaging.consumer.group.name']}`);
+    const handled = consumers.map(
+      (c) => `${c.attributes['event.type']} -> ${c.attributes['messaging.consumer.group.name']}`,
+    );
     expect(handled).toEqual(
-      expect.arrayContaining(['OrderPlaced -> inventory', 'OrderPlaced -> payment', 'InventoryReserved -> order', 'PaymentSucceeded -> order', 'PaymentSucceeded -> loyalty', 'OrderConfirmed -> email']),
+      expect.arrayContaining([
+        'OrderPlaced -> inventory',
+        'OrderPlaced -> payment',
+        'InventoryReserved -> order',
+        'PaymentSucceeded -> order',
+        'PaymentSucceeded -> loyalty',
+        'OrderConfirmed -> email',
+      ]),
     );
 
     // The chain HTTP -> event -> event -> event: from the mail's CONSUMER span up to the caller, every span the child of its cause.
-    const mailed = consumers.find((c) => c.attributes['event.type'] === 'OrderConfirmed' && c.attributes['messaging.consumer.group.name'] === 'email')!;
+    const mailed = consumers.find(
+      (c) =>
+        c.attributes['event.type'] === 'OrderConfirmed' && c.attributes['messaging.consumer.group.name'] === 'email',
+    )!;
     const chain: string[] = [];
-    for (let s: ReadableSpan | undefined = mailed; s; s = parentOf(s)) chain.unshift(`${SpanKind[s.kind]} ${s.name} ${s.attributes['event.type'] ?? ''}`.trim());
+    for (let s: ReadableSpan | undefined = mailed; s; s = parentOf(s))
+      chain.unshift(`${SpanKind[s.kind]} ${s.name} ${s.attributes['event.type'] ?? ''}`.trim());
     // NOTE: the saga confirms on whichever of InventoryReserved and PaymentSucceeded it handles last.
     expect(chain).toEqual([
       'SERVER POST /orders',
@@ -169,12 +210,22 @@ describe('tracing on (an SDK with an in-memory exporter)', () => {
   it("puts the order mail's BullMQ job in the same trace: added under the email handler's span, processed under the add", async () => {
     const traceId = randomBytes(16).toString('hex');
     const { orderId } = await placeAndSettle(shop, `00-${traceId}-${randomBytes(8).toString('hex')}-01`);
-    const inTrace = (): ReadableSpan[] => exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
+    const inTrace = (): ReadableSpan[] =>
+      exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
     // NOTE: the job runs after the event was acknowledged: wait for the worker's span to end.
-    await waitFor('the mail job processed in the trace', () => inTrace().some((s) => s.kind === SpanKind.CONSUMER && s.name === 'process email'), 15_000);
+    await waitFor(
+      'the mail job processed in the trace',
+      () => inTrace().some((s) => s.kind === SpanKind.CONSUMER && s.name === 'process email'),
+      15_000,
+    );
     const spans = inTrace();
     const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]));
-    const handler = spans.find((s) => s.kind === SpanKind.CONSUMER && s.attributes['event.type'] === 'OrderConfirmed' && s.attributes['messaging.consumer.group.name'] === 'email')!;
+    const handler = spans.find(
+      (s) =>
+        s.kind === SpanKind.CONSUMER &&
+        s.attributes['event.type'] === 'OrderConfirmed' &&
+        s.attributes['messaging.consumer.group.name'] === 'email',
+    )!;
     expect(handler).toBeDefined();
 
     const added = spans.filter((s) => s.kind === SpanKind.PRODUCER && s.name === 'add email.order-confirmed');
@@ -187,7 +238,9 @@ describe('tracing on (an SDK with an in-memory exporter)', () => {
     expect(byId.get(processed[0].parentSpanContext!.spanId)).toBe(added[0]);
 
     // BullMQ's housekeeping (fetching jobs, stalled checks) is not recorded: no trace of its own every few seconds.
-    const internal = exporter.getFinishedSpans().filter((s) => s.instrumentationScope.name === 'bullmq' && s.kind === SpanKind.INTERNAL);
+    const internal = exporter
+      .getFinishedSpans()
+      .filter((s) => s.instrumentationScope.name === 'bullmq' && s.kind === SpanKind.INTERNAL);
     expect(internal.map((s) => s.name)).toEqual([]);
   });
 });

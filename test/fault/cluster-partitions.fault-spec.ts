@@ -62,7 +62,16 @@ import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import Redis, { Cluster } from 'ioredis';
-import { CrossSlotTransactionError, EventBusCore, EventBusKeys, EventBusModule, EventPublisher, GroupAdminService, PublishFailedError, Subscribe } from '@nest-streams/event-bus';
+import {
+  CrossSlotTransactionError,
+  EventBusCore,
+  EventBusKeys,
+  EventBusModule,
+  EventPublisher,
+  GroupAdminService,
+  PublishFailedError,
+  Subscribe,
+} from '@nest-streams/event-bus';
 import { keySlotOf } from '@nest-streams/event-bus/utils/partition';
 import type { EventContext } from '@nest-streams/event-bus';
 import { readStreamStats } from '@nest-streams/event-bus/observability/stream-stats';
@@ -135,12 +144,26 @@ class StepLoad {
         const sentAt = now();
         try {
           const out = await this.publisher.publish(new PartitionStep({ subject, seq }), { id });
-          this.sent.push({ eventId: id, entryId: out.entryId, stream: out.stream, subject, seq, partition, sentAt, resolvedAt: now() });
+          this.sent.push({
+            eventId: id,
+            entryId: out.entryId,
+            stream: out.stream,
+            subject,
+            seq,
+            partition,
+            sentAt,
+            resolvedAt: now(),
+          });
           break;
         } catch (error) {
           if (error instanceof PublishFailedError) this.publishFailed++;
           const cause = (error as { cause?: unknown }).cause;
-          const what = `${(error as Error).name}: ${String(cause instanceof Error ? cause.message : (error as Error).message).split(' ').slice(0, 6).join(' ')}`;
+          const what = `${(error as Error).name}: ${String(
+            cause instanceof Error ? cause.message : (error as Error).message,
+          )
+            .split(' ')
+            .slice(0, 6)
+            .join(' ')}`;
           this.errors.set(what, (this.errors.get(what) ?? 0) + 1);
           if (Date.now() - first > RETRY_FOR_MS) {
             // NOTE: the subject stops here: a later seq would break its order if this one landed later.
@@ -219,7 +242,6 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
     });
   }, 60_000);
 
-
   afterAll(async () => {
     await killAllPartitionProcesses();
     for (const w of workers) writeFileSync(w.logFile.replace(/\.runs\.jsonl$/, '.out'), w.process.output);
@@ -227,7 +249,8 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
     admin?.disconnect();
     await cluster?.destroy();
     worker?.remove();
-    if (process.env.KEEP_PARTITION_LOGS || completed < TESTS) process.stdout.write(`cluster-partitions logs kept in ${dir}\n`);
+    if (process.env.KEEP_PARTITION_LOGS || completed < TESTS)
+      process.stdout.write(`cluster-partitions logs kept in ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
     process.stdout.write(`fault cluster-partitions: spec total ${((Date.now() - began) / 1000).toFixed(1)} s\n`);
   });
@@ -250,9 +273,15 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
 
   /** Slots, masters and replicas as a running node's CLUSTER SLOTS says. */
   async function view(): Promise<ClusterView> {
-    const slots = (await onNode(runningPorts()[0], (r) => r.call('CLUSTER', 'SLOTS'))) as Array<[number, number, [string, number, string], ...Array<[string, number, string]>]>;
+    const slots = (await onNode(runningPorts()[0], (r) => r.call('CLUSTER', 'SLOTS'))) as Array<
+      [number, number, [string, number, string], ...Array<[string, number, string]>]
+    >;
     const replicasOf = new Map<number, number[]>();
-    for (const [, , master, ...replicas] of slots) replicasOf.set(master[1], replicas.map((r) => r[1]));
+    for (const [, , master, ...replicas] of slots)
+      replicasOf.set(
+        master[1],
+        replicas.map((r) => r[1]),
+      );
     return {
       slotOwner: (slot) => slots.find(([from, to]) => from <= slot && slot <= to)![2][1],
       masters: [...replicasOf.keys()],
@@ -279,12 +308,23 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
         for (const port of runningPorts()) {
           await onNode(port, async (r) => {
             const info = parseInfo((await r.call('CLUSTER', 'INFO')) as string);
-            if (info.cluster_state !== 'ok' || info.cluster_slots_ok !== '16384') why ||= `${port}: ${info.cluster_state}, slots ok ${info.cluster_slots_ok}`;
+            if (info.cluster_state !== 'ok' || info.cluster_slots_ok !== '16384')
+              why ||= `${port}: ${info.cluster_state}, slots ok ${info.cluster_slots_ok}`;
             const nodes = (await r.call('CLUSTER', 'NODES')) as string;
-            if (/\bfail\??\b/.test(nodes.split('\n').map((l) => l.split(' ')[2] ?? '').join(' '))) why ||= `${port} flags a node fail`;
+            if (
+              /\bfail\??\b/.test(
+                nodes
+                  .split('\n')
+                  .map((l) => l.split(' ')[2] ?? '')
+                  .join(' '),
+              )
+            )
+              why ||= `${port} flags a node fail`;
             const repl = parseInfo(await r.info('replication'));
-            if (repl.role === 'slave' && repl.master_link_status !== 'up') why ||= `${port}: replica link ${repl.master_link_status}`;
-            if (repl.role === 'master' && Number(repl.connected_slaves) < 1) why ||= `${port}: master without a replica`;
+            if (repl.role === 'slave' && repl.master_link_status !== 'up')
+              why ||= `${port}: replica link ${repl.master_link_status}`;
+            if (repl.role === 'master' && Number(repl.connected_slaves) < 1)
+              why ||= `${port}: master without a replica`;
           });
         }
         if (!why) {
@@ -326,7 +366,13 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
   }
 
   /** Moves `slot` from its master to `dstPort`, slowly: importing/migrating, key by key with pauses, then the slot's new owner on every master. */
-  async function moveSlot(slot: number, srcPort: number, dstPort: number, masters: number[], pauseMs: number): Promise<number> {
+  async function moveSlot(
+    slot: number,
+    srcPort: number,
+    dstPort: number,
+    masters: number[],
+    pauseMs: number,
+  ): Promise<number> {
     const srcId = (await onNode(srcPort, (r) => r.call('CLUSTER', 'MYID'))) as string;
     const dstId = (await onNode(dstPort, (r) => r.call('CLUSTER', 'MYID'))) as string;
     await onNode(dstPort, (r) => r.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', srcId));
@@ -352,7 +398,8 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
     await sleep(pauseMs);
     await onNode(dstPort, (r) => r.call('CLUSTER', 'SETSLOT', slot, 'NODE', dstId));
     await onNode(srcPort, (r) => r.call('CLUSTER', 'SETSLOT', slot, 'NODE', dstId));
-    for (const m of masters.filter((p) => p !== srcPort && p !== dstPort)) await onNode(m, (r) => r.call('CLUSTER', 'SETSLOT', slot, 'NODE', dstId));
+    for (const m of masters.filter((p) => p !== srcPort && p !== dstPort))
+      await onNode(m, (r) => r.call('CLUSTER', 'SETSLOT', slot, 'NODE', dstId));
     return moved;
   }
 
@@ -392,7 +439,10 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
     throw new Error('not every partition leased 15 s after the workers started');
   }
 
-  async function startPublisher(label: string, replicas: number): Promise<{ publisher: EventPublisher; core: EventBusCore }> {
+  async function startPublisher(
+    label: string,
+    replicas: number,
+  ): Promise<{ publisher: EventPublisher; core: EventBusCore }> {
     @Module({
       imports: [
         EventBusModule.forRoot({
@@ -432,7 +482,8 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
 
   async function pendingTotal(): Promise<number> {
     let total = 0;
-    for (const k of keys.all) total += Number(((await admin.xpending(keys.stream(STEP_STREAM, k), GROUP)) as [number])[0]);
+    for (const k of keys.all)
+      total += Number(((await admin.xpending(keys.stream(STEP_STREAM, k), GROUP)) as [number])[0]);
     return total;
   }
 
@@ -440,12 +491,20 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
    * Waits until every published step of the test has a finished run (or, where losses are
    * tolerated, until nothing more gets handled for 3 s), then until nothing is pending (bounded).
    */
-  async function drain(tag: string, load: StepLoad, tolerateLoss: boolean): Promise<{ missing: number; pending: number; ms: number }> {
+  async function drain(
+    tag: string,
+    load: StepLoad,
+    tolerateLoss: boolean,
+  ): Promise<{ missing: number; pending: number; ms: number }> {
     const start = Date.now();
     let missing = Number.POSITIVE_INFINITY;
     let lastChange = Date.now();
     while (Date.now() - start < 40_000) {
-      const done = new Set(allRuns().filter((r) => r.finished && r.subject.startsWith(`${tag}-`)).map((r) => r.eventId));
+      const done = new Set(
+        allRuns()
+          .filter((r) => r.finished && r.subject.startsWith(`${tag}-`))
+          .map((r) => r.eventId),
+      );
       const m = load.sent.filter((s) => !done.has(s.eventId)).length;
       if (m !== missing) lastChange = Date.now();
       missing = m;
@@ -466,19 +525,28 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
    * the published list and renumbers each subject's survivors 1..n (order among what survived).
    * Also the epoch checks over every run so far.
    */
-  function check(tag: string, load: StepLoad, lost: ReadonlySet<string> = new Set()): { report: PartitionReport; epochs: PartitionReport; unexpected: string[] } {
+  function check(
+    tag: string,
+    load: StepLoad,
+    lost: ReadonlySet<string> = new Set(),
+  ): { report: PartitionReport; epochs: PartitionReport; unexpected: string[] } {
     const runs = allRuns();
     const mine = runs.filter((r) => r.subject.startsWith(`${tag}-`));
     let published = load.published.filter((p) => !lost.has(p.eventId));
     let checked = mine;
     if (lost.size > 0) {
       const rank = new Map<string, number>();
-      for (const [, list] of Object.entries(groupBySubject(published))) list.sort((a, b) => a.seq - b.seq).forEach((p, i) => rank.set(`${p.subject}#${p.seq}`, i + 1));
+      for (const [, list] of Object.entries(groupBySubject(published)))
+        list.sort((a, b) => a.seq - b.seq).forEach((p, i) => rank.set(`${p.subject}#${p.seq}`, i + 1));
       published = published.map((p) => ({ ...p, seq: rank.get(`${p.subject}#${p.seq}`)! }));
-      checked = mine.filter((r) => rank.has(`${r.subject}#${r.seq}`)).map((r) => ({ ...r, seq: rank.get(`${r.subject}#${r.seq}`)! }));
+      checked = mine
+        .filter((r) => rank.has(`${r.subject}#${r.seq}`))
+        .map((r) => ({ ...r, seq: rank.get(`${r.subject}#${r.seq}`)! }));
     }
     const publishedIds = new Set(load.published.map((p) => p.eventId));
-    const unexpected = mine.filter((r) => !publishedIds.has(r.eventId) && !load.abandoned.has(r.eventId)).map((r) => `${r.subject}#${r.seq} ${r.eventId}`);
+    const unexpected = mine
+      .filter((r) => !publishedIds.has(r.eventId) && !load.abandoned.has(r.eventId))
+      .map((r) => `${r.subject}#${r.seq} ${r.eventId}`);
     const report = checkRuns(published, checked, { groups: [GROUP], partitionOf: (s) => keys.partitionOf(s) });
     const epochs = checkRuns([], runs, { groups: [], partitionOf: (s) => keys.partitionOf(s) });
     return { report, epochs, unexpected };
@@ -492,11 +560,27 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
 
   /** Order violations and the workers' "left pending" warnings, for the report. */
   function printProblems(report: PartitionReport, epochs: PartitionReport): void {
-    if (report.orderViolations.length > 0) process.stdout.write(`order violations (first 8):\n  ${report.orderViolations.slice(0, 8).join('\n  ')}\n`);
+    if (report.orderViolations.length > 0)
+      process.stdout.write(`order violations (first 8):\n  ${report.orderViolations.slice(0, 8).join('\n  ')}\n`);
     if (report.lost.length > 0) process.stdout.write(`lost (first 8): ${report.lost.slice(0, 8).join(', ')}\n`);
-    if (epochs.epochViolations.length > 0) process.stdout.write(`epoch violations (first 5):\n  ${epochs.epochViolations.slice(0, 5).join('\n  ')}\n`);
-    const leftPending = workers.flatMap((w) => w.process.output.split('\n').filter((l) => l.includes('left pending')).map((l) => `${w.name}: ${l.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '').replace(/^.*?(WARN|LOG)\s+/, '').slice(0, 200)}`));
-    if (leftPending.length > 0) process.stdout.write(`workers' "left pending" warnings so far (${leftPending.length}, first 8):\n  ${leftPending.slice(0, 8).join('\n  ')}\n`);
+    if (epochs.epochViolations.length > 0)
+      process.stdout.write(`epoch violations (first 5):\n  ${epochs.epochViolations.slice(0, 5).join('\n  ')}\n`);
+    const leftPending = workers.flatMap((w) =>
+      w.process.output
+        .split('\n')
+        .filter((l) => l.includes('left pending'))
+        .map(
+          (l) =>
+            `${w.name}: ${l
+              .replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '')
+              .replace(/^.*?(WARN|LOG)\s+/, '')
+              .slice(0, 200)}`,
+        ),
+    );
+    if (leftPending.length > 0)
+      process.stdout.write(
+        `workers' "left pending" warnings so far (${leftPending.length}, first 8):\n  ${leftPending.slice(0, 8).join('\n  ')}\n`,
+      );
   }
 
   function expectInvariants(report: PartitionReport, epochs: PartitionReport, unexpected: string[]): void {
@@ -527,15 +611,19 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
   function writeResume(load: StepLoad, ks: number[], at: number): Map<number, number | undefined> {
     const out = new Map<number, number | undefined>();
     for (const k of ks) {
-      const first = load.sent.filter((s) => s.partition === k && s.sentAt >= at).reduce<number | undefined>((m, s) => (m === undefined || s.resolvedAt < m ? s.resolvedAt : m), undefined);
+      const first = load.sent
+        .filter((s) => s.partition === k && s.sentAt >= at)
+        .reduce<number | undefined>((m, s) => (m === undefined || s.resolvedAt < m ? s.resolvedAt : m), undefined);
       out.set(k, first === undefined ? undefined : first - at);
     }
     return out;
   }
 
   const subjectsOf = (tag: string): string[] => Array.from({ length: SUBJECTS }, (_, i) => `${tag}-S-${i}`);
-  const fmt = (m: Map<number, number | undefined>): string => [...m].map(([k, v]) => `p${k}:${v === undefined ? '-' : Math.round(v)}`).join(',');
-  const maxOf = (m: Map<number, number | undefined>): number => Math.max(...[...m.values()].map((v) => v ?? Number.POSITIVE_INFINITY));
+  const fmt = (m: Map<number, number | undefined>): string =>
+    [...m].map(([k, v]) => `p${k}:${v === undefined ? '-' : Math.round(v)}`).join(',');
+  const maxOf = (m: Map<number, number | undefined>): number =>
+    Math.max(...[...m.values()].map((v) => v ?? Number.POSITIVE_INFINITY));
 
   // ---------------------------------------------------------------------------------------------
   // Routing
@@ -553,7 +641,9 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
         const slot = keySlotOf(`{${tag}}`);
         if (slot !== entrySlot && !tags.some((t) => keySlotOf(`{${t}}`) === slot)) tags.push(tag);
       }
-      return subject.startsWith('xslot-') ? [`${rns}-x:{${tags[0]}}:a`, `${rns}-x:{${tags[1]}}:b`] : [`${rns}-x:{${tags[0]}}:a`, `${rns}-x:{${tags[0]}}:b`];
+      return subject.startsWith('xslot-')
+        ? [`${rns}-x:{${tags[0]}}:a`, `${rns}-x:{${tags[1]}}:b`]
+        : [`${rns}-x:{${tags[0]}}:a`, `${rns}-x:{${tags[0]}}:b`];
     };
 
     @Injectable()
@@ -566,7 +656,8 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
 
       @Subscribe(PartitionStep, { group: 'route-commit' })
       async commit(step: PartitionStep, ctx: EventContext): Promise<void> {
-        if ((!step.subject.startsWith('xslot-') && !step.subject.startsWith('xone-')) || step.subject.endsWith('-out')) return;
+        if ((!step.subject.startsWith('xslot-') && !step.subject.startsWith('xone-')) || step.subject.endsWith('-out'))
+          return;
         const [a, b] = commitKeys(step.subject, keySlotOf(rkeys.stream(STEP_STREAM, ctx.partition)));
         try {
           await ctx.commit(
@@ -619,7 +710,9 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
       const publisher = app.get(EventPublisher);
       const groupAdmin = app.get(GroupAdminService);
       // Some traffic on every partition, then the two commits.
-      await Promise.all(Array.from({ length: 64 }, (_, i) => publisher.publish(new PartitionStep({ subject: `plain-${i}`, seq: 1 }))));
+      await Promise.all(
+        Array.from({ length: 64 }, (_, i) => publisher.publish(new PartitionStep({ subject: `plain-${i}`, seq: 1 }))),
+      );
       await publisher.publish(new PartitionStep({ subject: 'xslot-1', seq: 1 }));
       await publisher.publish(new PartitionStep({ subject: 'xone-1', seq: 1 }));
       const deadline = Date.now() + 15_000;
@@ -641,7 +734,9 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
     const [oa, ob] = commitKeys('xone-1', keySlotOf(rkeys.stream(STEP_STREAM, rkeys.partitionOf('xone-1'))));
     const written = { a: await admin.exists(xa), b: await admin.exists(xb) };
     const outEvents = async (subject: string): Promise<number> =>
-      (await admin.xrange(rkeys.stream(STEP_STREAM, rkeys.partitionOf(subject)), '-', '+')).filter(([, f]) => f.join(' ').includes(`"subject":"${subject}"`)).length;
+      (await admin.xrange(rkeys.stream(STEP_STREAM, rkeys.partitionOf(subject)), '-', '+')).filter(([, f]) =>
+        f.join(' ').includes(`"subject":"${subject}"`),
+      ).length;
     const xslotOut = await outEvents('xslot-1-out');
     const xoneOut = await outEvents('xone-1-out');
     const masters = (admin as unknown as Cluster).nodes('master');
@@ -703,7 +798,10 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
     let gap = 0;
     const runs = allRuns().filter((r) => r.subject.startsWith(`${tag}-`) && r.start >= from && r.start <= to);
     for (const k of ks) {
-      const starts = runs.filter((r) => r.partition === k).map((r) => r.start).sort((a, b) => a - b);
+      const starts = runs
+        .filter((r) => r.partition === k)
+        .map((r) => r.start)
+        .sort((a, b) => a - b);
       for (let i = 1; i < starts.length; i++) gap = Math.max(gap, starts[i] - starts[i - 1]);
     }
     return Math.round(gap);
@@ -717,7 +815,10 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
     const { publisher } = await startPublisher(tag, replicas);
     const v = await view();
     const byMaster = partitionsByMaster(v);
-    const [victim, owned] = pick === 'most' ? [...byMaster].sort((a, b) => b[1].length - a[1].length)[0] : [...byMaster].find(([, ks]) => ks.includes(0))!;
+    const [victim, owned] =
+      pick === 'most'
+        ? [...byMaster].sort((a, b) => b[1].length - a[1].length)[0]
+        : [...byMaster].find(([, ks]) => ks.includes(0))!;
     const healthy = keys.all.filter((k) => !owned.includes(k));
     const heir = v.replicasOf.get(victim)![0];
     const startMs = Date.now();
@@ -752,7 +853,7 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
     process.stdout.write(
       `${summary(`cluster-kill-${replicas > 0 ? 'wait1' : 'nowait'}`, first.report, {
         'killed-master': `${victim}(p${owned.join(',p')})`,
-        'promoted': heir,
+        promoted: heir,
         'failover-ms': failoverMs,
         'healthy-after-restart-ms': healthyMs,
         'LOST-resolved': lostIds.size,
@@ -773,7 +874,10 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
       })}\n`,
     );
     printProblems(report, epochs);
-    if (epochs.epochViolations.length > 0 || epochs.epochOwnerConflicts.length > 0) process.stdout.write(`epoch problems (first 5):\n  ${[...epochs.epochOwnerConflicts, ...epochs.epochViolations].slice(0, 5).join('\n  ')}\n`);
+    if (epochs.epochViolations.length > 0 || epochs.epochOwnerConflicts.length > 0)
+      process.stdout.write(
+        `epoch problems (first 5):\n  ${[...epochs.epochOwnerConflicts, ...epochs.epochViolations].slice(0, 5).join('\n  ')}\n`,
+      );
 
     expect(owned.length).toBeGreaterThan(0);
     expect(load.sent.length).toBeGreaterThan(SUBJECTS * 10);
@@ -822,18 +926,30 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
     const progress = progressAfter(tag, load, doneAt);
     const writes = writeResume(load, owned, failoverAt);
     const partitionsWithLoad = new Set(load.sent.filter((s) => s.sentAt >= doneAt).map((s) => s.partition));
-    const stuckPartitions = [...progress].filter(([k, ms]) => partitionsWithLoad.has(k) && (ms === undefined || ms > PROGRESS_BOUND_MS)).map(([k]) => k);
+    const stuckPartitions = [...progress]
+      .filter(([k, ms]) => partitionsWithLoad.has(k) && (ms === undefined || ms > PROGRESS_BOUND_MS))
+      .map(([k]) => k);
     process.stdout.write(
       `${summary('cluster-manual-failover', report, {
-        'master': `${master}(p${owned.join(',p')})`,
+        master: `${master}(p${owned.join(',p')})`,
         'replica-promoted': replica,
         'promoted-ms': promotedMs,
         'healthy-ms': healthyMs,
         'progress-after-ms': fmt(progress),
         'progress-max-ms': Math.round(maxOf(new Map([...progress].filter(([k]) => partitionsWithLoad.has(k))))),
         'write-resume-ms(its partitions)': fmt(writes),
-        'regranted(its partitions)': regranted(tag, owned, failoverAt).map((k) => `p${k}`).join(',') || 'none',
-        'regranted(other partitions)': regranted(tag, keys.all.filter((k) => !owned.includes(k)), failoverAt).map((k) => `p${k}`).join(',') || 'none',
+        'regranted(its partitions)':
+          regranted(tag, owned, failoverAt)
+            .map((k) => `p${k}`)
+            .join(',') || 'none',
+        'regranted(other partitions)':
+          regranted(
+            tag,
+            keys.all.filter((k) => !owned.includes(k)),
+            failoverAt,
+          )
+            .map((k) => `p${k}`)
+            .join(',') || 'none',
         'publish-errors': load.errorSummary(),
         'pending-after': drained.pending,
         seconds: ((Date.now() - t0) / 1000).toFixed(1),
@@ -861,7 +977,14 @@ describe('fault: partitioned streams (P=16) on a 3-master + 3-replica Redis Clus
     const byMaster = partitionsByMaster(v);
     // Two partitions of each of the two masters holding the most, each to the next master.
     const ranked = [...byMaster].sort((a, b) => b[1].length - a[1].length);
-    const moves = ranked.slice(0, 2).flatMap(([src, ks]) => ks.slice(0, 2).map((k) => ({ k, slot: partitionSlot(k), src, dst: v.masters[(v.masters.indexOf(src) + 1) % v.masters.length] })));
+    const moves = ranked.slice(0, 2).flatMap(([src, ks]) =>
+      ks.slice(0, 2).map((k) => ({
+        k,
+        slot: partitionSlot(k),
+        src,
+        dst: v.masters[(v.masters.indexOf(src) + 1) % v.masters.length],
+      })),
+    );
     const retriesBefore = core.redirectRetries;
     const load = new StepLoad(publisher, keys, subjectsOf(tag));
     await sleep(3_000);

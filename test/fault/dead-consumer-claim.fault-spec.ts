@@ -52,7 +52,11 @@ describe('fault 2: a consumer killed and never restarted', () => {
   it('A consumer killed and never restarted: a second instance claims its pending entries within claim timeout + claim interval.', async () => {
     const ns = testNamespace('dead-claim');
     await publishTicks(redis.url, ns, EVENTS);
-    const tuning = JSON.stringify({ claimTimeoutMs: CLAIM_TIMEOUT_MS, claimIntervalMs: CLAIM_INTERVAL_MS, deadConsumerIdleMs: DEAD_CONSUMER_IDLE_MS });
+    const tuning = JSON.stringify({
+      claimTimeoutMs: CLAIM_TIMEOUT_MS,
+      claimIntervalMs: CLAIM_INTERVAL_MS,
+      deadConsumerIdleMs: DEAD_CONSUMER_IDLE_MS,
+    });
     const env = (name: string, delayMs: number): WorkerEnv => ({
       REDIS_URL: redis.url,
       NAMESPACE: ns,
@@ -65,8 +69,15 @@ describe('fault 2: a consumer killed and never restarted', () => {
 
     // w1 takes the whole stream (one read of up to 100) and works on CONCURRENCY of them for a minute.
     const w1 = await startWorker(env('w1', 60_000));
-    await waitFor(`w1 holds all ${EVENTS} entries`, async () => (await pendingByConsumer(redis.client, ns)).w1 === EVENTS, 15_000);
-    await waitFor(`w1 started ${CONCURRENCY} handlers`, async () => (await deliveredCount(redis.client, ns)) === CONCURRENCY);
+    await waitFor(
+      `w1 holds all ${EVENTS} entries`,
+      async () => (await pendingByConsumer(redis.client, ns)).w1 === EVENTS,
+      15_000,
+    );
+    await waitFor(
+      `w1 started ${CONCURRENCY} handlers`,
+      async () => (await deliveredCount(redis.client, ns)) === CONCURRENCY,
+    );
 
     // A live consumer's entries are not claimed, however long it takes: w2 runs for a whole claim
     // timeout plus a few claim intervals next to w1 and must take nothing.
@@ -79,7 +90,11 @@ describe('fault 2: a consumer killed and never restarted', () => {
     await waitFor('w1 owns nothing', async () => (await pendingByConsumer(redis.client, ns)).w1 === undefined, 15_000);
     const claimMs = Date.now() - killedAt;
     await waitDrained(redis.client, ns, EVENTS);
-    await waitFor('w1 removed from the group', async () => (await consumerNames(redis.client, ns)).join() === 'w2', DEAD_CONSUMER_IDLE_MS + CLAIM_INTERVAL_MS + CLAIM_SLACK_MS);
+    await waitFor(
+      'w1 removed from the group',
+      async () => (await consumerNames(redis.client, ns)).join() === 'w2',
+      DEAD_CONSUMER_IDLE_MS + CLAIM_INTERVAL_MS + CLAIM_SLACK_MS,
+    );
     const removedMs = Date.now() - killedAt;
 
     const bound = CLAIM_TIMEOUT_MS + CLAIM_INTERVAL_MS + CLAIM_SLACK_MS;

@@ -85,14 +85,22 @@ export class WorkerProcess {
     );
   }
 
-  static spawn(env: WorkerEnv | PublisherEnv, label = ('CONSUMER_NAME' in env && env.CONSUMER_NAME) || 'worker', script = WORKER): WorkerProcess {
+  static spawn(
+    env: WorkerEnv | PublisherEnv,
+    label = ('CONSUMER_NAME' in env && env.CONSUMER_NAME) || 'worker',
+    script = WORKER,
+  ): WorkerProcess {
     const vars: Record<string, string> = {};
     for (const [name, value] of Object.entries(env)) if (value !== undefined) vars[name] = String(value);
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', script], {
-      cwd: ROOT,
-      env: { ...process.env, ...vars, TS_NODE_PROJECT: resolve(ROOT, 'tsconfig.json') },
-      stdio: 'pipe',
-    });
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', script],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...vars, TS_NODE_PROJECT: resolve(ROOT, 'tsconfig.json') },
+        stdio: 'pipe',
+      },
+    );
     return new WorkerProcess(label, child);
   }
 
@@ -113,8 +121,12 @@ export class WorkerProcess {
   async waitForLine(line: string, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.stdout.split('\n').includes(line)) {
-      if (!this.isAlive) throw new Error(`${this.label} exited (${JSON.stringify(this.exit)}) before printing "${line}":\n${this.output}`);
-      if (Date.now() > deadline) throw new Error(`${this.label} did not print "${line}" within ${timeoutMs} ms:\n${this.output}`);
+      if (!this.isAlive)
+        throw new Error(
+          `${this.label} exited (${JSON.stringify(this.exit)}) before printing "${line}":\n${this.output}`,
+        );
+      if (Date.now() > deadline)
+        throw new Error(`${this.label} did not print "${line}" within ${timeoutMs} ms:\n${this.output}`);
       await sleep(20);
     }
   }
@@ -139,7 +151,10 @@ export class WorkerProcess {
   async waitForExit(timeoutMs: number): Promise<Exit> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${this.label} did not exit within ${timeoutMs} ms:\n${this.output}`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`${this.label} did not exit within ${timeoutMs} ms:\n${this.output}`)),
+        timeoutMs,
+      );
     });
     try {
       return await Promise.race([this.exited, timeout]);
@@ -213,14 +228,28 @@ export class FaultRedis {
 }
 
 /** Entries of `group` read and not acknowledged, on the ticks stream (or on `key`, e.g. the group's redrive stream). */
-export async function pendingCount(redis: Redis, namespace: string, group = 'fault', key = faultKeys(namespace).stream): Promise<number> {
+export async function pendingCount(
+  redis: Redis,
+  namespace: string,
+  group = 'fault',
+  key = faultKeys(namespace).stream,
+): Promise<number> {
   const summary = (await redis.xpending(key, group)) as [number, ...unknown[]];
   return Number(summary[0]);
 }
 
 /** Entries pending per consumer of `group` on the ticks stream (XPENDING summary). */
-export async function pendingByConsumer(redis: Redis, namespace: string, group = 'fault'): Promise<Record<string, number>> {
-  const summary = (await redis.xpending(faultKeys(namespace).stream, group)) as [number, string | null, string | null, Array<[string, string]> | null];
+export async function pendingByConsumer(
+  redis: Redis,
+  namespace: string,
+  group = 'fault',
+): Promise<Record<string, number>> {
+  const summary = (await redis.xpending(faultKeys(namespace).stream, group)) as [
+    number,
+    string | null,
+    string | null,
+    Array<[string, string]> | null,
+  ];
   return Object.fromEntries((summary[3] ?? []).map(([name, count]) => [name, Number(count)]));
 }
 
@@ -270,7 +299,9 @@ export async function tally(
     redis.hgetall(keys.modes),
   ]);
   const isPublished = (field: string): boolean =>
-    typeof published === 'number' ? Number.isInteger(Number(field)) && Number(field) >= 0 && Number(field) < published : published.has(Number(field));
+    typeof published === 'number'
+      ? Number.isInteger(Number(field)) && Number(field) >= 0 && Number(field) < published
+      : published.has(Number(field));
   const publishedCount = typeof published === 'number' ? published : published.size;
   let processed = 0;
   let duplicated = 0;
@@ -295,7 +326,9 @@ export async function tally(
     viaCommit: Number(modes.commit ?? 0) > 0 && Number(modes.plain ?? 0) === 0,
     byConsumer: Object.fromEntries(Object.entries(byConsumer).map(([k, v]) => [k, Number(v)])),
   };
-  const extra = Object.entries(notes).map(([k, v]) => ` ${k}=${v}`).join('');
+  const extra = Object.entries(notes)
+    .map(([k, v]) => ` ${k}=${v}`)
+    .join('');
   process.stdout.write(
     `fault ${name}: published=${result.published} processed=${result.processed} lost=${result.lost} duplicated=${result.duplicated} ` +
       `effects-twice=${result.effectsAppliedTwice} via-commit=${result.viaCommit ? 'yes' : 'no'}${extra}\n`,
@@ -322,17 +355,25 @@ export async function publishTicks(url: string, namespace: string, count: number
   const publisher = await FaultPublisher.open(url, namespace);
   try {
     const failed = (await publisher.publishTicks(from, count)).filter((o) => !o.ok);
-    if (failed.length > 0) throw new Error(`publishing ticks failed: ${failed.map((o) => `${o.from}-${o.to}: ${o.error}`).join('; ')}`);
+    if (failed.length > 0)
+      throw new Error(`publishing ticks failed: ${failed.map((o) => `${o.from}-${o.to}: ${o.error}`).join('; ')}`);
   } finally {
     await publisher.close();
   }
 }
 
 /** Waits until every tick `0 .. count-1` has its effect and the group has nothing pending. */
-export async function waitDrained(redis: Redis, namespace: string, count: number, timeoutMs = 30_000, group = 'fault'): Promise<void> {
+export async function waitDrained(
+  redis: Redis,
+  namespace: string,
+  count: number,
+  timeoutMs = 30_000,
+  group = 'fault',
+): Promise<void> {
   await waitFor(
     `${count} ticks processed and nothing pending in group ${group}`,
-    async () => (await effectCount(redis, namespace, group)) >= count && (await pendingCount(redis, namespace, group)) === 0,
+    async () =>
+      (await effectCount(redis, namespace, group)) >= count && (await pendingCount(redis, namespace, group)) === 0,
     timeoutMs,
   );
 }

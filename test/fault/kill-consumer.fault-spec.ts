@@ -40,13 +40,25 @@ describe('fault: SIGKILL a consumer mid-stream and restart it under the same nam
   });
 
   function workerEnv(namespace: string, extra: Partial<WorkerEnv> = {}): WorkerEnv {
-    return { REDIS_URL: redis.url, NAMESPACE: namespace, CONSUMER_NAME: 'w1', BATCH_SIZE, CONCURRENCY, HANDLER_DELAY_MS: 1, ...extra };
+    return {
+      REDIS_URL: redis.url,
+      NAMESPACE: namespace,
+      CONSUMER_NAME: 'w1',
+      BATCH_SIZE,
+      CONCURRENCY,
+      HANDLER_DELAY_MS: 1,
+      ...extra,
+    };
   }
 
   /** Starts the worker, SIGKILLs it once `at` ticks were delivered, returns what it left pending. */
   async function runUntilKilled(env: WorkerEnv, at: number): Promise<number> {
     const worker = await startWorker(env);
-    await waitFor(`more than ${at} ticks delivered`, async () => (await deliveredCount(redis.client, env.NAMESPACE)) > at, 30_000);
+    await waitFor(
+      `more than ${at} ticks delivered`,
+      async () => (await deliveredCount(redis.client, env.NAMESPACE)) > at,
+      30_000,
+    );
     const exit = await worker.kill();
     expect(exit.signal).toBe('SIGKILL');
     return pendingCount(redis.client, env.NAMESPACE);
@@ -93,7 +105,10 @@ describe('fault: SIGKILL a consumer mid-stream and restart it under the same nam
     expect(left).toBeGreaterThan(0);
     await startWorker(workerEnv(ns, { CONSUMER_NAME: 'w2', CONSUMER_JSON: tuning }));
     await waitDrained(redis.client, ns, events);
-    const t = await tally(redis.client, ns, 'kill-consumer-claimed', events, { 'pending-at-kill': left, 'claim-timeout-ms': 1_500 });
+    const t = await tally(redis.client, ns, 'kill-consumer-claimed', events, {
+      'pending-at-kill': left,
+      'claim-timeout-ms': 1_500,
+    });
 
     expect(t.lost).toBe(0);
     expect(t.unexpected).toBe(0);
@@ -118,8 +133,11 @@ describe('fault: SIGKILL a consumer mid-stream and restart it under the same nam
 
     await runUntilKilled(env, 300);
     await startWorker(env);
-    await waitFor('every tick delivered and nothing pending', async () =>
-      (await deliveredCount(redis.client, ns)) === events && (await pendingCount(redis.client, ns)) === 0, 30_000);
+    await waitFor(
+      'every tick delivered and nothing pending',
+      async () => (await deliveredCount(redis.client, ns)) === events && (await pendingCount(redis.client, ns)) === 0,
+      30_000,
+    );
     await waitFor('effects settled', async () => {
       const before = await effectCount(redis.client, ns);
       await sleep(300);

@@ -66,7 +66,8 @@ export function pairRuns(lines: RunLine[], deaths: Readonly<Record<string, numbe
     const { ev, end, ...rest } = line;
     const known = byRun.get(line.run);
     if (ev === 'end') byRun.set(line.run, { ...rest, start: known?.start ?? line.start, end: end!, finished: true });
-    else if (!known) byRun.set(line.run, { ...rest, end: deaths[line.instance] ?? Number.POSITIVE_INFINITY, finished: false });
+    else if (!known)
+      byRun.set(line.run, { ...rest, end: deaths[line.instance] ?? Number.POSITIVE_INFINITY, finished: false });
   }
   return [...byRun.values()];
 }
@@ -128,7 +129,8 @@ function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, T
   return out;
 }
 
-const show = (r: Run): string => `${r.instance} ${r.group} ${r.subject}#${r.seq} p${r.partition}/e${r.epoch} [${r.start.toFixed(1)}..${r.finished ? r.end.toFixed(1) : `died ${r.end}`}]`;
+const show = (r: Run): string =>
+  `${r.instance} ${r.group} ${r.subject}#${r.seq} p${r.partition}/e${r.epoch} [${r.start.toFixed(1)}..${r.finished ? r.end.toFixed(1) : `died ${r.end}`}]`;
 
 /**
  * Checks every run against what was published:
@@ -142,7 +144,11 @@ const show = (r: Run): string => `${r.instance} ${r.group} ${r.subject}#${r.seq}
  *   (group, partition, epoch);
  * - duplicates: runs beyond the first per (group, event).
  */
-export function checkRuns(published: readonly PublishedStep[], runs: readonly Run[], options: CheckOptions): PartitionReport {
+export function checkRuns(
+  published: readonly PublishedStep[],
+  runs: readonly Run[],
+  options: CheckOptions,
+): PartitionReport {
   const exempt = options.exempt ?? ((): boolean => false);
   const publishedById = new Map(published.map((p) => [p.eventId, p]));
   const report: PartitionReport = {
@@ -167,7 +173,8 @@ export function checkRuns(published: readonly PublishedStep[], runs: readonly Ru
   for (const r of runs) {
     report.byInstance[r.instance] = (report.byInstance[r.instance] ?? 0) + 1;
     if (!publishedById.has(r.eventId)) report.unexpected++;
-    if (r.partition !== options.partitionOf(r.subject)) report.partitionMismatches.push(`${show(r)}: subject's partition is ${options.partitionOf(r.subject)}`);
+    if (r.partition !== options.partitionOf(r.subject))
+      report.partitionMismatches.push(`${show(r)}: subject's partition is ${options.partitionOf(r.subject)}`);
   }
 
   // Lost and duplicates, per (group, event).
@@ -192,7 +199,8 @@ export function checkRuns(published: readonly PublishedStep[], runs: readonly Ru
   const publishedSeqs = groupBy(published, (p) => `${p.stream}/${p.subject}`);
   for (const [key, list] of publishedSeqs) {
     const seqs = list.map((p) => p.seq).sort((a, b) => a - b);
-    if (seqs.some((s, i) => s !== i + 1)) report.orderViolations.push(`${key}: published seqs are not 1..${seqs.length}`);
+    if (seqs.some((s, i) => s !== i + 1))
+      report.orderViolations.push(`${key}: published seqs are not 1..${seqs.length}`);
   }
   for (const [key, list] of groupBy(runs, (r) => `${r.group}/${r.stream}/${r.subject}`)) {
     list.sort((a, b) => a.start - b.start);
@@ -228,7 +236,10 @@ export function checkRuns(published: readonly PublishedStep[], runs: readonly Ru
         for (const r of byEpoch.get(String(e))!) {
           if (r.end <= firstLater.start) continue;
           if (exempt(r)) report.exemptEpochOverlaps++;
-          else report.epochViolations.push(`${key}: ${show(r)} (epoch ${e}) ${r.start >= firstLater.start ? 'started' : 'ended'} after epoch ${later} began with ${show(firstLater)}`);
+          else
+            report.epochViolations.push(
+              `${key}: ${show(r)} (epoch ${e}) ${r.start >= firstLater.start ? 'started' : 'ended'} after epoch ${later} began with ${show(firstLater)}`,
+            );
         }
       }
     }

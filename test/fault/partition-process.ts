@@ -1,5 +1,14 @@
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import * as ts from 'typescript';
@@ -23,9 +32,16 @@ export interface TranspiledWorker {
  */
 export function transpileWorker(): TranspiledWorker {
   const config = ts.readConfigFile(join(ROOT, 'tsconfig.json'), (path) => readFileSync(path, 'utf8'));
-  if (config.error) throw new Error(`tsconfig.json: ${ts.flattenDiagnosticMessageText(config.error.messageText, '\n')}`);
+  if (config.error)
+    throw new Error(`tsconfig.json: ${ts.flattenDiagnosticMessageText(config.error.messageText, '\n')}`);
   const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, ROOT);
-  const compilerOptions: ts.CompilerOptions = { ...options, sourceMap: false, inlineSourceMap: false, declaration: false, noEmit: false };
+  const compilerOptions: ts.CompilerOptions = {
+    ...options,
+    sourceMap: false,
+    inlineSourceMap: false,
+    declaration: false,
+    noEmit: false,
+  };
   const dir = mkdtempSync(join(tmpdir(), 'partition-worker-'));
   const emit = (path: string): void => {
     const { outputText } = ts.transpileModule(readFileSync(path, 'utf8'), { compilerOptions, fileName: path });
@@ -37,7 +53,8 @@ export function transpileWorker(): TranspiledWorker {
     for (const entry of readdirSync(folder, { withFileTypes: true })) {
       const path = join(folder, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') && !entry.name.endsWith('.spec.ts')) emit(path);
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') && !entry.name.endsWith('.spec.ts'))
+        emit(path);
     }
   };
   walk(join(ROOT, 'libs/event-bus/src'));
@@ -78,7 +95,11 @@ export class PartitionProcess {
   }
 
   /** Starts the worker with `env` on top of this process's environment; its stdin stays open (it exits when it closes). */
-  static spawn(label: string, env: Record<string, string | number | undefined>, worker: TranspiledWorker): PartitionProcess {
+  static spawn(
+    label: string,
+    env: Record<string, string | number | undefined>,
+    worker: TranspiledWorker,
+  ): PartitionProcess {
     const vars: Record<string, string> = {};
     for (const [name, value] of Object.entries(env)) if (value !== undefined) vars[name] = String(value);
     const child = spawn(process.execPath, ['-r', 'tsconfig-paths/register', worker.script], {
@@ -105,8 +126,12 @@ export class PartitionProcess {
   async waitForLine(line: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.stdout.split('\n').includes(line)) {
-      if (!this.isAlive) throw new Error(`${this.label} exited (${JSON.stringify(this.exit)}) before printing "${line}":\n${this.output}`);
-      if (Date.now() > deadline) throw new Error(`${this.label} did not print "${line}" within ${timeoutMs} ms:\n${this.output}`);
+      if (!this.isAlive)
+        throw new Error(
+          `${this.label} exited (${JSON.stringify(this.exit)}) before printing "${line}":\n${this.output}`,
+        );
+      if (Date.now() > deadline)
+        throw new Error(`${this.label} did not print "${line}" within ${timeoutMs} ms:\n${this.output}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -129,7 +154,10 @@ export class PartitionProcess {
   async waitForExit(timeoutMs: number): Promise<Exit> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${this.label} did not exit within ${timeoutMs} ms:\n${this.output}`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`${this.label} did not exit within ${timeoutMs} ms:\n${this.output}`)),
+        timeoutMs,
+      );
     });
     try {
       return await Promise.race([this.exited, timeout]);

@@ -21,7 +21,16 @@ import { NestFactory } from '@nestjs/core';
 import { EventBusKeys, EventBusModule, EventPublisher, type RedisConnection } from '@nest-streams/event-bus';
 import { assignPartitions } from '@nest-streams/event-bus/consumer/partitioned-group';
 import { sleep } from './harness';
-import { checkRuns, pairRuns, parseRunLog, PartitionReport, PublishedStep, Run, RunLine, summary } from './partition-checker';
+import {
+  checkRuns,
+  pairRuns,
+  parseRunLog,
+  PartitionReport,
+  PublishedStep,
+  Run,
+  RunLine,
+  summary,
+} from './partition-checker';
 import { PartitionStep, STEP_STREAM } from './partition-events';
 import { PartitionProcess, TranspiledWorker } from './partition-process';
 
@@ -62,7 +71,14 @@ export interface PartitionWorkerEnv {
 export interface Stats {
   instance: string;
   final: boolean;
-  groups: Record<string, { stats: { fenced: number; acked: number; delivered: number; claimed: number }; inFlight: number; partitions: Array<[number, number]> }>;
+  groups: Record<
+    string,
+    {
+      stats: { fenced: number; acked: number; delivered: number; claimed: number };
+      inFlight: number;
+      partitions: Array<[number, number]>;
+    }
+  >;
 }
 
 /** A worker process and its files. */
@@ -160,7 +176,8 @@ export class PlainAckWatch {
         if (monitoring) this.errors.push(error.message.slice(0, 200));
       });
       monitor.on('monitor', (time: string, args: string[], source: string) => {
-        if (String(args[0]).toUpperCase() !== 'XACK' || source === 'lua' || !String(args[1]).startsWith(`${ns}:`)) return;
+        if (String(args[0]).toUpperCase() !== 'XACK' || source === 'lua' || !String(args[1]).startsWith(`${ns}:`))
+          return;
         this.acks.push({ at: Number(time) * 1000, client: source, key: args[1], ids: args.slice(3) });
       });
       await new Promise<void>((resolve, reject) => {
@@ -274,7 +291,12 @@ export class PartitionScenarios {
     await this.host.acks?.start(ns);
   }
 
-  async startInstances(ns: string, names: string[], groups: string, extra: Partial<PartitionWorkerEnv> = {}): Promise<Instance[]> {
+  async startInstances(
+    ns: string,
+    names: string[],
+    groups: string,
+    extra: Partial<PartitionWorkerEnv> = {},
+  ): Promise<Instance[]> {
     const started = names.map((name) => {
       const logFile = join(this.host.dir, `${ns}-${name}.runs.jsonl`);
       const statsFile = join(this.host.dir, `${ns}-${name}.stats.json`);
@@ -319,7 +341,13 @@ export class PartitionScenarios {
    * Waits until every lease of every group is held by the member the assignment of `members`
    * names; answers how long that took from `since`. Fails past `REOWN_BOUND_MS` (plus the poll).
    */
-  async waitOwned(keys: EventBusKeys, groups: string[], members: string[], since: number, what: string): Promise<number> {
+  async waitOwned(
+    keys: EventBusKeys,
+    groups: string[],
+    members: string[],
+    since: number,
+    what: string,
+  ): Promise<number> {
     const target = new Map<number, string>();
     for (const [member, ks] of assignPartitions(members, PARTITIONS)) for (const k of ks) target.set(k, member);
     const deadline = since + REOWN_BOUND_MS + 2_000;
@@ -329,17 +357,37 @@ export class PartitionScenarios {
       if (groups.every((g) => owners.get(g)!.every((owner, k) => owner === target.get(k)))) return now() - since;
       await sleep(25);
     }
-    const wrong = groups.flatMap((g) => owners.get(g)!.flatMap((owner, k) => (owner === target.get(k) ? [] : [`${g}/p${k}: ${owner ?? 'nobody'} (want ${target.get(k)})`])));
-    throw new Error(`${what}: partitions not owned by their target within ${REOWN_BOUND_MS + 2_000} ms: ${wrong.join('; ')}`);
+    const wrong = groups.flatMap((g) =>
+      owners
+        .get(g)!
+        .flatMap((owner, k) =>
+          owner === target.get(k) ? [] : [`${g}/p${k}: ${owner ?? 'nobody'} (want ${target.get(k)})`],
+        ),
+    );
+    throw new Error(
+      `${what}: partitions not owned by their target within ${REOWN_BOUND_MS + 2_000} ms: ${wrong.join('; ')}`,
+    );
   }
 
   /** Entries pending as p<k>, per group, in the partitions `instance` held: `group/k/entryId`. */
-  async heldBy(keys: EventBusKeys, groups: string[], owners: Map<string, Array<string | undefined>>, instance: string): Promise<Set<string>> {
+  async heldBy(
+    keys: EventBusKeys,
+    groups: string[],
+    owners: Map<string, Array<string | undefined>>,
+    instance: string,
+  ): Promise<Set<string>> {
     const held = new Set<string>();
     for (const group of groups) {
       for (const k of keys.all) {
         if (owners.get(group)![k] !== instance) continue;
-        const rows = (await this.host.redis.xpending(keys.stream(STEP_STREAM, k), group, '-', '+', 100_000, `p${k}`)) as Array<[string, string, number, number]>;
+        const rows = (await this.host.redis.xpending(
+          keys.stream(STEP_STREAM, k),
+          group,
+          '-',
+          '+',
+          100_000,
+          `p${k}`,
+        )) as Array<[string, string, number, number]>;
         for (const [id] of rows) held.add(`${group}/${k}/${id}`);
       }
     }
@@ -349,7 +397,8 @@ export class PartitionScenarios {
   async pendingTotal(keys: EventBusKeys, groups: string[]): Promise<number> {
     let total = 0;
     for (const group of groups) {
-      for (const k of keys.all) total += Number(((await this.host.redis.xpending(keys.stream(STEP_STREAM, k), group)) as [number])[0]);
+      for (const k of keys.all)
+        total += Number(((await this.host.redis.xpending(keys.stream(STEP_STREAM, k), group)) as [number])[0]);
     }
     return total;
   }
@@ -365,7 +414,14 @@ export class PartitionScenarios {
   }
 
   /** Waits until every published event has a finished run in every group, nothing is pending, and no live instance has a run going. */
-  async waitAllHandled(keys: EventBusKeys, groups: string[], instances: Instance[], deaths: Record<string, number>, published: PublishedStep[], timeoutMs: number): Promise<void> {
+  async waitAllHandled(
+    keys: EventBusKeys,
+    groups: string[],
+    instances: Instance[],
+    deaths: Record<string, number>,
+    published: PublishedStep[],
+    timeoutMs: number,
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let state = '';
     while (Date.now() < deadline) {
@@ -447,7 +503,9 @@ export class PartitionScenarios {
     const before = report.duplicateRuns.filter((r) => r.start < killAt);
     const after = report.duplicateRuns.filter((r) => r.start >= killAt);
     const notHeld = after.filter((r) => !heldAtKill.has(`${r.group}/${r.partition}/${r.entryId}`));
-    const fenced = workers.filter((i) => i.name !== 'w3').map((i) => Object.values(i.stats().groups).reduce((n, g) => n + g.stats.fenced, 0));
+    const fenced = workers
+      .filter((i) => i.name !== 'w3')
+      .map((i) => Object.values(i.stats().groups).reduce((n, g) => n + g.stats.fenced, 0));
     process.stdout.write(
       `${summary(`${this.host.label}-rebalance`, report, {
         'dups-before-kill': before.length,
@@ -467,11 +525,14 @@ export class PartitionScenarios {
 
     expectClean(report);
     // Only the killed instance left runs unfinished, and it did (the kill caught handlers running).
-    expect(runs.filter((r) => !r.finished && r.instance !== 'w3').map((r) => `${r.instance} ${r.subject}#${r.seq}`)).toEqual([]);
+    expect(
+      runs.filter((r) => !r.finished && r.instance !== 'w3').map((r) => `${r.instance} ${r.subject}#${r.seq}`),
+    ).toEqual([]);
     expect(report.unfinishedRuns).toBeGreaterThan(0);
     for (const g of groups) expect(report.handled[g]).toBe(load.published.length);
     // Every partition was owned again by its target within sessionTimeout + lease of each change.
-    for (const [change, ms] of Object.entries(reown)) expect({ change, withinBound: ms <= REOWN_BOUND_MS }).toEqual({ change, withinBound: true });
+    for (const [change, ms] of Object.entries(reown))
+      expect({ change, withinBound: ms <= REOWN_BOUND_MS }).toEqual({ change, withinBound: true });
     // The join and the SIGTERM were handoffs: nothing ran twice before the SIGKILL.
     expect(before.map((r) => `${r.group} ${r.subject}#${r.seq} by ${r.instance}`)).toEqual([]);
     // After the SIGKILL, only what w3 held ran again, each at most once more.
@@ -502,7 +563,11 @@ export class PartitionScenarios {
     const plainAcks = this.plainAcks;
     await this.startWatch(ns);
     const publisher = await this.host.startPublisher(ns);
-    const workers = await this.startInstances(ns, ['q1', 'q2', 'q3'], `sorting:${HANDLER_MS}`, { BATCH_SIZE: 10, LONG_MS, LOG_LEVEL: 'log' });
+    const workers = await this.startInstances(ns, ['q1', 'q2', 'q3'], `sorting:${HANDLER_MS}`, {
+      BATCH_SIZE: 10,
+      LONG_MS,
+      LOG_LEVEL: 'log',
+    });
     const reown: Record<string, number> = {};
     reown.start = await this.waitOwned(keys, groups, ['q1', 'q2', 'q3'], now(), 'three started');
     const load = new StepLoad(publisher, this.subjects, 400);
@@ -541,7 +606,9 @@ export class PartitionScenarios {
     const fenced = q2Stats.groups.sorting.stats.fenced;
     const notHeld = report.duplicateRuns.filter((r) => !heldAtStop.has(`${r.group}/${r.partition}/${r.entryId}`));
     const clientNames = this.host.acks?.clientNames ?? new Map<string, string>();
-    const plainByClient = plainAcks.map((a) => `${clientNames.get(a.client) ?? a.client} +${Math.round(a.at - contAt)}ms ${a.key} ${a.ids.join(',')}`);
+    const plainByClient = plainAcks.map(
+      (a) => `${clientNames.get(a.client) ?? a.client} +${Math.round(a.at - contAt)}ms ${a.key} ${a.ids.join(',')}`,
+    );
     process.stdout.write(
       `${summary(`${this.host.label}-pause`, report, {
         zombies: zombies.length,
@@ -558,13 +625,15 @@ export class PartitionScenarios {
         seconds: ((Date.now() - began) / 1000).toFixed(1),
       })}\n`,
     );
-    if (plainByClient.length > 0) process.stdout.write(`${this.host.label}-pause plain XACKs:\n  ${plainByClient.slice(0, 20).join('\n  ')}\n`);
+    if (plainByClient.length > 0)
+      process.stdout.write(`${this.host.label}-pause plain XACKs:\n  ${plainByClient.slice(0, 20).join('\n  ')}\n`);
 
     expect(torn).toBe(0);
     expectClean(report);
     expect(report.unfinishedRuns).toBe(0);
     expect(report.handled.sorting).toBe(load.published.length);
-    for (const [change, ms] of Object.entries(reown)) expect({ change, withinBound: ms <= REOWN_BOUND_MS }).toEqual({ change, withinBound: true });
+    for (const [change, ms] of Object.entries(reown))
+      expect({ change, withinBound: ms <= REOWN_BOUND_MS }).toEqual({ change, withinBound: true });
     // The pause caught work in flight (else the test proves nothing), long runs among it: they end
     // after the resume, so their acknowledgements go out late. (Whether a short run is also caught
     // is up to timing: it is counted, not required.)
@@ -578,8 +647,14 @@ export class PartitionScenarios {
     // (the epoch check: no run of an older epoch starts after a newer one began).
     expect(notHeld.map((r) => `${r.subject}#${r.seq} ${r.entryId}`)).toEqual([]);
     const afterResume = runs.filter((r) => r.instance === 'q2' && r.start >= contAt);
-    const lostEpochs = new Set(runs.filter((r) => r.instance === 'q2' && r.start <= stopAt).map((r) => `${r.partition}/${r.epoch}`));
-    expect(afterResume.filter((r) => lostEpochs.has(`${r.partition}/${r.epoch}`)).map((r) => `${r.subject}#${r.seq} p${r.partition}/e${r.epoch}`)).toEqual([]);
+    const lostEpochs = new Set(
+      runs.filter((r) => r.instance === 'q2' && r.start <= stopAt).map((r) => `${r.partition}/${r.epoch}`),
+    );
+    expect(
+      afterResume
+        .filter((r) => lostEpochs.has(`${r.partition}/${r.epoch}`))
+        .map((r) => `${r.subject}#${r.seq} p${r.partition}/e${r.epoch}`),
+    ).toEqual([]);
     expect(await this.pendingTotal(keys, groups)).toBe(0);
   }
 }

@@ -108,7 +108,10 @@ function handlerClass(group: string, ms: number): Type {
 }
 
 function groupModule(group: string, ms: number): Type {
-  @Module({ imports: [EventBusModule.forFeature({ group, source: `${group}-service` })], providers: [handlerClass(group, ms)] })
+  @Module({
+    imports: [EventBusModule.forFeature({ group, source: `${group}-service` })],
+    providers: [handlerClass(group, ms)],
+  })
   class GroupModule {}
   return GroupModule;
 }
@@ -122,7 +125,11 @@ function writeStats(final: boolean): void {
   const out: Record<string, unknown> = {};
   for (const [group, runner] of runners) {
     const partitions = (runner as PartitionedGroup).partitions;
-    out[group] = { stats: { ...runner.stats }, inFlight: runner.inFlight, partitions: partitions ? [...partitions] : [] };
+    out[group] = {
+      stats: { ...runner.stats },
+      inFlight: runner.inFlight,
+      partitions: partitions ? [...partitions] : [],
+    };
   }
   const tmp = `${statsFile}.tmp`;
   writeFileSync(tmp, JSON.stringify({ instance, pid: process.pid, at: now(), final, groups: out }));
@@ -158,7 +165,12 @@ const options = JSON.parse(env.BUS_JSON ?? '{}') as Record<string, unknown>;
         blockMs: 200,
         batchSize: Number(env.BATCH_SIZE ?? 20),
         concurrency: Number(env.CONCURRENCY ?? 32),
-        ...(env.CLAIM_TIMEOUT_MS ? { claimTimeoutMs: Number(env.CLAIM_TIMEOUT_MS), claimIntervalMs: Math.ceil(Number(env.CLAIM_TIMEOUT_MS) / 4) } : {}),
+        ...(env.CLAIM_TIMEOUT_MS
+          ? {
+              claimTimeoutMs: Number(env.CLAIM_TIMEOUT_MS),
+              claimIntervalMs: Math.ceil(Number(env.CLAIM_TIMEOUT_MS) / 4),
+            }
+          : {}),
       },
       metrics: false,
       tracing: false,
@@ -180,7 +192,9 @@ const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose']
 async function main(): Promise<void> {
   writeFileSync(logFile, '', { flag: 'a' });
   const level = LEVELS.indexOf((env.LOG_LEVEL ?? 'warn') as LogLevel);
-  const app = await NestFactory.createApplicationContext(PartitionWorkerModule, { logger: LEVELS.slice(0, level < 0 ? 3 : level + 1) });
+  const app = await NestFactory.createApplicationContext(PartitionWorkerModule, {
+    logger: LEVELS.slice(0, level < 0 ? 3 : level + 1),
+  });
   runners = new Map(app.get(EventBusExplorer).groups);
   writeStats(false);
   // NOTE: useProcessExit: after a clean shutdown the process exits 0 (instead of re-raising SIGTERM).

@@ -59,7 +59,8 @@ export class PlatformProcess {
       const lines = (partial + chunk).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) {
-        if (this.errorLines.length < MAX_ERROR_LINES && /"level":"(error|fatal)"/.test(line)) this.errorLines.push(`${label}: ${line}`);
+        if (this.errorLines.length < MAX_ERROR_LINES && /"level":"(error|fatal)"/.test(line))
+          this.errorLines.push(`${label}: ${line}`);
       }
     };
     child.stdout?.setEncoding('utf8').on('data', onData);
@@ -94,7 +95,13 @@ export class PlatformProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
-    return new PlatformProcess(label, `http://127.0.0.1:${env.PORT}`, child, errorLines, logFile ? createWriteStream(logFile) : undefined);
+    return new PlatformProcess(
+      label,
+      `http://127.0.0.1:${env.PORT}`,
+      child,
+      errorLines,
+      logFile ? createWriteStream(logFile) : undefined,
+    );
   }
 
   get pid(): number {
@@ -109,7 +116,8 @@ export class PlatformProcess {
   async waitReady(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (!this.isAlive) throw new Error(`${this.label} exited (${JSON.stringify(this.exit)}) before it was ready:\n${this.output}`);
+      if (!this.isAlive)
+        throw new Error(`${this.label} exited (${JSON.stringify(this.exit)}) before it was ready:\n${this.output}`);
       try {
         const res = await fetch(`${this.url}/health/ready`, { signal: AbortSignal.timeout(2_000) });
         await res.arrayBuffer();

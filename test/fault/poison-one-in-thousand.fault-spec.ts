@@ -10,7 +10,16 @@
  */
 import { testNamespace, waitFor } from '../support/redis';
 import { faultKeys } from './fault-events';
-import { effectCount, FaultRedis, killAllWorkers, pendingCount, publishTicks, sleep, startWorker, tally } from './harness';
+import {
+  effectCount,
+  FaultRedis,
+  killAllWorkers,
+  pendingCount,
+  publishTicks,
+  sleep,
+  startWorker,
+  tally,
+} from './harness';
 import { tickEventId, tickId } from './publisher';
 
 const EVENTS = 1_000;
@@ -40,11 +49,18 @@ describe('fault 3: one poison event among 1,000', () => {
       BATCH_SIZE: 50,
       CONCURRENCY: 16,
       POISON_IDS: tickId(POISON),
-      CONSUMER_JSON: JSON.stringify({ retry: { maxAttempts: MAX_ATTEMPTS, initialDelayMs: 50, maxDelayMs: 200, multiplier: 2, jitter: 0 } }),
+      CONSUMER_JSON: JSON.stringify({
+        retry: { maxAttempts: MAX_ATTEMPTS, initialDelayMs: 50, maxDelayMs: 200, multiplier: 2, jitter: 0 },
+      }),
     });
 
-    await waitFor(`every tick processed or dead-lettered, nothing pending`, async () =>
-      (await effectCount(redis.client, ns)) + (await redis.client.xlen(keys.deadLetters)) >= EVENTS && (await pendingCount(redis.client, ns)) === 0, 30_000);
+    await waitFor(
+      `every tick processed or dead-lettered, nothing pending`,
+      async () =>
+        (await effectCount(redis.client, ns)) + (await redis.client.xlen(keys.deadLetters)) >= EVENTS &&
+        (await pendingCount(redis.client, ns)) === 0,
+      30_000,
+    );
     // NOTE: settle: a second dead letter or a late retry of the poison would show up here.
     await sleep(500);
     const letters = (await redis.client.xrange(keys.deadLetters, '-', '+')).map(([, fields]) => {

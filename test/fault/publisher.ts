@@ -33,7 +33,18 @@ export class FaultPublisher {
   ) {}
 
   static async open(redisUrl: string, namespace: string, publishRetries?: number): Promise<FaultPublisher> {
-    @Module({ imports: [EventBusModule.forRoot({ redis: redisUrl, namespace, source: 'fault-publisher', consume: false, publishRetries, isGlobal: true })] })
+    @Module({
+      imports: [
+        EventBusModule.forRoot({
+          redis: redisUrl,
+          namespace,
+          source: 'fault-publisher',
+          consume: false,
+          publishRetries,
+          isGlobal: true,
+        }),
+      ],
+    })
     class FaultPublisherModule {}
     const app = await NestFactory.createApplicationContext(FaultPublisherModule, { logger: ['error'] });
     return new FaultPublisher(app, app.get(EventPublisher), namespace);
@@ -57,7 +68,13 @@ export class FaultPublisher {
    * Publishes every batch in turn; a batch that fails is reported and the next one still tried.
    * `pauseMs` between batches paces a publisher that a test wants to catch mid-way.
    */
-  async publishTicks(from: number, count: number, batchSize = 1000, onBatch?: (outcome: BatchOutcome) => void, pauseMs = 0): Promise<BatchOutcome[]> {
+  async publishTicks(
+    from: number,
+    count: number,
+    batchSize = 1000,
+    onBatch?: (outcome: BatchOutcome) => void,
+    pauseMs = 0,
+  ): Promise<BatchOutcome[]> {
     const outcomes: BatchOutcome[] = [];
     for (let start = from; start < from + count; start += batchSize) {
       const end = Math.min(start + batchSize, from + count);
@@ -66,7 +83,12 @@ export class FaultPublisher {
         await this.publishBatch(start, end);
         outcome = { from: start, to: end, ok: true };
       } catch (error) {
-        outcome = { from: start, to: end, ok: false, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+        outcome = {
+          from: start,
+          to: end,
+          ok: false,
+          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        };
       }
       outcomes.push(outcome);
       onBatch?.(outcome);
@@ -86,13 +108,20 @@ export class FaultPublisher {
  * so a test that kills Redis meanwhile knows which publishes resolved; exits 0 when done.
  */
 async function main(env: NodeJS.ProcessEnv): Promise<void> {
-  const publisher = await FaultPublisher.open(env.REDIS_URL!, env.NAMESPACE!, env.PUBLISH_RETRIES ? Number(env.PUBLISH_RETRIES) : undefined);
+  const publisher = await FaultPublisher.open(
+    env.REDIS_URL!,
+    env.NAMESPACE!,
+    env.PUBLISH_RETRIES ? Number(env.PUBLISH_RETRIES) : undefined,
+  );
   process.stdout.write('ready\n');
   await publisher.publishTicks(
     Number(env.FROM ?? 0),
     Number(env.COUNT),
     Number(env.BATCH_SIZE ?? 1000),
-    (o) => process.stdout.write(o.ok ? `published ${o.from} ${o.to}\n` : `failed ${o.from} ${o.to} ${o.error?.replace(/\s+/g, ' ')}\n`),
+    (o) =>
+      process.stdout.write(
+        o.ok ? `published ${o.from} ${o.to}\n` : `failed ${o.from} ${o.to} ${o.error?.replace(/\s+/g, ' ')}\n`,
+      ),
     Number(env.PAUSE_MS ?? 0),
   );
   await publisher.close();

@@ -78,18 +78,31 @@ describe('fault: entries that break the contract, and handlers that always fail'
       for (let n = from; n < to; n++) {
         await redis.client.xadd(key, '*', ...rawTick(n));
         const breaker = BREAKERS[(n - every / 2) / every];
-        if (breaker) expected.set(String(await redis.client.xadd(key, '*', ...rawTick(900_000 + n, breaker[1]))), breaker[0]);
+        if (breaker)
+          expected.set(String(await redis.client.xadd(key, '*', ...rawTick(900_000 + n, breaker[1]))), breaker[0]);
       }
     };
     await xaddRange(0, VALID / 2);
-    const worker = await startWorker({ REDIS_URL: redis.url, NAMESPACE: ns, CONSUMER_NAME: 'w1', BATCH_SIZE: 20, CONCURRENCY: 8 });
+    const worker = await startWorker({
+      REDIS_URL: redis.url,
+      NAMESPACE: ns,
+      CONSUMER_NAME: 'w1',
+      BATCH_SIZE: 20,
+      CONCURRENCY: 8,
+    });
     await xaddRange(VALID / 2, VALID);
     expect(expected.size).toBe(BREAKERS.length);
 
     await waitDrained(redis.client, ns, VALID);
-    await waitFor(`${BREAKERS.length} dead letters`, async () => (await redis.client.xlen(faultKeys(ns).deadLetters)) >= BREAKERS.length);
+    await waitFor(
+      `${BREAKERS.length} dead letters`,
+      async () => (await redis.client.xlen(faultKeys(ns).deadLetters)) >= BREAKERS.length,
+    );
     const letters = await deadLetters(redis, ns);
-    const t = await tally(redis.client, ns, 'raw-contract-breakers', VALID, { breakers: BREAKERS.length, 'dead-lettered': letters.length });
+    const t = await tally(redis.client, ns, 'raw-contract-breakers', VALID, {
+      breakers: BREAKERS.length,
+      'dead-lettered': letters.length,
+    });
 
     expect(t.lost).toBe(0);
     expect(t.duplicated).toBe(0);
@@ -121,10 +134,18 @@ describe('fault: entries that break the contract, and handlers that always fail'
       CONSUMER_JSON: JSON.stringify({ retry: { maxAttempts, initialDelayMs: 20, maxDelayMs: 100 } }),
     });
 
-    await waitFor('two dead letters and nothing pending', async () =>
-      (await redis.client.xlen(faultKeys(ns).deadLetters)) >= poison.length && (await pendingCount(redis.client, ns)) === 0, 20_000);
+    await waitFor(
+      'two dead letters and nothing pending',
+      async () =>
+        (await redis.client.xlen(faultKeys(ns).deadLetters)) >= poison.length &&
+        (await pendingCount(redis.client, ns)) === 0,
+      20_000,
+    );
     await waitDrained(redis.client, ns, events - poison.length);
-    const t = await tally(redis.client, ns, 'poison-handler', events, { poison: poison.length, 'max-attempts': maxAttempts });
+    const t = await tally(redis.client, ns, 'poison-handler', events, {
+      poison: poison.length,
+      'max-attempts': maxAttempts,
+    });
     const letters = await deadLetters(redis, ns);
 
     expect(t.lost).toBe(poison.length);
@@ -132,9 +153,17 @@ describe('fault: entries that break the contract, and handlers that always fail'
     expect(t.duplicated).toBe(poison.length * (maxAttempts - 1));
     const deliveries = await redis.client.hgetall(faultKeys(ns).deliveries);
     for (const n of poison) expect(deliveries[n]).toBe(String(maxAttempts));
-    expect(letters.map((l) => JSON.parse(l.envelope).data).sort()).toEqual(poison.map((n) => JSON.stringify({ n, id: tickId(n) })).sort());
+    expect(letters.map((l) => JSON.parse(l.envelope).data).sort()).toEqual(
+      poison.map((n) => JSON.stringify({ n, id: tickId(n) })).sort(),
+    );
     for (const letter of letters) {
-      expect(letter).toMatchObject({ reason: 'handler-failed', stream: 'ticks', group: 'fault', handler: 'TickHandler.onTick', attempts: String(maxAttempts) });
+      expect(letter).toMatchObject({
+        reason: 'handler-failed',
+        stream: 'ticks',
+        group: 'fault',
+        handler: 'TickHandler.onTick',
+        attempts: String(maxAttempts),
+      });
       expect(letter.error).toMatch(/always fails/);
     }
   }, 60_000);

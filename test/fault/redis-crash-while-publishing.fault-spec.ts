@@ -71,9 +71,19 @@ describe('fault 4: redis-server SIGKILLed while publishing', () => {
   it('SIGKILL redis-server (appendfsync always) while publishing 10k events, restart it: every publish that resolved is in the stream and gets processed; 0 lost.', async () => {
     const began = Date.now();
     const ns = testNamespace('crash-pub');
-    const publisher = await startPublisher({ REDIS_URL: redis.url, NAMESPACE: ns, COUNT: EVENTS, BATCH_SIZE, PAUSE_MS });
+    const publisher = await startPublisher({
+      REDIS_URL: redis.url,
+      NAMESPACE: ns,
+      COUNT: EVENTS,
+      BATCH_SIZE,
+      PAUSE_MS,
+    });
 
-    await waitFor(`${CRASH_AFTER} ticks acknowledged`, () => outcomes(publisher.stdout).resolved.size >= CRASH_AFTER, 30_000);
+    await waitFor(
+      `${CRASH_AFTER} ticks acknowledged`,
+      () => outcomes(publisher.stdout).resolved.size >= CRASH_AFTER,
+      30_000,
+    );
     await redis.server.kill();
     const atCrash = outcomes(publisher.stdout).resolved.size;
     await sleep(DOWN_MS);
@@ -95,8 +105,12 @@ describe('fault 4: redis-server SIGKILLed while publishing', () => {
     const failedLanded = [...failed].filter((n) => landed.has(n)).length;
 
     await startWorker({ REDIS_URL: redis.url, NAMESPACE: ns, CONSUMER_NAME: 'w1', BATCH_SIZE: 200, CONCURRENCY: 32 });
-    await waitFor('every tick in the stream processed and nothing pending', async () =>
-      (await redis.client.hlen(faultKeys(ns).effects)) >= landed.size && (await pendingCount(redis.client, ns)) === 0, 30_000);
+    await waitFor(
+      'every tick in the stream processed and nothing pending',
+      async () =>
+        (await redis.client.hlen(faultKeys(ns).effects)) >= landed.size && (await pendingCount(redis.client, ns)) === 0,
+      30_000,
+    );
     const t = await tally(redis.client, ns, 'redis-crash-while-publishing', landed, {
       resolved: resolved.size,
       'resolved-at-crash': atCrash,

@@ -17,7 +17,16 @@
 import { PublishFailedError } from '@nest-streams/event-bus';
 import { testNamespace, waitFor } from '../support/redis';
 import { faultKeys } from './fault-events';
-import { effectCount, FaultRedis, killAllWorkers, pendingCount, sleep, startWorker, tally, WorkerProcess } from './harness';
+import {
+  effectCount,
+  FaultRedis,
+  killAllWorkers,
+  pendingCount,
+  sleep,
+  startWorker,
+  tally,
+  WorkerProcess,
+} from './harness';
 import { FaultPublisher } from './publisher';
 
 /** The outage the issue names; FAULT_REDIS_DOWN_MS shortens it for a quick local run. */
@@ -78,7 +87,9 @@ async function publishWithRetry(publisher: FaultPublisher, from: number, to: num
 /** Every attempt rejected with PublishFailedError, each within FAIL_FAST_MS (lists the ones that did not). */
 function expectFailedFast(attempts: Attempt[]): void {
   expect(attempts.length).toBeGreaterThan(1);
-  expect(attempts.filter((a) => !(a.error instanceof PublishFailedError)).map((a) => `${a.kind}: ${String(a.error)}`)).toEqual([]);
+  expect(
+    attempts.filter((a) => !(a.error instanceof PublishFailedError)).map((a) => `${a.kind}: ${String(a.error)}`),
+  ).toEqual([]);
   expect(attempts.filter((a) => a.ms >= FAIL_FAST_MS).map((a) => `${a.kind} took ${a.ms} ms`)).toEqual([]);
 }
 
@@ -93,11 +104,20 @@ describe('fault 5: Redis down for a while', () => {
   async function outage(redis: FaultRedis, label: string, downMs: number, persistent: boolean): Promise<void> {
     const began = Date.now();
     const ns = testNamespace(label);
-    const worker: WorkerProcess = await startWorker({ REDIS_URL: redis.url, NAMESPACE: ns, CONSUMER_NAME: 'w1', BATCH_SIZE: 50, CONCURRENCY: 8 });
+    const worker: WorkerProcess = await startWorker({
+      REDIS_URL: redis.url,
+      NAMESPACE: ns,
+      CONSUMER_NAME: 'w1',
+      BATCH_SIZE: 50,
+      CONCURRENCY: 8,
+    });
     const publisher = await FaultPublisher.open(redis.url, ns);
     try {
       await publisher.publishBatch(0, BEFORE);
-      await waitFor(`${BEFORE} ticks processed`, async () => (await effectCount(redis.client, ns)) === BEFORE && (await pendingCount(redis.client, ns)) === 0);
+      await waitFor(
+        `${BEFORE} ticks processed`,
+        async () => (await effectCount(redis.client, ns)) === BEFORE && (await pendingCount(redis.client, ns)) === 0,
+      );
 
       const downAt = Date.now();
       await redis.server.kill();
@@ -110,8 +130,11 @@ describe('fault 5: Redis down for a while', () => {
       const retries = await publishWithRetry(publisher, BEFORE, BEFORE + AFTER);
       // Without persistence the first BEFORE ticks (and their counters) went with the data.
       const expected = persistent ? BEFORE + AFTER : AFTER;
-      await waitFor(`the ${AFTER} ticks published after the restart processed`, async () =>
-        (await effectCount(redis.client, ns)) === expected && (await pendingCount(redis.client, ns)) === 0, RESUME_MS + 10_000);
+      await waitFor(
+        `the ${AFTER} ticks published after the restart processed`,
+        async () => (await effectCount(redis.client, ns)) === expected && (await pendingCount(redis.client, ns)) === 0,
+        RESUME_MS + 10_000,
+      );
       const resumeMs = Date.now() - upAt;
       const ticks = new Set(Array.from({ length: expected }, (_, i) => (persistent ? i : BEFORE + i)));
       const t = await tally(redis.client, ns, label, ticks, {

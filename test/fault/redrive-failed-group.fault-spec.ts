@@ -18,7 +18,17 @@ import { NestFactory } from '@nestjs/core';
 import { DeadLetterService, EventBusModule } from '@nest-streams/event-bus';
 import { testNamespace, waitFor } from '../support/redis';
 import { faultKeys } from './fault-events';
-import { FaultRedis, killAllWorkers, pendingCount, publishTicks, sleep, startWorker, tally, waitDrained, WorkerEnv } from './harness';
+import {
+  FaultRedis,
+  killAllWorkers,
+  pendingCount,
+  publishTicks,
+  sleep,
+  startWorker,
+  tally,
+  waitDrained,
+  WorkerEnv,
+} from './harness';
 import { tickEventId, tickId } from './publisher';
 
 const EVENTS = 100;
@@ -29,7 +39,9 @@ const OTHER = 'audit';
 
 /** An operator's app: the bus without consumers, for DeadLetterService. */
 async function operatorApp(url: string, namespace: string): Promise<INestApplicationContext> {
-  @Module({ imports: [EventBusModule.forRoot({ redis: url, namespace, source: 'operator', consume: false, isGlobal: true })] })
+  @Module({
+    imports: [EventBusModule.forRoot({ redis: url, namespace, source: 'operator', consume: false, isGlobal: true })],
+  })
   class OperatorModule {}
   return NestFactory.createApplicationContext(OperatorModule, { logger: ['error'] });
 }
@@ -58,7 +70,10 @@ describe('fault 10: redrive of a dead letter', () => {
       CONSUMER_NAME: `${group}-1`,
       BATCH_SIZE: 20,
       CONCURRENCY: 8,
-      CONSUMER_JSON: JSON.stringify({ retry: { maxAttempts: MAX_ATTEMPTS, initialDelayMs: 50, maxDelayMs: 100, jitter: 0 }, dedupe: { enabled: false } }),
+      CONSUMER_JSON: JSON.stringify({
+        retry: { maxAttempts: MAX_ATTEMPTS, initialDelayMs: 50, maxDelayMs: 100, jitter: 0 },
+        dedupe: { enabled: false },
+      }),
       ...extra,
     });
     const billing = await startWorker(env(FAILED, { POISON_IDS: tickId(POISON) }));
@@ -80,7 +95,9 @@ describe('fault 10: redrive of a dead letter', () => {
     try {
       const dlq = app.get(DeadLetterService);
       const letters = await dlq.list('ticks', { group: FAILED });
-      expect(letters.map((l) => ({ group: l.group, eventId: l.eventId, reason: l.reason, attempts: l.attempts }))).toEqual([
+      expect(
+        letters.map((l) => ({ group: l.group, eventId: l.eventId, reason: l.reason, attempts: l.attempts })),
+      ).toEqual([
         { group: FAILED, eventId: tickEventId(ns, POISON), reason: 'handler-failed', attempts: MAX_ATTEMPTS },
       ]);
       expect(await dlq.list('ticks', { group: OTHER })).toEqual([]);
@@ -90,13 +107,34 @@ describe('fault 10: redrive of a dead letter', () => {
       await app.close();
     }
 
-    await waitFor('billing handled the redriven tick', async () => (await redis.client.hget(failedKeys.effects, String(POISON))) === '1', 10_000);
-    await waitFor('billing acknowledged it', async () => (await pendingCount(redis.client, ns, FAILED, failedKeys.redrive)) === 0);
+    await waitFor(
+      'billing handled the redriven tick',
+      async () => (await redis.client.hget(failedKeys.effects, String(POISON))) === '1',
+      10_000,
+    );
+    await waitFor(
+      'billing acknowledged it',
+      async () => (await pendingCount(redis.client, ns, FAILED, failedKeys.redrive)) === 0,
+    );
     // NOTE: give audit every chance to (wrongly) see it too: several block timeouts and claim intervals.
     await sleep(1_500);
 
-    const failed = await tally(redis.client, ns, 'redrive-failed-group', EVENTS, { group: FAILED, redriven, 'redrive-runs': (await redis.client.hget(failedKeys.redriven, String(POISON))) ?? 0 }, FAILED);
-    const other = await tally(redis.client, ns, 'redrive-other-group', EVENTS, { group: OTHER, 'poison-runs': (await redis.client.hget(otherKeys.deliveries, String(POISON))) ?? 0 }, OTHER);
+    const failed = await tally(
+      redis.client,
+      ns,
+      'redrive-failed-group',
+      EVENTS,
+      { group: FAILED, redriven, 'redrive-runs': (await redis.client.hget(failedKeys.redriven, String(POISON))) ?? 0 },
+      FAILED,
+    );
+    const other = await tally(
+      redis.client,
+      ns,
+      'redrive-other-group',
+      EVENTS,
+      { group: OTHER, 'poison-runs': (await redis.client.hget(otherKeys.deliveries, String(POISON))) ?? 0 },
+      OTHER,
+    );
 
     expect(redriven).toBe(1);
     // The failed group: every tick processed now, the poison after MAX_ATTEMPTS failures plus the redrive.

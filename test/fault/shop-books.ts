@@ -99,7 +99,10 @@ export function pointsFor(amount: number): number {
 
 /** Judges the books; `accepted` are the order ids whose POST answered 201. */
 export function checkBooks(books: ShopBooks, accepted: Iterable<string>): BooksVerdict {
-  const violations = Object.fromEntries(INVARIANTS.map((name) => [name, [] as string[]])) as Record<Invariant, string[]>;
+  const violations = Object.fromEntries(INVARIANTS.map((name) => [name, [] as string[]])) as Record<
+    Invariant,
+    string[]
+  >;
   const byId = new Map(books.orders.map((o) => [o.orderId, o]));
   const confirmed = books.orders.filter((o) => o.status === 'Confirmed');
   const cancelled = books.orders.filter((o) => o.status === 'Cancelled');
@@ -107,28 +110,46 @@ export function checkBooks(books: ShopBooks, accepted: Iterable<string>): BooksV
 
   // Orders.
   for (const o of pending) violations['orders: none Pending'].push(`${o.orderId} (${o.userId}) is ${o.status}`);
-  if (byId.size !== books.orders.length) violations['orders: none Pending'].push(`GET /orders listed ${books.orders.length - byId.size} order(s) twice`);
-  if (books.listedTotal !== byId.size) violations['orders: none Pending'].push(`GET /orders says total=${books.listedTotal} but its pages held ${byId.size}`);
-  for (const id of accepted) if (!byId.has(id)) violations['orders: every 201 is known'].push(`${id} answered 201 but GET /orders does not list it`);
+  if (byId.size !== books.orders.length)
+    violations['orders: none Pending'].push(`GET /orders listed ${books.orders.length - byId.size} order(s) twice`);
+  if (books.listedTotal !== byId.size)
+    violations['orders: none Pending'].push(
+      `GET /orders says total=${books.listedTotal} but its pages held ${byId.size}`,
+    );
+  for (const id of accepted)
+    if (!byId.has(id))
+      violations['orders: every 201 is known'].push(`${id} answered 201 but GET /orders does not list it`);
 
   // Inventory.
   const confirmedQuantity: Record<string, number> = {};
-  for (const o of confirmed) for (const { sku, quantity } of o.items) confirmedQuantity[sku] = (confirmedQuantity[sku] ?? 0) + quantity;
-  const skus = new Set([...Object.keys(books.initialStock), ...Object.keys(books.stock), ...Object.keys(confirmedQuantity)]);
+  for (const o of confirmed)
+    for (const { sku, quantity } of o.items) confirmedQuantity[sku] = (confirmedQuantity[sku] ?? 0) + quantity;
+  const skus = new Set([
+    ...Object.keys(books.initialStock),
+    ...Object.keys(books.stock),
+    ...Object.keys(confirmedQuantity),
+  ]);
   for (const sku of [...skus].sort()) {
     const initial = books.initialStock[sku];
     const now = books.stock[sku];
     if (initial === undefined || now === undefined) {
-      violations['inventory: available + reserved = initial'].push(`${sku}: initial ${initial ?? 'unknown'}, now ${now ? JSON.stringify(now) : 'unknown'}`);
+      violations['inventory: available + reserved = initial'].push(
+        `${sku}: initial ${initial ?? 'unknown'}, now ${now ? JSON.stringify(now) : 'unknown'}`,
+      );
       continue;
     }
     if (now.available + now.reserved !== initial) {
-      violations['inventory: available + reserved = initial'].push(`${sku}: available ${now.available} + reserved ${now.reserved} = ${now.available + now.reserved}, initial ${initial}`);
+      violations['inventory: available + reserved = initial'].push(
+        `${sku}: available ${now.available} + reserved ${now.reserved} = ${now.available + now.reserved}, initial ${initial}`,
+      );
     }
     if (now.reserved !== (confirmedQuantity[sku] ?? 0)) {
-      violations['inventory: reserved = confirmed quantity'].push(`${sku}: reserved ${now.reserved}, confirmed orders hold ${confirmedQuantity[sku] ?? 0}`);
+      violations['inventory: reserved = confirmed quantity'].push(
+        `${sku}: reserved ${now.reserved}, confirmed orders hold ${confirmedQuantity[sku] ?? 0}`,
+      );
     }
-    if (now.available < 0) violations['inventory: available + reserved = initial'].push(`${sku}: available ${now.available} < 0 (oversold)`);
+    if (now.available < 0)
+      violations['inventory: available + reserved = initial'].push(`${sku}: available ${now.available} < 0 (oversold)`);
   }
 
   // Payments: the payment service's record and the gateway's books.
@@ -138,53 +159,74 @@ export function checkBooks(books: ShopBooks, accepted: Iterable<string>): BooksV
     const p = books.payments[o.orderId];
     const problems: string[] = [];
     if (p?.status !== 'charged') problems.push(`payment record ${p ? p.status : 'missing'}`);
-    if (!charged(o.orderId)) problems.push(`gateway ${books.gateway.charges[o.orderId] ? 'declined it' : 'never charged it'}`);
+    if (!charged(o.orderId))
+      problems.push(`gateway ${books.gateway.charges[o.orderId] ? 'declined it' : 'never charged it'}`);
     if (refunded(o.orderId)) problems.push('gateway refunded it');
-    if (p && Math.round(p.amount * 100) !== Math.round(o.total * 100)) problems.push(`amount ${p.amount} != total ${o.total}`);
-    if (problems.length > 0) violations['payment: confirmed charged once, not refunded'].push(`${o.orderId}: ${problems.join(', ')}`);
+    if (p && Math.round(p.amount * 100) !== Math.round(o.total * 100))
+      problems.push(`amount ${p.amount} != total ${o.total}`);
+    if (problems.length > 0)
+      violations['payment: confirmed charged once, not refunded'].push(`${o.orderId}: ${problems.join(', ')}`);
   }
   for (const o of cancelled) {
     const p = books.payments[o.orderId];
     const problems: string[] = [];
     if (p && p.status !== 'declined' && p.status !== 'refunded') problems.push(`payment record ${p.status}`);
     if (charged(o.orderId) && !refunded(o.orderId)) problems.push('gateway charged it and never refunded it');
-    if (problems.length > 0) violations['payment: no cancelled order left charged'].push(`${o.orderId} (${o.cancellationReason ?? '?'}): ${problems.join(', ')}`);
+    if (problems.length > 0)
+      violations['payment: no cancelled order left charged'].push(
+        `${o.orderId} (${o.cancellationReason ?? '?'}): ${problems.join(', ')}`,
+      );
   }
   for (const o of pending) {
     // NOTE: a Pending order is already a violation above; money taken for it is worth naming too.
-    if (charged(o.orderId) && !refunded(o.orderId)) violations['payment: no cancelled order left charged'].push(`${o.orderId} is Pending and charged`);
+    if (charged(o.orderId) && !refunded(o.orderId))
+      violations['payment: no cancelled order left charged'].push(`${o.orderId} is Pending and charged`);
   }
   for (const key of Object.keys(books.gateway.charges)) {
-    if (!byId.has(key)) violations['payment: no charge for an unknown order'].push(`gateway charge ${key} is no order of the shop`);
+    if (!byId.has(key))
+      violations['payment: no charge for an unknown order'].push(`gateway charge ${key} is no order of the shop`);
   }
   for (const key of Object.keys(books.gateway.refunds)) {
-    if (!byId.has(key.replace(/^refund:/, ''))) violations['payment: no charge for an unknown order'].push(`gateway refund ${key} is no order of the shop`);
+    if (!byId.has(key.replace(/^refund:/, '')))
+      violations['payment: no charge for an unknown order'].push(`gateway refund ${key} is no order of the shop`);
   }
 
   // Email.
   const mailsOf = new Map<string, BookMail[]>();
   for (const m of books.mails) mailsOf.set(m.orderId, [...(mailsOf.get(m.orderId) ?? []), m]);
-  const count = (orderId: string, template: string): number => (mailsOf.get(orderId) ?? []).filter((m) => m.template === template).length;
+  const count = (orderId: string, template: string): number =>
+    (mailsOf.get(orderId) ?? []).filter((m) => m.template === template).length;
   for (const o of books.orders) {
     const confirmations = count(o.orderId, 'order-confirmed');
     const cancellations = count(o.orderId, 'order-cancelled');
     const wantConfirmations = o.status === 'Confirmed' ? 1 : 0;
     const wantCancellations = o.status === 'Cancelled' ? 1 : 0;
     if (confirmations !== wantConfirmations) {
-      violations['email: one confirmation per confirmed order'].push(`${o.orderId} (${o.status}): ${confirmations} confirmation mail(s)`);
+      violations['email: one confirmation per confirmed order'].push(
+        `${o.orderId} (${o.status}): ${confirmations} confirmation mail(s)`,
+      );
     }
     if (cancellations !== wantCancellations) {
-      violations['email: one cancellation per cancelled order'].push(`${o.orderId} (${o.status}): ${cancellations} cancellation mail(s)`);
+      violations['email: one cancellation per cancelled order'].push(
+        `${o.orderId} (${o.status}): ${cancellations} cancellation mail(s)`,
+      );
     }
   }
   for (const m of books.mails) {
     const o = byId.get(m.orderId);
-    if (!o) violations['email: no mail for another order'].push(`mail ${m.id} is about ${m.orderId}, no order of the shop`);
-    else if (m.to !== `${o.userId}@example.com`.toLowerCase()) violations['email: no mail for another order'].push(`mail ${m.id} went to ${m.to}, the order is ${o.userId}'s`);
+    if (!o)
+      violations['email: no mail for another order'].push(`mail ${m.id} is about ${m.orderId}, no order of the shop`);
+    else if (m.to !== `${o.userId}@example.com`.toLowerCase())
+      violations['email: no mail for another order'].push(`mail ${m.id} went to ${m.to}, the order is ${o.userId}'s`);
   }
-  for (const to of books.mailListsFull) violations['email: no mail for another order'].push(`the mail list of ${to} came back full: mails may be missing from the check`);
+  for (const to of books.mailListsFull)
+    violations['email: no mail for another order'].push(
+      `the mail list of ${to} came back full: mails may be missing from the check`,
+    );
   if (books.sentLogLength !== books.mails.length) {
-    violations['email: no mail for another order'].push(`the sent log holds ${books.sentLogLength} mail(s), the shoppers' lists ${books.mails.length}`);
+    violations['email: no mail for another order'].push(
+      `the sent log holds ${books.sentLogLength} mail(s), the shoppers' lists ${books.mails.length}`,
+    );
   }
 
   // Loyalty: the balance and, per order, what it earned net.
@@ -196,13 +238,19 @@ export function checkBooks(books: ShopBooks, accepted: Iterable<string>): BooksV
       violations['loyalty: points = floor(total) of confirmed'].push(`${user}: no account read`);
       continue;
     }
-    if (account.points !== expected) violations['loyalty: points = floor(total) of confirmed'].push(`${user}: ${account.points} points, confirmed orders earn ${expected}`);
+    if (account.points !== expected)
+      violations['loyalty: points = floor(total) of confirmed'].push(
+        `${user}: ${account.points} points, confirmed orders earn ${expected}`,
+      );
     const net = new Map<string, number>();
     for (const e of account.history) net.set(e.orderId, (net.get(e.orderId) ?? 0) + e.points);
     for (const [orderId, points] of net) {
       const o = byId.get(orderId);
       const want = o?.status === 'Confirmed' ? pointsFor(o.total) : 0;
-      if (points !== want) violations['loyalty: points = floor(total) of confirmed'].push(`${user}: order ${orderId} (${o?.status ?? 'unknown'}) earned ${points} net, should ${want}`);
+      if (points !== want)
+        violations['loyalty: points = floor(total) of confirmed'].push(
+          `${user}: order ${orderId} (${o?.status ?? 'unknown'}) earned ${points} net, should ${want}`,
+        );
     }
   }
 
@@ -226,7 +274,8 @@ export function checkBooks(books: ShopBooks, accepted: Iterable<string>): BooksV
     'units reserved': Object.values(books.stock).reduce((s, l) => s + l.reserved, 0),
   };
   if (books.analytics) {
-    figures['analytics placed/confirmed/cancelled'] = `${books.analytics.ordersPlaced}/${books.analytics.ordersConfirmed}/${books.analytics.ordersCancelled}`;
+    figures['analytics placed/confirmed/cancelled'] =
+      `${books.analytics.ordersPlaced}/${books.analytics.ordersConfirmed}/${books.analytics.ordersCancelled}`;
   }
   return { figures, violations };
 }
@@ -260,7 +309,11 @@ export class ShopClient {
 }
 
 /** Runs `work` over `items`, `concurrency` at a time. */
-export async function mapLimit<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   await Promise.all(
@@ -287,7 +340,13 @@ export async function readShopBooks(
   users: readonly string[],
   initialStock: Record<string, number>,
 ): Promise<ShopBooks> {
-  const summaries: Array<{ orderId: string; status: OrderStatus; userId: string; total: number; cancellationReason?: string }> = [];
+  const summaries: Array<{
+    orderId: string;
+    status: OrderStatus;
+    userId: string;
+    total: number;
+    cancellationReason?: string;
+  }> = [];
   let listedTotal = 0;
   for (let offset = 0; ; offset += 100) {
     const page = await shop.getOk<{ orders: typeof summaries; total: number }>(`/orders?limit=100&offset=${offset}`);
@@ -296,12 +355,16 @@ export async function readShopBooks(
     if (page.orders.length === 0 || offset + 100 >= page.total) break;
   }
   const orders = await mapLimit(summaries, 16, async (s): Promise<BookOrder> => {
-    const view = await shop.getOk<{ status: OrderStatus; items: Array<{ sku: string; quantity: number }> }>(`/orders/${encodeURIComponent(s.orderId)}`);
+    const view = await shop.getOk<{ status: OrderStatus; items: Array<{ sku: string; quantity: number }> }>(
+      `/orders/${encodeURIComponent(s.orderId)}`,
+    );
     // NOTE: the status from the list and from the order itself must agree once settled; the order's own wins.
     return { ...s, status: view.status, items: view.items.map(({ sku, quantity }) => ({ sku, quantity })) };
   });
   const paymentList = await mapLimit(orders, 16, async (o) => {
-    const { status, body } = await shop.get<{ status: string; amount: number }>(`/payments/${encodeURIComponent(o.orderId)}`);
+    const { status, body } = await shop.get<{ status: string; amount: number }>(
+      `/payments/${encodeURIComponent(o.orderId)}`,
+    );
     if (status === 404) return undefined;
     if (status !== 200) throw new Error(`GET /payments/${o.orderId} answered ${status}: ${JSON.stringify(body)}`);
     return { status: body.status, amount: body.amount };
@@ -311,17 +374,30 @@ export async function readShopBooks(
   const mailLimit = 500;
   const mailLists = await mapLimit(users, 8, async (user) => {
     const to = `${user}@example.com`.toLowerCase();
-    const list = await shop.getOk<Array<{ id: string; orderId: string; template: string; to: string }>>(`/emails?limit=${mailLimit}&to=${encodeURIComponent(to)}`);
+    const list = await shop.getOk<Array<{ id: string; orderId: string; template: string; to: string }>>(
+      `/emails?limit=${mailLimit}&to=${encodeURIComponent(to)}`,
+    );
     return { to, list };
   });
-  const mails = mailLists.flatMap(({ list }) => list.map(({ id, orderId, template, to }) => ({ id, orderId, template, to: to.toLowerCase() })));
+  const mails = mailLists.flatMap(({ list }) =>
+    list.map(({ id, orderId, template, to }) => ({ id, orderId, template, to: to.toLowerCase() })),
+  );
   const mailListsFull = mailLists.filter(({ list }) => list.length >= mailLimit).map(({ to }) => to);
   const failedMailJobs = (await shop.getOk<unknown[]>('/emails/failed?limit=500')).length;
 
-  const loyaltyList = await mapLimit(users, 8, (user) => shop.getOk<BookLoyalty>(`/loyalty/${encodeURIComponent(user)}`));
-  const loyalty = Object.fromEntries(users.map((user, i) => [user, { points: loyaltyList[i].points, history: loyaltyList[i].history }]));
+  const loyaltyList = await mapLimit(users, 8, (user) =>
+    shop.getOk<BookLoyalty>(`/loyalty/${encodeURIComponent(user)}`),
+  );
+  const loyalty = Object.fromEntries(
+    users.map((user, i) => [user, { points: loyaltyList[i].points, history: loyaltyList[i].history }]),
+  );
 
-  const summary = await shop.getOk<{ ordersPlaced: number; ordersConfirmed: number; ordersCancelled: { total: number }; revenue: number }>('/analytics/summary');
+  const summary = await shop.getOk<{
+    ordersPlaced: number;
+    ordersConfirmed: number;
+    ordersCancelled: { total: number };
+    revenue: number;
+  }>('/analytics/summary');
 
   // NOTE: key layout of apps/payment/src/gateway/fake-payment.gateway.ts and apps/email/src/mail/sent-mail.log.ts under ServiceStore's `<ns>:svc:<service>:`.
   const paymentKey = (...parts: string[]): string => `${namespace}:svc:payment:${parts.join(':')}`;
@@ -331,7 +407,8 @@ export async function readShopBooks(
     redis.hgetall(paymentKey('gateway', 'counts')),
     redis.llen(`${namespace}:svc:email:mails`),
   ]);
-  const parse = <T>(raw: Record<string, string>): Record<string, T> => Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, JSON.parse(v) as T]));
+  const parse = <T>(raw: Record<string, string>): Record<string, T> =>
+    Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, JSON.parse(v) as T]));
 
   return {
     orders,
@@ -350,6 +427,11 @@ export async function readShopBooks(
     failedMailJobs,
     loyalty,
     users: [...users],
-    analytics: { ordersPlaced: summary.ordersPlaced, ordersConfirmed: summary.ordersConfirmed, ordersCancelled: summary.ordersCancelled.total, revenue: summary.revenue },
+    analytics: {
+      ordersPlaced: summary.ordersPlaced,
+      ordersConfirmed: summary.ordersConfirmed,
+      ordersCancelled: summary.ordersCancelled.total,
+      revenue: summary.revenue,
+    },
   };
 }

@@ -8,7 +8,14 @@ export const SHOPPERS = Array.from({ length: 24 }, (_, i) => `shopper-${String(i
 export const DECLINED = Array.from({ length: 8 }, (_, i) => `declined-${String(i).padStart(2, '0')}`);
 export const USERS = [...SHOPPERS, ...DECLINED];
 
-const SKU_WEIGHTS: Array<[string, number]> = [['SKU-MUG', 28], ['SKU-BAG', 28], ['SKU-TEE', 18], ['SKU-CAP', 12], ['SKU-PEN', 9], ['SKU-LTD', 5]];
+const SKU_WEIGHTS: Array<[string, number]> = [
+  ['SKU-MUG', 28],
+  ['SKU-BAG', 28],
+  ['SKU-TEE', 18],
+  ['SKU-CAP', 12],
+  ['SKU-PEN', 9],
+  ['SKU-LTD', 5],
+];
 
 /** A `POST /orders` body. */
 export interface PlaceOrderBody {
@@ -33,7 +40,11 @@ export function orderGenerator(random: () => number): () => PlaceOrderBody {
     const lines = random() < 0.35 ? 2 : 1;
     const skus = new Set<string>();
     while (skus.size < lines) skus.add(weightedSku());
-    return { userId, email: `${userId}@example.com`, items: [...skus].map((sku) => ({ sku, quantity: 1 + Math.floor(random() * 3) })) };
+    return {
+      userId,
+      email: `${userId}@example.com`,
+      items: [...skus].map((sku) => ({ sku, quantity: 1 + Math.floor(random() * 3) })),
+    };
   };
 }
 

@@ -77,7 +77,14 @@ const B = 1;
 function stockFor(orders: number): Record<string, number> {
   const scale = orders / 2000;
   const n = (units: number): number => Math.max(3, Math.round(units * scale));
-  return { 'SKU-MUG': n(2000), 'SKU-BAG': n(2000), 'SKU-TEE': n(700), 'SKU-CAP': n(300), 'SKU-PEN': n(100), 'SKU-LTD': 3 };
+  return {
+    'SKU-MUG': n(2000),
+    'SKU-BAG': n(2000),
+    'SKU-TEE': n(700),
+    'SKU-CAP': n(300),
+    'SKU-PEN': n(100),
+    'SKU-LTD': 3,
+  };
 }
 /** A client of either topology, typed as Redis (a Cluster answers the same commands, keys in one slot). */
 type AnyRedis = Redis;
@@ -103,12 +110,22 @@ async function partitionedGroups(redis: AnyRedis, keys: EventBusKeys): Promise<s
   return (await keysOnMasters(redis, `${prefix}*`)).map((key) => key.slice(prefix.length));
 }
 
-async function readLeases(redis: AnyRedis, keys: EventBusKeys, groups: readonly string[], only?: ReadonlyArray<{ group: string; k: number }>): Promise<Lease[]> {
+async function readLeases(
+  redis: AnyRedis,
+  keys: EventBusKeys,
+  groups: readonly string[],
+  only?: ReadonlyArray<{ group: string; k: number }>,
+): Promise<Lease[]> {
   const which = only ?? groups.flatMap((group) => keys.all.map((k) => ({ group, k })));
   return Promise.all(
     which.map(async ({ group, k }) => {
       const [lease, epoch] = await Promise.all([redis.get(keys.lease(group, k)), redis.get(keys.epoch(group, k))]);
-      return { group, k, holder: lease ? lease.slice(0, lease.lastIndexOf('|')) : undefined, epoch: Number(epoch ?? 0) };
+      return {
+        group,
+        k,
+        holder: lease ? lease.slice(0, lease.lastIndexOf('|')) : undefined,
+        epoch: Number(epoch ?? 0),
+      };
     }),
   );
 }
@@ -117,21 +134,32 @@ async function readLeases(redis: AnyRedis, keys: EventBusKeys, groups: readonly 
 function leaseShares(leases: readonly Lease[]): string {
   const by: Record<string, number> = {};
   for (const l of leases) by[l.holder ?? '(none)'] = (by[l.holder ?? '(none)'] ?? 0) + 1;
-  return Object.entries(by).sort().map(([m, n]) => `${m}=${n}`).join(' ');
+  return Object.entries(by)
+    .sort()
+    .map(([m, n]) => `${m}=${n}`)
+    .join(' ');
 }
 
 /**
  * Waits until every lease in `held` (held by `from` at the fault) is held by another instance under
  * a higher epoch. Returns how long it took, and what had not moved when the time ran out.
  */
-async function waitMoved(redis: AnyRedis, keys: EventBusKeys, held: readonly Lease[], from: string, timeoutMs: number): Promise<{ ms: number; stuck: Lease[]; to: string }> {
+async function waitMoved(
+  redis: AnyRedis,
+  keys: EventBusKeys,
+  held: readonly Lease[],
+  from: string,
+  timeoutMs: number,
+): Promise<{ ms: number; stuck: Lease[]; to: string }> {
   const started = Date.now();
   const before = new Map(held.map((l) => [`${l.group}/${l.k}`, l.epoch]));
   let stuck: Lease[] = [...held];
   let now: Lease[] = [];
   while (Date.now() - started < timeoutMs) {
     now = await readLeases(redis, keys, [], held).catch(() => now);
-    stuck = now.filter((l) => !(l.holder !== undefined && l.holder !== from && l.epoch > before.get(`${l.group}/${l.k}`)!));
+    stuck = now.filter(
+      (l) => !(l.holder !== undefined && l.holder !== from && l.epoch > before.get(`${l.group}/${l.k}`)!),
+    );
     if (now.length === held.length && stuck.length === 0) break;
     await sleep(100);
   }
@@ -144,7 +172,11 @@ async function caughtUp(redis: AnyRedis, keys: EventBusKeys, stream: string, gro
     const [last] = await redis.xrevrange(key, '+', '-', 'COUNT', 1);
     if (!last) continue;
     const rows = (await redis.xinfo('GROUPS', key)) as Array<Array<string | number>>;
-    const info = rows.map((row) => Object.fromEntries(Array.from({ length: row.length / 2 }, (_, i) => [String(row[2 * i]), row[2 * i + 1]]))).find((g) => g.name === group);
+    const info = rows
+      .map((row) =>
+        Object.fromEntries(Array.from({ length: row.length / 2 }, (_, i) => [String(row[2 * i]), row[2 * i + 1]])),
+      )
+      .find((g) => g.name === group);
     if (!info || info['last-delivered-id'] !== last[0] || Number(info.pending) !== 0) return false;
   }
   return true;
@@ -154,26 +186,47 @@ async function caughtUp(redis: AnyRedis, keys: EventBusKeys, stream: string, gro
 async function explainPending(redis: AnyRedis, keys: EventBusKeys, shop: ShopClient, orderId: string): Promise<string> {
   const k = keys.partitionOf(orderId);
   const lines: string[] = [`${orderId}: partition ${k} (slot ${keySlotOf(keys.stream('orders', k))})`];
-  const view = await shop.get<{ status: string; history?: Array<{ type: string; eventId: string }> }>(`/orders/${orderId}`).catch(() => undefined);
+  const view = await shop
+    .get<{ status: string; history?: Array<{ type: string; eventId: string }> }>(`/orders/${orderId}`)
+    .catch(() => undefined);
   lines.push(`  history: ${view?.body?.history?.map((h) => `${h.type} ${h.eventId}`).join(', ') ?? '?'}`);
-  const applied = await redis.smembers(`${keys.name}:svc:order:{${keys.name}/${k}}:order:${orderId}:events`).catch((e: unknown) => [`(${String(e)})`]);
+  const applied = await redis
+    .smembers(`${keys.name}:svc:order:{${keys.name}/${k}}:order:${orderId}:events`)
+    .catch((e: unknown) => [`(${String(e)})`]);
   lines.push(`  order's applied event ids: ${applied.join(', ') || '(none)'}`);
   for (const stream of Object.keys(SHOP_GROUPS)) {
     const entries = await redis.xrange(keys.stream(stream, k), '-', '+');
     const mine = entries.filter(([, fields]) => fields.join(' ').includes(orderId));
-    const groups = ((await redis.xinfo('GROUPS', keys.stream(stream, k)).catch(() => [])) as Array<Array<string | number>>).map((row) =>
+    const groups = (
+      (await redis.xinfo('GROUPS', keys.stream(stream, k)).catch(() => [])) as Array<Array<string | number>>
+    ).map((row) =>
       Object.fromEntries(Array.from({ length: row.length / 2 }, (_, i) => [String(row[2 * i]), row[2 * i + 1]])),
     );
     const seenKeys = await keysOnMasters(redis, `${keys.stream(stream, k)}:seen:*`);
     for (const [entryId, fields] of mine) {
       const field = (name: string): string => fields[fields.indexOf(name) + 1];
-      const seen = await Promise.all(seenKeys.map(async (key) => [key.slice(key.indexOf(':seen:') + 6), await redis.hget(key, field('id'))] as const));
-      lines.push(`  ${stream} ${entryId} ${field('type')} id=${field('id')} source=${field('source')} seen: ${seen.filter(([, v]) => v).map(([g, v]) => `${g}=${v}`).join(' ') || '-'}`);
+      const seen = await Promise.all(
+        seenKeys.map(
+          async (key) => [key.slice(key.indexOf(':seen:') + 6), await redis.hget(key, field('id'))] as const,
+        ),
+      );
+      lines.push(
+        `  ${stream} ${entryId} ${field('type')} id=${field('id')} source=${field('source')} seen: ${
+          seen
+            .filter(([, v]) => v)
+            .map(([g, v]) => `${g}=${v}`)
+            .join(' ') || '-'
+        }`,
+      );
     }
-    lines.push(`  ${stream} p${k} groups: ${groups.map((g) => `${g.name} last=${g['last-delivered-id']} pending=${g.pending} lag=${g.lag}`).join('; ')}`);
+    lines.push(
+      `  ${stream} p${k} groups: ${groups.map((g) => `${g.name} last=${g['last-delivered-id']} pending=${g.pending} lag=${g.lag}`).join('; ')}`,
+    );
   }
   const payment = await shop.get<unknown>(`/payments/${orderId}`).catch(() => undefined);
-  lines.push(`  payment: ${JSON.stringify(payment?.body)}; gateway charge: ${await redis.hget(`${keys.namespace}:svc:payment:gateway:charges`, orderId)}`);
+  lines.push(
+    `  payment: ${JSON.stringify(payment?.body)}; gateway charge: ${await redis.hget(`${keys.namespace}:svc:payment:gateway:charges`, orderId)}`,
+  );
   return lines.join('\n');
 }
 
@@ -192,10 +245,16 @@ async function behindReport(redis: AnyRedis, keys: EventBusKeys, members: readon
         const [last] = await redis.xrevrange(key, '+', '-', 'COUNT', 1);
         if (!last) continue;
         const rows = (await redis.xinfo('GROUPS', key)) as Array<Array<string | number>>;
-        const info = rows.map((row) => Object.fromEntries(Array.from({ length: row.length / 2 }, (_, i) => [String(row[2 * i]), row[2 * i + 1]]))).find((g) => g.name === group);
+        const info = rows
+          .map((row) =>
+            Object.fromEntries(Array.from({ length: row.length / 2 }, (_, i) => [String(row[2 * i]), row[2 * i + 1]])),
+          )
+          .find((g) => g.name === group);
         if (info && info['last-delivered-id'] === last[0] && Number(info.pending) === 0) continue;
         const [lease] = await readLeases(redis, keys, [], [{ group, k }]);
-        out.push(`${stream}/${group} p${k}: last entry ${last[0]}, last delivered ${info?.['last-delivered-id']}, pending ${info?.pending}, lag ${info?.lag}; lease ${lease.holder ?? '(none)'} epoch ${lease.epoch}; assigned to ${target.get(k)}`);
+        out.push(
+          `${stream}/${group} p${k}: last entry ${last[0]}, last delivered ${info?.['last-delivered-id']}, pending ${info?.pending}, lag ${info?.lag}; lease ${lease.holder ?? '(none)'} epoch ${lease.epoch}; assigned to ${target.get(k)}`,
+        );
       }
     }
   }
@@ -241,15 +300,30 @@ class Fleet {
     this.down.delete(i);
     const n = ++this.incarnations[i];
     const label = `${NAMES[i]}#${n}`;
-    const started = PlatformProcess.spawn(label, { ...this.env, PORT: String(this.ports[i]), CONSUMER_NAME: NAMES[i] }, { errorLines: this.errorLines, logFile: join(this.logs, `${label}.log`), transpiled: this.transpiled });
+    const started = PlatformProcess.spawn(
+      label,
+      { ...this.env, PORT: String(this.ports[i]), CONSUMER_NAME: NAMES[i] },
+      { errorLines: this.errorLines, logFile: join(this.logs, `${label}.log`), transpiled: this.transpiled },
+    );
     this.current[i] = started;
     void started.exited.then((exit) => {
       if (started.signalled) return;
       const lines = started.output.split('\n');
-      const reason = lines.filter((line) => !line.startsWith('{') && /Error|error:/.test(line)).pop()?.trim() ?? lines.filter((l) => /"level":"(error|fatal)"/.test(l)).pop()?.slice(0, 300) ?? '(no error line)';
+      const reason =
+        lines
+          .filter((line) => !line.startsWith('{') && /Error|error:/.test(line))
+          .pop()
+          ?.trim() ??
+        lines
+          .filter((l) => /"level":"(error|fatal)"/.test(l))
+          .pop()
+          ?.slice(0, 300) ??
+        '(no error line)';
       this.crashes.push({ label, exit: JSON.stringify(exit), reason });
       const again = this.current[i] === started && this.crashes.length < 6;
-      this.progress(`${label} CRASHED ${JSON.stringify(exit)}: ${reason}; ${again ? 'restarting it' : 'not restarting it'}`);
+      this.progress(
+        `${label} CRASHED ${JSON.stringify(exit)}: ${reason}; ${again ? 'restarting it' : 'not restarting it'}`,
+      );
       if (again) this.start(i);
     });
     return started;
@@ -321,7 +395,12 @@ interface RunSetup {
   bullConnection: () => ConnectionOptions;
   transpiled?: TranspiledApp;
   /** The fault steps, given the fleet and the key layout; their notes are printed. */
-  steps: (ctx: { fleet: Fleet; keys: EventBusKeys; groups: () => Promise<string[]>; progress: (line: string) => void }) => Step[];
+  steps: (ctx: {
+    fleet: Fleet;
+    keys: EventBusKeys;
+    groups: () => Promise<string[]>;
+    progress: (line: string) => void;
+  }) => Step[];
   /** Checks of the run's own (e.g. that partitions moved): failures, named. */
   extraFailures?: () => string[];
   extraRows?: () => Array<[string, string | number]>;
@@ -374,12 +453,28 @@ async function runShop(setup: RunSetup): Promise<RunResult> {
   NAMES.forEach((_, i) => fleet.start(i));
   await Promise.all(NAMES.map((_, i) => fleet.ready(i)));
   const bootSeconds = (Date.now() - bootStarted) / 1000;
-  const initialStock = Object.fromEntries(Object.entries(await new ShopClient(fleet.url(0)).stock()).map(([sku, level]) => [sku, level.available + level.reserved]));
+  const initialStock = Object.fromEntries(
+    Object.entries(await new ShopClient(fleet.url(0)).stock()).map(([sku, level]) => [
+      sku,
+      level.available + level.reserved,
+    ]),
+  );
   const stockAsSeeded = Object.entries(stock).every(([sku, n]) => initialStock[sku] === n);
-  progress(`3 instances ready in ${bootSeconds.toFixed(1)} s (seed ${SEED}, namespace ${ns}, ports ${ports.join('/')}, logs in ${logs})`);
+  progress(
+    `3 instances ready in ${bootSeconds.toFixed(1)} s (seed ${SEED}, namespace ${ns}, ports ${ports.join('/')}, logs in ${logs})`,
+  );
 
   // The burst: IN_FLIGHT clients, round-robin over the three instances, until `orders` answered 201.
-  const stats: BurstStats = { posted: 0, created: 0, errors: 0, refused: 0, lost: 0, statuses: {}, unavailable: new Set(), inFlight: 0 };
+  const stats: BurstStats = {
+    posted: 0,
+    created: 0,
+    errors: 0,
+    refused: 0,
+    lost: 0,
+    statuses: {},
+    unavailable: new Set(),
+    inFlight: 0,
+  };
   const accepted = new Set<string>();
   const perInstance = NAMES.map(() => 0);
   let turn = 0;
@@ -390,7 +485,9 @@ async function runShop(setup: RunSetup): Promise<RunResult> {
   // `orders` at the earliest.
   const faultsState = { done: false, lastAt: 0 };
   const burstOver = (): boolean =>
-    (stats.created >= orders && faultsState.done && stats.created >= faultsState.lastAt + orders / 10) || Date.now() > burstDeadline || fleet.crashes.length >= 3;
+    (stats.created >= orders && faultsState.done && stats.created >= faultsState.lastAt + orders / 10) ||
+    Date.now() > burstDeadline ||
+    fleet.crashes.length >= 3;
   const client = async (): Promise<void> => {
     while (!burstOver()) {
       const i = turn++ % NAMES.length;
@@ -446,14 +543,19 @@ async function runShop(setup: RunSetup): Promise<RunResult> {
     }
     faultsState.done = true;
   };
-  const ticker = setInterval(() => progress(`burst: ${stats.created} accepted, ${stats.errors} errors, ${stats.inFlight} in flight`), 10_000);
+  const ticker = setInterval(
+    () => progress(`burst: ${stats.created} accepted, ${stats.errors} errors, ${stats.inFlight} in flight`),
+    10_000,
+  );
   try {
     await Promise.all([faults(), ...Array.from({ length: IN_FLIGHT }, client)]);
   } finally {
     clearInterval(ticker);
   }
   const burstSeconds = (Date.now() - burstStarted) / 1000;
-  progress(`burst over in ${burstSeconds.toFixed(1)} s: ${stats.posted} posted, ${stats.created} accepted, ${stats.errors} errors; settling`);
+  progress(
+    `burst over in ${burstSeconds.toFixed(1)} s: ${stats.posted} posted, ${stats.created} accepted, ${stats.errors} errors; settling`,
+  );
 
   // Settle: every shop group caught up on every partition, the mail queue empty, and nothing moved
   // between two looks a second apart.
@@ -484,13 +586,17 @@ async function runShop(setup: RunSetup): Promise<RunResult> {
         return undefined;
       }
       moving = 'stream lengths or sent log changed';
-      const lengths = await Promise.all(Object.keys(SHOP_GROUPS).flatMap((s) => keys.streamKeys(s).map((key) => redis.xlen(key))));
+      const lengths = await Promise.all(
+        Object.keys(SHOP_GROUPS).flatMap((s) => keys.streamKeys(s).map((key) => redis.xlen(key))),
+      );
       return [lengths.reduce((a, b) => a + b, 0), await redis.llen(`${keys.namespace}:svc:email:mails`)].join('/');
     };
     let previous: string | undefined;
     let lastMoving = '';
     while (Date.now() - settleStarted < SETTLE_TIMEOUT_MS) {
-      const now = await fingerprint().catch((error: unknown) => ((moving = `reading failed: ${String(error)}`), undefined));
+      const now = await fingerprint().catch(
+        (error: unknown) => ((moving = `reading failed: ${String(error)}`), undefined),
+      );
       if (now !== undefined && now === previous) {
         settled = true;
         break;
@@ -499,7 +605,9 @@ async function runShop(setup: RunSetup): Promise<RunResult> {
       previous = now;
       await sleep(1_000);
     }
-    progress(`${settled ? 'settled' : 'NOT settled'} after ${((Date.now() - settleStarted) / 1000).toFixed(1)} s; reading the books`);
+    progress(
+      `${settled ? 'settled' : 'NOT settled'} after ${((Date.now() - settleStarted) / 1000).toFixed(1)} s; reading the books`,
+    );
     books = await readShopBooks(new ShopClient(fleet.anyUp()), redis, keys.namespace, USERS, initialStock);
     verdict = checkBooks(books, accepted);
     finalLeases = await readLeases(redis, keys, await groups());
@@ -512,44 +620,105 @@ async function runShop(setup: RunSetup): Promise<RunResult> {
   const known = new Set(books.orders.map((o) => o.orderId));
   const unanswered = [...known].filter((id) => !accepted.has(id)).length;
   const unavailablePlaced = [...stats.unavailable].filter((id) => known.has(id)).length;
-  const deadLetters = await Promise.all(Object.keys(SHOP_GROUPS).map(async (s) => `${s}=${(await Promise.all(keys.all.map((k) => redis.xlen(keys.deadLetter(s, k))))).reduce((a, b) => a + b, 0)}`));
-  const behind = settled ? [] : await behindReport(redis, keys, NAMES.filter((_, i) => fleet.isUp(i))).catch((e: unknown) => [`(could not read: ${String(e)})`]);
+  const deadLetters = await Promise.all(
+    Object.keys(SHOP_GROUPS).map(
+      async (s) =>
+        `${s}=${(await Promise.all(keys.all.map((k) => redis.xlen(keys.deadLetter(s, k))))).reduce((a, b) => a + b, 0)}`,
+    ),
+  );
+  const behind = settled
+    ? []
+    : await behindReport(
+        redis,
+        keys,
+        NAMES.filter((_, i) => fleet.isUp(i)),
+      ).catch((e: unknown) => [`(could not read: ${String(e)})`]);
   const pendingOrders = books.orders.filter((o) => o.status === 'Pending');
-  const explained = await Promise.all(pendingOrders.slice(0, 5).map((o) => explainPending(redis, keys, new ShopClient(fleet.anyUp()), o.orderId).catch((e: unknown) => `${o.orderId}: ${String(e)}`)));
-  const unavailableByPartition = [...stats.unavailable].map((id) => `${id} p${keys.partitionOf(id)}${known.has(id) ? ' (placed)' : ''}`);
-  const errorMessages = [...new Set(fleet.errorLines.map((line) => line.replace(/.*"msg":"([^"]{0,160}).*/, '$1')))].slice(0, 8);
+  const explained = await Promise.all(
+    pendingOrders
+      .slice(0, 5)
+      .map((o) =>
+        explainPending(redis, keys, new ShopClient(fleet.anyUp()), o.orderId).catch(
+          (e: unknown) => `${o.orderId}: ${String(e)}`,
+        ),
+      ),
+  );
+  const unavailableByPartition = [...stats.unavailable].map(
+    (id) => `${id} p${keys.partitionOf(id)}${known.has(id) ? ' (placed)' : ''}`,
+  );
+  const errorMessages = [
+    ...new Set(fleet.errorLines.map((line) => line.replace(/.*"msg":"([^"]{0,160}).*/, '$1'))),
+  ].slice(0, 8);
   console.log(
     [
       table(`fault ${setup.label} (seed ${SEED}, namespace ${ns}, P=${PARTITIONS})`, [
         ['orders POSTed', stats.posted],
         ['answered 201', `${stats.created} (per instance ${NAMES.map((n, i) => `${n}=${perInstance[i]}`).join(' ')})`],
-        ['errors', `${stats.errors} (refused ${stats.refused}, lost in flight ${stats.lost}, statuses ${JSON.stringify(stats.statuses)})`],
+        [
+          'errors',
+          `${stats.errors} (refused ${stats.refused}, lost in flight ${stats.lost}, statuses ${JSON.stringify(stats.statuses)})`,
+        ],
         ['503 naming an order', `${stats.unavailable.size} (of which the shop knows ${unavailablePlaced})`],
         ['known, never answered 201', unanswered],
         ...Object.entries(verdict.figures).map(([k, v]): [string, string | number] => [k, v]),
         ['dead letters', deadLetters.join(' ')],
         ['faults', notes.join('; ')],
         ...(setup.extraRows?.() ?? []),
-        ['leases at the end', `${leaseShares(finalLeases)}${finalLeases.some((l) => !l.holder) ? ` (unheld: ${finalLeases.filter((l) => !l.holder).map((l) => `${l.group}/${l.k} epoch ${l.epoch}`).join(', ')})` : ''}; epochs > 1: ${finalLeases.filter((l) => l.epoch > 1).length} of ${finalLeases.length}, max ${Math.max(0, ...finalLeases.map((l) => l.epoch))}`],
-        ['crashes (exits the test did not cause)', fleet.crashes.length === 0 ? 0 : fleet.crashes.map((c) => `${c.label} ${c.exit}: ${c.reason}`).join(' | ')],
+        [
+          'leases at the end',
+          `${leaseShares(finalLeases)}${
+            finalLeases.some((l) => !l.holder)
+              ? ` (unheld: ${finalLeases
+                  .filter((l) => !l.holder)
+                  .map((l) => `${l.group}/${l.k} epoch ${l.epoch}`)
+                  .join(', ')})`
+              : ''
+          }; epochs > 1: ${finalLeases.filter((l) => l.epoch > 1).length} of ${finalLeases.length}, max ${Math.max(0, ...finalLeases.map((l) => l.epoch))}`,
+        ],
+        [
+          'crashes (exits the test did not cause)',
+          fleet.crashes.length === 0 ? 0 : fleet.crashes.map((c) => `${c.label} ${c.exit}: ${c.reason}`).join(' | '),
+        ],
         ['boot (3 instances at once)', `${bootSeconds.toFixed(1)} s`],
         ['burst', `${burstSeconds.toFixed(1)} s`],
         ['time to settle', `${settleSeconds.toFixed(1)} s${settled ? '' : ` (NOT settled: ${moving})`}`],
         ['stock as seeded by the test', stockAsSeeded ? 'yes' : `no: ${JSON.stringify(initialStock)}`],
-        ['platform error log lines', `${fleet.errorLines.length}${errorMessages.length ? `: ${errorMessages.join(' | ')}` : ''}`],
+        [
+          'platform error log lines',
+          `${fleet.errorLines.length}${errorMessages.length ? `: ${errorMessages.join(' | ')}` : ''}`,
+        ],
         ['platform logs', `${logs} (kept if the test fails)`],
         ['total', `${((Date.now() - began) / 1000).toFixed(1)} s`],
       ]),
-      table('stock per sku (initial / available / reserved)', Object.keys(initialStock).sort().map((sku) => [sku, `${initialStock[sku]} / ${books!.stock[sku]?.available} / ${books!.stock[sku]?.reserved}`])),
+      table(
+        'stock per sku (initial / available / reserved)',
+        Object.keys(initialStock)
+          .sort()
+          .map((sku) => [
+            sku,
+            `${initialStock[sku]} / ${books!.stock[sku]?.available} / ${books!.stock[sku]?.reserved}`,
+          ]),
+      ),
       ...(behind.length > 0 ? [`partitions behind (not settled):\n  ${behind.join('\n  ')}`] : []),
       ...(explained.length > 0 ? [`pending orders (first 5), as Redis has them:\n${explained.join('\n')}`] : []),
       ...(unavailableByPartition.length > 0 ? [`503s naming an order: ${unavailableByPartition.join(', ')}`] : []),
-      table('invariants', INVARIANTS.map((name) => [name, verdict!.violations[name].length === 0 ? 'ok' : `FAILED x${verdict!.violations[name].length}: ${verdict!.violations[name].slice(0, 3).join('; ')}`])),
+      table(
+        'invariants',
+        INVARIANTS.map((name) => [
+          name,
+          verdict!.violations[name].length === 0
+            ? 'ok'
+            : `FAILED x${verdict!.violations[name].length}: ${verdict!.violations[name].slice(0, 3).join('; ')}`,
+        ]),
+      ),
     ].join('\n'),
   );
 
   const failures: string[] = [
-    ...INVARIANTS.filter((name) => verdict!.violations[name].length > 0).map((name) => `${name}: ${verdict!.violations[name].length} violation(s), e.g. ${verdict!.violations[name].slice(0, 5).join('; ')}`),
+    ...INVARIANTS.filter((name) => verdict!.violations[name].length > 0).map(
+      (name) =>
+        `${name}: ${verdict!.violations[name].length} violation(s), e.g. ${verdict!.violations[name].slice(0, 5).join('; ')}`,
+    ),
     ...fleet.crashes.map((c) => `an instance crashed: ${c.label} exited by itself ${c.exit}: ${c.reason}`),
     ...notes.filter((n) => n.includes('NOT RUN')).map((n) => `a fault did not run: ${n}`),
     ...(setup.extraFailures?.() ?? []),
@@ -557,9 +726,18 @@ async function runShop(setup: RunSetup): Promise<RunResult> {
   if (stats.created < orders) failures.push(`the burst: only ${stats.created} of ${orders} orders answered 201`);
   if (!settled) failures.push(`the shop did not settle within ${settleSeconds.toFixed(0)} s: ${moving}`);
   const unheld = finalLeases.filter((l) => !l.holder);
-  if (settled && unheld.length > 0) failures.push(`(group, partition) leases no instance holds once settled (nobody reads them): ${unheld.map((l) => `${l.group}/${l.k} epoch ${l.epoch}`).join(', ')}`);
+  if (settled && unheld.length > 0)
+    failures.push(
+      `(group, partition) leases no instance holds once settled (nobody reads them): ${unheld.map((l) => `${l.group}/${l.k} epoch ${l.epoch}`).join(', ')}`,
+    );
   if (!stockAsSeeded) failures.push(`the stock is not the test's: ${JSON.stringify(initialStock)}`);
-  for (const figure of ['confirmed', 'cancelled out-of-stock', 'cancelled payment-declined', 'gateway refunds', 'units reserved']) {
+  for (const figure of [
+    'confirmed',
+    'cancelled out-of-stock',
+    'cancelled payment-declined',
+    'gateway refunds',
+    'units reserved',
+  ]) {
     if (!(Number(verdict.figures[figure]) > 0)) failures.push(`vacuous run: ${figure} = ${verdict.figures[figure]}`);
   }
   return { failures, logs };
@@ -618,15 +796,31 @@ describe('fault: three instances on partitioned streams (P=16), instances killed
           };
           return [
             { at: Math.floor(ORDERS * 0.2), what: 'kill A', run: () => takeDown(A, 'SIGKILL') },
-            { at: Math.floor(ORDERS * 0.4), what: 'stop B', run: async () => `${await takeDown(B, 'SIGTERM')}; ${await restart(B)}` },
+            {
+              at: Math.floor(ORDERS * 0.4),
+              what: 'stop B',
+              run: async () => `${await takeDown(B, 'SIGTERM')}; ${await restart(B)}`,
+            },
             { at: Math.floor(ORDERS * 0.6), what: 'restart A', run: () => restart(A) },
           ];
         },
-        extraRows: () => moved.map((m): [string, string] => [`leases moved after ${m.what}`, `${m.held - m.stuck.length} of ${m.held} within ${m.ms} ms`]),
+        extraRows: () =>
+          moved.map((m): [string, string] => [
+            `leases moved after ${m.what}`,
+            `${m.held - m.stuck.length} of ${m.held} within ${m.ms} ms`,
+          ]),
         extraFailures: () => [
           ...(heldAtKill.length === 0 ? ['the killed instance held no lease: the kill exercised no handoff'] : []),
           ...moved.filter((m) => m.held === 0).map((m) => `${m.what}: the instance held no lease`),
-          ...moved.filter((m) => m.stuck.length > 0).map((m) => `${m.what}: ${m.stuck.length} lease(s) not taken over within ${TAKEOVER_TIMEOUT_MS} ms, e.g. ${m.stuck.slice(0, 5).map((l) => `${l.group}/${l.k} ${l.holder ?? '(none)'} epoch ${l.epoch}`).join(', ')}`),
+          ...moved
+            .filter((m) => m.stuck.length > 0)
+            .map(
+              (m) =>
+                `${m.what}: ${m.stuck.length} lease(s) not taken over within ${TAKEOVER_TIMEOUT_MS} ms, e.g. ${m.stuck
+                  .slice(0, 5)
+                  .map((l) => `${l.group}/${l.k} ${l.holder ?? '(none)'} epoch ${l.epoch}`)
+                  .join(', ')}`,
+            ),
         ],
       });
       (result.failures.length > 0 ? keep : remove).push(result.logs);
@@ -677,7 +871,9 @@ describe('fault: three instances on partitioned streams (P=16), instances killed
             run: async () => {
               // The master of the namespace's slot: every service's state, the catalogue, the mail queue.
               namespaceSlot = keySlotOf(`${keys.namespace}:svc`);
-              const range = (await client.cluster('SLOTS')).find(([from, to]) => from <= namespaceSlot && namespaceSlot <= to)!;
+              const range = (await client.cluster('SLOTS')).find(
+                ([from, to]) => from <= namespaceSlot && namespaceSlot <= to,
+              )!;
               const [masterPort, replicaPort] = [range[2][1], range[3][1]];
               failover.killed = masterPort;
               failover.promoted = replicaPort;
@@ -687,7 +883,8 @@ describe('fault: three instances on partitioned streams (P=16), instances killed
               replica.on('error', () => undefined);
               try {
                 await replica.connect();
-                while (Date.now() - began < 20_000 && ((await replica.call('ROLE')) as unknown[])[0] !== 'master') await sleep(50);
+                while (Date.now() - began < 20_000 && ((await replica.call('ROLE')) as unknown[])[0] !== 'master')
+                  await sleep(50);
               } finally {
                 replica.disconnect();
               }
@@ -698,7 +895,8 @@ describe('fault: three instances on partitioned streams (P=16), instances killed
               node.on('error', () => undefined);
               try {
                 await node.connect();
-                while (Date.now() - began < 40_000 && !/master_link_status:up/.test(await node.info('replication'))) await sleep(100);
+                while (Date.now() - began < 40_000 && !/master_link_status:up/.test(await node.info('replication')))
+                  await sleep(100);
               } finally {
                 node.disconnect();
               }
@@ -708,13 +906,27 @@ describe('fault: three instances on partitioned streams (P=16), instances killed
           },
         ],
         extraRows: () => [
-          ['leases moved after SIGKILL inst-a', moved.map((m) => `${m.held - m.stuck.length} of ${m.held} within ${m.ms} ms`).join('; ')],
-          ['failover', failover.ms === undefined ? 'not run' : `master ${failover.killed} -> ${failover.promoted} in ${failover.ms} ms, rejoined after ${failover.rejoinedMs} ms`],
+          [
+            'leases moved after SIGKILL inst-a',
+            moved.map((m) => `${m.held - m.stuck.length} of ${m.held} within ${m.ms} ms`).join('; '),
+          ],
+          [
+            'failover',
+            failover.ms === undefined
+              ? 'not run'
+              : `master ${failover.killed} -> ${failover.promoted} in ${failover.ms} ms, rejoined after ${failover.rejoinedMs} ms`,
+          ],
         ],
         extraFailures: () => [
           ...(heldAtKill.length === 0 ? ['the killed instance held no lease: the kill exercised no handoff'] : []),
-          ...moved.filter((m) => m.stuck.length > 0).map((m) => `${m.stuck.length} lease(s) not taken over within ${TAKEOVER_TIMEOUT_MS} ms`),
-          ...(failover.ms === undefined ? ['the master was not killed'] : failover.ms >= 20_000 ? [`no failover within 20 s (replica ${failover.promoted})`] : []),
+          ...moved
+            .filter((m) => m.stuck.length > 0)
+            .map((m) => `${m.stuck.length} lease(s) not taken over within ${TAKEOVER_TIMEOUT_MS} ms`),
+          ...(failover.ms === undefined
+            ? ['the master was not killed']
+            : failover.ms >= 20_000
+              ? [`no failover within 20 s (replica ${failover.promoted})`]
+              : []),
         ],
       });
       client.disconnect();

@@ -1,5 +1,16 @@
 import { testNamespace, waitFor } from '../support/redis';
-import { deliveredCount, effectCount, FaultRedis, killAllWorkers, pendingCount, publishTicks, startWorker, tally, waitDrained, WorkerEnv } from './harness';
+import {
+  deliveredCount,
+  effectCount,
+  FaultRedis,
+  killAllWorkers,
+  pendingCount,
+  publishTicks,
+  startWorker,
+  tally,
+  waitDrained,
+  WorkerEnv,
+} from './harness';
 
 const EVENTS = 5_000;
 
@@ -19,7 +30,14 @@ describe('fault: SIGTERM a consumer under load', () => {
     const began = Date.now();
     const ns = testNamespace('sigterm');
     await publishTicks(redis.url, ns, EVENTS);
-    const env: WorkerEnv = { REDIS_URL: redis.url, NAMESPACE: ns, CONSUMER_NAME: 'w1', BATCH_SIZE: 50, CONCURRENCY: 16, HANDLER_DELAY_MS: 3 };
+    const env: WorkerEnv = {
+      REDIS_URL: redis.url,
+      NAMESPACE: ns,
+      CONSUMER_NAME: 'w1',
+      BATCH_SIZE: 50,
+      CONCURRENCY: 16,
+      HANDLER_DELAY_MS: 3,
+    };
 
     const worker = await startWorker(env);
     await waitFor('1000 ticks delivered', async () => (await deliveredCount(redis.client, ns)) > 1_000, 30_000);

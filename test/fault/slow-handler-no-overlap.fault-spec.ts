@@ -13,7 +13,16 @@
 import type Redis from 'ioredis';
 import { testNamespace, waitFor } from '../support/redis';
 import { faultKeys } from './fault-events';
-import { FaultRedis, killAllWorkers, pendingCount, publishTicks, startWorker, tally, waitDrained, WorkerEnv } from './harness';
+import {
+  FaultRedis,
+  killAllWorkers,
+  pendingCount,
+  publishTicks,
+  startWorker,
+  tally,
+  waitDrained,
+  WorkerEnv,
+} from './harness';
 
 const EVENTS = 24;
 const HANDLER_DELAY_MS = 2_500;
@@ -30,10 +39,14 @@ interface Run {
 /** Every handler run, once each run that started (a `deliveries` count) has ended and been logged. */
 async function allRuns(redis: Redis, namespace: string): Promise<Run[]> {
   const keys = faultKeys(namespace);
-  await waitFor('every handler run that started has ended', async () => {
-    const started = Object.values(await redis.hgetall(keys.deliveries)).reduce((sum, k) => sum + Number(k), 0);
-    return (await redis.llen(keys.runs)) === started;
-  }, 10_000);
+  await waitFor(
+    'every handler run that started has ended',
+    async () => {
+      const started = Object.values(await redis.hgetall(keys.deliveries)).reduce((sum, k) => sum + Number(k), 0);
+      return (await redis.llen(keys.runs)) === started;
+    },
+    10_000,
+  );
   return (await redis.lrange(keys.runs, 0, -1)).map((line) => JSON.parse(line) as Run);
 }
 
@@ -87,7 +100,9 @@ describe('fault 9: a handler slower than the claim timeout', () => {
       'claim-timeout-ms': CLAIM_TIMEOUT_MS,
       runs: runs.length,
       overlaps: found.length,
-      'by-consumer': Object.entries(runsByConsumer(runs)).map(([c, k]) => `${c}:${k}`).join(','),
+      'by-consumer': Object.entries(runsByConsumer(runs))
+        .map(([c, k]) => `${c}:${k}`)
+        .join(','),
       seconds: ((Date.now() - began) / 1000).toFixed(1),
     });
 
@@ -103,20 +118,30 @@ describe('fault 9: a handler slower than the claim timeout', () => {
     expect(Object.keys(runsByConsumer(runs)).sort()).toEqual(['w1', 'w2']);
   }, 60_000);
 
-  it('control: a consumer whose claim timeout is shorter than the other one\'s lease renewal does run a slow handler twice at once, and the check sees it', async () => {
+  it("control: a consumer whose claim timeout is shorter than the other one's lease renewal does run a slow handler twice at once, and the check sees it", async () => {
     const ns = testNamespace('slow-handler-control');
     const events = 6;
     await publishTicks(redis.url, ns, events);
     // Both booted but held; w1 goes first and starts its handlers, then w2, which takes entries idle for 100 ms.
-    const [w1, w2] = await Promise.all([startWorker({ ...env(ns, 'w1'), START_GATE: '1' }), startWorker({ ...env(ns, 'w2', 100), START_GATE: '1' })]);
+    const [w1, w2] = await Promise.all([
+      startWorker({ ...env(ns, 'w1'), START_GATE: '1' }),
+      startWorker({ ...env(ns, 'w2', 100), START_GATE: '1' }),
+    ]);
     w1.go();
     await waitFor('w1 running its handlers', async () => (await redis.client.hlen(faultKeys(ns).deliveries)) >= 3);
     w2.go();
-    await waitFor('every tick applied', async () => (await redis.client.hlen(faultKeys(ns).effects)) === events, 40_000);
+    await waitFor(
+      'every tick applied',
+      async () => (await redis.client.hlen(faultKeys(ns).effects)) === events,
+      40_000,
+    );
     await waitFor('nothing pending', async () => (await pendingCount(redis.client, ns)) === 0, 10_000);
     const runs = await allRuns(redis.client, ns);
     const found = overlaps(runs);
-    await tally(redis.client, ns, 'slow-handler-overlap-control', events, { runs: runs.length, overlaps: found.length });
+    await tally(redis.client, ns, 'slow-handler-overlap-control', events, {
+      runs: runs.length,
+      overlaps: found.length,
+    });
 
     expect(found.length).toBeGreaterThan(0);
   }, 60_000);

@@ -1,6 +1,15 @@
 import { testNamespace } from '../support/redis';
 import { faultKeys } from './fault-events';
-import { FaultRedis, killAllWorkers, pendingCount, publishTicks, startWorker, tally, waitDrained, WorkerProcess } from './harness';
+import {
+  FaultRedis,
+  killAllWorkers,
+  pendingCount,
+  publishTicks,
+  startWorker,
+  tally,
+  waitDrained,
+  WorkerProcess,
+} from './harness';
 
 const EVENTS = 6_000;
 const NAMES = ['w1', 'w2', 'w3'];
@@ -32,7 +41,17 @@ describe('fault: three instances of one service start at the same instant on a s
 
     // Each worker holds its bootstrap before the bus creates its group, until all three are there.
     const workers: WorkerProcess[] = await Promise.all(
-      NAMES.map((name) => startWorker({ REDIS_URL: redis.url, NAMESPACE: ns, CONSUMER_NAME: name, BATCH_SIZE: 50, CONCURRENCY: 8, HANDLER_DELAY_MS: 2, START_GATE: '1' })),
+      NAMES.map((name) =>
+        startWorker({
+          REDIS_URL: redis.url,
+          NAMESPACE: ns,
+          CONSUMER_NAME: name,
+          BATCH_SIZE: 50,
+          CONCURRENCY: 8,
+          HANDLER_DELAY_MS: 2,
+          START_GATE: '1',
+        }),
+      ),
     );
     for (const worker of workers) worker.go();
     await Promise.all(workers.map((worker) => worker.waitForLine('ready')));
@@ -51,7 +70,9 @@ describe('fault: three instances of one service start at the same instant on a s
 
     const groups = ((await redis.client.xinfo('GROUPS', faultKeys(ns).stream)) as unknown[][]).map(record);
     expect(groups.map((g) => g.name)).toEqual(['fault']);
-    const consumers = ((await redis.client.xinfo('CONSUMERS', faultKeys(ns).stream, 'fault')) as unknown[][]).map(record);
+    const consumers = ((await redis.client.xinfo('CONSUMERS', faultKeys(ns).stream, 'fault')) as unknown[][]).map(
+      record,
+    );
     expect(consumers.map((c) => c.name).sort()).toEqual(NAMES);
     // The three shared the backlog.
     for (const name of NAMES) expect(t.byConsumer[name]).toBeGreaterThan(0);

@@ -74,7 +74,9 @@ const stdinLines = createInterface({ input: process.stdin });
 stdinLines.on('close', () => process.exit(3));
 
 /** The minimal shape the fault handler needs of the lead's `context.commit((tx) => ...)`. */
-type Commit = (work: (tx: { hincrby(key: string, field: string, increment: number): unknown }) => void) => Promise<unknown>;
+type Commit = (
+  work: (tx: { hincrby(key: string, field: string, increment: number): unknown }) => void,
+) => Promise<unknown>;
 
 /** `context.commit` when this version of the library has it (feature detection, no version switch). */
 function commitOf(context: EventContext): Commit | undefined {
@@ -84,9 +86,9 @@ function commitOf(context: EventContext): Commit | undefined {
 
 @Injectable()
 class FaultStore implements OnApplicationShutdown {
-  readonly redis = new Redis(config.redisUrl, { connectionName: `fault-worker:${config.consumerName ?? process.pid}` }).on('error', (error: Error) =>
-    process.stderr.write(`fault worker redis: ${error.message}\n`),
-  );
+  readonly redis = new Redis(config.redisUrl, {
+    connectionName: `fault-worker:${config.consumerName ?? process.pid}`,
+  }).on('error', (error: Error) => process.stderr.write(`fault worker redis: ${error.message}\n`));
 
   async onApplicationShutdown(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
@@ -104,14 +106,20 @@ class TickHandler {
       await this.handle(tick, context);
     } finally {
       if (config.recordRuns) {
-        await this.store.redis.rpush(keys.runs, JSON.stringify({ n: tick.n, consumer: context.consumer, start, end: Date.now() }));
+        await this.store.redis.rpush(
+          keys.runs,
+          JSON.stringify({ n: tick.n, consumer: context.consumer, start, end: Date.now() }),
+        );
       }
     }
   }
 
   private async handle(tick: FaultTick, context: EventContext): Promise<void> {
     const redis = this.store.redis;
-    const started = redis.multi().hincrby(keys.deliveries, String(tick.n), 1).hincrby(keys.byConsumer, context.consumer, 1);
+    const started = redis
+      .multi()
+      .hincrby(keys.deliveries, String(tick.n), 1)
+      .hincrby(keys.byConsumer, context.consumer, 1);
     if (context.redrive) started.hincrby(keys.redriven, String(tick.n), 1);
     await started.exec();
     if (config.ackEarly) await redis.xack(keys.stream, context.group, context.entryId);
@@ -165,7 +173,9 @@ const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose']
 
 async function main(): Promise<void> {
   const level = LEVELS.indexOf((process.env.LOG_LEVEL ?? 'warn') as LogLevel);
-  const app = await NestFactory.createApplicationContext(FaultWorkerModule, { logger: LEVELS.slice(0, level < 0 ? 3 : level + 1) });
+  const app = await NestFactory.createApplicationContext(FaultWorkerModule, {
+    logger: LEVELS.slice(0, level < 0 ? 3 : level + 1),
+  });
   // NOTE: useProcessExit: after a clean shutdown the process exits 0 (instead of re-raising SIGTERM).
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   process.stdout.write('ready\n');

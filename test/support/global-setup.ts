@@ -13,7 +13,10 @@ declare global {
  */
 export default async function globalSetup(): Promise<void> {
   const topology = readTestTopology();
-  const server = topology.redis === 'cluster' ? await RedisCluster.start({ masters: TEST_CLUSTER_MASTERS }) : await RedisServer.start();
+  const server =
+    topology.redis === 'cluster'
+      ? await RedisCluster.start({ masters: TEST_CLUSTER_MASTERS })
+      : await RedisServer.start();
   globalThis.__REDIS_SERVER__ = server;
   process.env.REDIS_TEST_URL = server.url;
   if (topology.label !== 'standalone P=1') process.stdout.write(`\nTest topology: ${topology.label} (${server.url})\n`);

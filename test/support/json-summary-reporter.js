@@ -11,7 +11,10 @@ const { resolve } = require('node:path');
 class JsonSummaryReporter {
   constructor(globalConfig, reporterOptions) {
     const options = reporterOptions || {};
-    this.outputFile = resolve(globalConfig.rootDir, options.outputFile || process.env.JEST_RESULTS_FILE || '.jest-results.json');
+    this.outputFile = resolve(
+      globalConfig.rootDir,
+      options.outputFile || process.env.JEST_RESULTS_FILE || '.jest-results.json',
+    );
   }
 
   onRunComplete(_testContexts, results) {

@@ -19,7 +19,14 @@ export async function createTestPlatformApp(
   modules: Type[],
   options: { namespace?: string; env?: Record<string, string>; platform?: PlatformOptions } = {},
 ): Promise<TestPlatformApp> {
-  const namespace = options.namespace ?? testNamespace(modules.map((m) => m.name.replace(/Module$/, '').toLowerCase()).join('-').slice(0, 24));
+  const namespace =
+    options.namespace ??
+    testNamespace(
+      modules
+        .map((m) => m.name.replace(/Module$/, '').toLowerCase())
+        .join('-')
+        .slice(0, 24),
+    );
   Object.assign(process.env, {
     ...testPlatformEnv(),
     EVENT_BUS_NAMESPACE: namespace,

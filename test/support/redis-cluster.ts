@@ -201,7 +201,10 @@ export class RedisCluster {
 
   private proc(port: number): NodeProcess {
     const proc = this.procs.find((p) => p.port === port);
-    if (!proc) throw new Error(`no node of this cluster listens on ${port} (nodes: ${this.procs.map((p) => p.port).join(', ')})`);
+    if (!proc)
+      throw new Error(
+        `no node of this cluster listens on ${port} (nodes: ${this.procs.map((p) => p.port).join(', ')})`,
+      );
     return proc;
   }
 
@@ -243,18 +246,28 @@ export class RedisCluster {
     proc.child = spawn(
       'redis-server',
       [
-        '--cluster-enabled', 'yes',
-        '--cluster-config-file', join(proc.dir, 'nodes.conf'),
-        '--cluster-node-timeout', '1000',
-        '--port', String(proc.port),
-        '--bind', HOST,
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        join(proc.dir, 'nodes.conf'),
+        '--cluster-node-timeout',
+        '1000',
+        '--port',
+        String(proc.port),
+        '--bind',
+        HOST,
         // Without it a lone node (masters: 1) never learns its own address and CLUSTER SLOTS
         // answers '' as its host, which ioredis 5 cannot follow.
-        '--cluster-announce-ip', HOST,
-        '--dir', proc.dir,
-        '--save', '',
-        '--appendonly', 'no',
-        '--logfile', join(proc.dir, 'redis.log'),
+        '--cluster-announce-ip',
+        HOST,
+        '--dir',
+        proc.dir,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--logfile',
+        join(proc.dir, 'redis.log'),
         ...this.args,
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
@@ -271,7 +284,9 @@ export class RedisCluster {
     for (let i = 0; i < n; i++) {
       const from = Math.floor((i * SLOTS) / n);
       const to = Math.floor(((i + 1) * SLOTS) / n) - 1;
-      await this.command(this.procs[i].port, deadline, (r) => r.call('CLUSTER', 'ADDSLOTSRANGE', String(from), String(to)));
+      await this.command(this.procs[i].port, deadline, (r) =>
+        r.call('CLUSTER', 'ADDSLOTSRANGE', String(from), String(to)),
+      );
     }
     for (const other of this.procs.slice(1)) {
       await this.command(this.procs[0].port, deadline, (r) => r.cluster('MEET', HOST, other.port));
@@ -281,9 +296,11 @@ export class RedisCluster {
   /** With replicas: `redis-cli --cluster create ... --cluster-replicas N --cluster-yes`. */
   private async createWithRedisCli(replicas: number, deadline: number): Promise<void> {
     const args = [
-      '--cluster', 'create',
+      '--cluster',
+      'create',
       ...this.procs.map((p) => `${HOST}:${p.port}`),
-      '--cluster-replicas', String(replicas),
+      '--cluster-replicas',
+      String(replicas),
       '--cluster-yes',
     ];
     const child = spawn('redis-cli', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -291,10 +308,13 @@ export class RedisCluster {
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const code = await new Promise<number | string>((resolve) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        resolve('timeout');
-      }, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          child.kill('SIGKILL');
+          resolve('timeout');
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       child.once('error', (e) => {
         clearTimeout(timer);
         resolve(String(e));
@@ -313,7 +333,11 @@ export class RedisCluster {
     for (const proc of this.procs) {
       await this.poll(proc, deadline, 'cluster_state:ok', async (r) => {
         const info = parseInfo(await r.cluster('INFO'));
-        return info.cluster_state === 'ok' && info.cluster_slots_ok === String(SLOTS) && info.cluster_known_nodes === String(total);
+        return (
+          info.cluster_state === 'ok' &&
+          info.cluster_slots_ok === String(SLOTS) &&
+          info.cluster_known_nodes === String(total)
+        );
       });
     }
     for (const proc of this.procs) {
@@ -324,7 +348,12 @@ export class RedisCluster {
     }
   }
 
-  private async poll(proc: NodeProcess, deadline: number, what: string, check: (r: Redis) => Promise<boolean>): Promise<void> {
+  private async poll(
+    proc: NodeProcess,
+    deadline: number,
+    what: string,
+    check: (r: Redis) => Promise<boolean>,
+  ): Promise<void> {
     const client = this.nodeClient(proc.port);
     client.on('error', () => undefined);
     try {
@@ -380,7 +409,13 @@ async function waitForPing(proc: NodeProcess, deadline: number): Promise<void> {
       await sleep(50); // let its last stderr arrive
       throw new Error(`redis-server on ${proc.port} exited (${child?.exitCode ?? child?.signalCode})${logTail(proc)}`);
     }
-    const client = new Redis({ host: HOST, port: proc.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const client = new Redis({
+      host: HOST,
+      port: proc.port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     client.on('error', () => undefined);
     try {
       await client.connect();

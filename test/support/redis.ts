@@ -26,17 +26,21 @@ function runRedisUrl(): string {
 export function testRedisUrl(): string {
   const topology = testTopology();
   if (topology.redis !== 'standalone') {
-    throw new Error(`testRedisUrl() is the standalone server's URL; this run is on ${topology.label}: connect with testBusRedis() or testPlatformEnv()`);
+    throw new Error(
+      `testRedisUrl() is the standalone server's URL; this run is on ${topology.label}: connect with testBusRedis() or testPlatformEnv()`,
+    );
   }
   return runRedisUrl();
 }
 
 /** The cluster's seed nodes (cluster topology). */
 function testClusterSeeds(): ClusterNode[] {
-  return runRedisUrl().split(',').map((u) => {
-    const url = new URL(u);
-    return { host: url.hostname, port: Number(url.port) };
-  });
+  return runRedisUrl()
+    .split(',')
+    .map((u) => {
+      const url = new URL(u);
+      return { host: url.hostname, port: Number(url.port) };
+    });
 }
 
 /** What `EventBusModule.forRoot({ redis })` takes for the run's Redis: its URL, or the cluster's seeds. */
@@ -52,7 +56,11 @@ export function testBusOptions(): { redis: RedisConnection; partitions: number }
 /** The platform's environment for the run's topology: REDIS_URL, REDIS_CLUSTER, EVENT_BUS_PARTITIONS. */
 export function testPlatformEnv(): Record<'REDIS_URL' | 'REDIS_CLUSTER' | 'EVENT_BUS_PARTITIONS', string> {
   const topology = testTopology();
-  return { REDIS_URL: runRedisUrl(), REDIS_CLUSTER: String(topology.redis === 'cluster'), EVENT_BUS_PARTITIONS: String(topology.partitions) };
+  return {
+    REDIS_URL: runRedisUrl(),
+    REDIS_CLUSTER: String(topology.redis === 'cluster'),
+    EVENT_BUS_PARTITIONS: String(topology.partitions),
+  };
 }
 
 /** The key layout the bus uses for `namespace` on the run's topology (cluster hash tag, partitions). */
@@ -74,7 +82,10 @@ export function testRedisClient(): Redis {
   if (testTopology().redis !== 'cluster') return new Redis(runRedisUrl(), { maxRetriesPerRequest: 1 });
   // NOTE: typed as Redis, as the library's createRedis does: a Cluster answers the same commands
   // (their keys in one slot); commands without a key (KEYS, SCAN) reach one node: use keysMatching.
-  return new Cluster(testClusterSeeds(), { scaleReads: 'master', redisOptions: { maxRetriesPerRequest: 1 } }) as unknown as Redis;
+  return new Cluster(testClusterSeeds(), {
+    scaleReads: 'master',
+    redisOptions: { maxRetriesPerRequest: 1 },
+  }) as unknown as Redis;
 }
 
 /** KEYS `pattern` over every master (one server on the standalone topology). */
@@ -86,7 +97,11 @@ export async function keysMatching(redis: Redis, pattern: string): Promise<strin
 
 /** XLEN of a stream, summed over its partitions. */
 export async function streamLength(redis: Redis, namespace: string, stream: string): Promise<number> {
-  const lengths = await Promise.all(testKeys(namespace).streamKeys(stream).map((key) => redis.xlen(key)));
+  const lengths = await Promise.all(
+    testKeys(namespace)
+      .streamKeys(stream)
+      .map((key) => redis.xlen(key)),
+  );
   return lengths.reduce((a, b) => a + b, 0);
 }
 
@@ -100,10 +115,17 @@ export async function deadLetterCount(redis: Redis, namespace: string, stream: s
 /** Pending entries of `group` on a stream, summed over its partitions (0 where the group does not exist yet). */
 export async function pendingCount(redis: Redis, namespace: string, stream: string, group: string): Promise<number> {
   const counts = await Promise.all(
-    testKeys(namespace).streamKeys(stream).map(async (key) => {
-      const summary = (await redis.xpending(key, group).catch((e: Error) => (/NOGROUP|no such key/i.test(e.message) ? [0] : Promise.reject(e)))) as [number, ...unknown[]];
-      return Number(summary[0]);
-    }),
+    testKeys(namespace)
+      .streamKeys(stream)
+      .map(async (key) => {
+        const summary = (await redis
+          .xpending(key, group)
+          .catch((e: Error) => (/NOGROUP|no such key/i.test(e.message) ? [0] : Promise.reject(e)))) as [
+          number,
+          ...unknown[],
+        ];
+        return Number(summary[0]);
+      }),
   );
   return counts.reduce((a, b) => a + b, 0);
 }
@@ -141,7 +163,11 @@ export function describeIf(runs: boolean, why: string): DescribeFn {
 }
 
 /** Polls until `check` returns true, or fails with `what` after `timeoutMs`. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;

@@ -27,7 +27,11 @@ export class ServiceProcess {
     const child = spawn(
       process.execPath,
       ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', `apps/${service}/src/main.ts`],
-      { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...testPlatformEnv(), ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        cwd: ROOT,
+        env: { ...process.env, LOG_LEVEL: 'warn', ...testPlatformEnv(), ...env, PORT: String(port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     const proc = new ServiceProcess(service, `http://127.0.0.1:${port}`, child);
     const deadline = Date.now() + timeoutMs;

@@ -26,7 +26,11 @@ export async function xaddEvent(redis: Redis, namespace: string, event: RawEvent
     data: event.data,
     subject: event.subject ?? (event.data as { orderId?: string }).orderId,
   };
-  await redis.xadd(eventKey(namespace, event.stream, envelope.subject ?? envelope.id), '*', ...encodeEnvelope(envelope));
+  await redis.xadd(
+    eventKey(namespace, event.stream, envelope.subject ?? envelope.id),
+    '*',
+    ...encodeEnvelope(envelope),
+  );
   return envelope;
 }
 
@@ -52,12 +56,25 @@ export async function xaddFields(redis: Redis, namespace: string, stream: string
     for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
     return undefined;
   };
-  return (await redis.xadd(eventKey(namespace, stream, field('subject') ?? field('id') ?? ''), '*', ...fields)) as string;
+  return (await redis.xadd(
+    eventKey(namespace, stream, field('subject') ?? field('id') ?? ''),
+    '*',
+    ...fields,
+  )) as string;
 }
 
 /** XRANGE of every partition of `stream` (or of a companion key of it: `suffix` `:dlq`, ...), by entry id. */
-export async function xrangeAll(redis: Redis, namespace: string, stream: string, suffix = ''): Promise<Array<[string, string[]]>> {
-  const ranges = await Promise.all(testKeys(namespace).streamKeys(stream).map((key) => redis.xrange(`${key}${suffix}`, '-', '+')));
+export async function xrangeAll(
+  redis: Redis,
+  namespace: string,
+  stream: string,
+  suffix = '',
+): Promise<Array<[string, string[]]>> {
+  const ranges = await Promise.all(
+    testKeys(namespace)
+      .streamKeys(stream)
+      .map((key) => redis.xrange(`${key}${suffix}`, '-', '+')),
+  );
   return ranges.flat().sort(([a], [b]) => compareEntryIds(a, b));
 }
 
@@ -68,9 +85,16 @@ function compareEntryIds(a: string, b: string): number {
 }
 
 /** Every event of a stream (all its partitions), oldest first by entry id, optionally of one type. */
-export async function readEvents<T = Record<string, unknown>>(redis: Redis, namespace: string, stream: string, type?: string): Promise<Array<EventEnvelope<T>>> {
+export async function readEvents<T = Record<string, unknown>>(
+  redis: Redis,
+  namespace: string,
+  stream: string,
+  type?: string,
+): Promise<Array<EventEnvelope<T>>> {
   const entries = await xrangeAll(redis, namespace, stream);
-  return entries.map(([, fields]) => decodeEnvelope(fields) as EventEnvelope<T>).filter((e) => !type || e.type === type);
+  return entries
+    .map(([, fields]) => decodeEnvelope(fields) as EventEnvelope<T>)
+    .filter((e) => !type || e.type === type);
 }
 
 /** Whether `group` has read every entry of `stream` (every partition) and acknowledged all of them. */

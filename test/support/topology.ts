@@ -21,12 +21,16 @@ export interface TestTopology {
 export function readTestTopology(env: NodeJS.ProcessEnv = process.env): TestTopology {
   const redis = (env.REDIS_TEST_TOPOLOGY || 'standalone').trim();
   if (redis !== 'standalone' && redis !== 'cluster') {
-    throw new Error(`REDIS_TEST_TOPOLOGY must be standalone or cluster, got ${JSON.stringify(env.REDIS_TEST_TOPOLOGY)}`);
+    throw new Error(
+      `REDIS_TEST_TOPOLOGY must be standalone or cluster, got ${JSON.stringify(env.REDIS_TEST_TOPOLOGY)}`,
+    );
   }
   const raw = (env.REDIS_TEST_PARTITIONS || '1').trim();
   const partitions = Number(raw);
   if (!/^\d+$/.test(raw) || partitions < 1 || partitions > 1024 || (partitions & (partitions - 1)) !== 0) {
-    throw new Error(`REDIS_TEST_PARTITIONS must be a power of two from 1 to 1024, got ${JSON.stringify(env.REDIS_TEST_PARTITIONS)}`);
+    throw new Error(
+      `REDIS_TEST_PARTITIONS must be a power of two from 1 to 1024, got ${JSON.stringify(env.REDIS_TEST_PARTITIONS)}`,
+    );
   }
   return { redis, partitions, label: `${redis} P=${partitions}` };
 }

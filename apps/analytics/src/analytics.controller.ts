@@ -9,7 +9,9 @@ export class AnalyticsController {
   constructor(private readonly analytics: AnalyticsRepository) {}
 
   @Get('summary')
-  @ApiOperation({ summary: 'Orders placed, confirmed and cancelled (by reason), revenue, top SKUs and a per-day series' })
+  @ApiOperation({
+    summary: 'Orders placed, confirmed and cancelled (by reason), revenue, top SKUs and a per-day series',
+  })
   @ApiOkResponse({ type: AnalyticsSummaryDto })
   summary(): Promise<AnalyticsSummaryDto> {
     return this.analytics.summary();

@@ -7,7 +7,10 @@ import { AnalyticsService } from './analytics.service';
 
 /** The analytics service: a projection of the order events; consumer group `analytics`, routes under `/analytics`. */
 @Module({
-  imports: [EventBusModule.forFeature({ group: 'analytics', source: 'analytics-service' }), ServiceStoreModule.forService('analytics')],
+  imports: [
+    EventBusModule.forFeature({ group: 'analytics', source: 'analytics-service' }),
+    ServiceStoreModule.forService('analytics'),
+  ],
   controllers: [AnalyticsController],
   providers: [AnalyticsService, AnalyticsRepository],
 })

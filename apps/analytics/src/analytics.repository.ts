@@ -45,7 +45,12 @@ export class AnalyticsRepository {
 
   get keys(): { totals: string; byReason: string; skus: string; daily: string } {
     const key = (name: string): string => this.store.key(name);
-    return { totals: key('totals'), byReason: key('cancelled-by-reason'), skus: key('sku-quantity'), daily: key('daily') };
+    return {
+      totals: key('totals'),
+      byReason: key('cancelled-by-reason'),
+      skus: key('sku-quantity'),
+      daily: key('daily'),
+    };
   }
 
   async summary(): Promise<AnalyticsSummary> {
@@ -73,7 +78,8 @@ export class AnalyticsRepository {
 
 function topSkus(withScores: string[]): Array<{ sku: string; quantity: number }> {
   const skus = [];
-  for (let i = 0; i + 1 < withScores.length; i += 2) skus.push({ sku: withScores[i], quantity: Number(withScores[i + 1]) });
+  for (let i = 0; i + 1 < withScores.length; i += 2)
+    skus.push({ sku: withScores[i], quantity: Number(withScores[i + 1]) });
   return skus.sort((a, b) => b.quantity - a.quantity || a.sku.localeCompare(b.sku)).slice(0, TOP_SKUS_LIMIT);
 }
 

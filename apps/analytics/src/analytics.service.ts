@@ -27,7 +27,10 @@ export class AnalyticsService {
   async onOrderPlaced(order: OrderPlaced, ctx: EventContext): Promise<void> {
     const { totals, daily } = this.analytics.keys;
     const day = utcDate(order.placedAt);
-    const count = this.analytics.once(order.orderId, 'placed').hincr(totals, 'placed', 1).hincr(daily, `${day}:placed`, 1);
+    const count = this.analytics
+      .once(order.orderId, 'placed')
+      .hincr(totals, 'placed', 1)
+      .hincr(daily, `${day}:placed`, 1);
     await ctx.commit((tx) => count.queue(tx));
   }
 

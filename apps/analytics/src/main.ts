@@ -8,6 +8,7 @@ class AnalyticsAppModule {}
 runMain(() =>
   createPlatformApp(AnalyticsAppModule, {
     title: 'Analytics service',
-    description: 'Orders placed, confirmed and cancelled, revenue, top SKUs and a daily series, projected from the order events',
+    description:
+      'Orders placed, confirmed and cancelled, revenue, top SKUs and a daily series, projected from the order events',
   }),
 );

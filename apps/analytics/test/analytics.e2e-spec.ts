@@ -18,11 +18,19 @@ function items(lines: Record<string, number>): OrderItem[] {
 /** The facts of one order, all with the same business data whichever copy carries them. */
 function order(orderId: string, lines: Record<string, number>) {
   const its = items(lines);
-  const base = { orderId, userId: `u-${orderId}`, userEmail: `${orderId.toLowerCase()}@example.com`, items: its, currency: CURRENCY, total: its.reduce((s, i) => s + i.unitPrice * i.quantity, 0) };
+  const base = {
+    orderId,
+    userId: `u-${orderId}`,
+    userEmail: `${orderId.toLowerCase()}@example.com`,
+    items: its,
+    currency: CURRENCY,
+    total: its.reduce((s, i) => s + i.unitPrice * i.quantity, 0),
+  };
   return {
     placed: (placedAt: string) => new OrderPlaced({ ...base, placedAt }),
     confirmed: (confirmedAt: string) => new OrderConfirmed({ ...base, paymentId: `pay_${orderId}`, confirmedAt }),
-    cancelled: (reason: OrderCancelled['reason'], cancelledAt: string) => new OrderCancelled({ ...base, reason, detail: reason, cancelledAt }),
+    cancelled: (reason: OrderCancelled['reason'], cancelledAt: string) =>
+      new OrderCancelled({ ...base, reason, detail: reason, cancelledAt }),
   };
 }
 

@@ -13,7 +13,17 @@ import { OpsModule } from './ops/ops.module';
 
 /** The platform in one process: every service (each its own consumer group), the API and the operations API (/ops). */
 @Module({
-  imports: [PlatformModule.forRoot({ source: 'api' }), OrderModule, InventoryModule, PaymentModule, EmailModule, LoyaltyModule, AnalyticsModule, LedgerModule, OpsModule],
+  imports: [
+    PlatformModule.forRoot({ source: 'api' }),
+    OrderModule,
+    InventoryModule,
+    PaymentModule,
+    EmailModule,
+    LoyaltyModule,
+    AnalyticsModule,
+    LedgerModule,
+    OpsModule,
+  ],
   controllers: [EventTypesController, EventCatalogueController],
 })
 export class AppModule {}

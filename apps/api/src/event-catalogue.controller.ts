@@ -16,13 +16,18 @@ export class EventCatalogueController {
 
   @Get('asyncapi.json')
   @ApiOperation({
-    summary: 'AsyncAPI 3.0 document of every event: streams (channels), types and versions (messages with their JSON Schema), publishers and consumer groups (operations)',
+    summary:
+      'AsyncAPI 3.0 document of every event: streams (channels), types and versions (messages with their JSON Schema), publishers and consumer groups (operations)',
   })
-  @ApiOkResponse({ description: 'an AsyncAPI 3.0.0 document; consumers are the consumer groups bound in this process', schema: { type: 'object' } })
+  @ApiOkResponse({
+    description: 'an AsyncAPI 3.0.0 document; consumers are the consumer groups bound in this process',
+    schema: { type: 'object' },
+  })
   asyncApi(): AsyncApiDocument {
     return buildAsyncApi({
       title: 'Shop events',
-      description: 'The events the shop services publish and consume through Redis Streams (docs/contract.md). Generated from the contracts and the bindings of this process.',
+      description:
+        'The events the shop services publish and consume through Redis Streams (docs/contract.md). Generated from the contracts and the bindings of this process.',
       namespace: this.core.keys.namespace,
       contracts: contractRegistry.all(),
       subscriptions: this.explorer.subscriptions,

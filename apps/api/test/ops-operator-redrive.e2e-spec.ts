@@ -38,7 +38,10 @@ class RedriveProbeHandlers {
   // backoff doubling up to 10 attempts keeps the failing entry pending in the running group
   // (never dead-lettered by the library itself) while the operator acts on it.
   imports: [
-    EventBusModule.forFeature({ group: GROUP, consumer: { retry: { maxAttempts: 10, initialDelayMs: 1_000, multiplier: 2, maxDelayMs: 30_000, jitter: 0 } } }),
+    EventBusModule.forFeature({
+      group: GROUP,
+      consumer: { retry: { maxAttempts: 10, initialDelayMs: 1_000, multiplier: 2, maxDelayMs: 30_000, jitter: 0 } },
+    }),
   ],
   providers: [RedriveProbeHandlers],
 })
@@ -74,7 +77,14 @@ describe('operations API: dead-lettering a pending entry by hand, then redriving
   /** eventbus_events_duplicates_total of the probe group, as GET /metrics shows it. */
   async function duplicatesSkipped(): Promise<number> {
     const text = (await request(platform.url).get('/metrics').expect(200)).text;
-    const line = text.split('\n').find((l) => l.startsWith('eventbus_events_duplicates_total{') && l.includes(`stream="${STREAM}"`) && l.includes(`group="${GROUP}"`));
+    const line = text
+      .split('\n')
+      .find(
+        (l) =>
+          l.startsWith('eventbus_events_duplicates_total{') &&
+          l.includes(`stream="${STREAM}"`) &&
+          l.includes(`group="${GROUP}"`),
+      );
     return line ? Number(line.split(' ').pop()) : 0;
   }
 
@@ -95,14 +105,22 @@ describe('operations API: dead-lettering a pending entry by hand, then redriving
     const published = await ops.post('/ops/events', { type: 'OpsRedriveProbed', data: { label: 'stuck' } }).expect(201);
     const { id: eventId, entryId } = published.body as { id: string; entryId: string };
     await waitFor('the handler failed on the event', () => attempts.some((a) => a.eventId === eventId));
-    const pending = (await ops.get(`/ops/streams/${STREAM}/groups/${GROUP}/pending`).expect(200)).body as Array<{ id: string; deliveries: number }>;
+    const pending = (await ops.get(`/ops/streams/${STREAM}/groups/${GROUP}/pending`).expect(200)).body as Array<{
+      id: string;
+      deliveries: number;
+    }>;
     expect(pending.map((p) => p.id)).toEqual([entryId]);
 
     // 2. The operator dead-letters it by hand.
-    const dead = await ops.post(`/ops/streams/${STREAM}/groups/${GROUP}/pending/${entryId}/dead-letter`, { reason: 'operator' }).expect(200);
+    const dead = await ops
+      .post(`/ops/streams/${STREAM}/groups/${GROUP}/pending/${entryId}/dead-letter`, { reason: 'operator' })
+      .expect(200);
     expect(dead.body).toEqual({ id: entryId, outcome: 'dead-lettered', deadLetterId: expect.any(String) });
     expect((await ops.get(`/ops/streams/${STREAM}/groups/${GROUP}/pending`).expect(200)).body).toEqual([]);
-    const letters = (await ops.get(`/ops/streams/${STREAM}/dead-letters?group=${GROUP}`).expect(200)).body as Array<{ eventId: string; entryId: string }>;
+    const letters = (await ops.get(`/ops/streams/${STREAM}/dead-letters?group=${GROUP}`).expect(200)).body as Array<{
+      eventId: string;
+      entryId: string;
+    }>;
     expect(letters.map((l) => [l.eventId, l.entryId])).toEqual([[eventId, entryId]]);
 
     // 3. The fix is deployed; the operator redrives the dead letter to the group.
@@ -113,7 +131,10 @@ describe('operations API: dead-lettering a pending entry by hand, then redriving
     await waitFor('the redriven entry acknowledged by the group', redriveSettled, 15_000);
 
     // The handler ran for the event, from the redrive, once; the guard skipped nothing as a duplicate.
-    expect({ handled: handled.filter((h) => h.eventId === eventId), skippedAsDuplicate: await duplicatesSkipped() }).toEqual({
+    expect({
+      handled: handled.filter((h) => h.eventId === eventId),
+      skippedAsDuplicate: await duplicatesSkipped(),
+    }).toEqual({
       handled: [{ eventId, redrive: true }],
       skippedAsDuplicate: 0,
     });

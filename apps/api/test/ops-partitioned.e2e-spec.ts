@@ -3,7 +3,17 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { IsInt, IsString } from 'class-validator';
 import type Redis from 'ioredis';
-import { DeadLetterService, EventBusCore, EventBusKeys, EventBusModule, EventContract, GroupAdminService, ReplayService, RetentionService, Subscribe } from '@nest-streams/event-bus';
+import {
+  DeadLetterService,
+  EventBusCore,
+  EventBusKeys,
+  EventBusModule,
+  EventContract,
+  GroupAdminService,
+  ReplayService,
+  RetentionService,
+  Subscribe,
+} from '@nest-streams/event-bus';
 import { deadLetter } from '@nest-streams/event-bus/dead-letter/dead-letter.writer';
 import { readStreamStats } from '@nest-streams/event-bus/observability/stream-stats';
 import { testNamespace, testRedisClient, testRedisUrl, waitFor } from '../../../test/support/redis';
@@ -54,18 +64,44 @@ describe('operations on partitioned streams', () => {
   /** XADDs an event about `label` to its partition's key; the entry's partition and id. */
   async function addEvent(label: string, n: number): Promise<{ k: number; id: string }> {
     const k = keys.partitionOf(label);
-    const id = (await redis.xadd(keys.stream(STREAM, k), '*',
-      'specversion', '1.0', 'id', `evt-${label}-${n}`, 'type', 'PartitionProbed', 'version', '1', 'source', 'test',
-      'subject', label, 'time', new Date().toISOString(), 'data', JSON.stringify({ label, n }),
+    const id = (await redis.xadd(
+      keys.stream(STREAM, k),
+      '*',
+      'specversion',
+      '1.0',
+      'id',
+      `evt-${label}-${n}`,
+      'type',
+      'PartitionProbed',
+      'version',
+      '1',
+      'source',
+      'test',
+      'subject',
+      label,
+      'time',
+      new Date().toISOString(),
+      'data',
+      JSON.stringify({ label, n }),
     ))!;
     return { k, id };
   }
 
-  const sumLengths = async (key: (k: number) => string): Promise<number> => (await Promise.all(keys.all.map((k) => redis.xlen(key(k))))).reduce((a, b) => a + b, 0);
+  const sumLengths = async (key: (k: number) => string): Promise<number> =>
+    (await Promise.all(keys.all.map((k) => redis.xlen(key(k))))).reduce((a, b) => a + b, 0);
 
   beforeAll(async () => {
     redis = testRedisClient();
-    @Module({ imports: [EventBusModule.forRoot({ redis: testRedisUrl(), namespace: testNamespace('opspart'), partitions: PARTITIONS, retentionIntervalMs: 0 })] })
+    @Module({
+      imports: [
+        EventBusModule.forRoot({
+          redis: testRedisUrl(),
+          namespace: testNamespace('opspart'),
+          partitions: PARTITIONS,
+          retentionIntervalMs: 0,
+        }),
+      ],
+    })
     class LibraryModule {}
     app = await NestFactory.createApplicationContext(LibraryModule, { logger: ['error'] });
     core = app.get(EventBusCore);
@@ -95,13 +131,21 @@ describe('operations on partitioned streams', () => {
 
     // Two partitions' consumers read two entries each (what a partition owner does).
     const [a, b] = [...new Set([...written.values()].map((w) => w.k))];
-    for (const k of [a, b]) await redis.xreadgroup('GROUP', 'audit', `p${k}`, 'COUNT', 2, 'STREAMS', keys.stream(STREAM, k), '>');
-    const read = Math.min(2, [...written.values()].filter((w) => w.k === a).length) + Math.min(2, [...written.values()].filter((w) => w.k === b).length);
+    for (const k of [a, b])
+      await redis.xreadgroup('GROUP', 'audit', `p${k}`, 'COUNT', 2, 'STREAMS', keys.stream(STREAM, k), '>');
+    const read =
+      Math.min(2, [...written.values()].filter((w) => w.k === a).length) +
+      Math.min(2, [...written.values()].filter((w) => w.k === b).length);
 
     const info = await admin.group(STREAM, 'audit');
     expect(info.pending).toBe(read);
     expect(info.lag).toBe(labels.length - read);
-    expect(info.consumers.map((c) => [c.name, c.partition]).sort()).toEqual([[`p${a}`, a], [`p${b}`, b]].sort());
+    expect(info.consumers.map((c) => [c.name, c.partition]).sort()).toEqual(
+      [
+        [`p${a}`, a],
+        [`p${b}`, b],
+      ].sort(),
+    );
 
     const [stats] = await readStreamStats(redis, keys, [STREAM]);
     expect(stats).toMatchObject({ stream: STREAM, length: labels.length, deadLetters: 0 });
@@ -110,7 +154,9 @@ describe('operations on partitioned streams', () => {
     const pending = await admin.pending(STREAM, 'audit');
     expect(pending).toHaveLength(read);
     for (const p of pending) expect(p.id).toMatch(new RegExp(`^p(${a}|${b})/\\d+-\\d+$`));
-    expect((await admin.pending(STREAM, 'audit', { consumer: `p${a}` })).every((p) => p.id.startsWith(`p${a}/`))).toBe(true);
+    expect((await admin.pending(STREAM, 'audit', { consumer: `p${a}` })).every((p) => p.id.startsWith(`p${a}/`))).toBe(
+      true,
+    );
   });
 
   it('settles pending entries by their p<k>/ ids: claim, acknowledge, dead-letter into the partition', async () => {
@@ -137,7 +183,17 @@ describe('operations on partitioned streams', () => {
     for (const label of chosen) {
       const { k, id } = written.get(label)!;
       const [[, fields]] = await redis.xrange(keys.stream(STREAM, k), id, id);
-      await deadLetter(redis, keys, fields, { reason: 'handler-failed', error: 'boom', stream: STREAM, entryId: id, group: 'audit', consumer: `p${k}`, handler: 'h', attempts: 3, partition: k });
+      await deadLetter(redis, keys, fields, {
+        reason: 'handler-failed',
+        error: 'boom',
+        stream: STREAM,
+        entryId: id,
+        group: 'audit',
+        consumer: `p${k}`,
+        handler: 'h',
+        attempts: 3,
+        partition: k,
+      });
     }
     const partitionsUsed = new Set(chosen.map((l) => written.get(l)!.k));
     expect(partitionsUsed.size).toBeGreaterThan(2);
@@ -176,7 +232,17 @@ describe('operations on partitioned streams', () => {
 
     const [{ k, id }] = [written.get(labels[20])!];
     const [[, fields]] = await redis.xrange(keys.stream(STREAM, k), id, id);
-    await deadLetter(redis, keys, fields, { reason: 'x', error: 'x', stream: STREAM, entryId: id, group: 'audit', consumer: 'c', handler: 'h', attempts: 1, partition: k });
+    await deadLetter(redis, keys, fields, {
+      reason: 'x',
+      error: 'x',
+      stream: STREAM,
+      entryId: id,
+      group: 'audit',
+      consumer: 'c',
+      handler: 'h',
+      attempts: 1,
+      partition: k,
+    });
     expect(await dlq.purge(STREAM, { all: true })).toBe(1);
     expect(await dlq.count(STREAM)).toBe(0);
   });
@@ -186,7 +252,10 @@ describe('operations on partitioned streams', () => {
     const progress: Array<{ done: number; total: number }> = [];
     const dry = await replays.run({ stream: STREAM, target: { kind: 'handlers', group: 'audit' }, dryRun: true });
     expect(dry).toEqual({ total: labels.length, done: 0, cancelled: false });
-    const result = await replays.run({ stream: STREAM, target: { kind: 'handlers', group: 'audit' } }, { onProgress: (p) => void progress.push(p) });
+    const result = await replays.run(
+      { stream: STREAM, target: { kind: 'handlers', group: 'audit' } },
+      { onProgress: (p) => void progress.push(p) },
+    );
     expect(result).toEqual({ total: labels.length, done: labels.length, cancelled: false });
     expect(progress.at(-1)).toEqual({ done: labels.length, total: labels.length });
     expect(await sumLengths((k) => keys.replay(STREAM, 'audit', k))).toBe(labels.length);
@@ -194,18 +263,24 @@ describe('operations on partitioned streams', () => {
 
     // A bare id bound applies its ms part on every partition: from the first label's id on, everything.
     const firstId = [...written.values()].map((w) => w.id).sort()[0];
-    expect((await replays.run({ stream: STREAM, from: firstId, target: { kind: 'handlers', group: 'audit' }, dryRun: true })).total).toBe(labels.length);
+    expect(
+      (await replays.run({ stream: STREAM, from: firstId, target: { kind: 'handlers', group: 'audit' }, dryRun: true }))
+        .total,
+    ).toBe(labels.length);
 
     const moved = await replays.moveGroup(STREAM, 'audit', { id: '0-0' });
     expect(moved).toEqual({ lastDeliveredId: '0-0', redeliver: labels.length });
     for (const k of keys.all) {
-      const [group] = ((await redis.xinfo('GROUPS', keys.stream(STREAM, k))) as unknown[][]).map((g) => Object.fromEntries(toPairs(g)));
+      const [group] = ((await redis.xinfo('GROUPS', keys.stream(STREAM, k))) as unknown[][]).map((g) =>
+        Object.fromEntries(toPairs(g)),
+      );
       expect(group['last-delivered-id']).toBe('0-0');
     }
     expect((await app.get(GroupAdminService).group(STREAM, 'audit')).lag).toBe(labels.length);
 
     await replays.run({ stream: STREAM, target: { kind: 'new-group', group: 'fresh' } });
-    for (const k of keys.all) expect(((await redis.xinfo('GROUPS', keys.stream(STREAM, k))) as unknown[][]).length).toBe(2);
+    for (const k of keys.all)
+      expect(((await redis.xinfo('GROUPS', keys.stream(STREAM, k))) as unknown[][]).length).toBe(2);
   });
 
   it('keeps one retention policy and applies it per partition (ceil(maxLength / partitions) each)', async () => {
@@ -264,7 +339,10 @@ describe('operations on partitioned streams', () => {
     let ops: ReturnType<typeof opsClient>;
 
     beforeAll(async () => {
-      platform = await createOpsTestApp({ extra: [ProbeModule], env: { OPS_RATE_LIMIT: '100000', EVENT_BUS_PARTITIONS: String(PARTITIONS) } });
+      platform = await createOpsTestApp({
+        extra: [ProbeModule],
+        env: { OPS_RATE_LIMIT: '100000', EVENT_BUS_PARTITIONS: String(PARTITIONS) },
+      });
       ops = opsClient(platform.url);
     });
 
@@ -280,19 +358,55 @@ describe('operations on partitioned streams', () => {
       const chosen = labels.slice(0, 6);
       for (const label of chosen) {
         const k = platformKeys.partitionOf(label);
-        const fields = ['specversion', '1.0', 'id', `dead-${label}`, 'type', 'PartitionProbed', 'version', '1', 'source', 'test', 'subject', label, 'time', new Date().toISOString(), 'datacontenttype', 'application/json', 'data', JSON.stringify({ label, n: 1 })];
-        await deadLetter(redis, platformKeys, fields, { reason: 'handler-failed', error: 'boom', stream: STREAM, entryId: '1-0', group: 'ops-part-consumer', consumer: `p${k}`, handler: 'h', attempts: 3, partition: k });
+        const fields = [
+          'specversion',
+          '1.0',
+          'id',
+          `dead-${label}`,
+          'type',
+          'PartitionProbed',
+          'version',
+          '1',
+          'source',
+          'test',
+          'subject',
+          label,
+          'time',
+          new Date().toISOString(),
+          'datacontenttype',
+          'application/json',
+          'data',
+          JSON.stringify({ label, n: 1 }),
+        ];
+        await deadLetter(redis, platformKeys, fields, {
+          reason: 'handler-failed',
+          error: 'boom',
+          stream: STREAM,
+          entryId: '1-0',
+          group: 'ops-part-consumer',
+          consumer: `p${k}`,
+          handler: 'h',
+          attempts: 3,
+          partition: k,
+        });
       }
       const listed = await ops.get(`/ops/streams/${STREAM}/dead-letters`).expect(200);
       expect(listed.body).toHaveLength(chosen.length);
-      for (const letter of listed.body as Array<{ id: string; partition: number }>) expect(letter.id).toMatch(new RegExp(`^p${letter.partition}/`));
+      for (const letter of listed.body as Array<{ id: string; partition: number }>)
+        expect(letter.id).toMatch(new RegExp(`^p${letter.partition}/`));
       const summary = await ops.get('/ops/streams').expect(200);
-      expect((summary.body as Array<{ stream: string; deadLetters: number }>).find((s) => s.stream === STREAM)?.deadLetters).toBe(chosen.length);
+      expect(
+        (summary.body as Array<{ stream: string; deadLetters: number }>).find((s) => s.stream === STREAM)?.deadLetters,
+      ).toBe(chosen.length);
 
       const ids = (listed.body as Array<{ id: string }>).map((l) => l.id);
       const redriven = await ops.post(`/ops/streams/${STREAM}/dead-letters/redrive`, { ids }).expect(200);
       expect(redriven.body).toEqual({ redriven: chosen.length });
-      await waitFor('the redriven dead letters were handled', () => chosen.every((label) => handled.some((h) => h.label === label)), 15_000);
+      await waitFor(
+        'the redriven dead letters were handled',
+        () => chosen.every((label) => handled.some((h) => h.label === label)),
+        15_000,
+      );
     });
   });
 });

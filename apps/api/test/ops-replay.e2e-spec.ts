@@ -59,8 +59,26 @@ describe('operations API: replays', () => {
       const pipeline = redis.pipeline();
       for (let n = i; n < i + 5000; n++) {
         const orderId = `ORD-REPLAY-${n}`;
-        const data = { orderId, userId: 'u-replay', userEmail: 'replay@example.com', items: [{ sku: 'SKU-NONE', name: 'n', unitPrice: 1, quantity: 1 }], total: 1, currency: 'EUR', placedAt: time };
-        const envelope = { specversion: '1.0', id: randomUUID(), type: 'OrderPlaced', version: 1, source: 'replay-test', time, datacontenttype: 'application/json', data, subject: orderId };
+        const data = {
+          orderId,
+          userId: 'u-replay',
+          userEmail: 'replay@example.com',
+          items: [{ sku: 'SKU-NONE', name: 'n', unitPrice: 1, quantity: 1 }],
+          total: 1,
+          currency: 'EUR',
+          placedAt: time,
+        };
+        const envelope = {
+          specversion: '1.0',
+          id: randomUUID(),
+          type: 'OrderPlaced',
+          version: 1,
+          source: 'replay-test',
+          time,
+          datacontenttype: 'application/json',
+          data,
+          subject: orderId,
+        };
         pipeline.xadd(ordersKey(), '*', ...encodeEnvelope(envelope));
       }
       await pipeline.exec();
@@ -77,7 +95,9 @@ describe('operations API: replays', () => {
   });
 
   it('counts a range without changing anything (dryRun)', async () => {
-    const started = await ops.post('/ops/replays', { stream: 'orders', target: { kind: 'handlers', group: 'audit' }, dryRun: true }).expect(202);
+    const started = await ops
+      .post('/ops/replays', { stream: 'orders', target: { kind: 'handlers', group: 'audit' }, dryRun: true })
+      .expect(202);
     expect(started.body).toEqual({ id: expect.any(String), state: 'queued' });
     const done = await finished(started.body.id);
     expect(done).toMatchObject({ state: 'completed', total: EVENTS, done: 0, dryRun: true });
@@ -85,7 +105,9 @@ describe('operations API: replays', () => {
   });
 
   it(`replays ${EVENTS} events to the handlers of a group, reporting progress up to done == total`, async () => {
-    const started = await ops.post('/ops/replays', { stream: 'orders', target: { kind: 'handlers', group: 'audit' } }).expect(202);
+    const started = await ops
+      .post('/ops/replays', { stream: 'orders', target: { kind: 'handlers', group: 'audit' } })
+      .expect(202);
     const seen: ReplayStatus[] = [];
     await waitFor(
       'replay finished',
@@ -96,14 +118,25 @@ describe('operations API: replays', () => {
       30_000,
     );
     const last = seen[seen.length - 1];
-    expect(last).toMatchObject({ state: 'completed', done: EVENTS, total: EVENTS, etaSeconds: 0, stream: 'orders', target: { kind: 'handlers', group: 'audit' } });
+    expect(last).toMatchObject({
+      state: 'completed',
+      done: EVENTS,
+      total: EVENTS,
+      etaSeconds: 0,
+      stream: 'orders',
+      target: { kind: 'handlers', group: 'audit' },
+    });
     expect(last.ratePerSec).toBeGreaterThan(0);
     expect(Date.parse(last.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(last.startedAt!));
     for (const s of seen) expect(s.done).toBeLessThanOrEqual(s.total || EVENTS);
     expect(seen.some((s) => s.state === 'running' && s.done > 0 && s.done < EVENTS && s.total === EVENTS)).toBe(true);
     expect(await redis.xlen(`${ordersKey()}:replay:audit`)).toBe(EVENTS);
     // nobody else was disturbed: the shop's groups did not move, nothing is pending
-    const groups = (await ops.get('/ops/streams/orders/groups').expect(200)).body as Array<{ group: string; lag: number; pending: number }>;
+    const groups = (await ops.get('/ops/streams/orders/groups').expect(200)).body as Array<{
+      group: string;
+      lag: number;
+      pending: number;
+    }>;
     for (const g of groups) expect([g.group, g.lag, g.pending]).toEqual([g.group, 0, 0]);
   }, 40_000);
 
@@ -112,7 +145,9 @@ describe('operations API: replays', () => {
     // after it completed, and answered "completed" with no finishedAt (and would have missed a cancel).
     // Here the stale read is made certain: the queue hands out a copy of the job taken while it was queued.
     const queue = platform.app.get<Queue>(getQueueToken(REPLAY_QUEUE));
-    const started = await ops.post('/ops/replays', { stream: 'orders', target: { kind: 'handlers', group: 'audit' }, dryRun: true }).expect(202);
+    const started = await ops
+      .post('/ops/replays', { stream: 'orders', target: { kind: 'handlers', group: 'audit' }, dryRun: true })
+      .expect(202);
     const stale = await queue.getJob(started.body.id);
     expect(stale?.finishedOn).toBeUndefined();
     await finished(started.body.id);
@@ -127,7 +162,9 @@ describe('operations API: replays', () => {
   });
 
   it('cancels a rate-limited replay halfway within ~100 ms: state cancelled, 0 < done < total', async () => {
-    const started = await ops.post('/ops/replays', { stream: 'orders', target: { kind: 'handlers', group: 'audit-2' }, ratePerSec: 2_500 }).expect(202);
+    const started = await ops
+      .post('/ops/replays', { stream: 'orders', target: { kind: 'handlers', group: 'audit-2' }, ratePerSec: 2_500 })
+      .expect(202);
     // NOTE: 2.5k/s leaves ~18 s between this point and the end of the range: on a loaded CI machine a
     // starved process copies in bursts to catch up with its rate, and 10k/s once finished before the cancel.
     await waitFor('a tenth copied', async () => (await status(started.body.id)).done >= EVENTS / 10, 10_000);
@@ -156,30 +193,65 @@ describe('operations API: replays', () => {
   });
 
   it('builds a new group from an id, and refuses one that exists (409)', async () => {
-    const started = await ops.post('/ops/replays', { stream: 'orders', from: ids[2], target: { kind: 'new-group', group: 'projection' } }).expect(202);
+    const started = await ops
+      .post('/ops/replays', { stream: 'orders', from: ids[2], target: { kind: 'new-group', group: 'projection' } })
+      .expect(202);
     expect(await finished(started.body.id)).toMatchObject({ state: 'completed', total: EVENTS - 2, done: EVENTS - 2 });
-    const groups = (await ops.get('/ops/streams/orders/groups').expect(200)).body as Array<{ group: string; lag: number | null; lastDeliveredId: string }>;
+    const groups = (await ops.get('/ops/streams/orders/groups').expect(200)).body as Array<{
+      group: string;
+      lag: number | null;
+      lastDeliveredId: string;
+    }>;
     const projection = groups.find((g) => g.group === 'projection');
     expect(projection?.lastDeliveredId).toBe(ids[1]);
     // NOTE: Redis 7.0 reports no lag for a group created at an arbitrary id (its entries-read is unknown).
     expect([null, EVENTS - 2]).toContain(projection?.lag);
-    expectOpsError((await ops.post('/ops/replays', { stream: 'orders', target: { kind: 'new-group', group: 'projection' } }).expect(409)).body, 409);
+    expectOpsError(
+      (
+        await ops
+          .post('/ops/replays', { stream: 'orders', target: { kind: 'new-group', group: 'projection' } })
+          .expect(409)
+      ).body,
+      409,
+    );
   });
 
   it('moves a group through a position replay; 404 for a group that does not exist', async () => {
-    const started = await ops.post('/ops/replays', { stream: 'orders', from: ids[0], target: { kind: 'position', group: 'projection' } }).expect(202);
+    const started = await ops
+      .post('/ops/replays', { stream: 'orders', from: ids[0], target: { kind: 'position', group: 'projection' } })
+      .expect(202);
     expect(await finished(started.body.id)).toMatchObject({ state: 'completed', done: EVENTS - 1 });
-    expectOpsError((await ops.post('/ops/replays', { stream: 'orders', target: { kind: 'position', group: 'nobody' } }).expect(404)).body, 404);
+    expectOpsError(
+      (await ops.post('/ops/replays', { stream: 'orders', target: { kind: 'position', group: 'nobody' } }).expect(404))
+        .body,
+      404,
+    );
   });
 
   it('validates the request, listing each bad field', async () => {
-    const bad = await ops.post('/ops/replays', { stream: 'orders', from: 'last week', target: { kind: 'everyone', group: 'a b' }, ratePerSec: 0, colour: 'red' }).expect(400);
+    const bad = await ops
+      .post('/ops/replays', {
+        stream: 'orders',
+        from: 'last week',
+        target: { kind: 'everyone', group: 'a b' },
+        ratePerSec: 0,
+        colour: 'red',
+      })
+      .expect(400);
     expectOpsError(bad.body, 400);
-    expect(bad.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['colour', 'from', 'ratePerSec', 'target.group', 'target.kind']);
+    expect(bad.body.details.map((d: { field: string }) => d.field).sort()).toEqual([
+      'colour',
+      'from',
+      'ratePerSec',
+      'target.group',
+      'target.kind',
+    ]);
     expect((await ops.post('/ops/replays', { stream: 'orders' }).expect(400)).body.details[0].field).toBe('target');
     await ops.post('/ops/replays', { stream: 'foo', target: { kind: 'handlers', group: 'audit' } }).expect(404);
     await ops.post('/ops/replays', { stream: '*', target: { kind: 'handlers', group: 'audit' } }).expect(400);
-    await ops.post('/ops/replays', { stream: 'orders', target: { kind: 'handlers', group: 'audit' } }, 'reader').expect(403);
+    await ops
+      .post('/ops/replays', { stream: 'orders', target: { kind: 'handlers', group: 'audit' } }, 'reader')
+      .expect(403);
   });
 
   it('lists recent replays newest first; 404 for an unknown id, 400 for a malformed one', async () => {

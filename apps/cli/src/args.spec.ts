@@ -7,14 +7,17 @@ describe('positiveInt', () => {
     expect(positiveInt('250')).toBe(250);
   });
 
-  it.each(['0', '-3', '1.5', 'ten', '', '1e3', '99999999999999999999'])('rejects %p as an invalid argument commander reports', (value) => {
-    expect(() => positiveInt(value)).toThrow(InvalidArgumentError);
-    try {
-      positiveInt(value);
-    } catch (error) {
-      expect(error).toMatchObject({ code: 'commander.invalidArgument', exitCode: 1 });
-    }
-  });
+  it.each(['0', '-3', '1.5', 'ten', '', '1e3', '99999999999999999999'])(
+    'rejects %p as an invalid argument commander reports',
+    (value) => {
+      expect(() => positiveInt(value)).toThrow(InvalidArgumentError);
+      try {
+        positiveInt(value);
+      } catch (error) {
+        expect(error).toMatchObject({ code: 'commander.invalidArgument', exitCode: 1 });
+      }
+    },
+  );
 });
 
 describe('collect', () => {
@@ -24,8 +27,12 @@ describe('collect', () => {
 });
 
 describe('streamPosition', () => {
-  it.each(['1736154000000-0', '1736154000000', '0', '2025-01-06T09:00:00Z', '2025-01-06'])('accepts %p', (value) => expect(streamPosition(value)).toBe(value));
-  it.each(['yesterday', '1736154000000-x', '-5', 'May 1, 2024', '2025-13-45'])('rejects %p', (value) => expect(() => streamPosition(value)).toThrow(InvalidArgumentError));
+  it.each(['1736154000000-0', '1736154000000', '0', '2025-01-06T09:00:00Z', '2025-01-06'])('accepts %p', (value) =>
+    expect(streamPosition(value)).toBe(value),
+  );
+  it.each(['yesterday', '1736154000000-x', '-5', 'May 1, 2024', '2025-13-45'])('rejects %p', (value) =>
+    expect(() => streamPosition(value)).toThrow(InvalidArgumentError),
+  );
 });
 
 describe('cursorBefore: the exclusive cursor that makes --from inclusive', () => {
@@ -60,7 +67,9 @@ describe('readData', () => {
     expect(() => readData('{"a":')).toThrow(/^--data is not valid JSON: /);
     expect(() => readData('[1,2]')).toThrow('--data must be a JSON object');
     expect(() => readData('@-', () => 'null')).toThrow('stdin must be a JSON object');
-    expect(() => readData('@/definitely/not/here.json')).toThrow('cannot read --data @/definitely/not/here.json: ENOENT');
+    expect(() => readData('@/definitely/not/here.json')).toThrow(
+      'cannot read --data @/definitely/not/here.json: ENOENT',
+    );
   });
 });
 

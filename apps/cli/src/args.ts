@@ -18,7 +18,8 @@ export class InvalidArgumentError extends Error {
 
 export function positiveInt(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('Expected a whole number of 1 or more.');
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError('Expected a whole number of 1 or more.');
   return n;
 }
 
@@ -81,7 +82,9 @@ export function readData(raw: string, readStdin: () => string = () => readFileSy
     try {
       text = path === '-' ? readStdin() : readFileSync(path, 'utf8');
     } catch (error) {
-      throw new UsageError(`cannot read --data ${raw}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      throw new UsageError(
+        `cannot read --data ${raw}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
     }
   }
   let data: unknown;
@@ -90,7 +93,8 @@ export function readData(raw: string, readStdin: () => string = () => readFileSy
   } catch (error) {
     throw new UsageError(`${from} is not valid JSON: ${(error as Error).message}`);
   }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new UsageError(`${from} must be a JSON object (the event's payload), e.g. '{"orderId":"ORD-7701"}'`);
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    throw new UsageError(`${from} must be a JSON object (the event's payload), e.g. '{"orderId":"ORD-7701"}'`);
   return data;
 }
 

@@ -8,9 +8,17 @@ import type { FlowGroup, FlowNode, FlowView } from './ops.types';
  * a tree.
  */
 export function flowText(asked: string, view: FlowView): string {
-  const found = view.resolvedFrom === 'subject' ? ` (latest flow about ${asked})` : view.resolvedFrom === 'event-id' ? ` (the flow of event ${asked})` : '';
-  const lines = [`flow ${view.correlationId}${found}: ${plural(view.events, 'event')}${view.truncated ? ', only the oldest shown' : ''}`];
-  if (view.otherCorrelationIds.length > 0) lines.push(`other flows about ${asked}: ${view.otherCorrelationIds.join(', ')}`);
+  const found =
+    view.resolvedFrom === 'subject'
+      ? ` (latest flow about ${asked})`
+      : view.resolvedFrom === 'event-id'
+        ? ` (the flow of event ${asked})`
+        : '';
+  const lines = [
+    `flow ${view.correlationId}${found}: ${plural(view.events, 'event')}${view.truncated ? ', only the oldest shown' : ''}`,
+  ];
+  if (view.otherCorrelationIds.length > 0)
+    lines.push(`other flows about ${asked}: ${view.otherCorrelationIds.join(', ')}`);
   for (const root of view.tree) {
     lines.push('');
     render(root, '', undefined, lines);
@@ -28,16 +36,32 @@ function render(node: FlowNode, prefix: string, last: boolean | undefined, lines
 }
 
 export function eventLine(node: FlowNode): string {
-  const parts = [`${node.type ?? '(no type)'} v${node.version ?? '?'}`, `${node.stream} ${node.entryId}`, formatTime(node.time), node.source ?? '-', `id ${node.eventId}`];
+  const parts = [
+    `${node.type ?? '(no type)'} v${node.version ?? '?'}`,
+    `${node.stream} ${node.entryId}`,
+    formatTime(node.time),
+    node.source ?? '-',
+    `id ${node.eventId}`,
+  ];
   return parts.join('  ');
 }
 
 /** One line per group, columns aligned: name, status, attempts, then what the status tells. */
 export function groupLines(groups: FlowGroup[]): string[] {
   if (groups.length === 0) return ['(no consumer group reads this stream)'];
-  const rows = groups.map((g) => [g.group, g.status, g.attempts === null || g.attempts === undefined ? '' : plural(g.attempts, 'attempt'), ...details(g)]);
+  const rows = groups.map((g) => [
+    g.group,
+    g.status,
+    g.attempts === null || g.attempts === undefined ? '' : plural(g.attempts, 'attempt'),
+    ...details(g),
+  ]);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c)).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 function details(g: FlowGroup): string[] {
@@ -45,7 +69,8 @@ function details(g: FlowGroup): string[] {
   if (g.status === 'handled' && g.handledAt) out.push(`at ${g.handledAt}`);
   if (g.status === 'pending') out.push(`consumer ${g.consumer ?? '-'}`, `idle ${formatDuration(g.idleMs)}`);
   const dead = g.deadLetter;
-  if (dead && g.status === 'dead-lettered') out.push(`${dead.reason}: ${clip(dead.error, 80)}`, `(dead letter ${dead.id})`);
+  if (dead && g.status === 'dead-lettered')
+    out.push(`${dead.reason}: ${clip(dead.error, 80)}`, `(dead letter ${dead.id})`);
   else if (dead) out.push(`(after dead letter ${dead.id}, ${dead.reason})`);
   return out;
 }

@@ -1,4 +1,21 @@
-import { cell, deadLettersTable, entryLine, errorLines, exitCodeFor, formatDuration, formatEta, formatRate, formatTime, progressText, groupsTable, percent, replayLine, retentionCell, streamsTable, table } from './format';
+import {
+  cell,
+  deadLettersTable,
+  entryLine,
+  errorLines,
+  exitCodeFor,
+  formatDuration,
+  formatEta,
+  formatRate,
+  formatTime,
+  progressText,
+  groupsTable,
+  percent,
+  replayLine,
+  retentionCell,
+  streamsTable,
+  table,
+} from './format';
 import { OpsConnectionError, OpsHttpError, UsageError } from './ops-client';
 
 describe('table', () => {
@@ -54,7 +71,13 @@ describe('formatDuration', () => {
 
 describe('formatEta, formatRate, progressText', () => {
   it('eta', () => {
-    expect([formatEta(null), formatEta(0), formatEta(4), formatEta(4.2), formatEta(245)]).toEqual(['-', '0s', '4s', '5s', '4m05s']);
+    expect([formatEta(null), formatEta(0), formatEta(4), formatEta(4.2), formatEta(245)]).toEqual([
+      '-',
+      '0s',
+      '4s',
+      '5s',
+      '4m05s',
+    ]);
   });
 
   it('rates', () => {
@@ -83,33 +106,72 @@ describe('formatTime, retentionCell, percent', () => {
   });
 
   it('percent never divides by zero nor passes 100', () => {
-    expect([percent(0, 0), percent(5, 0), percent(1, 3), percent(60, 60), percent(70, 60)]).toEqual([0, 100, 33, 100, 100]);
+    expect([percent(0, 0), percent(5, 0), percent(1, 3), percent(60, 60), percent(70, 60)]).toEqual([
+      0, 100, 33, 100, 100,
+    ]);
   });
 });
 
 describe('tables of the API shapes', () => {
   it('streams: groups given as names are counted; nothing is a sentence', () => {
-    const text = streamsTable([{ stream: 'orders', length: 2, firstId: '1-0', lastId: '2-0', firstTime: 1, lastTime: 2, groups: ['a', 'b'], retention: null, deadLetters: 0 }]);
-    expect(text.split('\n')[1].split(/\s{2,}/)).toEqual(['orders', '2', '1-0', '2-0', '1970-01-01T00:00:00.001Z', '1970-01-01T00:00:00.002Z', '2', '0', '-']);
+    const text = streamsTable([
+      {
+        stream: 'orders',
+        length: 2,
+        firstId: '1-0',
+        lastId: '2-0',
+        firstTime: 1,
+        lastTime: 2,
+        groups: ['a', 'b'],
+        retention: null,
+        deadLetters: 0,
+      },
+    ]);
+    expect(text.split('\n')[1].split(/\s{2,}/)).toEqual([
+      'orders',
+      '2',
+      '1-0',
+      '2-0',
+      '1970-01-01T00:00:00.001Z',
+      '1970-01-01T00:00:00.002Z',
+      '2',
+      '0',
+      '-',
+    ]);
     expect(streamsTable([])).toBe('No streams.');
     expect(groupsTable('orders', [])).toBe('No consumer groups read orders.');
     expect(deadLettersTable('orders', [])).toBe('No dead letters in orders match.');
   });
 
   it('groups without consumers print only the group table', () => {
-    expect(groupsTable('orders', [{ group: 'g', lag: null, pending: 0, lastDeliveredId: '0-0', consumers: [] }])).toBe('GROUP  LAG  PENDING  LAST DELIVERED  CONSUMERS\ng        -        0  0-0                     0');
+    expect(groupsTable('orders', [{ group: 'g', lag: null, pending: 0, lastDeliveredId: '0-0', consumers: [] }])).toBe(
+      'GROUP  LAG  PENDING  LAST DELIVERED  CONSUMERS\ng        -        0  0-0                     0',
+    );
   });
 });
 
 describe('entryLine', () => {
-  const entry = { id: '1736154000000-0', time: '2025-01-06T09:00:00.000Z', type: 'OrderPlaced', version: 1, source: 'order-service', subject: 'ORD-7701', eventId: 'e', data: { orderId: 'ORD-7701' } };
+  const entry = {
+    id: '1736154000000-0',
+    time: '2025-01-06T09:00:00.000Z',
+    type: 'OrderPlaced',
+    version: 1,
+    source: 'order-service',
+    subject: 'ORD-7701',
+    eventId: 'e',
+    data: { orderId: 'ORD-7701' },
+  };
 
   it('time, id, type@version, subject, source, data', () => {
-    expect(entryLine(entry)).toBe('2025-01-06T09:00:00.000Z  1736154000000-0  OrderPlaced@v1  ORD-7701  order-service  {"orderId":"ORD-7701"}');
+    expect(entryLine(entry)).toBe(
+      '2025-01-06T09:00:00.000Z  1736154000000-0  OrderPlaced@v1  ORD-7701  order-service  {"orderId":"ORD-7701"}',
+    );
   });
 
   it('shows a contract breaker as it is, and cuts to the terminal width', () => {
-    expect(entryLine({ ...entry, subject: null, data: 'not json{' })).toContain('OrderPlaced@v1  -  order-service  not json{');
+    expect(entryLine({ ...entry, subject: null, data: 'not json{' })).toContain(
+      'OrderPlaced@v1  -  order-service  not json{',
+    );
     expect(entryLine(entry, 30)).toBe('2025-01-06T09:00:00.000Z  173…');
   });
 });
@@ -117,14 +179,21 @@ describe('entryLine', () => {
 describe('replayLine', () => {
   it('shows what is known', () => {
     expect(replayLine({ id: 'r1', state: 'queued', done: 0, total: 0 })).toBe('replay r1 queued');
-    expect(replayLine({ id: 'r1', state: 'running', done: 120, total: 500, ratePerSec: 100, etaSeconds: 4 })).toBe('replay r1 running 120/500 (24%) 100/s eta 4s');
-    expect(replayLine({ id: 'r1', state: 'running', done: 7, total: 0, ratePerSec: 4980.5, etaSeconds: null })).toBe('replay r1 running 7/? 4981/s');
-    expect(replayLine({ id: 'r1', state: 'failed', done: 3, total: 9, error: 'NOGROUP' })).toBe('replay r1 failed 3/9 (33%) error: NOGROUP');
+    expect(replayLine({ id: 'r1', state: 'running', done: 120, total: 500, ratePerSec: 100, etaSeconds: 4 })).toBe(
+      'replay r1 running 120/500 (24%) 100/s eta 4s',
+    );
+    expect(replayLine({ id: 'r1', state: 'running', done: 7, total: 0, ratePerSec: 4980.5, etaSeconds: null })).toBe(
+      'replay r1 running 7/? 4981/s',
+    );
+    expect(replayLine({ id: 'r1', state: 'failed', done: 3, total: 9, error: 'NOGROUP' })).toBe(
+      'replay r1 failed 3/9 (33%) error: NOGROUP',
+    );
   });
 });
 
 describe('errorLines and exitCodeFor', () => {
-  const http = (status: number, body: object) => new OpsHttpError(status, { statusCode: status, ...body }, 'GET', 'http://h:3000/ops/streams/x/groups');
+  const http = (status: number, body: object) =>
+    new OpsHttpError(status, { statusCode: status, ...body }, 'GET', 'http://h:3000/ops/streams/x/groups');
 
   it('401 and 403 say what to do', () => {
     expect(errorLines(http(401, { error: 'Unauthorized', message: 'unknown API key (x-api-key)' }))).toEqual([
@@ -135,13 +204,27 @@ describe('errorLines and exitCodeFor', () => {
   });
 
   it('404 names the request; a message equal to the error is not repeated; arrays are joined', () => {
-    expect(errorLines(http(404, { error: 'Not Found', message: 'Not Found' }))).toEqual(['error: 404 Not Found', '  (GET /ops/streams/x/groups)']);
-    expect(errorLines(http(400, { error: 'Bad Request', message: ['a must be set', 'b too'] }))).toEqual(['error: 400 Bad Request: a must be set; b too']);
+    expect(errorLines(http(404, { error: 'Not Found', message: 'Not Found' }))).toEqual([
+      'error: 404 Not Found',
+      '  (GET /ops/streams/x/groups)',
+    ]);
+    expect(errorLines(http(400, { error: 'Bad Request', message: ['a must be set', 'b too'] }))).toEqual([
+      'error: 400 Bad Request: a must be set; b too',
+    ]);
   });
 
   it('lists details field by field', () => {
-    const lines = errorLines(http(400, { error: 'Bad Request', message: 'invalid', details: [{ field: 'target.group', messages: ['group must match', 'group must be short'] }] }));
-    expect(lines).toEqual(['error: 400 Bad Request: invalid', '  - target.group: group must match; group must be short']);
+    const lines = errorLines(
+      http(400, {
+        error: 'Bad Request',
+        message: 'invalid',
+        details: [{ field: 'target.group', messages: ['group must match', 'group must be short'] }],
+      }),
+    );
+    expect(lines).toEqual([
+      'error: 400 Bad Request: invalid',
+      '  - target.group: group must match; group must be short',
+    ]);
   });
 
   it('exit codes: 1 for usage and 4xx, 2 for 5xx, network and anything unexpected', () => {

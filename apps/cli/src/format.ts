@@ -16,7 +16,9 @@ export function table<T>(columns: Column<T>[], rows: T[]): string {
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i].length)));
   const line = (values: string[]) =>
     values
-      .map((v, i) => (columns[i].align === 'right' ? v.padStart(widths[i]) : i === values.length - 1 ? v : v.padEnd(widths[i])))
+      .map((v, i) =>
+        columns[i].align === 'right' ? v.padStart(widths[i]) : i === values.length - 1 ? v : v.padEnd(widths[i]),
+      )
       .join('  ')
       .trimEnd();
   return [line(columns.map((c) => c.header)), ...cells.map(line)].join('\n');
@@ -30,7 +32,9 @@ export function cell(value: unknown): string {
   if (Array.isArray(value)) return value.length === 0 ? '-' : value.map(cell).join(',');
   if (typeof value === 'object') {
     const pairs = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== null && v !== undefined);
-    return pairs.length === 0 ? '-' : pairs.map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ');
+    return pairs.length === 0
+      ? '-'
+      : pairs.map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ');
   }
   return String(value);
 }
@@ -153,7 +157,14 @@ export function deadLettersTable(stream: string, letters: DeadLetter[]): string 
 /** One tailed entry: `time  id  Type@vN  subject  source  {data}`; cut to `width` when given. */
 export function entryLine(entry: StreamEntry, width?: number): string {
   const data = typeof entry.data === 'string' ? entry.data : JSON.stringify(entry.data ?? null);
-  const line = [formatTime(entry.time), entry.id, `${entry.type}@v${entry.version ?? 1}`, cell(entry.subject), cell(entry.source), data].join('  ');
+  const line = [
+    formatTime(entry.time),
+    entry.id,
+    `${entry.type}@v${entry.version ?? 1}`,
+    cell(entry.subject),
+    cell(entry.source),
+    data,
+  ].join('  ');
   return width ? clip(line, width) : line;
 }
 
@@ -162,7 +173,8 @@ export function replayLine(status: ReplayStatus): string {
   const parts = [`replay ${status.id}`, status.state];
   if (status.total > 0 || status.done > 0) parts.push(progressText(status.done, status.total));
   if (status.ratePerSec) parts.push(`${formatRate(status.ratePerSec)}/s`);
-  if (status.state === 'running' && status.etaSeconds !== null && status.etaSeconds !== undefined) parts.push(`eta ${formatEta(status.etaSeconds)}`);
+  if (status.state === 'running' && status.etaSeconds !== null && status.etaSeconds !== undefined)
+    parts.push(`eta ${formatEta(status.etaSeconds)}`);
   if (status.error) parts.push(`error: ${status.error}`);
   return parts.join(' ');
 }
@@ -192,7 +204,8 @@ export function percent(done: number, total: number): number {
 export function errorLines(error: unknown): string[] {
   if (error instanceof UsageError) return [`error: ${error.message}`];
   if (error instanceof OpsConnectionError) return [`error: ${error.message}`];
-  if (error instanceof OpsHttpError) return httpErrorLines(error.status, error.body, `${error.method} ${new URL(error.url).pathname}`);
+  if (error instanceof OpsHttpError)
+    return httpErrorLines(error.status, error.body, `${error.method} ${new URL(error.url).pathname}`);
   if (error instanceof Error) return [`error: ${error.message}`];
   return [`error: ${String(error)}`];
 }

@@ -7,7 +7,9 @@ describe('normalizeBaseUrl and url()', () => {
     expect(normalizeBaseUrl('http://127.0.0.1:3000/')).toBe('http://127.0.0.1:3000');
     expect(normalizeBaseUrl('https://ops.example.com/platform/')).toBe('https://ops.example.com/platform');
     const client = new OpsClient({ baseUrl: 'http://h:1/' });
-    expect(client.url('/ops/x', { a: 1, b: undefined, c: '', d: 'x y', e: false })).toBe('http://h:1/ops/x?a=1&d=x+y&e=false');
+    expect(client.url('/ops/x', { a: 1, b: undefined, c: '', d: 'x y', e: false })).toBe(
+      'http://h:1/ops/x?a=1&d=x+y&e=false',
+    );
   });
 
   it('refuses what is not an http(s) URL', () => {
@@ -70,9 +72,16 @@ describe('OpsClient against a local HTTP server', () => {
     const client = new OpsClient({ baseUrl: base });
     const json = await client.get('/json-error').catch((e: unknown) => e);
     expect(json).toBeInstanceOf(OpsHttpError);
-    expect(json).toMatchObject({ status: 429, retryAfterMs: 3000, body: { statusCode: 429, error: 'Too Many Requests', message: 'slow down' } });
+    expect(json).toMatchObject({
+      status: 429,
+      retryAfterMs: 3000,
+      body: { statusCode: 429, error: 'Too Many Requests', message: 'slow down' },
+    });
     const html = await client.get('/html-error').catch((e: unknown) => e);
-    expect(html).toMatchObject({ status: 502, body: { statusCode: 502, error: 'Bad Gateway', message: '502 Bad Gateway' } });
+    expect(html).toMatchObject({
+      status: 502,
+      body: { statusCode: 502, error: 'Bad Gateway', message: '502 Bad Gateway' },
+    });
   });
 
   it('a timeout and a refused connection are connection errors', async () => {
@@ -85,12 +94,17 @@ describe('OpsClient against a local HTTP server', () => {
     const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
     await new Promise((r) => closed.close(r));
     const refused = await new OpsClient({ baseUrl: url }).get('/ops/streams').catch((e: unknown) => e);
-    expect(refused).toMatchObject({ code: 'ECONNREFUSED', message: `cannot connect to ${url} (connection refused): is the platform running at ${url}?` });
+    expect(refused).toMatchObject({
+      code: 'ECONNREFUSED',
+      message: `cannot connect to ${url} (connection refused): is the platform running at ${url}?`,
+    });
   });
 
   it('an abort asked for by the caller is passed through, not called a network failure', async () => {
     const controller = new AbortController();
-    const pending = new OpsClient({ baseUrl: base }).get('/slow', undefined, controller.signal).catch((e: unknown) => e);
+    const pending = new OpsClient({ baseUrl: base })
+      .get('/slow', undefined, controller.signal)
+      .catch((e: unknown) => e);
     controller.abort();
     const error = await pending;
     expect(error).not.toBeInstanceOf(OpsConnectionError);

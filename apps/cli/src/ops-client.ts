@@ -87,7 +87,11 @@ export class OpsClient {
     return `${this.baseUrl}${path}${qs ? `?${qs}` : ''}`;
   }
 
-  private async request<T>(method: string, path: string, opts: { query?: Query; body?: unknown; signal?: AbortSignal }): Promise<T> {
+  private async request<T>(
+    method: string,
+    path: string,
+    opts: { query?: Query; body?: unknown; signal?: AbortSignal },
+  ): Promise<T> {
     const url = this.url(path, opts.query);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.apiKey) headers['x-api-key'] = this.apiKey;
@@ -98,17 +102,34 @@ export class OpsClient {
     let response: Response;
     let text: string;
     try {
-      response = await fetch(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal });
+      response = await fetch(url, {
+        method,
+        headers,
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        signal,
+      });
       text = await response.text();
     } catch (error) {
       // NOTE: an abort the caller asked for (Ctrl-C) is not a network failure; let it through as is.
       if (opts.signal?.aborted) throw error;
-      if (timeout.aborted) throw new OpsConnectionError(this.baseUrl, 'ETIMEDOUT', `no answer from ${this.baseUrl} within ${this.timeoutMs / 1000}s (${method} ${path})`);
+      if (timeout.aborted)
+        throw new OpsConnectionError(
+          this.baseUrl,
+          'ETIMEDOUT',
+          `no answer from ${this.baseUrl} within ${this.timeoutMs / 1000}s (${method} ${path})`,
+        );
       throw toConnectionError(this.baseUrl, error);
     }
 
     const parsed = parseJson(text);
-    if (!response.ok) throw new OpsHttpError(response.status, errorBody(response, parsed, text), method, url, retryAfter(retryAfterHeader(response.headers)));
+    if (!response.ok)
+      throw new OpsHttpError(
+        response.status,
+        errorBody(response, parsed, text),
+        method,
+        url,
+        retryAfter(retryAfterHeader(response.headers)),
+      );
     return parsed as T;
   }
 }
@@ -121,7 +142,8 @@ export function normalizeBaseUrl(raw: string): string {
   } catch {
     throw new UsageError(`--url "${raw}" is not a URL (expected e.g. ${DEFAULT_URL})`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--url "${raw}" must be an http:// or https:// URL`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`--url "${raw}" must be an http:// or https:// URL`);
   return url.toString().replace(/\/+$/, '');
 }
 
@@ -174,16 +196,39 @@ function errorBody(response: Response, parsed: unknown, text: string): OpsErrorB
     };
   }
   // NOTE: not our API answering (a proxy, or a platform without /ops): show the start of what it said.
-  const snippet = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 200);
+  const snippet = text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 200);
   return { statusCode: response.status, error: response.statusText, message: snippet || undefined };
 }
 
 function toConnectionError(baseUrl: string, error: unknown): OpsConnectionError {
   const code = errorCode(error);
-  if (code === 'ECONNREFUSED') return new OpsConnectionError(baseUrl, code, `cannot connect to ${baseUrl} (connection refused): is the platform running at ${baseUrl}?`);
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new OpsConnectionError(baseUrl, code, `cannot resolve the host of ${baseUrl} (${code}): check --url or PLATFORM_URL`);
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
-  return new OpsConnectionError(baseUrl, code ?? 'EUNKNOWN', `request to ${baseUrl} failed (${code ?? cause}): is the platform running at ${baseUrl}?`);
+  if (code === 'ECONNREFUSED')
+    return new OpsConnectionError(
+      baseUrl,
+      code,
+      `cannot connect to ${baseUrl} (connection refused): is the platform running at ${baseUrl}?`,
+    );
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return new OpsConnectionError(
+      baseUrl,
+      code,
+      `cannot resolve the host of ${baseUrl} (${code}): check --url or PLATFORM_URL`,
+    );
+  const cause =
+    error instanceof Error && error.cause instanceof Error
+      ? error.cause.message
+      : error instanceof Error
+        ? error.message
+        : String(error);
+  return new OpsConnectionError(
+    baseUrl,
+    code ?? 'EUNKNOWN',
+    `request to ${baseUrl} failed (${code ?? cause}): is the platform running at ${baseUrl}?`,
+  );
 }
 
 /** The system error code under fetch's "fetch failed" (possibly inside an AggregateError). */

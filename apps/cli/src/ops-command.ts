@@ -24,7 +24,10 @@ export interface CommandContext {
  * errors printed the same way, and the exit code set from what `execute` returns or throws.
  */
 export abstract class OpsCommand<O extends ConnectionOptions = ConnectionOptions> extends CommandRunner {
-  @Option({ flags: '--url <url>', description: `the platform's base URL (default: $PLATFORM_URL, else ${DEFAULT_URL})` })
+  @Option({
+    flags: '--url <url>',
+    description: `the platform's base URL (default: $PLATFORM_URL, else ${DEFAULT_URL})`,
+  })
   parseUrl(value: string): string {
     return value;
   }
@@ -42,8 +45,16 @@ export abstract class OpsCommand<O extends ConnectionOptions = ConnectionOptions
   async run(params: string[], options: O = {} as O): Promise<void> {
     const json = options.json === true;
     try {
-      const client = new OpsClient({ baseUrl: resolveUrl(options.url, process.env, DEFAULT_URL), apiKey: options.apiKey ?? process.env.API_KEY });
-      const ctx: CommandContext = { client, json, out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`) };
+      const client = new OpsClient({
+        baseUrl: resolveUrl(options.url, process.env, DEFAULT_URL),
+        apiKey: options.apiKey ?? process.env.API_KEY,
+      });
+      const ctx: CommandContext = {
+        client,
+        json,
+        out: (line) => process.stdout.write(`${line}\n`),
+        err: (line) => process.stderr.write(`${line}\n`),
+      };
       process.exitCode = (await this.execute(params, options, ctx)) ?? 0;
     } catch (error) {
       for (const line of errorLines(error)) process.stderr.write(`${line}\n`);

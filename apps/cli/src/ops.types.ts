@@ -135,7 +135,14 @@ export interface FlowGroup {
   attempts: number | null;
   consumer: string | null;
   idleMs: number | null;
-  deadLetter?: { id: string; reason: string; error: string; handler: string; attempts: number | null; deadLetteredAt: string | null };
+  deadLetter?: {
+    id: string;
+    reason: string;
+    error: string;
+    handler: string;
+    attempts: number | null;
+    deadLetteredAt: string | null;
+  };
 }
 
 export interface FlowNode {

@@ -36,9 +36,14 @@ const lines = (text: string) => text.trimEnd().split('\n');
 
 describe('help', () => {
   it('lists every command, and each command has examples', async () => {
-    const [root, replay, dlq] = await Promise.all([runCli(['--help']), runCli(['replay', '--help']), runCli(['dlq', 'purge', '--help'])]);
+    const [root, replay, dlq] = await Promise.all([
+      runCli(['--help']),
+      runCli(['replay', '--help']),
+      runCli(['dlq', 'purge', '--help']),
+    ]);
     expect(root.code).toBe(0);
-    for (const command of ['streams', 'groups', 'pending', 'tail', 'replay', 'dlq', 'publish', 'flow']) expect(root.stdout).toMatch(new RegExp(`^ {2}${command} `, 'm'));
+    for (const command of ['streams', 'groups', 'pending', 'tail', 'replay', 'dlq', 'publish', 'flow'])
+      expect(root.stdout).toMatch(new RegExp(`^ {2}${command} `, 'm'));
     expect(root.stdout).toContain('Exit codes: 0 ok, 1 usage error');
     expect(replay.code).toBe(0);
     expect(replay.stdout).toContain('--target <kind>');
@@ -61,10 +66,14 @@ describe('help', () => {
     ]);
     expect(results.map((r) => r.code)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1]);
     expect(results[0].stderr).toContain("missing required argument 'group'");
-    expect(results[1].stderr).toContain("option '--count <n>' argument 'zero' is invalid. Expected a whole number of 1 or more.");
+    expect(results[1].stderr).toContain(
+      "option '--count <n>' argument 'zero' is invalid. Expected a whole number of 1 or more.",
+    );
     expect(results[2].stderr).toContain("required option '--group <group>' not specified");
     expect(results[3].stderr).toContain('Allowed choices are handlers, position, new-group.');
-    expect(results[4].stderr).toContain('error: say which dead letters of orders to redrive: --id, --group, --reason or --type, or --all');
+    expect(results[4].stderr).toContain(
+      'error: say which dead letters of orders to redrive: --id, --group, --reason or --type, or --all',
+    );
     expect(results[5].stderr).toMatch(/error: --data is not valid JSON: /);
     expect(results[6].stderr).toContain("unknown command 'nope'");
     expect(results[7].stderr).toContain('Usage: cli dlq');
@@ -78,7 +87,17 @@ describe('streams, groups, pending', () => {
     const result = await runCli(['streams'], env);
     expect(result.code).toBe(0);
     const [header, ...rows] = lines(result.stdout);
-    expect(header.split(/\s{2,}/)).toEqual(['STREAM', 'LENGTH', 'FIRST ID', 'LAST ID', 'FIRST TIME', 'LAST TIME', 'GROUPS', 'DEAD LETTERS', 'RETENTION']);
+    expect(header.split(/\s{2,}/)).toEqual([
+      'STREAM',
+      'LENGTH',
+      'FIRST ID',
+      'LAST ID',
+      'FIRST TIME',
+      'LAST TIME',
+      'GROUPS',
+      'DEAD LETTERS',
+      'RETENTION',
+    ]);
     expect(rows).toHaveLength(3);
     expect(rows[0].split(/\s{2,}/)).toEqual([
       'orders',
@@ -96,16 +115,26 @@ describe('streams, groups, pending', () => {
   });
 
   it('streams --json, with --url and --api-key overriding the environment', async () => {
-    const result = await runCli(['streams', '--json', '--url', `${fake.url}/`, '--api-key', READER_KEY], { PLATFORM_URL: 'http://127.0.0.1:9', API_KEY: 'wrong' });
+    const result = await runCli(['streams', '--json', '--url', `${fake.url}/`, '--api-key', READER_KEY], {
+      PLATFORM_URL: 'http://127.0.0.1:9',
+      API_KEY: 'wrong',
+    });
     expect(result.code).toBe(0);
     const streams = JSON.parse(result.stdout);
     expect(streams.map((s: { stream: string }) => s.stream)).toEqual(['orders', 'payments', 'inventory']);
-    expect(streams[0]).toMatchObject({ length: 3, deadLetters: 3, retention: { maxLength: 1_000_000, maxAgeMs: 604_800_000 } });
+    expect(streams[0]).toMatchObject({
+      length: 3,
+      deadLetters: 3,
+      retention: { maxLength: 1_000_000, maxAgeMs: 604_800_000 },
+    });
     expect(fake.requests[0].apiKey).toBe(READER_KEY);
   });
 
   it('groups: the groups, then their consumers; --json as the server sent it', async () => {
-    const [text, json] = await Promise.all([runCli(['groups', 'orders'], env), runCli(['groups', 'orders', '--json'], env)]);
+    const [text, json] = await Promise.all([
+      runCli(['groups', 'orders'], env),
+      runCli(['groups', 'orders', '--json'], env),
+    ]);
     expect(text.code).toBe(0);
     const [groups, consumers] = text.stdout.trimEnd().split('\n\n').map(lines);
     expect(groups.map((l) => l.split(/\s{2,}/).map((c) => c.trim()))).toEqual([
@@ -120,7 +149,9 @@ describe('streams, groups, pending', () => {
       ['inventory', 'api-7f9c-1234', '2', '1.5s'],
       ['inventory', 'api-b2e1-5678', '1', '1h02m'],
     ]);
-    expect(JSON.parse(json.stdout)[1]).toEqual(expect.objectContaining({ group: 'inventory', lag: 12, consumers: expect.any(Array) }));
+    expect(JSON.parse(json.stdout)[1]).toEqual(
+      expect.objectContaining({ group: 'inventory', lag: 12, consumers: expect.any(Array) }),
+    );
   });
 
   it('pending --count N', async () => {
@@ -138,10 +169,16 @@ describe('streams, groups, pending', () => {
 
 describe('errors', () => {
   it('401: the server says why, the CLI says what to do; exit 1', async () => {
-    const [bad, none] = await Promise.all([runCli(['streams', '--api-key', 'not-a-key'], { PLATFORM_URL: fake.url }), runCli(['groups', 'orders'], { PLATFORM_URL: fake.url })]);
+    const [bad, none] = await Promise.all([
+      runCli(['streams', '--api-key', 'not-a-key'], { PLATFORM_URL: fake.url }),
+      runCli(['groups', 'orders'], { PLATFORM_URL: fake.url }),
+    ]);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toBe('');
-    expect(lines(bad.stderr)).toEqual(['error: 401 Unauthorized: unknown API key (x-api-key)', '  the API key is missing or not accepted: pass --api-key <key> or set API_KEY']);
+    expect(lines(bad.stderr)).toEqual([
+      'error: 401 Unauthorized: unknown API key (x-api-key)',
+      '  the API key is missing or not accepted: pass --api-key <key> or set API_KEY',
+    ]);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('error: 401 Unauthorized: send an API key in the x-api-key header');
   });
@@ -181,11 +218,16 @@ describe('errors', () => {
 
   it('connection refused: asks whether the platform runs there; exit 2', async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
-    const [text, json] = await Promise.all([runCli(['streams'], { PLATFORM_URL: url, API_KEY: OPERATOR_KEY }), runCli(['replay', 'orders', '--group', 'g', '--json', '--url', url])]);
+    const [text, json] = await Promise.all([
+      runCli(['streams'], { PLATFORM_URL: url, API_KEY: OPERATOR_KEY }),
+      runCli(['replay', 'orders', '--group', 'g', '--json', '--url', url]),
+    ]);
     for (const result of [text, json]) {
       expect(result.code).toBe(2);
       expect(result.stdout).toBe('');
-      expect(result.stderr).toBe(`error: cannot connect to ${url} (connection refused): is the platform running at ${url}?\n`);
+      expect(result.stderr).toBe(
+        `error: cannot connect to ${url} (connection refused): is the platform running at ${url}?\n`,
+      );
     }
   });
 });
@@ -211,7 +253,10 @@ describe('tail', () => {
   });
 
   it('--from a time, --type: the filter goes to the server, the cursor follows', async () => {
-    const result = await runCli(['tail', 'orders', '--from', '2025-01-06T09:00:01Z', '--type', 'OrderPlaced', '--limit', '1'], env);
+    const result = await runCli(
+      ['tail', 'orders', '--from', '2025-01-06T09:00:01Z', '--type', 'OrderPlaced', '--limit', '1'],
+      env,
+    );
     expect(result.code).toBe(0);
     expect(lines(result.stdout)).toHaveLength(1);
     expect(result.stdout).toContain('1736154002000-0  OrderPlaced@v1  ORD-7702');
@@ -239,7 +284,22 @@ describe('tail', () => {
 
 describe('replay', () => {
   it('posts the request, shows progress, and exits 0 when completed', async () => {
-    const result = await runCli(['replay', 'orders', '--group', 'analytics', '--from', '2025-01-06T09:00:00Z', '--to', '1736154002000-0', '--rate', '100', '--bypass-dedupe'], env);
+    const result = await runCli(
+      [
+        'replay',
+        'orders',
+        '--group',
+        'analytics',
+        '--from',
+        '2025-01-06T09:00:00Z',
+        '--to',
+        '1736154002000-0',
+        '--rate',
+        '100',
+        '--bypass-dedupe',
+      ],
+      env,
+    );
     expect(result.code).toBe(0);
     expect(fake.requestsTo('POST', '/ops/replays')[0].body).toEqual({
       stream: 'orders',
@@ -253,28 +313,50 @@ describe('replay', () => {
     const [id] = fake.replays.keys();
     const out = lines(result.stdout);
     expect(out[0]).toMatch(new RegExp(`^replay ${id} (queued|running)`));
-    expect(out).toContainEqual(expect.stringMatching(new RegExp(`^replay ${id} running \\d+/60 \\(\\d+%\\) [\\d.]+/s eta \\d`)));
+    expect(out).toContainEqual(
+      expect.stringMatching(new RegExp(`^replay ${id} running \\d+/60 \\(\\d+%\\) [\\d.]+/s eta \\d`)),
+    );
     expect(out.at(-1)).toBe(`replay ${id} completed: 60/60 entries of orders to group analytics (handlers)`);
     expect(fake.requestsTo('GET', `/ops/replays/${id}`).length).toBeGreaterThan(2);
   });
 
   it('--dry-run --json: the final status as JSON on stdout, progress on stderr', async () => {
-    const result = await runCli(['replay', 'orders', '--group', 'projection-v2', '--target', 'new-group', '--dry-run', '--json'], env);
+    const result = await runCli(
+      ['replay', 'orders', '--group', 'projection-v2', '--target', 'new-group', '--dry-run', '--json'],
+      env,
+    );
     expect(result.code).toBe(0);
     const [id] = fake.replays.keys();
-    expect(JSON.parse(result.stdout)).toMatchObject({ id, state: 'completed', done: 0, total: 60, dryRun: true, etaSeconds: 0 });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      id,
+      state: 'completed',
+      done: 0,
+      total: 60,
+      dryRun: true,
+      etaSeconds: 0,
+    });
     // NOTE: stdout is the one JSON document; progress lines, if any were printed, went to stderr.
     expect(result.stderr).not.toContain('completed');
-    expect(fake.requestsTo('POST', '/ops/replays')[0].body).toEqual({ stream: 'orders', target: { kind: 'new-group', group: 'projection-v2' }, dryRun: true, bypassDedupe: false });
+    expect(fake.requestsTo('POST', '/ops/replays')[0].body).toEqual({
+      stream: 'orders',
+      target: { kind: 'new-group', group: 'projection-v2' },
+      dryRun: true,
+      bypassDedupe: false,
+    });
   });
 
   it('a failed replay exits 1 with its error; --no-wait returns at once', async () => {
     const [failed, noWait] = await Promise.all([
       runCli(['replay', 'orders', '--group', 'ghost'], env),
-      runCli(['replay', 'orders', '--group', 'email', '--target', 'position', '--from', '1736154000000-0', '--no-wait'], env),
+      runCli(
+        ['replay', 'orders', '--group', 'email', '--target', 'position', '--from', '1736154000000-0', '--no-wait'],
+        env,
+      ),
     ]);
     expect(failed.code).toBe(1);
-    expect(lines(failed.stdout).at(-1)).toMatch(/^replay \S+ failed after 0\/60 entries: no such consumer group "ghost" on orders$/);
+    expect(lines(failed.stdout).at(-1)).toMatch(
+      /^replay \S+ failed after 0\/60 entries: no such consumer group "ghost" on orders$/,
+    );
     expect(noWait.code).toBe(0);
     expect(noWait.stdout).toMatch(/^replay [0-9a-f-]{36} queued\n$/);
     const noWaitId = noWait.stdout.split(' ')[1];
@@ -292,7 +374,9 @@ describe('replay', () => {
     expect(fake.replays.get(id)!.cancelRequested).toBe(true);
     expect(lines(result.stderr)).toEqual([
       `interrupted: cancelling replay ${id}...`,
-      expect.stringMatching(new RegExp(`^replay ${id}: cancel requested at \\d+/60 entries \\(it stops within moments\\)$`)),
+      expect.stringMatching(
+        new RegExp(`^replay ${id}: cancel requested at \\d+/60 entries \\(it stops within moments\\)$`),
+      ),
     ]);
   });
 });
@@ -306,7 +390,17 @@ describe('dlq', () => {
     ]);
     expect(all.code).toBe(0);
     const rows = lines(all.stdout).map((l) => l.split(/\s{2,}/).map((c) => c.trim()));
-    expect(rows[0]).toEqual(['ID', 'DEAD-LETTERED AT', 'REASON', 'TYPE', 'GROUP', 'HANDLER', 'ATTEMPTS', 'ENTRY', 'ERROR']);
+    expect(rows[0]).toEqual([
+      'ID',
+      'DEAD-LETTERED AT',
+      'REASON',
+      'TYPE',
+      'GROUP',
+      'HANDLER',
+      'ATTEMPTS',
+      'ENTRY',
+      'ERROR',
+    ]);
     expect(rows[1]).toEqual([
       '1736154100000-0',
       '2025-01-06T09:01:40.000Z',
@@ -324,14 +418,20 @@ describe('dlq', () => {
     expect(Object.fromEntries(query)).toEqual({ group: 'payment', reason: 'handler-failed', count: '5' });
     const letters = JSON.parse(json.stdout);
     expect(letters).toHaveLength(1);
-    expect(letters[0]).toMatchObject({ type: 'OrderConfirmed', reason: 'invalid-payload', envelope: { specversion: '1.0' } });
+    expect(letters[0]).toMatchObject({
+      type: 'OrderConfirmed',
+      reason: 'invalid-payload',
+      envelope: { specversion: '1.0' },
+    });
   });
 
   it('redrive: by ids or filters', async () => {
     const byIds = await runCli(['dlq', 'redrive', 'orders', '--id', '1736154100000-0', '--id', '1736154200000-0'], env);
     expect(byIds.code).toBe(0);
     expect(byIds.stdout).toBe('redrove 2 dead letters with id=1736154100000-0,1736154200000-0 of orders\n');
-    expect(fake.requestsTo('POST', '/ops/streams/orders/dead-letters/redrive')[0].body).toEqual({ ids: ['1736154100000-0', '1736154200000-0'] });
+    expect(fake.requestsTo('POST', '/ops/streams/orders/dead-letters/redrive')[0].body).toEqual({
+      ids: ['1736154100000-0', '1736154200000-0'],
+    });
 
     const all = await runCli(['dlq', 'redrive', 'orders', '--all', '--json'], env);
     expect(JSON.parse(all.stdout)).toEqual({ redriven: 1 });
@@ -341,7 +441,9 @@ describe('dlq', () => {
   it('purge: refuses without --yes when there is no terminal; purges with it', async () => {
     const refused = await runCli(['dlq', 'purge', 'orders', '--reason', 'invalid-payload'], env);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toBe('error: refusing to purge dead letters with reason=invalid-payload of orders without --yes: there is no terminal to confirm on\n');
+    expect(refused.stderr).toBe(
+      'error: refusing to purge dead letters with reason=invalid-payload of orders without --yes: there is no terminal to confirm on\n',
+    );
     expect(fake.requests).toHaveLength(0);
 
     const purged = await runCli(['dlq', 'purge', 'orders', '--reason', 'invalid-payload', '--yes'], env);
@@ -352,14 +454,30 @@ describe('dlq', () => {
 });
 
 describe('publish', () => {
-  const payment = { orderId: 'ORD-7702', userId: 'u-bob', userEmail: 'bob@example.com', amount: 1200, currency: 'EUR', reason: 'amount-over-limit', failedAt: '2025-01-06T09:00:03.000Z' };
+  const payment = {
+    orderId: 'ORD-7702',
+    userId: 'u-bob',
+    userEmail: 'bob@example.com',
+    amount: 1200,
+    currency: 'EUR',
+    reason: 'amount-over-limit',
+    failedAt: '2025-01-06T09:00:03.000Z',
+  };
 
   it('--data JSON, --version, --subject: 201 printed', async () => {
-    const result = await runCli(['publish', 'PaymentFailed', '--data', JSON.stringify(payment), '--version', '1', '--subject', 'ORD-7702'], env);
+    const result = await runCli(
+      ['publish', 'PaymentFailed', '--data', JSON.stringify(payment), '--version', '1', '--subject', 'ORD-7702'],
+      env,
+    );
     expect(result.code).toBe(0);
     const entry = fake.entries.payments.at(-1)!;
     expect(result.stdout).toBe(`published PaymentFailed id=${entry.eventId} to payments as ${entry.id}\n`);
-    expect(fake.requestsTo('POST', '/ops/events')[0].body).toEqual({ type: 'PaymentFailed', version: 1, data: payment, subject: 'ORD-7702' });
+    expect(fake.requestsTo('POST', '/ops/events')[0].body).toEqual({
+      type: 'PaymentFailed',
+      version: 1,
+      data: payment,
+      subject: 'ORD-7702',
+    });
   });
 
   it('--data @file and @- (stdin), --json', async () => {
@@ -370,11 +488,23 @@ describe('publish', () => {
       runCli(['publish', 'PaymentFailed', '--data', '@-'], env, JSON.stringify({ ...payment, orderId: 'ORD-7709' })),
     ]);
     expect(fromFile.code).toBe(0);
-    expect(JSON.parse(fromFile.stdout)).toEqual({ id: expect.any(String), entryId: expect.stringMatching(/^\d+-\d+$/), stream: 'payments' });
+    expect(JSON.parse(fromFile.stdout)).toEqual({
+      id: expect.any(String),
+      entryId: expect.stringMatching(/^\d+-\d+$/),
+      stream: 'payments',
+    });
     expect(fromStdin.code).toBe(0);
-    expect(fake.requestsTo('POST', '/ops/events').map((r) => (r.body as any).data.orderId).sort()).toEqual(['ORD-7702', 'ORD-7709']);
+    expect(
+      fake
+        .requestsTo('POST', '/ops/events')
+        .map((r) => (r.body as any).data.orderId)
+        .sort(),
+    ).toEqual(['ORD-7702', 'ORD-7709']);
     const missing = await runCli(['publish', 'PaymentFailed', '--data', '@/nonexistent/payment.json'], env);
-    expect(missing).toMatchObject({ code: 1, stderr: 'error: cannot read --data @/nonexistent/payment.json: ENOENT\n' });
+    expect(missing).toMatchObject({
+      code: 1,
+      stderr: 'error: cannot read --data @/nonexistent/payment.json: ENOENT\n',
+    });
   });
 });
 

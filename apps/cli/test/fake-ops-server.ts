@@ -87,11 +87,31 @@ export class FakeOpsServer {
 
   private constructor() {
     this.server = createServer((req, res) => {
-      this.handle(req, res).catch((error: unknown) => send(res, 500, { statusCode: 500, error: 'Internal Server Error', message: String(error) }));
+      this.handle(req, res).catch((error: unknown) =>
+        send(res, 500, { statusCode: 500, error: 'Internal Server Error', message: String(error) }),
+      );
     });
-    this.append('orders', 'OrderPlaced', 'ORD-7701', { orderId: 'ORD-7701', userId: 'u-ada', total: 25, currency: 'EUR' }, T0);
-    this.append('orders', 'OrderConfirmed', 'ORD-7701', { orderId: 'ORD-7701', confirmedAt: '2025-01-06T09:00:01.000Z' }, T0 + 1000);
-    this.append('orders', 'OrderPlaced', 'ORD-7702', { orderId: 'ORD-7702', userId: 'u-bob', total: 1200, currency: 'EUR' }, T0 + 2000);
+    this.append(
+      'orders',
+      'OrderPlaced',
+      'ORD-7701',
+      { orderId: 'ORD-7701', userId: 'u-ada', total: 25, currency: 'EUR' },
+      T0,
+    );
+    this.append(
+      'orders',
+      'OrderConfirmed',
+      'ORD-7701',
+      { orderId: 'ORD-7701', confirmedAt: '2025-01-06T09:00:01.000Z' },
+      T0 + 1000,
+    );
+    this.append(
+      'orders',
+      'OrderPlaced',
+      'ORD-7702',
+      { orderId: 'ORD-7702', userId: 'u-bob', total: 1200, currency: 'EUR' },
+      T0 + 2000,
+    );
   }
 
   static async start(): Promise<FakeOpsServer> {
@@ -130,7 +150,9 @@ export class FakeOpsServer {
   }
 
   requestsTo(method: string, path: string | RegExp): RecordedRequest[] {
-    return this.requests.filter((r) => r.method === method && (typeof path === 'string' ? r.path === path : path.test(r.path)));
+    return this.requests.filter(
+      (r) => r.method === method && (typeof path === 'string' ? r.path === path : path.test(r.path)),
+    );
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -140,38 +162,67 @@ export class FakeOpsServer {
     const apiKey = typeof req.headers['x-api-key'] === 'string' ? req.headers['x-api-key'] : undefined;
     this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body, apiKey });
 
-    if (!apiKey) return send(res, 401, { statusCode: 401, error: 'Unauthorized', message: 'send an API key in the x-api-key header' });
-    if (apiKey !== OPERATOR_KEY && apiKey !== READER_KEY) return send(res, 401, { statusCode: 401, error: 'Unauthorized', message: 'unknown API key (x-api-key)' });
+    if (!apiKey)
+      return send(res, 401, {
+        statusCode: 401,
+        error: 'Unauthorized',
+        message: 'send an API key in the x-api-key header',
+      });
+    if (apiKey !== OPERATOR_KEY && apiKey !== READER_KEY)
+      return send(res, 401, { statusCode: 401, error: 'Unauthorized', message: 'unknown API key (x-api-key)' });
     if (apiKey === READER_KEY && req.method !== 'GET') {
-      return send(res, 403, { statusCode: 403, error: 'Forbidden', message: `${req.method} needs an operator key; this key has the reader role` });
+      return send(res, 403, {
+        statusCode: 403,
+        error: 'Forbidden',
+        message: `${req.method} needs an operator key; this key has the reader role`,
+      });
     }
 
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     // NOTE: the stream (and group) segments become ':' so routes can be matched as strings.
-    const shape = parts.map((p, i) => (parts[1] === 'streams' && (i === 2 || (i === 4 && parts[3] === 'groups')) ? ':' : p));
+    const shape = parts.map((p, i) =>
+      parts[1] === 'streams' && (i === 2 || (i === 4 && parts[3] === 'groups')) ? ':' : p,
+    );
     const route = `${req.method} /${shape.join('/')}`;
     const stream = parts[1] === 'streams' ? parts[2] : undefined;
     if (stream !== undefined && !(stream in this.entries) && stream !== 'broken') {
-      return send(res, 404, { statusCode: 404, error: 'Not Found', message: `unknown stream "${stream}": only streams of registered event contracts are reachable` });
+      return send(res, 404, {
+        statusCode: 404,
+        error: 'Not Found',
+        message: `unknown stream "${stream}": only streams of registered event contracts are reachable`,
+      });
     }
 
     switch (route) {
       case 'GET /ops/streams':
         return send(res, 200, this.streams());
       case 'GET /ops/streams/:/groups':
-        if (stream === 'broken') return send(res, 500, { statusCode: 500, error: 'Internal Server Error', message: 'internal error (logged by the server)' });
+        if (stream === 'broken')
+          return send(res, 500, {
+            statusCode: 500,
+            error: 'Internal Server Error',
+            message: 'internal error (logged by the server)',
+          });
         return send(res, 200, groupsOf(stream!));
       case 'GET /ops/streams/:/groups/:/pending':
         return send(res, 200, pendingOf(parts[4], Number(url.searchParams.get('count') ?? 100)));
       case 'GET /ops/streams/:/entries':
         return send(res, 200, this.page(stream!, url.searchParams));
       case 'GET /ops/streams/:/dead-letters':
-        return send(res, 200, this.matching(stream!, filterOf(url.searchParams)).slice(0, Number(url.searchParams.get('count') ?? 100)));
+        return send(
+          res,
+          200,
+          this.matching(stream!, filterOf(url.searchParams)).slice(0, Number(url.searchParams.get('count') ?? 100)),
+        );
       case 'POST /ops/streams/:/dead-letters/redrive':
       case 'POST /ops/streams/:/dead-letters/purge': {
         const filter = (body ?? {}) as FilterBody;
         if (!filter.all && !filter.ids?.length && !filter.group && !filter.reason && !filter.type) {
-          return send(res, 400, { statusCode: 400, error: 'Bad Request', message: 'refusing to act on every dead letter: pass { all: true }, or ids, group, reason or type' });
+          return send(res, 400, {
+            statusCode: 400,
+            error: 'Bad Request',
+            message: 'refusing to act on every dead letter: pass { all: true }, or ids, group, reason or type',
+          });
         }
         const hit = new Set(this.matching(stream!, filter).map((l) => l.id));
         this.deadLetters = this.deadLetters.filter((l) => !hit.has(l.id));
@@ -190,7 +241,11 @@ export class FakeOpsServer {
         // NOTE: as the platform does: 409 once finished; otherwise 202 with the state as it is (the job stops moments later).
         const before = this.status(replay);
         if (before.state !== 'queued' && before.state !== 'running') {
-          return send(res, 409, { statusCode: 409, error: 'Conflict', message: `replay ${replay.id} has finished already (${before.state})` });
+          return send(res, 409, {
+            statusCode: 409,
+            error: 'Conflict',
+            message: `replay ${replay.id} has finished already (${before.state})`,
+          });
         }
         replay.cancelRequested = true;
         return send(res, 202, before);
@@ -219,26 +274,51 @@ export class FakeOpsServer {
     const after = (e: FakeEntry) => !cursor || compareIds(e.id, cursor) > 0;
     const hits = this.entries[stream]
       .filter(after)
-      .filter((e) => (!q.get('type') || e.type === q.get('type')) && (!q.get('subject') || e.subject === q.get('subject')));
+      .filter(
+        (e) => (!q.get('type') || e.type === q.get('type')) && (!q.get('subject') || e.subject === q.get('subject')),
+      );
     const entries = hits.slice(0, count);
     return { entries, nextCursor: hits.length > count ? entries.at(-1)!.id : null };
   }
 
   private matching(stream: string, f: { ids?: string[]; group?: string; reason?: string; type?: string }) {
     return this.deadLetters.filter(
-      (l) => l.stream === stream && (!f.ids?.length || f.ids.includes(l.id)) && (!f.group || l.group === f.group) && (!f.reason || l.reason === f.reason) && (!f.type || l.type === f.type),
+      (l) =>
+        l.stream === stream &&
+        (!f.ids?.length || f.ids.includes(l.id)) &&
+        (!f.group || l.group === f.group) &&
+        (!f.reason || l.reason === f.reason) &&
+        (!f.type || l.type === f.type),
     );
   }
 
   private startReplay(res: ServerResponse, body: ReplayBody | undefined): void {
     const details: { field: string; messages: string[] }[] = [];
     if (!body?.stream) details.push({ field: 'stream', messages: ['stream must be a registered stream'] });
-    if (!['handlers', 'position', 'new-group'].includes(body?.target?.kind ?? '')) details.push({ field: 'target.kind', messages: ['kind must be one of: handlers, position, new-group'] });
-    if (typeof body?.target?.group !== 'string') details.push({ field: 'target.group', messages: ['group must be a string'] });
-    if (details.length) return send(res, 400, { statusCode: 400, error: 'Bad Request', message: details.flatMap((d) => d.messages).join('; '), details });
-    if (!body?.stream || !(body.stream in this.entries)) return send(res, 404, { statusCode: 404, error: 'Not Found', message: `unknown stream "${body?.stream}"` });
+    if (!['handlers', 'position', 'new-group'].includes(body?.target?.kind ?? ''))
+      details.push({ field: 'target.kind', messages: ['kind must be one of: handlers, position, new-group'] });
+    if (typeof body?.target?.group !== 'string')
+      details.push({ field: 'target.group', messages: ['group must be a string'] });
+    if (details.length)
+      return send(res, 400, {
+        statusCode: 400,
+        error: 'Bad Request',
+        message: details.flatMap((d) => d.messages).join('; '),
+        details,
+      });
+    if (!body?.stream || !(body.stream in this.entries))
+      return send(res, 404, { statusCode: 404, error: 'Not Found', message: `unknown stream "${body?.stream}"` });
     const id = randomUUID();
-    this.replays.set(id, { id, body, createdAt: Date.now(), total: 60, rate: body.ratePerSec ?? 150, state: 'queued', done: 0, cancelRequested: false });
+    this.replays.set(id, {
+      id,
+      body,
+      createdAt: Date.now(),
+      total: 60,
+      rate: body.ratePerSec ?? 150,
+      state: 'queued',
+      done: 0,
+      cancelRequested: false,
+    });
     send(res, 202, { id, state: 'queued' });
   }
 
@@ -273,7 +353,11 @@ export class FakeOpsServer {
       done: r.done,
       total: r.total,
       ratePerSec: measured,
-      etaSeconds: !running ? 0 : r.state === 'running' && measured > 0 ? Math.ceil((r.total - r.done) / measured) : null,
+      etaSeconds: !running
+        ? 0
+        : r.state === 'running' && measured > 0
+          ? Math.ceil((r.total - r.done) / measured)
+          : null,
       ...(r.error ? { error: r.error } : {}),
     };
   }
@@ -296,11 +380,19 @@ export class FakeOpsServer {
           statusCode: 400,
           error: 'Bad Request',
           message: `PaymentFailed v1 is invalid: ${missing.join(', ')}`,
-          details: missing.map((f) => ({ field: `data.${f}`, messages: [`${f} must be ${f === 'amount' ? 'a number' : 'a string'}`] })),
+          details: missing.map((f) => ({
+            field: `data.${f}`,
+            messages: [`${f} must be ${f === 'amount' ? 'a number' : 'a string'}`],
+          })),
         });
       }
     }
-    const entry = this.append(stream, body.type, body.subject ?? (typeof body.data?.orderId === 'string' ? body.data.orderId : null), body.data);
+    const entry = this.append(
+      stream,
+      body.type,
+      body.subject ?? (typeof body.data?.orderId === 'string' ? body.data.orderId : null),
+      body.data,
+    );
     send(res, 201, { id: entry.eventId, entryId: entry.id, stream });
   }
 }
@@ -308,7 +400,13 @@ export class FakeOpsServer {
 function groupsOf(stream: string) {
   if (stream !== 'orders') return [];
   return [
-    { group: 'analytics', lag: 0, pending: 0, lastDeliveredId: '1736154002000-0', consumers: [{ name: 'api-7f9c-1234', idleMs: 812, pending: 0 }] },
+    {
+      group: 'analytics',
+      lag: 0,
+      pending: 0,
+      lastDeliveredId: '1736154002000-0',
+      consumers: [{ name: 'api-7f9c-1234', idleMs: 812, pending: 0 }],
+    },
     {
       group: 'inventory',
       lag: 12,
@@ -333,7 +431,15 @@ function pendingOf(group: string, count: number) {
 }
 
 function seedDeadLetters() {
-  const letter = (id: string, reason: string, type: string, group: string, handler: string, error: string, attempts: number) => ({
+  const letter = (
+    id: string,
+    reason: string,
+    type: string,
+    group: string,
+    handler: string,
+    error: string,
+    attempts: number,
+  ) => ({
     id,
     reason,
     error,
@@ -349,9 +455,33 @@ function seedDeadLetters() {
     envelope: { specversion: '1.0', type, source: 'order-service', data: '{"orderId":"ORD-7702"}' },
   });
   return [
-    letter('1736154100000-0', 'handler-failed', 'OrderPlaced', 'payment', 'PaymentHandlers.charge', 'gateway timeout after 3000 ms (POST https://gateway.example/charges)', 5),
-    letter('1736154200000-0', 'handler-failed', 'OrderPlaced', 'inventory', 'InventoryHandlers.reserve', 'sku PRINT-SIGNED: stock hash missing', 5),
-    letter('1736154300000-0', 'invalid-payload', 'OrderConfirmed', 'email', '-', 'confirmedAt must be a valid ISO 8601 date string', 1),
+    letter(
+      '1736154100000-0',
+      'handler-failed',
+      'OrderPlaced',
+      'payment',
+      'PaymentHandlers.charge',
+      'gateway timeout after 3000 ms (POST https://gateway.example/charges)',
+      5,
+    ),
+    letter(
+      '1736154200000-0',
+      'handler-failed',
+      'OrderPlaced',
+      'inventory',
+      'InventoryHandlers.reserve',
+      'sku PRINT-SIGNED: stock hash missing',
+      5,
+    ),
+    letter(
+      '1736154300000-0',
+      'invalid-payload',
+      'OrderConfirmed',
+      'email',
+      '-',
+      'confirmedAt must be a valid ISO 8601 date string',
+      1,
+    ),
   ];
 }
 

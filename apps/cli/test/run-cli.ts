@@ -22,7 +22,11 @@ export class CliProcess {
     const base = { ...process.env };
     delete base.PLATFORM_URL;
     delete base.API_KEY;
-    this.child = spawn(process.execPath, [...ARGS, ...args], { cwd: REPO_ROOT, env: { ...base, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [...ARGS, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...base, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.stdout += d));
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
     if (input !== undefined) this.child.stdin!.end(input);
@@ -37,7 +41,9 @@ export class CliProcess {
     const deadline = Date.now() + timeoutMs;
     while (!pattern.test(this[on])) {
       if (this.child.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`no ${pattern} on ${on} (exit ${this.child.exitCode})\nstdout: ${this.stdout}\nstderr: ${this.stderr}`);
+        throw new Error(
+          `no ${pattern} on ${on} (exit ${this.child.exitCode})\nstdout: ${this.stdout}\nstderr: ${this.stderr}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -48,6 +54,10 @@ export function startCli(args: string[], env: Record<string, string | undefined>
   return new CliProcess(args, env, input);
 }
 
-export function runCli(args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  input?: string,
+): Promise<CliResult> {
   return startCli(args, env, input).done;
 }

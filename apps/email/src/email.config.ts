@@ -23,6 +23,8 @@ export class EmailConfig implements OnModuleInit {
   }
 
   private read(): EmailSettings {
-    return parseEmailSettings(Object.fromEntries(EMAIL_SETTING_NAMES.map((name) => [name, this.config.get<string>(name)])));
+    return parseEmailSettings(
+      Object.fromEntries(EMAIL_SETTING_NAMES.map((name) => [name, this.config.get<string>(name)])),
+    );
   }
 }

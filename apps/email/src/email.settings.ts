@@ -34,12 +34,20 @@ export class EmailSettings {
   SMTP_URL?: string;
 
   /** The `From:` of every mail sent through SMTP: an address, or `Name <address>`. @default Shop <orders@shop.example> */
-  @Matches(/^(?:[^<>\r\n]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/, { message: 'EMAIL_FROM must be an address (orders@shop.example) or Name <address>' })
+  @Matches(/^(?:[^<>\r\n]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/, {
+    message: 'EMAIL_FROM must be an address (orders@shop.example) or Name <address>',
+  })
   EMAIL_FROM = 'Shop <orders@shop.example>';
 }
 
 /** Every variable {@link EmailSettings} reads. */
-export const EMAIL_SETTING_NAMES = ['EMAIL_WORKER_CONCURRENCY', 'EMAIL_RETRY_ATTEMPTS', 'EMAIL_RETRY_DELAY_MS', 'SMTP_URL', 'EMAIL_FROM'] as const;
+export const EMAIL_SETTING_NAMES = [
+  'EMAIL_WORKER_CONCURRENCY',
+  'EMAIL_RETRY_ATTEMPTS',
+  'EMAIL_RETRY_DELAY_MS',
+  'SMTP_URL',
+  'EMAIL_FROM',
+] as const;
 
 /** Reads and checks the email settings out of an environment-like record; unset or empty means the default. */
 export function parseEmailSettings(raw: Record<string, unknown>): EmailSettings {
@@ -49,7 +57,10 @@ export function parseEmailSettings(raw: Record<string, unknown>): EmailSettings 
   const settings = plainToInstance(EmailSettings, known, { exposeDefaultValues: true });
   const errors = validateSync(settings);
   if (errors.length > 0) {
-    const lines = errors.map((e) => `  - ${e.property}=${JSON.stringify(known[e.property] ?? e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    const lines = errors.map(
+      (e) =>
+        `  - ${e.property}=${JSON.stringify(known[e.property] ?? e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+    );
     throw new Error(`Invalid email configuration (see the README's configuration table):\n${lines.join('\n')}`);
   }
   return settings;

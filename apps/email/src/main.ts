@@ -8,6 +8,7 @@ class EmailRootModule {}
 runMain(() =>
   createPlatformApp(EmailRootModule, {
     title: 'Email service',
-    description: 'Mails customers the outcome of their orders (OrderConfirmed, OrderCancelled) through a BullMQ queue with retries',
+    description:
+      'Mails customers the outcome of their orders (OrderConfirmed, OrderCancelled) through a BullMQ queue with retries',
   }),
 );

@@ -63,14 +63,21 @@ describe('email delivery (real Redis, scripted transport)', () => {
 
     expect(transport.callsTo('replay@example.com')).toBe(1);
     expect(await mailsTo('replay@example.com')).toHaveLength(1);
-    expect(await queue().getJobCounts('completed', 'waiting', 'delayed', 'active')).toMatchObject({ waiting: 0, delayed: 0, active: 0 });
+    expect(await queue().getJobCounts('completed', 'waiting', 'delayed', 'active')).toMatchObject({
+      waiting: 0,
+      delayed: 0,
+      active: 0,
+    });
   });
 
   it('does not mail again on a replay after the job itself was removed (the sent log decides)', async () => {
     await queue().remove('mail.ORD-R1.confirmed');
     const replay = orderConfirmed('ORD-R1', 'replay@example.com');
     await app.get(EventPublisher).publish(replay, { id: 'late-replay-of-ORD-R1' });
-    await waitFor('the re-added job to complete', async () => (await queue().getJob('mail.ORD-R1.confirmed'))?.finishedOn !== undefined);
+    await waitFor(
+      'the re-added job to complete',
+      async () => (await queue().getJob('mail.ORD-R1.confirmed'))?.finishedOn !== undefined,
+    );
 
     const job = await queue().getJob('mail.ORD-R1.confirmed');
     expect(job?.returnvalue).toMatchObject({ alreadySent: true });
@@ -86,7 +93,11 @@ describe('email delivery (real Redis, scripted transport)', () => {
     expect(transport.callsTo('flaky@example.com')).toBe(3);
     expect(transport.sentTo('flaky@example.com')).toBe(1);
     const [mail] = await mailsTo('flaky@example.com');
-    expect(mail).toMatchObject({ id: 'mail.ORD-F1.confirmed', attempts: 3, messageId: expect.stringMatching(/^<scripted-/) });
+    expect(mail).toMatchObject({
+      id: 'mail.ORD-F1.confirmed',
+      attempts: 3,
+      messageId: expect.stringMatching(/^<scripted-/),
+    });
     const job = await queue().getJob('mail.ORD-F1.confirmed');
     expect(job?.opts).toMatchObject({ attempts: 5, backoff: { type: 'exponential', delay: 20 } });
   });
@@ -99,7 +110,10 @@ describe('email delivery (real Redis, scripted transport)', () => {
   it('fails the job after its last attempt, lists it, and sends it on retry', async () => {
     transport.failures.set('down@example.com', Infinity);
     await app.get(EventPublisher).publish(orderConfirmed('ORD-D1', 'down@example.com'));
-    await waitFor('the job to fail', async () => (await queue().getJob('mail.ORD-D1.confirmed'))?.finishedOn !== undefined);
+    await waitFor(
+      'the job to fail',
+      async () => (await queue().getJob('mail.ORD-D1.confirmed'))?.finishedOn !== undefined,
+    );
 
     expect(transport.callsTo('down@example.com')).toBe(5);
     expect(await mailsTo('down@example.com')).toEqual([]);

@@ -60,19 +60,25 @@ describe('email service (real Redis)', () => {
   it.each([
     ['payment-declined', 'card declined by issuer', 'because your payment was declined.'],
     ['out-of-stock', 'SKU-LTD: requested 2, available 1', 'because some items are out of stock.'],
-  ] as const)('mails one cancellation for %s, with the reason in words and the refund', async (reason, detail, words) => {
-    const to = `${reason}@example.com`;
-    await publish(orderCancelled(`ORD-X-${reason}`, to, reason, detail));
-    await waitFor('the cancellation mail', async () => (await mailsTo(to)).length > 0);
-    await new Promise((r) => setTimeout(r, 200));
+  ] as const)(
+    'mails one cancellation for %s, with the reason in words and the refund',
+    async (reason, detail, words) => {
+      const to = `${reason}@example.com`;
+      await publish(orderCancelled(`ORD-X-${reason}`, to, reason, detail));
+      await waitFor('the cancellation mail', async () => (await mailsTo(to)).length > 0);
+      await new Promise((r) => setTimeout(r, 200));
 
-    const mails = await mailsTo(to);
-    expect(mails).toHaveLength(1);
-    expect(mails[0]).toMatchObject({ subject: `Your order ORD-X-${reason} was cancelled`, template: 'order-cancelled' });
-    expect(mails[0].text).toContain(words);
-    expect(mails[0].text).toContain(`Detail: ${detail}`);
-    expect(mails[0].text).toContain('If any amount was charged for this order, it is refunded in full.');
-  });
+      const mails = await mailsTo(to);
+      expect(mails).toHaveLength(1);
+      expect(mails[0]).toMatchObject({
+        subject: `Your order ORD-X-${reason} was cancelled`,
+        template: 'order-cancelled',
+      });
+      expect(mails[0].text).toContain(words);
+      expect(mails[0].text).toContain(`Detail: ${detail}`);
+      expect(mails[0].text).toContain('If any amount was charged for this order, it is refunded in full.');
+    },
+  );
 
   it('sends nothing on PaymentSucceeded alone (the order may still be cancelled for stock)', async () => {
     await publish(paymentSucceeded('ORD-P1', 'paid@example.com'));

@@ -26,7 +26,11 @@ async function freePort(): Promise<number> {
  * An SMTP server on `port` (0: a free one) that parses every mail it takes into `received`;
  * `onRcptTo` may refuse recipients.
  */
-async function startSmtpServer(port: number, received: ParsedMail[], onRcptTo?: SMTPServerOptions['onRcptTo']): Promise<SMTPServer> {
+async function startSmtpServer(
+  port: number,
+  received: ParsedMail[],
+  onRcptTo?: SMTPServerOptions['onRcptTo'],
+): Promise<SMTPServer> {
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -86,7 +90,8 @@ describe('email over SMTP (real Redis, real SMTP server)', () => {
   });
 
   const http = () => request(app.getHttpServer());
-  const receivedBy = (to: string): ParsedMail[] => received.filter((mail) => mail.to && !Array.isArray(mail.to) && mail.to.text === to);
+  const receivedBy = (to: string): ParsedMail[] =>
+    received.filter((mail) => mail.to && !Array.isArray(mail.to) && mail.to.text === to);
 
   it('sends the order mail through the server as rendered, and the sent log keeps the Message-ID the server got', async () => {
     await app.get(EventPublisher).publish(orderConfirmed('ORD-S1', 'ada@example.com'));
@@ -99,9 +104,17 @@ describe('email over SMTP (real Redis, real SMTP server)', () => {
     expect(mail.text).toContain('Total: 49.00 EUR');
     expect(mail.text).toContain('Payment reference: PAY-ORD-S1');
 
-    await waitFor('the sent log entry', async () => (await http().get('/emails').query({ to: 'ada@example.com' })).body.length === 1);
+    await waitFor(
+      'the sent log entry',
+      async () => (await http().get('/emails').query({ to: 'ada@example.com' })).body.length === 1,
+    );
     const [logged] = (await http().get('/emails').query({ to: 'ada@example.com' }).expect(200)).body;
-    expect(logged).toMatchObject({ to: 'ada@example.com', subject: 'Your order ORD-S1 is confirmed', attempts: 1, messageId: mail.messageId });
+    expect(logged).toMatchObject({
+      to: 'ada@example.com',
+      subject: 'Your order ORD-S1 is confirmed',
+      attempts: 1,
+      messageId: mail.messageId,
+    });
   });
 
   it('retries a temporary refusal (451) with backoff until the server takes the mail', async () => {
@@ -110,14 +123,20 @@ describe('email over SMTP (real Redis, real SMTP server)', () => {
     await waitFor('the mail accepted on the third try', () => receivedBy('busy@example.com').length === 1, 15_000);
 
     expect(recipientAttempts.get('busy@example.com')).toBe(3);
-    await waitFor('the sent log entry', async () => (await http().get('/emails').query({ to: 'busy@example.com' })).body.length === 1);
+    await waitFor(
+      'the sent log entry',
+      async () => (await http().get('/emails').query({ to: 'busy@example.com' })).body.length === 1,
+    );
     const [logged] = (await http().get('/emails').query({ to: 'busy@example.com' }).expect(200)).body;
     expect(logged.attempts).toBe(3);
   });
 
   it('fails the job at once on a permanent refusal (550): one attempt, listed as failed with the server answer, nothing sent', async () => {
     await app.get(EventPublisher).publish(orderConfirmed('ORD-S3', 'nobody@example.com'));
-    const failedJob = async () => ((await http().get('/emails/failed').expect(200)).body as Array<Record<string, unknown>>).find((job) => job.to === 'nobody@example.com');
+    const failedJob = async () =>
+      ((await http().get('/emails/failed').expect(200)).body as Array<Record<string, unknown>>).find(
+        (job) => job.to === 'nobody@example.com',
+      );
     await waitFor('the failed job', async () => (await failedJob()) !== undefined, 15_000);
 
     const failed = (await failedJob())!;
@@ -140,7 +159,11 @@ describe('email over SMTP while the server is unreachable (real Redis, real SMTP
   beforeAll(async () => {
     port = await freePort();
     // NOTE: the service starts although nothing answers at SMTP_URL (it logs a warning).
-    ({ app } = await createEmailTestApp(undefined, { SMTP_URL: `smtp://127.0.0.1:${port}`, EMAIL_RETRY_DELAY_MS: '100', EMAIL_RETRY_ATTEMPTS: '10' }));
+    ({ app } = await createEmailTestApp(undefined, {
+      SMTP_URL: `smtp://127.0.0.1:${port}`,
+      EMAIL_RETRY_DELAY_MS: '100',
+      EMAIL_RETRY_ATTEMPTS: '10',
+    }));
   });
 
   afterAll(async () => {
@@ -158,8 +181,15 @@ describe('email over SMTP while the server is unreachable (real Redis, real SMTP
     expect((await http().get('/emails/failed').expect(200)).body).toEqual([]);
 
     smtp = await startSmtpServer(port, received);
-    await waitFor('the mail at the SMTP server', () => received.some((mail) => mail.subject === 'Your order ORD-S4 is confirmed'), 15_000);
-    await waitFor('the sent log entry', async () => (await http().get('/emails').query({ to: 'patient@example.com' })).body.length === 1);
+    await waitFor(
+      'the mail at the SMTP server',
+      () => received.some((mail) => mail.subject === 'Your order ORD-S4 is confirmed'),
+      15_000,
+    );
+    await waitFor(
+      'the sent log entry',
+      async () => (await http().get('/emails').query({ to: 'patient@example.com' })).body.length === 1,
+    );
     const [logged] = (await http().get('/emails').query({ to: 'patient@example.com' }).expect(200)).body;
     expect(logged.attempts).toBeGreaterThan(1);
   });

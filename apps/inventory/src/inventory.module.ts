@@ -11,7 +11,10 @@ import { StockRepository } from './stock/stock.repository';
  * OrderPlaced and release it for OrderCancelled. Import it beside one `PlatformModule.forRoot()`.
  */
 @Module({
-  imports: [EventBusModule.forFeature({ group: INVENTORY_SERVICE, source: INVENTORY_SOURCE }), ServiceStoreModule.forService(INVENTORY_SERVICE)],
+  imports: [
+    EventBusModule.forFeature({ group: INVENTORY_SERVICE, source: INVENTORY_SOURCE }),
+    ServiceStoreModule.forService(INVENTORY_SERVICE),
+  ],
   controllers: [InventoryController],
   providers: [StockRepository, ReservationHandler],
 })

@@ -9,6 +9,7 @@ class InventoryServiceRoot {}
 runMain(() =>
   createPlatformApp(InventoryServiceRoot, {
     title: 'Inventory service',
-    description: 'Keeps stock; reserves every line of an OrderPlaced or none, and releases what a cancelled order had reserved',
+    description:
+      'Keeps stock; reserves every line of an OrderPlaced or none, and releases what a cancelled order had reserved',
   }),
 );

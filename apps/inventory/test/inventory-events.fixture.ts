@@ -26,5 +26,10 @@ export const orderCancelled = (orderId: string, items: Line[], id?: string): Raw
   type: 'OrderCancelled',
   source: 'order-service',
   id,
-  data: { ...fat(orderId, items), reason: 'payment-declined', detail: 'payment declined: card declined', cancelledAt: new Date().toISOString() },
+  data: {
+    ...fat(orderId, items),
+    reason: 'payment-declined',
+    detail: 'payment declined: card declined',
+    cancelledAt: new Date().toISOString(),
+  },
 });

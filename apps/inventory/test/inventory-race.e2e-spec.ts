@@ -31,17 +31,32 @@ describe('inventory on two instances (real Redis)', () => {
     for (const orderId of orderIds) {
       const event = orderPlaced(orderId, [{ sku: 'SKU-LTD', quantity: 1 }], `placed-${orderId}`);
       const envelope = {
-        specversion: '1.0', id: event.id!, type: event.type, version: 1, source: event.source!,
-        time: new Date().toISOString(), datacontenttype: 'application/json', data: event.data, subject: orderId,
+        specversion: '1.0',
+        id: event.id!,
+        type: event.type,
+        version: 1,
+        source: event.source!,
+        time: new Date().toISOString(),
+        datacontenttype: 'application/json',
+        data: event.data,
+        subject: orderId,
       };
       pipeline.xadd(`${ns}:{orders}`, '*', ...encodeEnvelope(envelope));
     }
     await pipeline.exec();
 
-    await waitFor('an outcome for every order', async () => (await readEvents(redis, ns, 'inventory')).length >= orderIds.length);
+    await waitFor(
+      'an outcome for every order',
+      async () => (await readEvents(redis, ns, 'inventory')).length >= orderIds.length,
+    );
     await waitFor('every order handled', () => groupCaughtUp(redis, ns, 'orders', 'inventory'));
     const reserved = await readEvents<{ orderId: string }>(redis, ns, 'inventory', 'InventoryReserved');
-    const failed = await readEvents<{ orderId: string; short: unknown[] }>(redis, ns, 'inventory', 'InventoryReservationFailed');
+    const failed = await readEvents<{ orderId: string; short: unknown[] }>(
+      redis,
+      ns,
+      'inventory',
+      'InventoryReservationFailed',
+    );
     expect(reserved).toHaveLength(1);
     expect(failed).toHaveLength(orderIds.length - 1);
     for (const f of failed) expect(f.data.short).toEqual([{ sku: 'SKU-LTD', requested: 1, available: 0 }]);

@@ -34,11 +34,15 @@ describe('inventory service (real Redis)', () => {
   });
 
   const newOrderId = () => `ORD-TEST-${++seq}`;
-  const level = async (sku: string): Promise<Level> => (await request(app.getHttpServer()).get(`/inventory/${sku}`).expect(200)).body as Level;
+  const level = async (sku: string): Promise<Level> =>
+    (await request(app.getHttpServer()).get(`/inventory/${sku}`).expect(200)).body as Level;
   const send = (event: RawEvent) => xaddEvent(redis, ns, event);
   const outcomes = async (type: string, orderId: string) =>
     (await readEvents<{ orderId: string }>(redis, ns, 'inventory', type)).filter((e) => e.data.orderId === orderId);
-  const settled = () => waitFor('the inventory group read and acknowledged every order event', () => groupCaughtUp(redis, ns, 'orders', 'inventory'));
+  const settled = () =>
+    waitFor('the inventory group read and acknowledged every order event', () =>
+      groupCaughtUp(redis, ns, 'orders', 'inventory'),
+    );
 
   it('seeds stock from the catalogue and serves it on GET /inventory and /inventory/:sku', async () => {
     const res = await request(app.getHttpServer()).get('/inventory').expect(200);
@@ -52,12 +56,28 @@ describe('inventory service (real Redis)', () => {
   it('OrderPlaced reserves every line: stock goes down and one InventoryReserved goes out', async () => {
     const orderId = newOrderId();
     const [mug, tee] = [await level('SKU-MUG'), await level('SKU-TEE')];
-    const placed = await send(orderPlaced(orderId, [{ sku: 'SKU-MUG', quantity: 2 }, { sku: 'SKU-TEE', quantity: 3 }]));
+    const placed = await send(
+      orderPlaced(orderId, [
+        { sku: 'SKU-MUG', quantity: 2 },
+        { sku: 'SKU-TEE', quantity: 3 },
+      ]),
+    );
     await waitFor('InventoryReserved', async () => (await outcomes('InventoryReserved', orderId)).length > 0);
     const [reserved, ...more] = await outcomes('InventoryReserved', orderId);
     expect(more).toHaveLength(0);
-    expect(reserved).toMatchObject({ id: `${orderId}:reserved`, source: 'inventory-service', subject: orderId, causationid: placed.id });
-    expect(reserved.data).toMatchObject({ orderId, lines: [{ sku: 'SKU-MUG', quantity: 2 }, { sku: 'SKU-TEE', quantity: 3 }] });
+    expect(reserved).toMatchObject({
+      id: `${orderId}:reserved`,
+      source: 'inventory-service',
+      subject: orderId,
+      causationid: placed.id,
+    });
+    expect(reserved.data).toMatchObject({
+      orderId,
+      lines: [
+        { sku: 'SKU-MUG', quantity: 2 },
+        { sku: 'SKU-TEE', quantity: 3 },
+      ],
+    });
     expect(await level('SKU-MUG')).toMatchObject({ available: mug.available - 2, reserved: mug.reserved + 2 });
     expect(await level('SKU-TEE')).toMatchObject({ available: tee.available - 3, reserved: tee.reserved + 3 });
   });
@@ -65,9 +85,16 @@ describe('inventory service (real Redis)', () => {
   it('an order with one unavailable line reserves nothing and the failure names the short skus', async () => {
     const orderId = newOrderId();
     const [mug, pen] = [await level('SKU-MUG'), await level('SKU-PEN')];
-    const lines = [{ sku: 'SKU-MUG', quantity: 1 }, { sku: 'SKU-PEN', quantity: pen.available + 1 }, { sku: 'SKU-GHOST', quantity: 1 }];
+    const lines = [
+      { sku: 'SKU-MUG', quantity: 1 },
+      { sku: 'SKU-PEN', quantity: pen.available + 1 },
+      { sku: 'SKU-GHOST', quantity: 1 },
+    ];
     await send(orderPlaced(orderId, lines));
-    await waitFor('InventoryReservationFailed', async () => (await outcomes('InventoryReservationFailed', orderId)).length > 0);
+    await waitFor(
+      'InventoryReservationFailed',
+      async () => (await outcomes('InventoryReservationFailed', orderId)).length > 0,
+    );
     await settled();
     const [failed] = await outcomes('InventoryReservationFailed', orderId);
     expect(failed.id).toBe(`${orderId}:reservation-failed`);
@@ -128,7 +155,8 @@ describe('inventory service (real Redis)', () => {
     await send(orderPlaced(orderId, lines));
     await settled();
     expect(await level('SKU-MUG')).toEqual(mug);
-    for (const type of ['InventoryReserved', 'InventoryReservationFailed', 'InventoryReleased']) expect(await outcomes(type, orderId)).toHaveLength(0);
+    for (const type of ['InventoryReserved', 'InventoryReservationFailed', 'InventoryReleased'])
+      expect(await outcomes(type, orderId)).toHaveLength(0);
   });
 
   it('a restart does not reseed: stock keeps what was reserved', async () => {

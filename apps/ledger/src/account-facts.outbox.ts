@@ -49,7 +49,9 @@ export class AccountFactsOutbox implements OnApplicationBootstrap {
         await this.catchUp(accountId);
       }
     } catch (error) {
-      this.logger.warn(`facts of account ${accountId} up to v${result.version} not published yet (the next command on it or the next start publishes them): ${String(error)}`);
+      this.logger.warn(
+        `facts of account ${accountId} up to v${result.version} not published yet (the next command on it or the next start publishes them): ${String(error)}`,
+      );
     }
   }
 
@@ -96,7 +98,12 @@ export class AccountFactsOutbox implements OnApplicationBootstrap {
   }
 
   /** Publishes the facts of `events` (`before` is the state before the first) past version `after`. */
-  private async publish(accountId: string, before: AccountState, events: Array<RecordedEvent<AccountEvent>>, after: number): Promise<void> {
+  private async publish(
+    accountId: string,
+    before: AccountState,
+    events: Array<RecordedEvent<AccountEvent>>,
+    after: number,
+  ): Promise<void> {
     const facts = toFacts(before, events).filter((_, i) => events[i].version > after);
     if (facts.length === 0) return;
     await this.publisher.publishMany(facts);

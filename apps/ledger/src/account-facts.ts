@@ -20,8 +20,15 @@ export function toFacts(before: AccountState, events: Array<RecordedEvent<Accoun
   let state = before;
   return events.map((event) => {
     state = accountDecider.evolve(state, event);
-    if (state.status !== 'open') throw new Error(`${event.streamName} v${event.version} (${event.type}) comes before the account was opened`);
-    const base = { accountId: state.accountId, owner: state.owner, balance: state.balance, accountVersion: event.version, at: event.time };
+    if (state.status !== 'open')
+      throw new Error(`${event.streamName} v${event.version} (${event.type}) comes before the account was opened`);
+    const base = {
+      accountId: state.accountId,
+      owner: state.owner,
+      balance: state.balance,
+      accountVersion: event.version,
+      at: event.time,
+    };
     let fact: AccountFact;
     if (event.type === 'AccountOpened') fact = new AccountOpened(base);
     else if (event.type === 'MoneyDeposited') fact = new MoneyDeposited({ ...base, amount: event.data.amount });

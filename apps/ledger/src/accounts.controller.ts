@@ -1,4 +1,15 @@
-import { BadRequestException, Body, Controller, Get, Headers, HttpCode, Param, Post, Query, UseFilters } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  UseFilters,
+} from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -25,7 +36,11 @@ import { LedgerErrorFilter } from './ledger-error.filter';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,200}$/;
 
-const correlationHeader = ApiHeader({ name: 'x-correlation-id', required: false, description: 'stored in the events\' metadata and carried by the integration events (default: a new UUID)' });
+const correlationHeader = ApiHeader({
+  name: 'x-correlation-id',
+  required: false,
+  description: "stored in the events' metadata and carried by the integration events (default: a new UUID)",
+});
 
 @ApiTags('ledger')
 @Controller('accounts')
@@ -48,14 +63,22 @@ export class AccountsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Every account and its balance: the balances projection (read model fed by the ledger-balances consumer group)' })
-  @ApiOkResponse({ type: [BalanceDto], description: 'by account id; eventually consistent (a few ms behind the commands)' })
+  @ApiOperation({
+    summary:
+      'Every account and its balance: the balances projection (read model fed by the ledger-balances consumer group)',
+  })
+  @ApiOkResponse({
+    type: [BalanceDto],
+    description: 'by account id; eventually consistent (a few ms behind the commands)',
+  })
   list(): Promise<BalanceDto[]> {
     return this.balances.list();
   }
 
   @Get('projection/status')
-  @ApiOperation({ summary: "The balances projection's checkpoint (its consumer group's position in the accounts stream)" })
+  @ApiOperation({
+    summary: "The balances projection's checkpoint (its consumer group's position in the accounts stream)",
+  })
   @ApiOkResponse({ type: ProjectionStatusDto })
   status(): Promise<ProjectionStatusDto> {
     return this.checkpoint.status();
@@ -63,16 +86,25 @@ export class AccountsController {
 
   @Post('projection/rebuild')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Rebuild the balances projection from scratch by replaying every account stream, then swap it in atomically' })
+  @ApiOperation({
+    summary:
+      'Rebuild the balances projection from scratch by replaying every account stream, then swap it in atomically',
+  })
   @ApiOkResponse({ type: RebuildResultDto })
   rebuild(): Promise<RebuildResultDto> {
     return this.rebuilder.rebuild();
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'An account now, or as of a version (?asOfVersion=3) or a time (?asOfTime=2025-03-14T09:30:00Z), from its events' })
+  @ApiOperation({
+    summary:
+      'An account now, or as of a version (?asOfVersion=3) or a time (?asOfTime=2025-03-14T09:30:00Z), from its events',
+  })
   @ApiOkResponse({ type: AccountDto })
-  @ApiNotFoundResponse({ type: LedgerErrorDto, description: 'no such account, or it did not exist yet at that version or time' })
+  @ApiNotFoundResponse({
+    type: LedgerErrorDto,
+    description: 'no such account, or it did not exist yet at that version or time',
+  })
   @ApiBadRequestResponse({ description: 'both asOfVersion and asOfTime, or a bad value' })
   get(@Param('id') id: string, @Query() query: AsOfQuery): Promise<AccountDto> {
     if (query.asOfVersion !== undefined && query.asOfTime !== undefined) {
@@ -82,7 +114,7 @@ export class AccountsController {
   }
 
   @Get(':id/history')
-  @ApiOperation({ summary: "Every event of an account with its version and time, oldest first" })
+  @ApiOperation({ summary: 'Every event of an account with its version and time, oldest first' })
   @ApiOkResponse({ type: AccountHistoryDto })
   @ApiNotFoundResponse({ type: LedgerErrorDto })
   async history(@Param('id') id: string): Promise<AccountHistoryDto> {
@@ -94,9 +126,17 @@ export class AccountsController {
   @correlationHeader
   @ApiCreatedResponse({ type: AccountDto, description: 'the account after the deposit' })
   @ApiNotFoundResponse({ type: LedgerErrorDto })
-  @ApiConflictResponse({ type: ConcurrencyConflictDto, description: 'expectedVersion given and the account has changed since (or a conflict outlasted the retries): reload and retry' })
+  @ApiConflictResponse({
+    type: ConcurrencyConflictDto,
+    description:
+      'expectedVersion given and the account has changed since (or a conflict outlasted the retries): reload and retry',
+  })
   @ApiBadRequestResponse({ description: 'amount not positive, more than 2 decimals, or too large' })
-  deposit(@Param('id') id: string, @Body() dto: MoneyDto, @Headers('x-correlation-id') correlationId?: string): Promise<AccountDto> {
+  deposit(
+    @Param('id') id: string,
+    @Body() dto: MoneyDto,
+    @Headers('x-correlation-id') correlationId?: string,
+  ): Promise<AccountDto> {
     return this.accounts.deposit(id, dto.amount, dto.expectedVersion, metadata(correlationId));
   }
 
@@ -104,16 +144,30 @@ export class AccountsController {
   @ApiOperation({ summary: 'Withdraw money; never below a balance of 0' })
   @correlationHeader
   @ApiCreatedResponse({ type: AccountDto, description: 'the account after the withdrawal' })
-  @ApiUnprocessableEntityResponse({ type: InsufficientFundsDto, description: 'the withdrawal would overdraw the account; nothing was withdrawn' })
+  @ApiUnprocessableEntityResponse({
+    type: InsufficientFundsDto,
+    description: 'the withdrawal would overdraw the account; nothing was withdrawn',
+  })
   @ApiNotFoundResponse({ type: LedgerErrorDto })
-  @ApiConflictResponse({ type: ConcurrencyConflictDto, description: 'expectedVersion given and the account has changed since (or a conflict outlasted the retries): reload and retry' })
+  @ApiConflictResponse({
+    type: ConcurrencyConflictDto,
+    description:
+      'expectedVersion given and the account has changed since (or a conflict outlasted the retries): reload and retry',
+  })
   @ApiBadRequestResponse({ description: 'amount not positive, more than 2 decimals, or too large' })
-  withdraw(@Param('id') id: string, @Body() dto: MoneyDto, @Headers('x-correlation-id') correlationId?: string): Promise<AccountDto> {
+  withdraw(
+    @Param('id') id: string,
+    @Body() dto: MoneyDto,
+    @Headers('x-correlation-id') correlationId?: string,
+  ): Promise<AccountDto> {
     return this.accounts.withdraw(id, dto.amount, dto.expectedVersion, metadata(correlationId));
   }
 }
 
 /** The metadata of the events one request appends. */
 function metadata(correlationId: string | undefined): EventMetadata {
-  return { correlationId: correlationId && CORRELATION_ID.test(correlationId) ? correlationId : randomUUID(), causationId: randomUUID() };
+  return {
+    correlationId: correlationId && CORRELATION_ID.test(correlationId) ? correlationId : randomUUID(),
+    causationId: randomUUID(),
+  };
 }

@@ -46,11 +46,21 @@ export class AccountsService {
     return this.execute(accountId, { type: 'OpenAccount', data: { accountId, owner } }, 'no-stream', metadata);
   }
 
-  deposit(accountId: string, amount: number, expectedVersion: number | undefined, metadata: EventMetadata): Promise<AccountView> {
+  deposit(
+    accountId: string,
+    amount: number,
+    expectedVersion: number | undefined,
+    metadata: EventMetadata,
+  ): Promise<AccountView> {
     return this.execute(accountId, { type: 'DepositMoney', data: { accountId, amount } }, expectedVersion, metadata);
   }
 
-  withdraw(accountId: string, amount: number, expectedVersion: number | undefined, metadata: EventMetadata): Promise<AccountView> {
+  withdraw(
+    accountId: string,
+    amount: number,
+    expectedVersion: number | undefined,
+    metadata: EventMetadata,
+  ): Promise<AccountView> {
     return this.execute(accountId, { type: 'WithdrawMoney', data: { accountId, amount } }, expectedVersion, metadata);
   }
 
@@ -58,10 +68,18 @@ export class AccountsService {
   async get(accountId: string, asOf: AsOf = {}): Promise<AccountView> {
     const loaded = await this.store.load(this.stream(accountId), accountDecider, asOf);
     if (asOf.asOfVersion !== undefined && loaded.version < asOf.asOfVersion && loaded.version > 0) {
-      throw new AccountNotFoundError(accountId, `it has ${loaded.version} events, so version ${asOf.asOfVersion} does not exist (yet)`);
+      throw new AccountNotFoundError(
+        accountId,
+        `it has ${loaded.version} events, so version ${asOf.asOfVersion} does not exist (yet)`,
+      );
     }
     if (loaded.state.status !== 'open') {
-      const detail = asOf.asOfTime !== undefined ? `it was not open yet at ${String(asOf.asOfTime)}` : asOf.asOfVersion === 0 ? 'version 0 is before its opening' : undefined;
+      const detail =
+        asOf.asOfTime !== undefined
+          ? `it was not open yet at ${String(asOf.asOfTime)}`
+          : asOf.asOfVersion === 0
+            ? 'version 0 is before its opening'
+            : undefined;
       throw new AccountNotFoundError(accountId, detail);
     }
     return view(loaded.state, loaded.version, loaded.time);
@@ -74,8 +92,17 @@ export class AccountsService {
     return events.map((e) => ({ version: e.version, type: e.type, data: e.data, time: e.time, metadata: e.metadata }));
   }
 
-  private async execute(accountId: string, command: AccountCommand, expectedVersion: number | 'no-stream' | undefined, metadata: EventMetadata): Promise<AccountView> {
-    const result = await handleCommand(this.store, this.stream(accountId), accountDecider, command, { expectedVersion, retries: LEDGER_COMMAND_RETRIES, metadata });
+  private async execute(
+    accountId: string,
+    command: AccountCommand,
+    expectedVersion: number | 'no-stream' | undefined,
+    metadata: EventMetadata,
+  ): Promise<AccountView> {
+    const result = await handleCommand(this.store, this.stream(accountId), accountDecider, command, {
+      expectedVersion,
+      retries: LEDGER_COMMAND_RETRIES,
+      metadata,
+    });
     await this.outbox.afterCommand(accountId, result);
     return view(result.state, result.version, result.events[result.events.length - 1]?.time);
   }

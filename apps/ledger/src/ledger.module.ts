@@ -26,6 +26,13 @@ import { BalancesRebuilder } from './balances/balances.rebuilder';
     }),
   ],
   controllers: [AccountsController],
-  providers: [AccountsService, AccountFactsOutbox, BalancesReadModel, BalancesProjection, BalancesRebuilder, BalancesCheckpoint],
+  providers: [
+    AccountsService,
+    AccountFactsOutbox,
+    BalancesReadModel,
+    BalancesProjection,
+    BalancesRebuilder,
+    BalancesCheckpoint,
+  ],
 })
 export class LedgerModule {}

@@ -29,15 +29,23 @@ describe('ledger balances projection (real Redis)', () => {
   let store: EventStore;
 
   const http = () => request(app.getHttpServer());
-  const open = async (owner: string): Promise<string> => (await http().post('/accounts').send({ owner }).expect(201)).body.id;
-  const caughtUp = () => waitFor('ledger-balances caught up', () => groupCaughtUp(redis, namespace, 'accounts', 'ledger-balances'));
+  const open = async (owner: string): Promise<string> =>
+    (await http().post('/accounts').send({ owner }).expect(201)).body.id;
+  const caughtUp = () =>
+    waitFor('ledger-balances caught up', () => groupCaughtUp(redis, namespace, 'accounts', 'ledger-balances'));
   const projection = async (): Promise<Row[]> => (await http().get('/accounts').expect(200)).body;
   /** What the projection should hold: each account's state from its own events. */
   const aggregates = async (ids: string[]): Promise<Row[]> => {
     const rows = await Promise.all(
       ids.map(async (id) => {
         const a = (await http().get(`/accounts/${id}`).expect(200)).body;
-        return { accountId: a.id, owner: a.owner, balance: a.balance, accountVersion: a.version, updatedAt: a.updatedAt };
+        return {
+          accountId: a.id,
+          owner: a.owner,
+          balance: a.balance,
+          accountVersion: a.version,
+          updatedAt: a.updatedAt,
+        };
       }),
     );
     return rows.sort((x, y) => (x.accountId < y.accountId ? -1 : 1));
@@ -55,7 +63,8 @@ describe('ledger balances projection (real Redis)', () => {
   });
 
   it('publishes fat integration events with deterministic ids after each append', async () => {
-    const id = (await http().post('/accounts').set('x-correlation-id', 'flow-42').send({ owner: 'Ada' }).expect(201)).body.id;
+    const id = (await http().post('/accounts').set('x-correlation-id', 'flow-42').send({ owner: 'Ada' }).expect(201))
+      .body.id;
     await http().post(`/accounts/${id}/deposits`).set('x-correlation-id', 'flow-42').send({ amount: 500 }).expect(201);
     await http().post(`/accounts/${id}/withdrawals`).send({ amount: 150 }).expect(201);
     await http().post(`/accounts/${id}/withdrawals`).send({ amount: 1000 }).expect(422);
@@ -94,7 +103,12 @@ describe('ledger balances projection (real Redis)', () => {
 
     const status = (await http().get('/accounts/projection/status').expect(200)).body;
     const [last] = await redis.xrevrange(`${namespace}:{accounts}`, '+', '-', 'COUNT', 1);
-    expect(status).toMatchObject({ group: 'ledger-balances', stream: 'accounts', lastDeliveredId: last[0], pending: 0 });
+    expect(status).toMatchObject({
+      group: 'ledger-balances',
+      stream: 'accounts',
+      lastDeliveredId: last[0],
+      pending: 0,
+    });
 
     // From scratch: the read model deleted, then rebuilt by replaying every account stream.
     const before = await projection();
@@ -102,7 +116,10 @@ describe('ledger balances projection (real Redis)', () => {
     await redis.del(model.keys.rows, model.keys.versions);
     expect(await projection()).toEqual([]);
     const rebuilt = (await http().post('/accounts/projection/rebuild').expect(200)).body;
-    const totalEvents = (await Promise.all(before.map((r) => store.version(accountStream(r.accountId))))).reduce((a, b) => a + b, 0);
+    const totalEvents = (await Promise.all(before.map((r) => store.version(accountStream(r.accountId))))).reduce(
+      (a, b) => a + b,
+      0,
+    );
     expect(rebuilt).toMatchObject({ accounts: before.length, events: totalEvents, keptFromLive: 0, dropped: 0 });
     expect(await projection()).toEqual(before);
 
@@ -123,12 +140,21 @@ describe('ledger balances projection (real Redis)', () => {
     expect(row).toMatchObject({ balance: 42, accountVersion: 3 });
 
     const publisher = new EventPublisher(app.get(EventBusCore), 'ledger-service');
-    const old = new MoneyDeposited({ accountId: id, owner: 'Once', amount: 40, balance: 40, accountVersion: 2, at: row!.updatedAt });
+    const old = new MoneyDeposited({
+      accountId: id,
+      owner: 'Once',
+      amount: 40,
+      balance: 40,
+      accountVersion: 2,
+      at: row!.updatedAt,
+    });
     await publisher.publish(old, { id: `${id}:2` });
     await publisher.publish(old);
     await caughtUp();
     expect((await projection()).find((r) => r.accountId === id)).toEqual(row);
-    await publisher.publish(new MoneyDeposited({ ...old, balance: 42, amount: 2, accountVersion: 3, at: new Date().toISOString() }));
+    await publisher.publish(
+      new MoneyDeposited({ ...old, balance: 42, amount: 2, accountVersion: 3, at: new Date().toISOString() }),
+    );
     await caughtUp();
     expect((await projection()).find((r) => r.accountId === id)).toEqual(row);
   });
@@ -137,8 +163,16 @@ describe('ledger balances projection (real Redis)', () => {
     const quiet = await open('Crash');
     const busy = await open('Crash too');
     // The process "dies" right after appending: the events are recorded, nothing was published.
-    await store.append<AccountEvent>(accountStream(quiet), { type: 'MoneyDeposited', data: { amount: 70 } }, { expectedVersion: 1 });
-    await store.append<AccountEvent>(accountStream(busy), { type: 'MoneyDeposited', data: { amount: 5 } }, { expectedVersion: 1 });
+    await store.append<AccountEvent>(
+      accountStream(quiet),
+      { type: 'MoneyDeposited', data: { amount: 70 } },
+      { expectedVersion: 1 },
+    );
+    await store.append<AccountEvent>(
+      accountStream(busy),
+      { type: 'MoneyDeposited', data: { amount: 5 } },
+      { expectedVersion: 1 },
+    );
     await caughtUp();
     expect((await projection()).find((r) => r.accountId === quiet)).toMatchObject({ balance: 0, accountVersion: 1 });
 
@@ -152,13 +186,21 @@ describe('ledger balances projection (real Redis)', () => {
     ({ app } = await createTestPlatformApp([LedgerModule], { namespace }));
     await caughtUp();
     expect((await projection()).find((r) => r.accountId === quiet)).toMatchObject({ balance: 70, accountVersion: 2 });
-    const facts = (await readEvents(redis, namespace, 'accounts')).filter((e) => e.subject === quiet || e.subject === busy).map((e) => e.id);
+    const facts = (await readEvents(redis, namespace, 'accounts'))
+      .filter((e) => e.subject === quiet || e.subject === busy)
+      .map((e) => e.id);
     expect(facts.sort()).toEqual([`${busy}:1`, `${busy}:2`, `${busy}:3`, `${quiet}:1`, `${quiet}:2`].sort());
   });
 
   it('swapping a rebuilt model in keeps live rows newer than what the rebuild read', async () => {
     const model = app.get(BalancesReadModel);
-    const row = (accountId: string, accountVersion: number, balance: number): Row => ({ accountId, owner: 'o', balance, accountVersion, updatedAt: '2025-01-01T00:00:00.000Z' });
+    const row = (accountId: string, accountVersion: number, balance: number): Row => ({
+      accountId,
+      owner: 'o',
+      balance,
+      accountVersion,
+      updatedAt: '2025-01-01T00:00:00.000Z',
+    });
     const write = async (keys: { rows: string; versions: string }, rows: Row[]) => {
       const tx = redis.multi();
       for (const r of rows) model.apply(tx, r, keys);
@@ -183,7 +225,11 @@ describe('ledger balances projection (real Redis)', () => {
   it('a rebuild while commands keep coming loses nothing', async () => {
     const ids = [await open('R1'), await open('R2'), await open('R3')];
     const traffic = (async () => {
-      for (let i = 0; i < 45; i++) await http().post(`/accounts/${ids[i % 3]}/deposits`).send({ amount: 1 }).expect(201);
+      for (let i = 0; i < 45; i++)
+        await http()
+          .post(`/accounts/${ids[i % 3]}/deposits`)
+          .send({ amount: 1 })
+          .expect(201);
     })();
     const rebuilds = (async () => {
       for (let i = 0; i < 5; i++) await http().post('/accounts/projection/rebuild').expect(200);

@@ -14,9 +14,12 @@ describe('ledger service (real Redis)', () => {
   let redis: Redis;
 
   const http = () => request(app.getHttpServer());
-  const open = async (owner = 'Ada Lovelace'): Promise<string> => (await http().post('/accounts').send({ owner }).expect(201)).body.id;
+  const open = async (owner = 'Ada Lovelace'): Promise<string> =>
+    (await http().post('/accounts').send({ owner }).expect(201)).body.id;
   const move = (id: string, kind: 'deposits' | 'withdrawals', amount: number, expectedVersion?: number) =>
-    http().post(`/accounts/${id}/${kind}`).send(expectedVersion === undefined ? { amount } : { amount, expectedVersion });
+    http()
+      .post(`/accounts/${id}/${kind}`)
+      .send(expectedVersion === undefined ? { amount } : { amount, expectedVersion });
 
   beforeAll(async () => {
     redis = testRedisClient();
@@ -39,7 +42,13 @@ describe('ledger service (real Redis)', () => {
     expect((await move(id, 'withdrawals', 250).expect(201)).body).toMatchObject({ balance: 200, version: 5 });
 
     const live = (await http().get(`/accounts/${id}`).expect(200)).body;
-    expect(live).toEqual({ id, owner: 'Ada Lovelace', balance: 200, version: 5, updatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    expect(live).toEqual({
+      id,
+      owner: 'Ada Lovelace',
+      balance: 200,
+      version: 5,
+      updatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
 
     await app.close();
     ({ app } = await createTestPlatformApp([LedgerModule], { namespace }));
@@ -51,9 +60,13 @@ describe('ledger service (real Redis)', () => {
     const id = await open('Grace Hopper');
     await move(id, 'deposits', 70).expect(201);
     await move(id, 'withdrawals', 20).expect(201);
-    const history = (await http().get(`/accounts/${id}/history`).set('x-correlation-id', 'ignored-for-reads').expect(200)).body;
+    const history = (
+      await http().get(`/accounts/${id}/history`).set('x-correlation-id', 'ignored-for-reads').expect(200)
+    ).body;
     expect(history.id).toBe(id);
-    expect(history.events.map((e: { version: number; type: string; data: object }) => [e.version, e.type, e.data])).toEqual([
+    expect(
+      history.events.map((e: { version: number; type: string; data: object }) => [e.version, e.type, e.data]),
+    ).toEqual([
       [1, 'AccountOpened', { accountId: id, owner: 'Grace Hopper' }],
       [2, 'MoneyDeposited', { amount: 70 }],
       [3, 'MoneyWithdrawn', { amount: 20 }],
@@ -68,23 +81,42 @@ describe('ledger service (real Redis)', () => {
 
   it('answers the state as of a version and as of a time', async () => {
     const id = await open();
-    for (const [kind, amount] of [['deposits', 500], ['withdrawals', 150], ['deposits', 100], ['withdrawals', 250]] as const) {
+    for (const [kind, amount] of [
+      ['deposits', 500],
+      ['withdrawals', 150],
+      ['deposits', 100],
+      ['withdrawals', 250],
+    ] as const) {
       await move(id, kind, amount).expect(201);
       await new Promise((r) => setTimeout(r, 3));
     }
     const balances = [0, 500, 350, 450, 200];
     for (let v = 1; v <= 5; v++) {
-      expect((await http().get(`/accounts/${id}`).query({ asOfVersion: v }).expect(200)).body).toMatchObject({ id, version: v, balance: balances[v - 1] });
+      expect((await http().get(`/accounts/${id}`).query({ asOfVersion: v }).expect(200)).body).toMatchObject({
+        id,
+        version: v,
+        balance: balances[v - 1],
+      });
     }
-    const { events } = (await http().get(`/accounts/${id}/history`).expect(200)).body as { events: Array<{ version: number; time: string }> };
+    const { events } = (await http().get(`/accounts/${id}/history`).expect(200)).body as {
+      events: Array<{ version: number; time: string }>;
+    };
     for (const event of events) {
       const expected = Math.max(...events.filter((e) => e.time <= event.time).map((e) => e.version));
       const at = (await http().get(`/accounts/${id}`).query({ asOfTime: event.time }).expect(200)).body;
-      expect(at).toMatchObject({ version: expected, balance: balances[expected - 1], updatedAt: events[expected - 1].time });
+      expect(at).toMatchObject({
+        version: expected,
+        balance: balances[expected - 1],
+        updatedAt: events[expected - 1].time,
+      });
     }
     const before = new Date(Date.parse(events[0].time) - 1000).toISOString();
-    expect((await http().get(`/accounts/${id}`).query({ asOfTime: before }).expect(404)).body.message).toMatch(/not open yet/);
-    expect((await http().get(`/accounts/${id}`).query({ asOfVersion: 9 }).expect(404)).body.message).toMatch(/has 5 events, so version 9 does not exist/);
+    expect((await http().get(`/accounts/${id}`).query({ asOfTime: before }).expect(404)).body.message).toMatch(
+      /not open yet/,
+    );
+    expect((await http().get(`/accounts/${id}`).query({ asOfVersion: 9 }).expect(404)).body.message).toMatch(
+      /has 5 events, so version 9 does not exist/,
+    );
     await http().get(`/accounts/${id}`).query({ asOfVersion: 0 }).expect(404);
     await http().get(`/accounts/${id}`).query({ asOfVersion: 2, asOfTime: events[0].time }).expect(400);
     await http().get(`/accounts/${id}`).query({ asOfVersion: 'three' }).expect(400);
@@ -126,9 +158,13 @@ describe('ledger service (real Redis)', () => {
 
   it('answers 404 for an account that does not exist, and 400 for bad input', async () => {
     for (const id of ['3f9c7c52-0000-4000-8000-000000000000', 'no such thing', '{x}']) {
-      const missing = await http().get(`/accounts/${encodeURIComponent(id)}`).expect(404);
+      const missing = await http()
+        .get(`/accounts/${encodeURIComponent(id)}`)
+        .expect(404);
       expect(missing.body).toMatchObject({ statusCode: 404, message: expect.stringMatching(/does not exist/) });
-      await http().get(`/accounts/${encodeURIComponent(id)}/history`).expect(404);
+      await http()
+        .get(`/accounts/${encodeURIComponent(id)}/history`)
+        .expect(404);
       await move(encodeURIComponent(id), 'deposits', 5).expect(404);
     }
     const id = await open();
@@ -144,17 +180,40 @@ describe('ledger service (real Redis)', () => {
     for (let i = 0; i < 60; i++) await move(id, 'deposits', 1.25).expect(201);
     const store = new EventStore(redis, { namespace });
     const snapshot = await store.readSnapshot(accountStream(id));
-    expect(snapshot).toMatchObject({ version: 50, schemaVersion: 1, state: { status: 'open', accountId: id, balance: 61.25 } });
-    expect(await redis.exists(`${namespace}:es:{Account-${id}}`, `${namespace}:es:{Account-${id}}:meta`, `${namespace}:es:{Account-${id}}:snapshot`)).toBe(3);
+    expect(snapshot).toMatchObject({
+      version: 50,
+      schemaVersion: 1,
+      state: { status: 'open', accountId: id, balance: 61.25 },
+    });
+    expect(
+      await redis.exists(
+        `${namespace}:es:{Account-${id}}`,
+        `${namespace}:es:{Account-${id}}:meta`,
+        `${namespace}:es:{Account-${id}}:snapshot`,
+      ),
+    ).toBe(3);
     expect((await http().get(`/accounts/${id}`).expect(200)).body).toMatchObject({ balance: 75, version: 61 });
   });
 
   it('documents every route in Swagger, with examples', async () => {
     const doc = (await http().get('/docs-json').expect(200)).body;
-    for (const path of ['/accounts', '/accounts/{id}', '/accounts/{id}/history', '/accounts/{id}/deposits', '/accounts/{id}/withdrawals', '/accounts/projection/rebuild']) {
+    for (const path of [
+      '/accounts',
+      '/accounts/{id}',
+      '/accounts/{id}/history',
+      '/accounts/{id}/deposits',
+      '/accounts/{id}/withdrawals',
+      '/accounts/projection/rebuild',
+    ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
-    expect(Object.keys(doc.paths['/accounts/{id}/withdrawals'].post.responses).sort()).toEqual(['201', '400', '404', '409', '422']);
+    expect(Object.keys(doc.paths['/accounts/{id}/withdrawals'].post.responses).sort()).toEqual([
+      '201',
+      '400',
+      '404',
+      '409',
+      '422',
+    ]);
     expect(doc.components.schemas.InsufficientFundsDto.properties.balance.example).toBe(200);
     expect(doc.components.schemas.MoneyDto.properties.amount.example).toBe(500);
   });

@@ -77,6 +77,11 @@ export class LoyaltyLedgerRepository {
 
   private keys(userId: string, orderId: string): string[] {
     const { store } = this;
-    return [store.key('awarded', orderId), store.key('refunded', orderId), store.key('points', userId), store.key('history', userId)];
+    return [
+      store.key('awarded', orderId),
+      store.key('refunded', orderId),
+      store.key('points', userId),
+      store.key('history', userId),
+    ];
   }
 }

@@ -7,7 +7,10 @@ import { LoyaltyService } from './loyalty.service';
 
 /** The loyalty service: points for payments, taken back on refunds; consumer group `loyalty`, routes under `/loyalty`. */
 @Module({
-  imports: [EventBusModule.forFeature({ group: 'loyalty', source: 'loyalty-service' }), ServiceStoreModule.forService('loyalty')],
+  imports: [
+    EventBusModule.forFeature({ group: 'loyalty', source: 'loyalty-service' }),
+    ServiceStoreModule.forService('loyalty'),
+  ],
   controllers: [LoyaltyController],
   providers: [LoyaltyService, LoyaltyLedgerRepository],
 })

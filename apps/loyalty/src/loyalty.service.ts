@@ -16,7 +16,9 @@ export class LoyaltyService {
 
   @Subscribe(PaymentSucceeded)
   async onPaymentSucceeded(payment: PaymentSucceeded, ctx: EventContext): Promise<void> {
-    await ctx.commit((tx) => this.ledger.award(tx, payment.userId, payment.orderId, pointsFor(payment.amount), payment.chargedAt));
+    await ctx.commit((tx) =>
+      this.ledger.award(tx, payment.userId, payment.orderId, pointsFor(payment.amount), payment.chargedAt),
+    );
   }
 
   @Subscribe(PaymentRefunded)

@@ -9,7 +9,15 @@ import { testRedisClient, waitFor } from '../../../test/support/redis';
 import { LoyaltyModule } from '@app/loyalty';
 
 function succeeded(orderId: string, userId: string, amount: number, chargedAt: string): PaymentSucceeded {
-  return new PaymentSucceeded({ orderId, userId, userEmail: `${userId}@example.com`, paymentId: `pay_${orderId}`, amount, currency: CURRENCY, chargedAt });
+  return new PaymentSucceeded({
+    orderId,
+    userId,
+    userEmail: `${userId}@example.com`,
+    paymentId: `pay_${orderId}`,
+    amount,
+    currency: CURRENCY,
+    chargedAt,
+  });
 }
 
 function refunded(payment: PaymentSucceeded, refundedAt: string): PaymentRefunded {
@@ -24,7 +32,8 @@ describe('loyalty service (real Redis)', () => {
   let redis: Redis;
   let payments: EventPublisher;
 
-  const account = async (userId: string) => (await request(app.getHttpServer()).get(`/loyalty/${userId}`).expect(200)).body;
+  const account = async (userId: string) =>
+    (await request(app.getHttpServer()).get(`/loyalty/${userId}`).expect(200)).body;
 
   /** Every entry of the payments stream handled and acknowledged by the loyalty group. */
   async function drained(): Promise<void> {
@@ -92,8 +101,12 @@ describe('loyalty service (real Redis)', () => {
 
   it('takes nothing back for a refund of an order that earned nothing', async () => {
     await payments.publish(succeeded('ORD-TINY', 'u-carol', 0.5, '2025-03-14T09:00:00.000Z'));
-    await payments.publish(refunded(succeeded('ORD-TINY', 'u-carol', 0.5, '2025-03-14T09:00:00.000Z'), '2025-03-14T09:30:00.000Z'));
-    await payments.publish(refunded(succeeded('ORD-NEVER', 'u-carol', 40, '2025-03-14T09:00:00.000Z'), '2025-03-14T09:30:00.000Z'));
+    await payments.publish(
+      refunded(succeeded('ORD-TINY', 'u-carol', 0.5, '2025-03-14T09:00:00.000Z'), '2025-03-14T09:30:00.000Z'),
+    );
+    await payments.publish(
+      refunded(succeeded('ORD-NEVER', 'u-carol', 40, '2025-03-14T09:00:00.000Z'), '2025-03-14T09:30:00.000Z'),
+    );
     await drained();
     expect(await account('u-carol')).toEqual({ userId: 'u-carol', points: 0, history: [] });
   });

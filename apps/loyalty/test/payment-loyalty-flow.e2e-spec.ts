@@ -27,15 +27,27 @@ describe('payment → loyalty, with analytics alongside (real Redis)', () => {
   it('awards points for the charge the payment service made, takes them back after its refund, and each module keeps its own group and source', async () => {
     const orders = new EventPublisher(app.get(EventBusCore), 'order-service');
     const items = [{ sku: 'SKU-TEE', name: 'Organic T-shirt', unitPrice: 24, quantity: 2 }];
-    const base = { orderId: 'ORD-FLOW', userId: 'u-flow', userEmail: 'flow@example.com', items, total: 48, currency: CURRENCY };
+    const base = {
+      orderId: 'ORD-FLOW',
+      userId: 'u-flow',
+      userEmail: 'flow@example.com',
+      items,
+      total: 48,
+      currency: CURRENCY,
+    };
     const server = app.getHttpServer();
 
     await orders.publish(new OrderPlaced({ ...base, placedAt: '2025-03-14T09:00:00.000Z' }));
     await waitFor('points for ORD-FLOW', async () => (await request(server).get('/loyalty/u-flow')).body.points === 48);
     await orders.publish(new OrderConfirmed({ ...base, paymentId: 'pay_x', confirmedAt: '2025-03-14T09:01:00.000Z' }));
-    await orders.publish(new OrderCancelled({ ...base, reason: 'out-of-stock', detail: 'late', cancelledAt: '2025-03-14T09:02:00.000Z' }));
+    await orders.publish(
+      new OrderCancelled({ ...base, reason: 'out-of-stock', detail: 'late', cancelledAt: '2025-03-14T09:02:00.000Z' }),
+    );
     await waitFor('refund taken back', async () => (await request(server).get('/loyalty/u-flow')).body.points === 0);
-    await waitFor('analytics counted', async () => (await request(server).get('/analytics/summary')).body.ordersCancelled.total === 1);
+    await waitFor(
+      'analytics counted',
+      async () => (await request(server).get('/analytics/summary')).body.ordersCancelled.total === 1,
+    );
 
     const published = (await redis.xrange(`${namespace}:{payments}`, '-', '+')).map(([, f]) => decodeEnvelope(f));
     expect(published.map((e) => [e.type, e.source])).toEqual([
@@ -48,6 +60,8 @@ describe('payment → loyalty, with analytics alongside (real Redis)', () => {
     const summary = (await request(server).get('/analytics/summary').expect(200)).body;
     expect(summary).toMatchObject({ ordersPlaced: 1, ordersConfirmed: 1, revenue: 48 });
     const docs = (await request(server).get('/docs-json').expect(200)).body;
-    expect(Object.keys(docs.paths)).toEqual(expect.arrayContaining(['/payments/{orderId}', '/loyalty/{userId}', '/analytics/summary']));
+    expect(Object.keys(docs.paths)).toEqual(
+      expect.arrayContaining(['/payments/{orderId}', '/loyalty/{userId}', '/analytics/summary']),
+    );
   });
 });

@@ -9,6 +9,7 @@ class OrderServiceRoot {}
 runMain(() =>
   createPlatformApp(OrderServiceRoot, {
     title: 'Order service',
-    description: 'Places orders, publishes OrderPlaced and runs the order saga (inventory + payment -> confirmed or cancelled)',
+    description:
+      'Places orders, publishes OrderPlaced and runs the order saga (inventory + payment -> confirmed or cancelled)',
   }),
 );

@@ -13,7 +13,10 @@ import { OrderSagaHandler } from './saga/order-saga.handler';
  * outcomes into `OrderConfirmed` / `OrderCancelled`. Import it beside one `PlatformModule.forRoot()`.
  */
 @Module({
-  imports: [EventBusModule.forFeature({ group: ORDER_SERVICE, source: ORDER_SOURCE }), ServiceStoreModule.forService(ORDER_SERVICE)],
+  imports: [
+    EventBusModule.forFeature({ group: ORDER_SERVICE, source: ORDER_SOURCE }),
+    ServiceStoreModule.forService(ORDER_SERVICE),
+  ],
   controllers: [OrderController],
   providers: [ProductCatalogue, OrderRepository, OrderPlacementService, OrderSagaHandler],
 })

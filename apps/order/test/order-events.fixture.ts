@@ -23,7 +23,11 @@ export const reservationFailed = (o: PlacedOrder, sku: string): RawEvent => ({
   stream: 'inventory',
   type: 'InventoryReservationFailed',
   source: 'inventory-service',
-  data: { orderId: o.orderId, short: [{ sku, requested: o.items.find((i) => i.sku === sku)!.quantity, available: 0 }], failedAt: now() },
+  data: {
+    orderId: o.orderId,
+    short: [{ sku, requested: o.items.find((i) => i.sku === sku)!.quantity, available: 0 }],
+    failedAt: now(),
+  },
 });
 
 export const paymentSucceeded = (o: PlacedOrder): RawEvent => ({
@@ -31,7 +35,13 @@ export const paymentSucceeded = (o: PlacedOrder): RawEvent => ({
   type: 'PaymentSucceeded',
   source: 'payment-service',
   data: {
-    orderId: o.orderId, userId: o.userId, userEmail: o.email, paymentId: `PAY-${o.orderId}`, amount: o.total, currency: o.currency, chargedAt: now(),
+    orderId: o.orderId,
+    userId: o.userId,
+    userEmail: o.email,
+    paymentId: `PAY-${o.orderId}`,
+    amount: o.total,
+    currency: o.currency,
+    chargedAt: now(),
   },
 });
 
@@ -39,5 +49,13 @@ export const paymentFailed = (o: PlacedOrder): RawEvent => ({
   stream: 'payments',
   type: 'PaymentFailed',
   source: 'payment-service',
-  data: { orderId: o.orderId, userId: o.userId, userEmail: o.email, amount: o.total, currency: o.currency, reason: 'card declined', failedAt: now() },
+  data: {
+    orderId: o.orderId,
+    userId: o.userId,
+    userEmail: o.email,
+    amount: o.total,
+    currency: o.currency,
+    reason: 'card declined',
+    failedAt: now(),
+  },
 });

@@ -26,7 +26,12 @@ describe('order + inventory in one app (real Redis)', () => {
   const http = () => request(app.getHttpServer());
   const status = async (orderId: string) => (await http().get(`/orders/${orderId}`).expect(200)).body.status as string;
   const place = async (sku: string): Promise<PlacedOrder> =>
-    (await http().post('/orders').send({ userId: 'user-1', email: 'ada@example.com', items: [{ sku, quantity: 1 }] }).expect(201)).body;
+    (
+      await http()
+        .post('/orders')
+        .send({ userId: 'user-1', email: 'ada@example.com', items: [{ sku, quantity: 1 }] })
+        .expect(201)
+    ).body;
 
   it('the last unit: the first order is reserved and confirmed, the second is cancelled out-of-stock; a declined one gives its unit back', async () => {
     const first = await place('SKU-LTD');
@@ -37,7 +42,10 @@ describe('order + inventory in one app (real Redis)', () => {
     const second = await place('SKU-LTD');
     await waitFor('second cancelled', async () => (await status(second.orderId)) === 'Cancelled');
     const view = (await http().get(`/orders/${second.orderId}`).expect(200)).body;
-    expect(view.cancellation).toMatchObject({ reason: 'out-of-stock', detail: 'out of stock: SKU-LTD (requested 1, available 0)' });
+    expect(view.cancellation).toMatchObject({
+      reason: 'out-of-stock',
+      detail: 'out of stock: SKU-LTD (requested 1, available 0)',
+    });
     expect(view.history.map((h: { type: string; source: string }) => `${h.type}@${h.source}`)).toEqual([
       'OrderPlaced@order-service',
       'InventoryReservationFailed@inventory-service',
@@ -45,9 +53,15 @@ describe('order + inventory in one app (real Redis)', () => {
 
     const pen = (await http().get('/inventory/SKU-PEN').expect(200)).body;
     const declined = await place('SKU-PEN');
-    await waitFor('pen reserved', async () => (await http().get('/inventory/SKU-PEN').expect(200)).body.reserved === pen.reserved + 1);
+    await waitFor(
+      'pen reserved',
+      async () => (await http().get('/inventory/SKU-PEN').expect(200)).body.reserved === pen.reserved + 1,
+    );
     await xaddEvent(redis, ns, paymentFailed(declined));
-    await waitFor('pen released', async () => (await readEvents(redis, ns, 'inventory', 'InventoryReleased')).length === 1);
+    await waitFor(
+      'pen released',
+      async () => (await readEvents(redis, ns, 'inventory', 'InventoryReleased')).length === 1,
+    );
     expect((await http().get('/inventory/SKU-PEN').expect(200)).body).toEqual(pen);
     expect(await status(declined.orderId)).toBe('Cancelled');
     expect(await http().get('/inventory/SKU-LTD').expect(200)).toMatchObject({ body: { available: 0, reserved: 1 } });

@@ -36,8 +36,28 @@ describe('order service requests (real Redis)', () => {
       ['quantity over the limit', line({ quantity: 101 }), 'items.0.quantity must not be greater than 100'],
       ['quantity as a string', line({ quantity: '2' }), 'items.0.quantity must be an integer number'],
       ['empty sku', line({ sku: '' }), 'items.0.sku should not be empty'],
-      ['unknown sku', { ...good, items: [{ sku: 'SKU-MUG', quantity: 1 }, { sku: 'SKU-NOPE', quantity: 1 }] }, 'items.1.sku: unknown sku "SKU-NOPE"'],
-      ['the same sku twice', { ...good, items: [{ sku: 'SKU-MUG', quantity: 1 }, { sku: 'SKU-MUG', quantity: 1 }] }, 'items.1.sku: sku "SKU-MUG" is already on line 0'],
+      [
+        'unknown sku',
+        {
+          ...good,
+          items: [
+            { sku: 'SKU-MUG', quantity: 1 },
+            { sku: 'SKU-NOPE', quantity: 1 },
+          ],
+        },
+        'items.1.sku: unknown sku "SKU-NOPE"',
+      ],
+      [
+        'the same sku twice',
+        {
+          ...good,
+          items: [
+            { sku: 'SKU-MUG', quantity: 1 },
+            { sku: 'SKU-MUG', quantity: 1 },
+          ],
+        },
+        'items.1.sku: sku "SKU-MUG" is already on line 0',
+      ],
       ['bad email', { ...good, email: 'not-an-email' }, 'email must be an email'],
       ['missing userId', { email: good.email, items: good.items }, 'userId should not be empty'],
       ['an unknown field', { ...good, coupon: 'FREE' }, 'property coupon should not exist'],
@@ -48,7 +68,11 @@ describe('order service requests (real Redis)', () => {
     });
 
     it('a malformed JSON body', async () => {
-      const res = await request(app.getHttpServer()).post('/orders').set('Content-Type', 'application/json').send('{"userId": "user-1", "email": ').expect(400);
+      const res = await request(app.getHttpServer())
+        .post('/orders')
+        .set('Content-Type', 'application/json')
+        .send('{"userId": "user-1", "email": ')
+        .expect(400);
       expect(res.body.message).toMatch(/JSON/);
     });
 
@@ -77,7 +101,9 @@ describe('order service requests (real Redis)', () => {
       const orderId = /order (ORD-\S+):/.exec(res.body.message)![1];
       await request(app.getHttpServer()).get(`/orders/${orderId}`).expect(404);
       expect(await redis.zcard(`${ns}:svc:order:orders`)).toBe(before.orders);
-      expect(await redis.exists(`${ns}:svc:order:order:${orderId}`, `${ns}:svc:order:order:${orderId}:history`)).toBe(0);
+      expect(await redis.exists(`${ns}:svc:order:order:${orderId}`, `${ns}:svc:order:order:${orderId}:history`)).toBe(
+        0,
+      );
       expect(await redis.xlen(`${ns}:{orders}`)).toBe(before.events);
     } finally {
       aborted.restore();

@@ -43,17 +43,30 @@ describe('order saga on two instances (real Redis)', () => {
     for (const order of orders) {
       for (const event of [inventoryReserved(order), paymentSucceeded(order)]) {
         const envelope = {
-          specversion: '1.0', id: `${event.type}-${order.orderId}`, type: event.type, version: 1, source: event.source!,
-          time: new Date().toISOString(), datacontenttype: 'application/json', data: event.data, subject: order.orderId,
+          specversion: '1.0',
+          id: `${event.type}-${order.orderId}`,
+          type: event.type,
+          version: 1,
+          source: event.source!,
+          time: new Date().toISOString(),
+          datacontenttype: 'application/json',
+          data: event.data,
+          subject: order.orderId,
         };
         pipeline.xadd(`${ns}:{${event.stream}}`, '*', ...encodeEnvelope(envelope));
       }
     }
     await pipeline.exec();
 
-    await waitFor('every order confirmed', async () => (await readEvents(redis, ns, 'orders', 'OrderConfirmed')).length >= orders.length);
-    await waitFor('both streams handled', async () =>
-      (await groupCaughtUp(redis, ns, 'inventory', 'order')) && (await groupCaughtUp(redis, ns, 'payments', 'order')));
+    await waitFor(
+      'every order confirmed',
+      async () => (await readEvents(redis, ns, 'orders', 'OrderConfirmed')).length >= orders.length,
+    );
+    await waitFor(
+      'both streams handled',
+      async () =>
+        (await groupCaughtUp(redis, ns, 'inventory', 'order')) && (await groupCaughtUp(redis, ns, 'payments', 'order')),
+    );
     const confirmed = await readEvents<{ orderId: string }>(redis, ns, 'orders', 'OrderConfirmed');
     expect(confirmed.map((e) => e.data.orderId).sort()).toEqual(orders.map((o) => o.orderId).sort());
     for (const order of orders) {

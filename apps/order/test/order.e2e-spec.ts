@@ -7,7 +7,13 @@ import { OrderConfirmed } from '@app/contracts';
 import { OrderModule } from '@app/order';
 import { abortTransactions, eventOf } from '../../../test/support/aborted-transactions';
 import { groupCaughtUp, RawEvent, readEvents, xaddEvent } from '../../../test/support/streams';
-import { inventoryReserved, paymentFailed, paymentSucceeded, PlacedOrder, reservationFailed } from './order-events.fixture';
+import {
+  inventoryReserved,
+  paymentFailed,
+  paymentSucceeded,
+  PlacedOrder,
+  reservationFailed,
+} from './order-events.fixture';
 
 interface OrderView extends PlacedOrder {
   status: string;
@@ -38,20 +44,39 @@ describe('order service (real Redis)', () => {
     await redis.quit();
   });
 
-  const place = async (items = [{ sku: 'SKU-MUG', quantity: 2 }, { sku: 'SKU-PEN', quantity: 1 }]): Promise<OrderView> =>
-    (await request(app.getHttpServer()).post('/orders').send({ userId: 'user-1', email: 'ada@example.com', items }).expect(201)).body as OrderView;
-  const view = async (orderId: string): Promise<OrderView> => (await request(app.getHttpServer()).get(`/orders/${orderId}`).expect(200)).body as OrderView;
+  const place = async (
+    items = [
+      { sku: 'SKU-MUG', quantity: 2 },
+      { sku: 'SKU-PEN', quantity: 1 },
+    ],
+  ): Promise<OrderView> =>
+    (
+      await request(app.getHttpServer())
+        .post('/orders')
+        .send({ userId: 'user-1', email: 'ada@example.com', items })
+        .expect(201)
+    ).body as OrderView;
+  const view = async (orderId: string): Promise<OrderView> =>
+    (await request(app.getHttpServer()).get(`/orders/${orderId}`).expect(200)).body as OrderView;
   const orderEvents = async (type: string, orderId: string) =>
     (await readEvents<{ orderId: string }>(redis, ns, 'orders', type)).filter((e) => e.data.orderId === orderId);
   const send = (event: RawEvent) => xaddEvent(redis, ns, event);
   const settled = async () =>
-    waitFor('the order group read and acknowledged everything', async () =>
-      (await groupCaughtUp(redis, ns, 'inventory', 'order')) && (await groupCaughtUp(redis, ns, 'payments', 'order')));
+    waitFor(
+      'the order group read and acknowledged everything',
+      async () =>
+        (await groupCaughtUp(redis, ns, 'inventory', 'order')) && (await groupCaughtUp(redis, ns, 'payments', 'order')),
+    );
 
   it('POST /orders answers 201 with a Pending order and publishes exactly one fat OrderPlaced', async () => {
     const order = await place();
     expect(order).toMatchObject({
-      orderId: expect.stringMatching(/^ORD-/), status: 'Pending', userId: 'user-1', email: 'ada@example.com', total: 70, currency: 'EUR',
+      orderId: expect.stringMatching(/^ORD-/),
+      status: 'Pending',
+      userId: 'user-1',
+      email: 'ada@example.com',
+      total: 70,
+      currency: 'EUR',
       items: [
         { sku: 'SKU-MUG', name: 'Enamel mug', unitPrice: 12.5, quantity: 2 },
         { sku: 'SKU-PEN', name: 'Fountain pen', unitPrice: 45, quantity: 1 },
@@ -61,12 +86,20 @@ describe('order service (real Redis)', () => {
     expect(placed).toHaveLength(1);
     expect(placed[0]).toMatchObject({ source: 'order-service', subject: order.orderId });
     expect(placed[0].data).toEqual({
-      orderId: order.orderId, userId: 'user-1', userEmail: 'ada@example.com', items: order.items, total: 70, currency: 'EUR', placedAt: order.placedAt,
+      orderId: order.orderId,
+      userId: 'user-1',
+      userEmail: 'ada@example.com',
+      items: order.items,
+      total: 70,
+      currency: 'EUR',
+      placedAt: order.placedAt,
       discountCode: null,
     });
     const stored = await view(order.orderId);
     expect(stored).toMatchObject({ status: 'Pending', total: 70 });
-    expect(stored.history).toEqual([{ type: 'OrderPlaced', eventId: placed[0].id, time: order.placedAt, source: 'order-service' }]);
+    expect(stored.history).toEqual([
+      { type: 'OrderPlaced', eventId: placed[0].id, time: order.placedAt, source: 'order-service' },
+    ]);
   });
 
   it.each([
@@ -86,8 +119,17 @@ describe('order service (real Redis)', () => {
     await settled();
     const confirmed = await orderEvents('OrderConfirmed', order.orderId);
     expect(confirmed).toHaveLength(1);
-    expect(confirmed[0]).toMatchObject({ id: `${order.orderId}:confirmed`, source: 'order-service', causationid: secondSent.id });
-    expect(confirmed[0].data).toMatchObject({ orderId: order.orderId, userEmail: 'ada@example.com', total: 70, paymentId: `PAY-${order.orderId}` });
+    expect(confirmed[0]).toMatchObject({
+      id: `${order.orderId}:confirmed`,
+      source: 'order-service',
+      causationid: secondSent.id,
+    });
+    expect(confirmed[0].data).toMatchObject({
+      orderId: order.orderId,
+      userEmail: 'ada@example.com',
+      total: 70,
+      paymentId: `PAY-${order.orderId}`,
+    });
     const done = await view(order.orderId);
     expect(done).toMatchObject({ paymentId: `PAY-${order.orderId}`, confirmedAt: expect.any(String) });
     expect(done.cancellation).toBeUndefined();
@@ -108,8 +150,15 @@ describe('order service (real Redis)', () => {
     const cancelled = await orderEvents('OrderCancelled', order.orderId);
     expect(cancelled).toHaveLength(1);
     expect(cancelled[0]).toMatchObject({ id: `${order.orderId}:cancelled` });
-    expect(cancelled[0].data).toMatchObject({ reason: 'payment-declined', detail: 'payment declined: card declined', total: 70 });
-    expect((await view(order.orderId)).cancellation).toMatchObject({ reason: 'payment-declined', detail: 'payment declined: card declined' });
+    expect(cancelled[0].data).toMatchObject({
+      reason: 'payment-declined',
+      detail: 'payment declined: card declined',
+      total: 70,
+    });
+    expect((await view(order.orderId)).cancellation).toMatchObject({
+      reason: 'payment-declined',
+      detail: 'payment declined: card declined',
+    });
     expect(await orderEvents('OrderConfirmed', order.orderId)).toHaveLength(0);
   });
 
@@ -123,7 +172,10 @@ describe('order service (real Redis)', () => {
     await settled();
     const [cancelled, ...more] = await orderEvents('OrderCancelled', order.orderId);
     expect(more).toHaveLength(0);
-    expect(cancelled.data).toMatchObject({ reason: 'out-of-stock', detail: 'out of stock: SKU-LTD (requested 1, available 0)' });
+    expect(cancelled.data).toMatchObject({
+      reason: 'out-of-stock',
+      detail: 'out of stock: SKU-LTD (requested 1, available 0)',
+    });
     expect((await view(order.orderId)).cancellation?.reason).toBe('out-of-stock');
   });
 
@@ -170,7 +222,9 @@ describe('order service (real Redis)', () => {
     await send(paymentFailed(order));
     await waitFor('OrderCancelled', async () => (await orderEvents('OrderCancelled', order.orderId)).length > 0);
     const late = await send(inventoryReserved(order));
-    await waitFor('late event recorded', async () => (await view(order.orderId)).history.some((h) => h.eventId === late.id));
+    await waitFor('late event recorded', async () =>
+      (await view(order.orderId)).history.some((h) => h.eventId === late.id),
+    );
     await settled();
     expect((await view(order.orderId)).status).toBe('Cancelled');
     expect(await orderEvents('OrderCancelled', order.orderId)).toHaveLength(1);

@@ -45,8 +45,25 @@ export class PaymentRecordRepository {
 
   /** Records the intent to charge `order` unless a record (or a cancellation) already exists. */
   async beginCharge(order: OrderPlaced): Promise<ChargeStart> {
-    const fields = ['orderId', order.orderId, 'userId', order.userId, 'userEmail', order.userEmail, 'amount', String(order.total), 'currency', order.currency];
-    return (await this.store.redis.eval(BEGIN_CHARGE, 2, this.recordKey(order.orderId), this.cancelledKey(order.orderId), ...fields)) as ChargeStart;
+    const fields = [
+      'orderId',
+      order.orderId,
+      'userId',
+      order.userId,
+      'userEmail',
+      order.userEmail,
+      'amount',
+      String(order.total),
+      'currency',
+      order.currency,
+    ];
+    return (await this.store.redis.eval(
+      BEGIN_CHARGE,
+      2,
+      this.recordKey(order.orderId),
+      this.cancelledKey(order.orderId),
+      ...fields,
+    )) as ChargeStart;
   }
 
   /** Records the gateway's answer on a `pending` record; a no-op on any other status. */
@@ -59,7 +76,12 @@ export class PaymentRecordRepository {
 
   /** Marks the order cancelled and moves a `charged` record to `refunding`. */
   async beginRefund(orderId: string): Promise<RefundStart> {
-    return (await this.store.redis.eval(BEGIN_REFUND, 2, this.recordKey(orderId), this.cancelledKey(orderId))) as RefundStart;
+    return (await this.store.redis.eval(
+      BEGIN_REFUND,
+      2,
+      this.recordKey(orderId),
+      this.cancelledKey(orderId),
+    )) as RefundStart;
   }
 
   /** `refunding` → `refunded`. */

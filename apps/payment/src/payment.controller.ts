@@ -9,7 +9,9 @@ export class PaymentController {
   constructor(private readonly records: PaymentRecordRepository) {}
 
   @Get(':orderId')
-  @ApiOperation({ summary: "An order's payment: charged, declined or refunded, with the gateway payment id and amount" })
+  @ApiOperation({
+    summary: "An order's payment: charged, declined or refunded, with the gateway payment id and amount",
+  })
   @ApiOkResponse({ type: PaymentRecordDto })
   @ApiNotFoundResponse({ description: 'The payment service has not seen this order' })
   async find(@Param('orderId') orderId: string): Promise<PaymentRecordDto> {

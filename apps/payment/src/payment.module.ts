@@ -13,9 +13,17 @@ import { PaymentService } from './payment.service';
  * consumer group `payment`, routes under `/payments`.
  */
 @Module({
-  imports: [EventBusModule.forFeature({ group: 'payment', source: 'payment-service' }), ServiceStoreModule.forService('payment')],
+  imports: [
+    EventBusModule.forFeature({ group: 'payment', source: 'payment-service' }),
+    ServiceStoreModule.forService('payment'),
+  ],
   controllers: [PaymentController],
-  providers: [PaymentService, PaymentRecordRepository, FakePaymentGateway, { provide: PAYMENT_GATEWAY, useExisting: FakePaymentGateway }],
+  providers: [
+    PaymentService,
+    PaymentRecordRepository,
+    FakePaymentGateway,
+    { provide: PAYMENT_GATEWAY, useExisting: FakePaymentGateway },
+  ],
 })
 export class PaymentModule {
   /** The payment service with another gateway (a real provider's adapter, a test double). */

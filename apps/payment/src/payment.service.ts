@@ -35,7 +35,9 @@ export class PaymentService {
     const record = await this.records.find(order.orderId);
     // NOTE: a record already refunding or refunded is announced by the refund (charge included).
     if (!record || record.chargeAnnounced || (record.status !== 'charged' && record.status !== 'declined')) return;
-    await ctx.commit((tx) => this.records.markAnnounced(tx, record.orderId, { charge: true }), { publish: [chargeOutcome(record)] });
+    await ctx.commit((tx) => this.records.markAnnounced(tx, record.orderId, { charge: true }), {
+      publish: [chargeOutcome(record)],
+    });
   }
 
   @Subscribe(OrderCancelled)
@@ -49,14 +51,19 @@ export class PaymentService {
       await this.charge({ orderId, total: record.amount, currency: record.currency, userId: record.userId });
       start = await this.records.beginRefund(orderId);
     }
-    if (start === 'pending') throw new Error(`the charge of order ${orderId} could not be settled yet; the refund waits for it (retried)`);
+    if (start === 'pending')
+      throw new Error(`the charge of order ${orderId} could not be settled yet; the refund waits for it (retried)`);
     if (start === 'none' || start === 'declined') {
       this.logger.log(`order ${orderId} cancelled (${cancelled.reason}) without a charge: nothing to refund`);
       return;
     }
     if (start === 'refunding') {
       const record = await this.records.find(orderId);
-      await this.gateway.refund({ idempotencyKey: `refund:${orderId}`, paymentId: record!.paymentId!, amount: record!.amount });
+      await this.gateway.refund({
+        idempotencyKey: `refund:${orderId}`,
+        paymentId: record!.paymentId!,
+        amount: record!.amount,
+      });
       await this.records.settleRefund(orderId, new Date());
     }
     const record = await this.records.find(orderId);
@@ -68,7 +75,12 @@ export class PaymentService {
 
   /** Asks the gateway (idempotent by order) and records its answer on the `pending` record. */
   private async charge(order: Pick<OrderPlaced, 'orderId' | 'total' | 'currency' | 'userId'>): Promise<void> {
-    const result = await this.gateway.charge({ idempotencyKey: order.orderId, amount: order.total, currency: order.currency, userId: order.userId });
+    const result = await this.gateway.charge({
+      idempotencyKey: order.orderId,
+      amount: order.total,
+      currency: order.currency,
+      userId: order.userId,
+    });
     await this.records.settleCharge(order.orderId, result, new Date());
   }
 }
@@ -77,19 +89,37 @@ export class PaymentService {
 function chargeOutcome(r: PaymentRecord): OutgoingEvent {
   if (r.paymentId && r.chargedAt) {
     const event = new PaymentSucceeded({
-      orderId: r.orderId, userId: r.userId, userEmail: r.userEmail, paymentId: r.paymentId, amount: r.amount, currency: r.currency, chargedAt: r.chargedAt,
+      orderId: r.orderId,
+      userId: r.userId,
+      userEmail: r.userEmail,
+      paymentId: r.paymentId,
+      amount: r.amount,
+      currency: r.currency,
+      chargedAt: r.chargedAt,
     });
     return { event, options: { id: `${r.orderId}:payment-succeeded`, time: new Date(r.chargedAt) } };
   }
   const event = new PaymentFailed({
-    orderId: r.orderId, userId: r.userId, userEmail: r.userEmail, amount: r.amount, currency: r.currency, reason: r.reason!, failedAt: r.failedAt!,
+    orderId: r.orderId,
+    userId: r.userId,
+    userEmail: r.userEmail,
+    amount: r.amount,
+    currency: r.currency,
+    reason: r.reason!,
+    failedAt: r.failedAt!,
   });
   return { event, options: { id: `${r.orderId}:payment-failed`, time: new Date(r.failedAt!) } };
 }
 
 function refundOf(r: PaymentRecord): OutgoingEvent {
   const event = new PaymentRefunded({
-    orderId: r.orderId, userId: r.userId, userEmail: r.userEmail, paymentId: r.paymentId!, amount: r.amount, currency: r.currency, refundedAt: r.refundedAt!,
+    orderId: r.orderId,
+    userId: r.userId,
+    userEmail: r.userEmail,
+    paymentId: r.paymentId!,
+    amount: r.amount,
+    currency: r.currency,
+    refundedAt: r.refundedAt!,
   });
   return { event, options: { id: `${r.orderId}:refunded`, time: new Date(r.refundedAt!) } };
 }

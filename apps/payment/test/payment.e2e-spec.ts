@@ -5,7 +5,13 @@ import type Redis from 'ioredis';
 import request from 'supertest';
 import { CURRENCY, OrderCancelled, OrderPlaced } from '@app/contracts';
 import { decodeEnvelope, EventBusCore, EventEnvelope, EventPublisher } from '@nest-streams/event-bus';
-import { FakePaymentGateway, PaymentModule, type ChargeRequest, type ChargeResult, type PaymentGateway } from '@app/payment';
+import {
+  FakePaymentGateway,
+  PaymentModule,
+  type ChargeRequest,
+  type ChargeResult,
+  type PaymentGateway,
+} from '@app/payment';
 import { createTestPlatformApp } from '../../../test/support/platform-app';
 import { testNamespace, testRedisClient, waitFor } from '../../../test/support/redis';
 import { fakePaymentId } from '../src/gateway/fake-decline-rule';
@@ -14,7 +20,12 @@ const PLACED_AT = '2025-03-14T09:00:00.000Z';
 
 function placed(orderId: string, userId: string, total: number): OrderPlaced {
   return new OrderPlaced({
-    orderId, userId, userEmail: `${userId}@example.com`, total, currency: CURRENCY, placedAt: PLACED_AT,
+    orderId,
+    userId,
+    userEmail: `${userId}@example.com`,
+    total,
+    currency: CURRENCY,
+    placedAt: PLACED_AT,
     items: [{ sku: 'SKU-MUG', name: 'Enamel mug', unitPrice: total, quantity: 1 }],
   });
 }
@@ -67,7 +78,9 @@ describe('payment service (real Redis)', () => {
 
   async function placeAndSettle(order: OrderPlaced, type: string): Promise<EventEnvelope> {
     await orders.publish(order);
-    await waitFor(`${type} of ${order.orderId}`, async () => (await paymentEvents(type)).some((e) => e.subject === order.orderId));
+    await waitFor(`${type} of ${order.orderId}`, async () =>
+      (await paymentEvents(type)).some((e) => e.subject === order.orderId),
+    );
     return (await paymentEvents(type)).find((e) => e.subject === order.orderId)!;
   }
 
@@ -91,13 +104,31 @@ describe('payment service (real Redis)', () => {
     const events = await paymentEvents();
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
-      id: 'ORD-OK:payment-succeeded', type: 'PaymentSucceeded', source: 'payment-service', subject: 'ORD-OK', causationid: published.envelope.id,
-      data: { orderId: 'ORD-OK', userId: 'u-alice', userEmail: 'u-alice@example.com', paymentId: fakePaymentId('ORD-OK'), amount: 37.4, currency: CURRENCY },
+      id: 'ORD-OK:payment-succeeded',
+      type: 'PaymentSucceeded',
+      source: 'payment-service',
+      subject: 'ORD-OK',
+      causationid: published.envelope.id,
+      data: {
+        orderId: 'ORD-OK',
+        userId: 'u-alice',
+        userEmail: 'u-alice@example.com',
+        paymentId: fakePaymentId('ORD-OK'),
+        amount: 37.4,
+        currency: CURRENCY,
+      },
     });
     expect(await gateway().counts()).toEqual({ chargeCalls: 1, charges: 1, declines: 0, refundCalls: 0, refunds: 0 });
 
     const res = await request(app.getHttpServer()).get('/payments/ORD-OK').expect(200);
-    expect(res.body).toMatchObject({ orderId: 'ORD-OK', status: 'charged', paymentId: fakePaymentId('ORD-OK'), amount: 37.4, currency: CURRENCY, userId: 'u-alice' });
+    expect(res.body).toMatchObject({
+      orderId: 'ORD-OK',
+      status: 'charged',
+      paymentId: fakePaymentId('ORD-OK'),
+      amount: 37.4,
+      currency: CURRENCY,
+      userId: 'u-alice',
+    });
     expect(res.body.chargedAt).toBe((events[0].data as { chargedAt: string }).chargedAt);
   });
 
@@ -108,10 +139,20 @@ describe('payment service (real Redis)', () => {
     const justAtLimit = await placeAndSettle(placed('ORD-LIMIT', 'u-dave', 1000), 'PaymentSucceeded');
     await drained();
 
-    expect(tooMuch).toMatchObject({ id: 'ORD-BIG:payment-failed', data: { orderId: 'ORD-BIG', amount: 1000.5, reason: 'amount-over-limit' } });
-    expect(badCard).toMatchObject({ id: 'ORD-CARD:payment-failed', data: { orderId: 'ORD-CARD', userId: 'declined-carol', reason: 'card-declined' } });
+    expect(tooMuch).toMatchObject({
+      id: 'ORD-BIG:payment-failed',
+      data: { orderId: 'ORD-BIG', amount: 1000.5, reason: 'amount-over-limit' },
+    });
+    expect(badCard).toMatchObject({
+      id: 'ORD-CARD:payment-failed',
+      data: { orderId: 'ORD-CARD', userId: 'declined-carol', reason: 'card-declined' },
+    });
     expect(justAtLimit.data).toMatchObject({ amount: 1000 });
-    expect((await paymentEvents()).map((e) => e.id).sort()).toEqual(['ORD-BIG:payment-failed', 'ORD-CARD:payment-failed', 'ORD-LIMIT:payment-succeeded']);
+    expect((await paymentEvents()).map((e) => e.id).sort()).toEqual([
+      'ORD-BIG:payment-failed',
+      'ORD-CARD:payment-failed',
+      'ORD-LIMIT:payment-succeeded',
+    ]);
     expect(await gateway().counts()).toMatchObject({ chargeCalls: 3, charges: 1, declines: 2 });
 
     const record = await request(app.getHttpServer()).get('/payments/ORD-CARD').expect(200);
@@ -147,7 +188,10 @@ describe('payment service (real Redis)', () => {
 
     expect(await gateway().counts()).toMatchObject({ chargeCalls: 1, charges: 1, refundCalls: 1, refunds: 1 });
     const [refunded] = await paymentEvents('PaymentRefunded');
-    expect(refunded).toMatchObject({ id: 'ORD-RF:refunded', data: { orderId: 'ORD-RF', paymentId: fakePaymentId('ORD-RF'), amount: 80, userId: 'u-frank' } });
+    expect(refunded).toMatchObject({
+      id: 'ORD-RF:refunded',
+      data: { orderId: 'ORD-RF', paymentId: fakePaymentId('ORD-RF'), amount: 80, userId: 'u-frank' },
+    });
     const record = await request(app.getHttpServer()).get('/payments/ORD-RF').expect(200);
     expect(record.body).toMatchObject({ status: 'refunded', paymentId: fakePaymentId('ORD-RF'), amount: 80 });
 
@@ -157,7 +201,9 @@ describe('payment service (real Redis)', () => {
     await drained();
     expect(await gateway().counts()).toMatchObject({ chargeCalls: 1, charges: 1, refundCalls: 1, refunds: 1 });
     expect(new Set((await paymentEvents('PaymentRefunded')).map((e) => e.id))).toEqual(new Set(['ORD-RF:refunded']));
-    expect(new Set((await paymentEvents('PaymentSucceeded')).map((e) => e.id))).toEqual(new Set(['ORD-RF:payment-succeeded']));
+    expect(new Set((await paymentEvents('PaymentSucceeded')).map((e) => e.id))).toEqual(
+      new Set(['ORD-RF:payment-succeeded']),
+    );
     expect((await request(app.getHttpServer()).get('/payments/ORD-RF').expect(200)).body.status).toBe('refunded');
   });
 

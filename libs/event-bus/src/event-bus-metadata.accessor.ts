@@ -1,6 +1,10 @@
 import { Injectable, Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { EVENT_CONSUMER_GROUP_METADATA, EVENT_PUBLISH_RESULT_METADATA, EVENT_SUBSCRIBER_METADATA } from './event-bus.constants';
+import {
+  EVENT_CONSUMER_GROUP_METADATA,
+  EVENT_PUBLISH_RESULT_METADATA,
+  EVENT_SUBSCRIBER_METADATA,
+} from './event-bus.constants';
 import type { SubscriberMetadata } from './decorators/subscribe.decorator';
 
 /** Reads the bus's decorator metadata; the one place that knows the keys. */

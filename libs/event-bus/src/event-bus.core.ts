@@ -17,7 +17,12 @@ import {
   DEFAULT_SESSION_TIMEOUT_MS,
 } from './event-bus.constants';
 import { EVENT_BUS_MODULE_OPTIONS } from './event-bus-module-definition';
-import type { ConsumerTuning, DedupeOptions, EventBusModuleOptions, PartitioningOptions } from './interfaces/event-bus-options.interface';
+import type {
+  ConsumerTuning,
+  DedupeOptions,
+  EventBusModuleOptions,
+  PartitioningOptions,
+} from './interfaces/event-bus-options.interface';
 import { ResolvedRetryPolicy, resolveRetryPolicy } from './consumer/retry-policy';
 import { createEventBusMetrics, type EventBusMetrics } from './observability/metrics';
 import { EventBusKeys } from './utils/keys';
@@ -63,10 +68,16 @@ export class EventBusCore implements OnApplicationShutdown {
 
   constructor(@Inject(EVENT_BUS_MODULE_OPTIONS) readonly options: EventBusModuleOptions) {
     this.cluster = isClusterConnection(options.redis);
-    this.keys = new EventBusKeys(options.namespace ?? DEFAULT_NAMESPACE, { cluster: this.cluster, partitions: options.partitions ?? 1 });
+    this.keys = new EventBusKeys(options.namespace ?? DEFAULT_NAMESPACE, {
+      cluster: this.cluster,
+      partitions: options.partitions ?? 1,
+    });
     this.metrics = createEventBusMetrics(options.metrics);
     busesInProcess++;
-    this.consumerName = assertName('consumer name', options.consumerName ?? `${hostname()}-${process.pid}${busesInProcess > 1 ? `-${busesInProcess}` : ''}`);
+    this.consumerName = assertName(
+      'consumer name',
+      options.consumerName ?? `${hostname()}-${process.pid}${busesInProcess > 1 ? `-${busesInProcess}` : ''}`,
+    );
     this.redis = createRedis(options.redis, `event-bus:${this.consumerName}`, {
       enableAutoPipelining: true,
       lazyConnect: true,
@@ -79,7 +90,14 @@ export class EventBusCore implements OnApplicationShutdown {
     this.transactions = new TransactionBatcher(this.redis, this.cluster);
     const wait = options.publishWait;
     if (wait && wait.replicas > 0) {
-      this.replication = new ReplicationWaiter(this.redis, { replicas: wait.replicas, timeoutMs: wait.timeoutMs ?? options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS }, this.cluster);
+      this.replication = new ReplicationWaiter(
+        this.redis,
+        {
+          replicas: wait.replicas,
+          timeoutMs: wait.timeoutMs ?? options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS,
+        },
+        this.cluster,
+      );
     }
     // NOTE: every script the library calls is defined before the first command: a command defined
     // while an auto-pipelined batch is open is missing from that batch, and calling it there shifts

@@ -1,4 +1,11 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnModuleInit, Type } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleInit,
+  Type,
+} from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { GUARDS_METADATA, INTERCEPTORS_METADATA } from '@nestjs/common/constants';
 import type { ApplicationConfig } from '@nestjs/core/application-config';
@@ -76,7 +83,17 @@ export class EventBusExplorer implements OnModuleInit, OnApplicationBootstrap, B
    */
   private handlerOf(instance: Methods, method: string): EventHandlerFn {
     if (this.hasEnhancers(instance, method)) {
-      return this.contextCreator.create(instance, instance[method], method, undefined, undefined, undefined, undefined, HANDLER_CONTEXT, 'event-bus');
+      return this.contextCreator.create(
+        instance,
+        instance[method],
+        method,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        HANDLER_CONTEXT,
+        'event-bus',
+      );
     }
     const fn = instance[method];
     // NOTE: may throw before returning: callers await it inside try (one handler) or call it from an async function (several).
@@ -90,10 +107,19 @@ export class EventBusExplorer implements OnModuleInit, OnApplicationBootstrap, B
   /** Whether any guard or interceptor applies to `instance[method]`; true when that cannot be told. */
   private hasEnhancers(instance: Methods, method: string): boolean {
     // NOTE: the container Nest's ExternalContextCreator.fromContainer() keeps (not public API): without it, assume enhancers.
-    const config = (this.contextCreator as unknown as { container?: { applicationConfig?: ApplicationConfig } }).container?.applicationConfig;
+    const config = (this.contextCreator as unknown as { container?: { applicationConfig?: ApplicationConfig } })
+      .container?.applicationConfig;
     if (!config) return true;
-    const global = [config.getGlobalGuards(), config.getGlobalRequestGuards(), config.getGlobalInterceptors(), config.getGlobalRequestInterceptors()];
-    const local = [GUARDS_METADATA, INTERCEPTORS_METADATA].flatMap((key) => [Reflect.getMetadata(key, instance.constructor), Reflect.getMetadata(key, instance[method])]);
+    const global = [
+      config.getGlobalGuards(),
+      config.getGlobalRequestGuards(),
+      config.getGlobalInterceptors(),
+      config.getGlobalRequestInterceptors(),
+    ];
+    const local = [GUARDS_METADATA, INTERCEPTORS_METADATA].flatMap((key) => [
+      Reflect.getMetadata(key, instance.constructor),
+      Reflect.getMetadata(key, instance[method]),
+    ]);
     return [...global, ...local].some((list: unknown[] | undefined) => (list?.length ?? 0) > 0);
   }
 
@@ -111,7 +137,16 @@ export class EventBusExplorer implements OnModuleInit, OnApplicationBootstrap, B
           // NOTE: a binding is per type: it receives the newest version, older entries upcast.
           const newest = contractRegistry.newest(contract.type)!;
           if (newest.meta.version !== contract.version) {
-            this.logger.warn(OLDER_SUBSCRIPTION(name, event.name, contract.type, contract.version, newest.meta.version, newest.cls.name));
+            this.logger.warn(
+              OLDER_SUBSCRIPTION(
+                name,
+                event.name,
+                contract.type,
+                contract.version,
+                newest.meta.version,
+                newest.cls.name,
+              ),
+            );
           }
           const entry = byGroup.get(group) ?? { bindings: [], feature: feature?.group === group ? feature : undefined };
           const tuning = this.core.tuning(entry.feature?.consumer);
@@ -127,7 +162,13 @@ export class EventBusExplorer implements OnModuleInit, OnApplicationBootstrap, B
             publisher: this.publisherFor(feature),
           });
           byGroup.set(group, entry);
-          this.bound.push({ group, service: entry.feature?.source ?? entry.feature?.group, stream: contract.stream, type: contract.type, handler: name });
+          this.bound.push({
+            group,
+            service: entry.feature?.source ?? entry.feature?.group,
+            stream: contract.stream,
+            type: contract.type,
+            handler: name,
+          });
           this.logger.log(BINDING(name, contract.stream, contract.type, group));
         }
       }
@@ -138,7 +179,12 @@ export class EventBusExplorer implements OnModuleInit, OnApplicationBootstrap, B
       // NOTE: the partitions of a group share one dispatcher: `concurrency` is per group and process.
       const dispatcher = new Dispatcher(tuning.concurrency);
       const consumer: GroupRunner = this.core.keys.partitioned
-        ? new PartitionedGroup(this.core, group, tuning, (scope) => new GroupConsumer(this.core, group, tuning, bindings, scope, dispatcher))
+        ? new PartitionedGroup(
+            this.core,
+            group,
+            tuning,
+            (scope) => new GroupConsumer(this.core, group, tuning, bindings, scope, dispatcher),
+          )
         : new GroupConsumer(this.core, group, tuning, bindings);
       await consumer.start();
       this.consumers.set(group, consumer);
@@ -156,7 +202,8 @@ export class EventBusExplorer implements OnModuleInit, OnApplicationBootstrap, B
       if (!wrapper.isDependencyTreeStatic()) {
         const methods = this.scanner.getAllMethodNames(Object.getPrototypeOf(wrapper.instance));
         const proto = Object.getPrototypeOf(wrapper.instance) as Methods;
-        if (methods.some((m) => this.accessor.subscriptions(proto[m]).length > 0)) this.logger.warn(REQUEST_SCOPED(wrapper.name));
+        if (methods.some((m) => this.accessor.subscriptions(proto[m]).length > 0))
+          this.logger.warn(REQUEST_SCOPED(wrapper.name));
         return false;
       }
       return true;

@@ -29,8 +29,29 @@ const rootPublisher: Provider = {
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [EventBusCore, EventBusExplorer, EventBusMetadataAccessor, DeadLetterService, ReplayService, GroupAdminService, RetentionService, ContractCompatibilityCheck, EventBusMetricsCollector, rootPublisher, RawSubscriptions],
-  exports: [EventBusCore, EventPublisher, EventBusExplorer, DeadLetterService, ReplayService, GroupAdminService, RetentionService, RawSubscriptions],
+  providers: [
+    EventBusCore,
+    EventBusExplorer,
+    EventBusMetadataAccessor,
+    DeadLetterService,
+    ReplayService,
+    GroupAdminService,
+    RetentionService,
+    ContractCompatibilityCheck,
+    EventBusMetricsCollector,
+    rootPublisher,
+    RawSubscriptions,
+  ],
+  exports: [
+    EventBusCore,
+    EventPublisher,
+    EventBusExplorer,
+    DeadLetterService,
+    ReplayService,
+    GroupAdminService,
+    RetentionService,
+    RawSubscriptions,
+  ],
 })
 export class EventBusModule extends ConfigurableEventBusModule {
   static forFeature(options: EventBusFeatureOptions): DynamicModule {

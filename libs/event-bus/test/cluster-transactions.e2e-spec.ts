@@ -2,7 +2,15 @@ import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { Cluster } from 'ioredis';
-import { CrossSlotTransactionError, DeadLetterService, EventBusCore, EventBusModule, EventContext, EventPublisher, Subscribe } from '@nest-streams/event-bus';
+import {
+  CrossSlotTransactionError,
+  DeadLetterService,
+  EventBusCore,
+  EventBusModule,
+  EventContext,
+  EventPublisher,
+  Subscribe,
+} from '@nest-streams/event-bus';
 import { ParcelOrdered, ParcelShipped } from './fixtures/fixture-events';
 import { RedisCluster } from '../../../test/support/redis-cluster';
 import { waitFor } from '../../../test/support/redis';
@@ -15,7 +23,9 @@ class Shipper {
   @Subscribe(ParcelOrdered, { group: 'shipper' })
   async ship(p: ParcelOrdered, ctx: EventContext): Promise<void> {
     const ns = ctx.envelope.source;
-    await ctx.commit((tx) => tx.set(stateKey(ns, p.parcelId), 'shipped'), { publish: [new ParcelShipped({ parcelId: p.parcelId })] });
+    await ctx.commit((tx) => tx.set(stateKey(ns, p.parcelId), 'shipped'), {
+      publish: [new ParcelShipped({ parcelId: p.parcelId })],
+    });
   }
 }
 
@@ -34,7 +44,14 @@ describe('transactions on Redis Cluster', () => {
     cluster = await RedisCluster.start({ masters: 3 });
     client = cluster.client();
     @Module({
-      imports: [EventBusModule.forRoot({ redis: { cluster: cluster.seeds }, namespace: ns, source: ns, consumer: { blockMs: 100, retry: { initialDelayMs: 20, jitter: 0 } } })],
+      imports: [
+        EventBusModule.forRoot({
+          redis: { cluster: cluster.seeds },
+          namespace: ns,
+          source: ns,
+          consumer: { blockMs: 100, retry: { initialDelayMs: 20, jitter: 0 } },
+        }),
+      ],
       providers: [Shipper],
     })
     class AppModule {}
@@ -51,10 +68,14 @@ describe('transactions on Redis Cluster', () => {
     const publisher = app.get(EventPublisher);
     const prefix = core.keys.namespace;
     expect(prefix).toBe(`{${ns}}`);
-    await publisher.publish(new ParcelShipped({ parcelId: 'C-1' }), { with: (tx) => tx.set(`${prefix}:outbox:C-1`, 'x') });
+    await publisher.publish(new ParcelShipped({ parcelId: 'C-1' }), {
+      with: (tx) => tx.set(`${prefix}:outbox:C-1`, 'x'),
+    });
     expect(await client.get(`${prefix}:outbox:C-1`)).toBe('x');
     const before = await client.xlen(core.keys.stream('parcels'));
-    const refused = await publisher.publish(new ParcelShipped({ parcelId: 'C-2' }), { with: (tx) => tx.set('elsewhere:C-2', 'x') }).catch((e: unknown) => e);
+    const refused = await publisher
+      .publish(new ParcelShipped({ parcelId: 'C-2' }), { with: (tx) => tx.set('elsewhere:C-2', 'x') })
+      .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(CrossSlotTransactionError);
     expect((refused as Error).message).toMatch(/elsewhere:C-2 \(slot \d+\)/);
     expect((refused as Error).message).toMatch(/Nothing was written/);
@@ -75,7 +96,9 @@ describe('transactions on Redis Cluster', () => {
     expect(letter).toMatchObject({ reason: 'unrecoverable', attempts: 1, group: 'shipper' });
     expect(letter.error).toMatch(/outside:C-bad \(slot \d+\)/);
     expect(await client.get('outside:C-bad')).toBeNull();
-    const shipped = (await client.xrange(core.keys.stream('parcels'), '-', '+')).map(([, f]) => f.join(' ')).filter((f) => f.includes('ParcelShipped'));
+    const shipped = (await client.xrange(core.keys.stream('parcels'), '-', '+'))
+      .map(([, f]) => f.join(' '))
+      .filter((f) => f.includes('ParcelShipped'));
     expect(shipped.some((f) => f.includes('C-ok'))).toBe(true);
     expect(shipped.some((f) => f.includes('C-bad'))).toBe(false);
   });

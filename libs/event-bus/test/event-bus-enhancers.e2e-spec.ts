@@ -1,4 +1,14 @@
-import { CallHandler, CanActivate, ExecutionContext, Injectable, INestApplication, Module, NestInterceptor, UseGuards, UseInterceptors } from '@nestjs/common';
+import {
+  CallHandler,
+  CanActivate,
+  ExecutionContext,
+  Injectable,
+  INestApplication,
+  Module,
+  NestInterceptor,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import type Redis from 'ioredis';
 import { Observable, tap } from 'rxjs';
@@ -13,7 +23,9 @@ const seen: string[] = [];
 class RecordingInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const [payload, event] = context.getArgs<[ParcelOrdered, EventContext]>();
-    seen.push(`before ${context.getType()} ${context.getClass().name}.${context.getHandler().name} ${payload.parcelId} [${event.group}]`);
+    seen.push(
+      `before ${context.getType()} ${context.getClass().name}.${context.getHandler().name} ${payload.parcelId} [${event.group}]`,
+    );
     return next.handle().pipe(tap(() => seen.push(`after ${payload.parcelId} [${event.group}]`)));
   }
 }
@@ -45,14 +57,27 @@ class PlainHandlers {
 }
 
 async function createApp(namespace: string, withGlobalInterceptor: boolean): Promise<INestApplication> {
-  @Module({ imports: [EventBusModule.forFeature({ group: 'guarded', consumer: { retry: { maxAttempts: 1 } } })], providers: [GuardedHandlers, RecordingInterceptor, LightParcelsOnly] })
+  @Module({
+    imports: [EventBusModule.forFeature({ group: 'guarded', consumer: { retry: { maxAttempts: 1 } } })],
+    providers: [GuardedHandlers, RecordingInterceptor, LightParcelsOnly],
+  })
   class GuardedModule {}
 
   @Module({ imports: [EventBusModule.forFeature({ group: 'plain' })], providers: [PlainHandlers] })
   class PlainModule {}
 
   @Module({
-    imports: [EventBusModule.forRoot({ redis: testRedisUrl(), namespace, source: 'enhancers', consumer: { blockMs: 200 }, isGlobal: true }), GuardedModule, PlainModule],
+    imports: [
+      EventBusModule.forRoot({
+        redis: testRedisUrl(),
+        namespace,
+        source: 'enhancers',
+        consumer: { blockMs: 200 },
+        isGlobal: true,
+      }),
+      GuardedModule,
+      PlainModule,
+    ],
     providers: withGlobalInterceptor ? [{ provide: APP_INTERCEPTOR, useClass: RecordingInterceptor }] : [],
   })
   class RootModule {}
@@ -88,7 +113,12 @@ describe('guards and interceptors on event handlers (real Redis)', () => {
     app = await createApp(namespace, false);
     await app.get(EventPublisher).publish(new ParcelOrdered({ parcelId: 'P-light', weight: 5 }));
     await app.get(EventPublisher).publish(new ParcelOrdered({ parcelId: 'P-heavy', weight: 500 }));
-    await waitFor('both groups done', async () => seen.filter((line) => line.startsWith('handled')).length === 3 && (await redis.xlen(`${namespace}:{parcels}:dlq`)) === 1);
+    await waitFor(
+      'both groups done',
+      async () =>
+        seen.filter((line) => line.startsWith('handled')).length === 3 &&
+        (await redis.xlen(`${namespace}:{parcels}:dlq`)) === 1,
+    );
 
     expect(seen.filter((line) => line.includes('[guarded]'))).toEqual([
       'before event-bus GuardedHandlers.onParcel P-light [guarded]',
@@ -96,10 +126,20 @@ describe('guards and interceptors on event handlers (real Redis)', () => {
       'after P-light [guarded]',
     ]);
     // The plain group has no enhancer: both parcels, no interceptor lines.
-    expect(seen.filter((line) => line.includes('[plain]')).sort()).toEqual(['handled P-heavy [plain]', 'handled P-light [plain]']);
+    expect(seen.filter((line) => line.includes('[plain]')).sort()).toEqual([
+      'handled P-heavy [plain]',
+      'handled P-light [plain]',
+    ]);
     const [[, fields]] = await redis.xrange(`${namespace}:{parcels}:dlq`, '-', '+');
-    const letter = Object.fromEntries(fields.map((value, i) => (i % 2 === 0 ? [value, fields[i + 1]] : [])).filter((pair) => pair.length > 0));
-    expect(letter).toMatchObject({ group: 'guarded', handler: 'GuardedHandlers.onParcel', reason: 'handler-failed', error: 'Forbidden resource' });
+    const letter = Object.fromEntries(
+      fields.map((value, i) => (i % 2 === 0 ? [value, fields[i + 1]] : [])).filter((pair) => pair.length > 0),
+    );
+    expect(letter).toMatchObject({
+      group: 'guarded',
+      handler: 'GuardedHandlers.onParcel',
+      reason: 'handler-failed',
+      error: 'Forbidden resource',
+    });
   });
 
   it('runs a global interceptor (APP_INTERCEPTOR) around every handler', async () => {
@@ -108,7 +148,11 @@ describe('guards and interceptors on event handlers (real Redis)', () => {
     await app.get(EventPublisher).publish(new ParcelOrdered({ parcelId: 'P-1', weight: 5 }));
     await waitFor('both groups handled it', () => seen.filter((line) => line.startsWith('after')).length === 3);
 
-    expect(seen.filter((line) => line.includes('[plain]'))).toEqual(['before event-bus PlainHandlers.onParcel P-1 [plain]', 'handled P-1 [plain]', 'after P-1 [plain]']);
+    expect(seen.filter((line) => line.includes('[plain]'))).toEqual([
+      'before event-bus PlainHandlers.onParcel P-1 [plain]',
+      'handled P-1 [plain]',
+      'after P-1 [plain]',
+    ]);
     // The guarded handler has the global interceptor and its own: two before lines, then the handler.
     expect(seen.filter((line) => line.includes('[guarded]'))).toEqual([
       'before event-bus GuardedHandlers.onParcel P-1 [guarded]',

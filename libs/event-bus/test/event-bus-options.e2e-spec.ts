@@ -50,7 +50,12 @@ describe('EventBusModule options (real Redis)', () => {
         EventBusModule.forRootAsync({
           imports: [SettingsModule],
           inject: [Settings],
-          useFactory: (settings: Settings) => ({ redis: settings.url, namespace, source: 'root-app', consumer: { blockMs: 100 } }),
+          useFactory: (settings: Settings) => ({
+            redis: settings.url,
+            namespace,
+            source: 'root-app',
+            consumer: { blockMs: 100 },
+          }),
         }),
       ],
       providers: [Recorder],
@@ -77,7 +82,10 @@ describe('EventBusModule options (real Redis)', () => {
       { host: '127.0.0.1', port: port(), username: user, password: 's3cret' },
     ]) {
       seen.length = 0;
-      @Module({ imports: [EventBusModule.forRoot({ redis, namespace, consumer: { blockMs: 100 } })], providers: [Recorder] })
+      @Module({
+        imports: [EventBusModule.forRoot({ redis, namespace, consumer: { blockMs: 100 } })],
+        providers: [Recorder],
+      })
       class AppModule {}
       const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error'] });
       try {
@@ -89,18 +97,37 @@ describe('EventBusModule options (real Redis)', () => {
     }
 
     @Module({
-      imports: [EventBusModule.forRoot({ redis: { host: '127.0.0.1', port: port(), username: user, password: 'wrong', maxRetriesPerRequest: 0, retryStrategy: () => null }, namespace })],
+      imports: [
+        EventBusModule.forRoot({
+          redis: {
+            host: '127.0.0.1',
+            port: port(),
+            username: user,
+            password: 'wrong',
+            maxRetriesPerRequest: 0,
+            retryStrategy: () => null,
+          },
+          namespace,
+        }),
+      ],
       providers: [Recorder],
     })
     class BadModule {}
-    const bad = await NestFactory.createApplicationContext(BadModule, { logger: false, abortOnError: false }).catch((e: unknown) => e);
+    const bad = await NestFactory.createApplicationContext(BadModule, { logger: false, abortOnError: false }).catch(
+      (e: unknown) => e,
+    );
     expect(String(bad)).toMatch(/WRONGPASS|NOAUTH|invalid username-password/i);
   });
 
   it('refuses to start when a handler has no consumer group, saying how to give it one', async () => {
-    @Module({ imports: [EventBusModule.forRoot({ redis: testRedisUrl(), namespace: testNamespace('nogroup') })], providers: [Orphan] })
+    @Module({
+      imports: [EventBusModule.forRoot({ redis: testRedisUrl(), namespace: testNamespace('nogroup') })],
+      providers: [Orphan],
+    })
     class AppModule {}
-    const failed = await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false }).catch((e: unknown) => e);
+    const failed = await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false }).catch(
+      (e: unknown) => e,
+    );
     expect(String(failed)).toMatch(/Orphan\.nobodyOwnsMe has no consumer group: import EventBusModule\.forFeature/);
   });
 });

@@ -5,7 +5,18 @@ import { EventPublisher, EventValidationError, encodeEnvelope } from '@nest-stre
 import { type PartitionedGroup } from '@nest-streams/event-bus/consumer/partitioned-group';
 import { createFixtureApp, FixtureBehaviour, ParcelDesk } from './fixtures/fixture-app';
 import { ParcelOrdered, ParcelWeighed } from './fixtures/fixture-events';
-import { itIf, pendingCount, streamLength, testBusOptions, testKeys, testNamespace, testPartitions, testRedisClient, testTopology, waitFor } from '../../../test/support/redis';
+import {
+  itIf,
+  pendingCount,
+  streamLength,
+  testBusOptions,
+  testKeys,
+  testNamespace,
+  testPartitions,
+  testRedisClient,
+  testTopology,
+  waitFor,
+} from '../../../test/support/redis';
 import { xaddFields, xrangeAll } from '../../../test/support/streams';
 
 /**
@@ -94,12 +105,26 @@ describe('event bus (real Redis)', () => {
     const ns = testNamespace('share');
     const behaviour = new FixtureBehaviour();
     behaviour.delayMs = 2;
-    const a = await start(ns, { consumerName: 'billing-a', services: ['billing'], behaviour, consumer: { batchSize: 10 } });
-    const b = await start(ns, { consumerName: 'billing-b', services: ['billing'], behaviour, consumer: { batchSize: 10 } });
+    const a = await start(ns, {
+      consumerName: 'billing-a',
+      services: ['billing'],
+      behaviour,
+      consumer: { batchSize: 10 },
+    });
+    const b = await start(ns, {
+      consumerName: 'billing-b',
+      services: ['billing'],
+      behaviour,
+      consumer: { batchSize: 10 },
+    });
     if (testPartitions() > 1) {
       // NOTE: with partitions the instances share the work by partition: b takes its share at a's next heartbeat.
-      const owned = (app: typeof a.app): number => (app.get(EventBusExplorer).groups.get('billing') as PartitionedGroup).partitions.size;
-      await waitFor('both instances own partitions', () => owned(a.app) > 0 && owned(b.app) > 0 && owned(a.app) + owned(b.app) === testPartitions());
+      const owned = (app: typeof a.app): number =>
+        (app.get(EventBusExplorer).groups.get('billing') as PartitionedGroup).partitions.size;
+      await waitFor(
+        'both instances own partitions',
+        () => owned(a.app) > 0 && owned(b.app) > 0 && owned(a.app) + owned(b.app) === testPartitions(),
+      );
     }
     const events = Array.from({ length: 400 }, (_, i) => new ParcelOrdered({ parcelId: `P-${i}`, weight: 1 }));
     await a.app.get(EventPublisher).publishMany(events);
@@ -109,7 +134,8 @@ describe('event bus (real Redis)', () => {
     expect(new Set(ids).size).toBe(400);
     expect(ids.length).toBe(400);
     const byConsumer = new Map<string, number>();
-    for (const h of behaviour.handled) byConsumer.set(h.context.consumer, (byConsumer.get(h.context.consumer) ?? 0) + 1);
+    for (const h of behaviour.handled)
+      byConsumer.set(h.context.consumer, (byConsumer.get(h.context.consumer) ?? 0) + 1);
     expect([...byConsumer.keys()].sort()).toEqual(['billing-a', 'billing-b']);
   });
 
@@ -120,7 +146,7 @@ describe('event bus (real Redis)', () => {
     await waitFor('the early event', () => behaviour.handled.some((h) => h.parcelId === 'P-early'));
   });
 
-  it("refuses an invalid payload on publish with the fields named, and writes nothing", async () => {
+  it('refuses an invalid payload on publish with the fields named, and writes nothing', async () => {
     const ns = testNamespace('refuse');
     const { app } = await start(ns, { services: ['billing'] });
     const publisher = app.get(EventPublisher);
@@ -129,7 +155,9 @@ describe('event bus (real Redis)', () => {
     expect(error).toBeInstanceOf(EventValidationError);
     expect((error as EventValidationError).fields.map((f) => f.field).sort()).toEqual(['parcelId', 'weight']);
     expect((error as Error).message).toMatch(/parcelId/);
-    const batch = await publisher.publishMany([new ParcelOrdered({ parcelId: 'ok', weight: 1 }), bad]).catch((e: unknown) => e);
+    const batch = await publisher
+      .publishMany([new ParcelOrdered({ parcelId: 'ok', weight: 1 }), bad])
+      .catch((e: unknown) => e);
     expect(batch).toBeInstanceOf(EventValidationError);
     expect(await streamLength(redis, ns, 'parcels')).toBe(0);
   });
@@ -149,7 +177,12 @@ describe('event bus (real Redis)', () => {
     ];
     for (const [, overrides] of cases) await xaddFields(redis, ns, 'parcels', rawEntry(overrides));
     await xaddFields(redis, ns, 'parcels', rawEntry({ data: JSON.stringify({ parcelId: 'P-raw-ok', weight: 1 }) }));
-    await xaddFields(redis, ns, 'parcels', rawEntry({ type: 'ParcelWeighed', data: JSON.stringify({ parcelId: 'P-w' }) }));
+    await xaddFields(
+      redis,
+      ns,
+      'parcels',
+      rawEntry({ type: 'ParcelWeighed', data: JSON.stringify({ parcelId: 'P-w' }) }),
+    );
     expect(ParcelWeighed).toBeDefined();
 
     await waitFor('the valid raw entry', () => behaviour.handled.some((h) => h.parcelId === 'P-raw-ok'));
@@ -176,12 +209,20 @@ describe('event bus (real Redis)', () => {
     let hang = true;
     // The first instance never finishes P-stuck (as if it died mid-handler): shutdown gives up on
     // it after shutdownTimeoutMs and leaves it pending.
-    behaviour.onBilling = (parcelId) => (parcelId === 'P-stuck' && hang ? new Promise<void>(() => undefined) : undefined);
-    const first = await start(ns, { consumerName: 'billing-1', services: ['billing'], behaviour, consumer: { shutdownTimeoutMs: 200 } });
-    await first.app.get(EventPublisher).publishMany([
-      new ParcelOrdered({ parcelId: 'P-ok', weight: 1 }),
-      new ParcelOrdered({ parcelId: 'P-stuck', weight: 1 }),
-    ]);
+    behaviour.onBilling = (parcelId) =>
+      parcelId === 'P-stuck' && hang ? new Promise<void>(() => undefined) : undefined;
+    const first = await start(ns, {
+      consumerName: 'billing-1',
+      services: ['billing'],
+      behaviour,
+      consumer: { shutdownTimeoutMs: 200 },
+    });
+    await first.app
+      .get(EventPublisher)
+      .publishMany([
+        new ParcelOrdered({ parcelId: 'P-ok', weight: 1 }),
+        new ParcelOrdered({ parcelId: 'P-stuck', weight: 1 }),
+      ]);
     await waitFor('P-ok handled', () => behaviour.handled.length === 1);
     await first.app.close();
     apps.splice(apps.indexOf(first.app), 1);
@@ -207,7 +248,8 @@ describe('event bus (real Redis)', () => {
     const { app } = await start(ns, { services: ['billing'], behaviour, consumer: { concurrency: 16 } });
     const events = [];
     for (let n = 0; n < 8; n++) {
-      for (const s of ['A', 'B']) events.push({ event: new ParcelOrdered({ parcelId: `${s}#${n}`, weight: 1 }), options: { subject: s } });
+      for (const s of ['A', 'B'])
+        events.push({ event: new ParcelOrdered({ parcelId: `${s}#${n}`, weight: 1 }), options: { subject: s } });
     }
     await app.get(EventPublisher).publishMany(events);
     await waitFor('16 handled', () => order.length === 16);
@@ -216,29 +258,38 @@ describe('event bus (real Redis)', () => {
   });
 
   // NOTE: on Redis Cluster shutdown waits out a blocked read (no CLIENT UNBLOCK there: README, Redis Cluster).
-  itIf(testTopology().redis === 'standalone', 'shutdown waits out a blocked read on Redis Cluster')('drains on shutdown: in-flight handlers finish and are acknowledged, and close does not wait out BLOCK', async () => {
-    const ns = testNamespace('drain');
-    const behaviour = new FixtureBehaviour();
-    behaviour.delayMs = 25;
-    const { app } = await start(ns, { services: ['billing'], behaviour, consumer: { blockMs: 10_000, batchSize: 20, concurrency: 4 } });
-    await app.get(EventPublisher).publishMany(Array.from({ length: 20 }, (_, i) => new ParcelOrdered({ parcelId: `D-${i}`, weight: 1 })));
-    await waitFor('first handler done', () => behaviour.handled.length > 0);
-    const handledAtClose = behaviour.handled.length;
-    const began = Date.now();
-    await app.close();
-    apps.splice(apps.indexOf(app), 1);
-    expect(handledAtClose).toBeLessThan(20);
-    expect(behaviour.handled.length).toBe(20);
-    expect(await pending(ns, 'parcels', 'billing')).toBe(0);
-    expect(Date.now() - began).toBeLessThan(5_000);
+  itIf(testTopology().redis === 'standalone', 'shutdown waits out a blocked read on Redis Cluster')(
+    'drains on shutdown: in-flight handlers finish and are acknowledged, and close does not wait out BLOCK',
+    async () => {
+      const ns = testNamespace('drain');
+      const behaviour = new FixtureBehaviour();
+      behaviour.delayMs = 25;
+      const { app } = await start(ns, {
+        services: ['billing'],
+        behaviour,
+        consumer: { blockMs: 10_000, batchSize: 20, concurrency: 4 },
+      });
+      await app
+        .get(EventPublisher)
+        .publishMany(Array.from({ length: 20 }, (_, i) => new ParcelOrdered({ parcelId: `D-${i}`, weight: 1 })));
+      await waitFor('first handler done', () => behaviour.handled.length > 0);
+      const handledAtClose = behaviour.handled.length;
+      const began = Date.now();
+      await app.close();
+      apps.splice(apps.indexOf(app), 1);
+      expect(handledAtClose).toBeLessThan(20);
+      expect(behaviour.handled.length).toBe(20);
+      expect(await pending(ns, 'parcels', 'billing')).toBe(0);
+      expect(Date.now() - began).toBeLessThan(5_000);
 
-    const idle = await start(ns, { services: ['billing'], consumer: { blockMs: 10_000 } });
-    await new Promise((r) => setTimeout(r, 100));
-    const idleBegan = Date.now();
-    await idle.app.close();
-    apps.splice(apps.indexOf(idle.app), 1);
-    expect(Date.now() - idleBegan).toBeLessThan(2_000);
-  });
+      const idle = await start(ns, { services: ['billing'], consumer: { blockMs: 10_000 } });
+      await new Promise((r) => setTimeout(r, 100));
+      const idleBegan = Date.now();
+      await idle.app.close();
+      apps.splice(apps.indexOf(idle.app), 1);
+      expect(Date.now() - idleBegan).toBeLessThan(2_000);
+    },
+  );
 
   it('names each binding and exposes the running groups', async () => {
     const ns = testNamespace('groups');

@@ -47,7 +47,15 @@ describe('partitioned streams: per-subject order across instances', () => {
       async sort(parcel: ParcelOrdered, ctx: EventContext): Promise<void> {
         const start = performance.now();
         await new Promise((resolve) => setTimeout(resolve, handlerMs));
-        runs.push({ instance: name, subject: parcel.parcelId, seq: parcel.weight, partition: ctx.partition, epoch: ctx.epoch ?? -1, start, end: performance.now() });
+        runs.push({
+          instance: name,
+          subject: parcel.parcelId,
+          seq: parcel.weight,
+          partition: ctx.partition,
+          epoch: ctx.epoch ?? -1,
+          start,
+          end: performance.now(),
+        });
       }
     }
     @Module({ imports: [EventBusModule.forFeature({ group: 'sorting' })], providers: [Sorter] })
@@ -68,7 +76,9 @@ describe('partitioned streams: per-subject order across instances', () => {
       ],
     })
     class InstanceModule {}
-    const app = await NestFactory.create(InstanceModule, { logger: process.env.DEBUG_PARTITIONS ? ['error', 'warn', 'log'] : ['error'] });
+    const app = await NestFactory.create(InstanceModule, {
+      logger: process.env.DEBUG_PARTITIONS ? ['error', 'warn', 'log'] : ['error'],
+    });
     await app.init();
     apps.set(name, app);
     return app;
@@ -87,8 +97,11 @@ describe('partitioned streams: per-subject order across instances', () => {
     for (const subject of subjects) {
       const list = (bySubject.get(subject) ?? []).sort((a, b) => a.start - b.start);
       const seqs = list.map((r) => r.seq);
-      if (seqs.join(',') !== Array.from({ length: perSubject }, (_, i) => i + 1).join(',')) problems.push(`${subject}: ran ${seqs.join(',')}`);
-      for (let i = 1; i < list.length; i++) if (list[i].start < list[i - 1].end) problems.push(`${subject}: seq ${list[i].seq} started before seq ${list[i - 1].seq} ended`);
+      if (seqs.join(',') !== Array.from({ length: perSubject }, (_, i) => i + 1).join(','))
+        problems.push(`${subject}: ran ${seqs.join(',')}`);
+      for (let i = 1; i < list.length; i++)
+        if (list[i].start < list[i - 1].end)
+          problems.push(`${subject}: seq ${list[i].seq} started before seq ${list[i - 1].seq} ended`);
     }
     expect(problems).toEqual([]);
   }
@@ -152,14 +165,20 @@ describe('partitioned streams: per-subject order across instances', () => {
       for (let i = 1; i < list.length; i++) {
         expect({ partition, epoch: list[i].epoch >= list[i - 1].epoch }).toEqual({ partition, epoch: true });
         // NOTE: a run of an older epoch never ends after a newer epoch's first run began.
-        if (list[i].epoch > list[i - 1].epoch) expect(list.filter((r) => r.epoch < list[i].epoch).every((r) => r.end <= list[i].start)).toBe(true);
+        if (list[i].epoch > list[i - 1].epoch)
+          expect(list.filter((r) => r.epoch < list[i].epoch).every((r) => r.end <= list[i].start)).toBe(true);
       }
       expect(list.every((r) => r.partition === partition)).toBe(true);
     }
     // Each subject sits in the partition its key hashes to.
     expect(new Set(runs.filter((r) => r.subject === 'P-7').map((r) => r.partition)).size).toBe(1);
     // Nothing is left pending in any partition.
-    const pending = await Promise.all(Array.from({ length: PARTITIONS }, (_, k) => redis.xpending(`${ns}:{${ns}/${k}}:{parcels}`, 'sorting') as Promise<[number]>));
+    const pending = await Promise.all(
+      Array.from(
+        { length: PARTITIONS },
+        (_, k) => redis.xpending(`${ns}:{${ns}/${k}}:{parcels}`, 'sorting') as Promise<[number]>,
+      ),
+    );
     expect(pending.map((p) => Number(p[0]))).toEqual(Array(PARTITIONS).fill(0));
   }, 90_000);
 });

@@ -21,7 +21,11 @@ describe('publishWait: a publish resolves once N replicas have it', () => {
     primary = await RedisServer.start();
     replica = await RedisServer.start({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
     onReplica = new Redis(replica.url);
-    await waitFor('replica linked', async () => /master_link_status:up/.test(await onReplica.info('replication')), 10_000);
+    await waitFor(
+      'replica linked',
+      async () => /master_link_status:up/.test(await onReplica.info('replication')),
+      10_000,
+    );
   });
 
   afterAll(async () => {
@@ -33,7 +37,9 @@ describe('publishWait: a publish resolves once N replicas have it', () => {
   });
 
   async function publisher(publishWait?: { replicas: number; timeoutMs?: number }): Promise<EventPublisher> {
-    @Module({ imports: [EventBusModule.forRoot({ redis: primary.url, namespace: 'wait', consume: false, publishWait })] })
+    @Module({
+      imports: [EventBusModule.forRoot({ redis: primary.url, namespace: 'wait', consume: false, publishWait })],
+    })
     class AppModule {}
     const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error'] });
     apps.push(app);
@@ -47,8 +53,13 @@ describe('publishWait: a publish resolves once N replicas have it', () => {
       expect(await onReplica.xrange('wait:{parcels}', entryId, entryId)).toHaveLength(1);
     }
     // Concurrent publishes share one WAIT and all resolve replicated.
-    const many = await Promise.all(Array.from({ length: 50 }, (_, i) => pub.publish(new ParcelShipped({ parcelId: `C-${i}` }))));
-    const last = many.map((p) => p.entryId).sort().pop()!;
+    const many = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => pub.publish(new ParcelShipped({ parcelId: `C-${i}` }))),
+    );
+    const last = many
+      .map((p) => p.entryId)
+      .sort()
+      .pop()!;
     expect(await onReplica.xrange('wait:{parcels}', last, last)).toHaveLength(1);
   });
 
@@ -59,16 +70,22 @@ describe('publishWait: a publish resolves once N replicas have it', () => {
     process.kill(replica.pid!, 'SIGSTOP');
     try {
       const began = Date.now();
-      const failed = await waiting.publish(new ParcelShipped({ parcelId: 'W-stalled' })).catch((error: unknown) => error);
+      const failed = await waiting
+        .publish(new ParcelShipped({ parcelId: 'W-stalled' }))
+        .catch((error: unknown) => error);
       expect(failed).toBeInstanceOf(PublishFailedError);
       expect((failed as Error).message).toMatch(/0 of 1 replica\(s\) confirmed it within 300 ms/);
       expect(Date.now() - began).toBeGreaterThanOrEqual(290);
       // It is on the primary: the error says the write may be lost on failover, not that it did not happen.
       const onPrimary = new Redis(primary.url);
-      const shipped = (await onPrimary.xrange('wait:{parcels}', '-', '+')).filter(([, f]) => f.join(' ').includes('W-stalled'));
+      const shipped = (await onPrimary.xrange('wait:{parcels}', '-', '+')).filter(([, f]) =>
+        f.join(' ').includes('W-stalled'),
+      );
       onPrimary.disconnect();
       expect(shipped).toHaveLength(1);
-      await expect(plain.publish(new ParcelShipped({ parcelId: 'P-stalled' }))).resolves.toMatchObject({ stream: 'parcels' });
+      await expect(plain.publish(new ParcelShipped({ parcelId: 'P-stalled' }))).resolves.toMatchObject({
+        stream: 'parcels',
+      });
     } finally {
       process.kill(replica.pid!, 'SIGCONT');
     }

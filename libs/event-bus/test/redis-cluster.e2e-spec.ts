@@ -66,22 +66,25 @@ describe('Redis Cluster harness and partitioning (3 masters)', () => {
     expect([...owned.values()].sort()).toEqual([5461, 5461, 5462]);
   });
 
-  it.each([1, 4, 16, 1024])('partitionOf(s, %d) = CLUSTER KEYSLOT s mod P as the cluster answers it, for 2000 subjects', async (p) => {
-    const all = subjects();
-    const node = cluster.nodeClient(cluster.nodes[0].port);
-    try {
-      await node.connect();
-      const pipeline = node.pipeline();
-      for (const s of all) pipeline.cluster('KEYSLOT', s);
-      const replies = (await pipeline.exec())!;
-      const mismatches = all
-        .map((s, i) => ({ s, expected: Number(replies[i][1]) % p, got: partitionOf(s, p), error: replies[i][0] }))
-        .filter((m) => m.error || m.got !== m.expected);
-      expect(mismatches).toEqual([]);
-    } finally {
-      node.disconnect();
-    }
-  });
+  it.each([1, 4, 16, 1024])(
+    'partitionOf(s, %d) = CLUSTER KEYSLOT s mod P as the cluster answers it, for 2000 subjects',
+    async (p) => {
+      const all = subjects();
+      const node = cluster.nodeClient(cluster.nodes[0].port);
+      try {
+        await node.connect();
+        const pipeline = node.pipeline();
+        for (const s of all) pipeline.cluster('KEYSLOT', s);
+        const replies = (await pipeline.exec())!;
+        const mismatches = all
+          .map((s, i) => ({ s, expected: Number(replies[i][1]) % p, got: partitionOf(s, p), error: replies[i][0] }))
+          .filter((m) => m.error || m.got !== m.expected);
+        expect(mismatches).toEqual([]);
+      } finally {
+        node.disconnect();
+      }
+    },
+  );
 
   it('puts the 16 partition tags {<ns>/<k>} on at least 2 masters', async () => {
     const ranges = await slotRanges(client);
@@ -104,7 +107,11 @@ describe('Redis Cluster harness and partitioning (3 masters)', () => {
     }
     // Keys of one partition share a slot: a transaction across streams of one partition is legal.
     const tag = `{${partitionTag(ns, 5)}}`;
-    const result = await client.multi().xadd(`${ns}:${tag}:payments`, '*', 'a', '1').xadd(`${ns}:${tag}:payments:dlq`, '*', 'b', '2').exec();
+    const result = await client
+      .multi()
+      .xadd(`${ns}:${tag}:payments`, '*', 'a', '1')
+      .xadd(`${ns}:${tag}:payments:dlq`, '*', 'b', '2')
+      .exec();
     expect(result?.map(([error]) => error)).toEqual([null, null]);
     expect(await client.xlen(`${ns}:${tag}:payments:dlq`)).toBe(1);
   });

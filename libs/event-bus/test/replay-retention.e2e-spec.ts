@@ -2,10 +2,26 @@ import { Injectable, Module } from '@nestjs/common';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type Redis from 'ioredis';
-import { ConsumerTuning, EventBusModule, EventContext, EventPublisher, ReplayService, RetentionService, Subscribe } from '@nest-streams/event-bus';
+import {
+  ConsumerTuning,
+  EventBusModule,
+  EventContext,
+  EventPublisher,
+  ReplayService,
+  RetentionService,
+  Subscribe,
+} from '@nest-streams/event-bus';
 import { EventBusExplorer } from '@nest-streams/event-bus/event-bus.explorer';
 import { ParcelOrdered } from './fixtures/fixture-events';
-import { itIf, testBusOptions, testKeys, testNamespace, testPartitions, testRedisClient, waitFor } from '../../../test/support/redis';
+import {
+  itIf,
+  testBusOptions,
+  testKeys,
+  testNamespace,
+  testPartitions,
+  testRedisClient,
+  waitFor,
+} from '../../../test/support/redis';
 
 const runs: Array<{ group: string; parcelId: string; replay: boolean }> = [];
 
@@ -40,18 +56,35 @@ describe('replay and retention (real Redis)', () => {
     await redis.quit();
   });
 
-  async function start(namespace: string, consumer: ConsumerTuning = {}, retentionIgnoresGroups?: string[]): Promise<INestApplicationContext> {
-    @Module({ imports: [EventBusModule.forRoot({ ...testBusOptions(), namespace, retentionIntervalMs: 0, retentionIgnoresGroups, consumer: { blockMs: 100, ...consumer } })], providers: [Handlers] })
+  async function start(
+    namespace: string,
+    consumer: ConsumerTuning = {},
+    retentionIgnoresGroups?: string[],
+  ): Promise<INestApplicationContext> {
+    @Module({
+      imports: [
+        EventBusModule.forRoot({
+          ...testBusOptions(),
+          namespace,
+          retentionIntervalMs: 0,
+          retentionIgnoresGroups,
+          consumer: { blockMs: 100, ...consumer },
+        }),
+      ],
+      providers: [Handlers],
+    })
     class AppModule {}
     const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error'] });
     apps.push(app);
     return app;
   }
 
-  const parcels = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => new ParcelOrdered({ parcelId: `${prefix}-${i}`, weight: 1 }));
+  const parcels = (n: number, prefix: string) =>
+    Array.from({ length: n }, (_, i) => new ParcelOrdered({ parcelId: `${prefix}-${i}`, weight: 1 }));
   const unpartitioned = testPartitions() === 1;
   const rawKeys = 'reads and writes the unpartitioned stream key with raw commands';
-  const count = (group: string, replay?: boolean) => runs.filter((r) => r.group === group && (replay === undefined || r.replay === replay)).length;
+  const count = (group: string, replay?: boolean) =>
+    runs.filter((r) => r.group === group && (replay === undefined || r.replay === replay)).length;
 
   it('replays a range to one group only, marked as a replay; already-handled events are skipped unless dedupe is bypassed', async () => {
     const ns = testNamespace('replay');
@@ -70,7 +103,10 @@ describe('replay and retention (real Redis)', () => {
     expect(count('alpha', true)).toBe(0);
 
     const progress: number[] = [];
-    await replays.run({ stream: 'parcels', target: { kind: 'handlers', group: 'alpha' }, bypassDedupe: true }, { onProgress: (p) => void progress.push(p.done) });
+    await replays.run(
+      { stream: 'parcels', target: { kind: 'handlers', group: 'alpha' }, bypassDedupe: true },
+      { onProgress: (p) => void progress.push(p.done) },
+    );
     await waitFor('20 replayed runs', () => count('alpha', true) === 20);
     expect(progress[progress.length - 1]).toBe(20);
     await new Promise((r) => setTimeout(r, 200));
@@ -86,7 +122,12 @@ describe('replay and retention (real Redis)', () => {
     const abort = new AbortController();
     const result = await app.get(ReplayService).run(
       { stream: 'parcels', target: { kind: 'handlers', group: 'audit' }, ratePerSec: 4000 },
-      { signal: abort.signal, onProgress: ({ done }) => { if (done >= 800) abort.abort(); } },
+      {
+        signal: abort.signal,
+        onProgress: ({ done }) => {
+          if (done >= 800) abort.abort();
+        },
+      },
     );
     expect(result.cancelled).toBe(true);
     expect(result.total).toBe(2000);
@@ -114,7 +155,17 @@ describe('replay and retention (real Redis)', () => {
     await replays.moveGroup('parcels', 'alpha', { time: cut });
     await waitFor('7 more', () => count('alpha') === 19);
     await new Promise((r) => setTimeout(r, 300));
-    expect(runs.filter((r) => r.group === 'alpha').slice(12).map((r) => r.parcelId).sort()).toEqual(parcels(7, 'late').map((p) => p.parcelId).sort());
+    expect(
+      runs
+        .filter((r) => r.group === 'alpha')
+        .slice(12)
+        .map((r) => r.parcelId)
+        .sort(),
+    ).toEqual(
+      parcels(7, 'late')
+        .map((p) => p.parcelId)
+        .sort(),
+    );
     expect(count('beta')).toBe(12);
   });
 
@@ -124,57 +175,67 @@ describe('replay and retention (real Redis)', () => {
     const app = await start(ns);
     await app.get(EventPublisher).publishMany(parcels(6, 'N'));
     const [, third] = await redis.xrange(key, '-', '+', 'COUNT', 3).then((e) => [e[1], e[2]]);
-    const result = await app.get(ReplayService).run({ stream: 'parcels', from: third[0], target: { kind: 'new-group', group: 'projection' } });
+    const result = await app
+      .get(ReplayService)
+      .run({ stream: 'parcels', from: third[0], target: { kind: 'new-group', group: 'projection' } });
     expect(result.total).toBe(4);
-    const read = (await redis.xreadgroup('GROUP', 'projection', 'p1', 'COUNT', 100, 'STREAMS', key, '>')) as Array<[string, unknown[]]>;
+    const read = (await redis.xreadgroup('GROUP', 'projection', 'p1', 'COUNT', 100, 'STREAMS', key, '>')) as Array<
+      [string, unknown[]]
+    >;
     expect(read[0][1]).toHaveLength(4);
   });
 
-  itIf(unpartitioned, rawKeys)('trims by length and age without deleting what a group has not acknowledged, unless forced', async () => {
-    const ns = testNamespace('retention');
-    const key = testKeys(ns).stream('parcels');
-    const app = await start(ns, { startFrom: 'new' });
-    await redis.xgroup('CREATE', key, 'laggard', '0', 'MKSTREAM');
-    await app.get(EventPublisher).publishMany(parcels(10, 'T'));
-    await waitFor('alpha and beta done', () => count('alpha') === 10 && count('beta') === 10);
-    const retention = app.get(RetentionService);
-    await retention.setPolicy('parcels', { maxLength: 4 });
-    expect(await retention.policy('parcels')).toEqual({ maxLength: 4 });
+  itIf(unpartitioned, rawKeys)(
+    'trims by length and age without deleting what a group has not acknowledged, unless forced',
+    async () => {
+      const ns = testNamespace('retention');
+      const key = testKeys(ns).stream('parcels');
+      const app = await start(ns, { startFrom: 'new' });
+      await redis.xgroup('CREATE', key, 'laggard', '0', 'MKSTREAM');
+      await app.get(EventPublisher).publishMany(parcels(10, 'T'));
+      await waitFor('alpha and beta done', () => count('alpha') === 10 && count('beta') === 10);
+      const retention = app.get(RetentionService);
+      await retention.setPolicy('parcels', { maxLength: 4 });
+      expect(await retention.policy('parcels')).toEqual({ maxLength: 4 });
 
-    // 'laggard' has read nothing: every entry is unacknowledged for it.
-    expect(await retention.apply('parcels')).toEqual({ deleted: 0, keptBecauseUnacknowledged: 6 });
-    await redis.xreadgroup('GROUP', 'laggard', 'l1', 'COUNT', 7, 'STREAMS', key, '>');
-    const pendingIds = (await redis.xrange(key, '-', '+')).map(([id]) => id);
-    await redis.xack(key, 'laggard', ...pendingIds.slice(0, 3));
-    // laggard acknowledged 3, holds 4 pending, has not read 3: entries 4.. must stay.
-    expect(await retention.apply('parcels')).toEqual({ deleted: 3, keptBecauseUnacknowledged: 3 });
-    expect(await redis.xlen(key)).toBe(7);
-    expect(await retention.apply('parcels', { force: true })).toEqual({ deleted: 3, keptBecauseUnacknowledged: 0 });
-    expect(await redis.xlen(key)).toBe(4);
+      // 'laggard' has read nothing: every entry is unacknowledged for it.
+      expect(await retention.apply('parcels')).toEqual({ deleted: 0, keptBecauseUnacknowledged: 6 });
+      await redis.xreadgroup('GROUP', 'laggard', 'l1', 'COUNT', 7, 'STREAMS', key, '>');
+      const pendingIds = (await redis.xrange(key, '-', '+')).map(([id]) => id);
+      await redis.xack(key, 'laggard', ...pendingIds.slice(0, 3));
+      // laggard acknowledged 3, holds 4 pending, has not read 3: entries 4.. must stay.
+      expect(await retention.apply('parcels')).toEqual({ deleted: 3, keptBecauseUnacknowledged: 3 });
+      expect(await redis.xlen(key)).toBe(7);
+      expect(await retention.apply('parcels', { force: true })).toEqual({ deleted: 3, keptBecauseUnacknowledged: 0 });
+      expect(await redis.xlen(key)).toBe(4);
 
-    await retention.setPolicy('parcels', { maxAgeMs: 60_000 });
-    expect(await retention.apply('parcels', { force: true })).toEqual({ deleted: 0, keptBecauseUnacknowledged: 0 });
-    await retention.setPolicy('parcels', { maxAgeMs: 0 });
-    await redis.xack(key, 'laggard', ...pendingIds);
-    await redis.xgroup('SETID', key, 'laggard', '$');
-    expect((await retention.apply('parcels')).deleted).toBe(4);
-  });
+      await retention.setPolicy('parcels', { maxAgeMs: 60_000 });
+      expect(await retention.apply('parcels', { force: true })).toEqual({ deleted: 0, keptBecauseUnacknowledged: 0 });
+      await retention.setPolicy('parcels', { maxAgeMs: 0 });
+      await redis.xack(key, 'laggard', ...pendingIds);
+      await redis.xgroup('SETID', key, 'laggard', '$');
+      expect((await retention.apply('parcels')).deleted).toBe(4);
+    },
+  );
 
-  itIf(unpartitioned, rawKeys)('does not wait for groups it is told to ignore (observers such as the flow indexer)', async () => {
-    // Tried: an observer group that never reads and a real group that lags, with a length policy of 4.
-    const ns = testNamespace('retention-observer');
-    const key = testKeys(ns).stream('parcels');
-    const app = await start(ns, { startFrom: 'new' }, ['observer']);
-    await redis.xgroup('CREATE', key, 'observer', '0', 'MKSTREAM');
-    await app.get(EventPublisher).publishMany(parcels(10, 'O'));
-    await waitFor('alpha and beta done', () => count('alpha') === 10 && count('beta') === 10);
-    const retention = app.get(RetentionService);
-    await retention.setPolicy('parcels', { maxLength: 4 });
-    expect(await retention.apply('parcels')).toEqual({ deleted: 6, keptBecauseUnacknowledged: 0 });
-    expect(await redis.xlen(key)).toBe(4);
-    // A group that is not ignored still holds the stream: it has read nothing of the 4 left.
-    await redis.xgroup('CREATE', key, 'laggard', '0');
-    await retention.setPolicy('parcels', { maxLength: 1 });
-    expect(await retention.apply('parcels')).toEqual({ deleted: 0, keptBecauseUnacknowledged: 3 });
-  });
+  itIf(unpartitioned, rawKeys)(
+    'does not wait for groups it is told to ignore (observers such as the flow indexer)',
+    async () => {
+      // Tried: an observer group that never reads and a real group that lags, with a length policy of 4.
+      const ns = testNamespace('retention-observer');
+      const key = testKeys(ns).stream('parcels');
+      const app = await start(ns, { startFrom: 'new' }, ['observer']);
+      await redis.xgroup('CREATE', key, 'observer', '0', 'MKSTREAM');
+      await app.get(EventPublisher).publishMany(parcels(10, 'O'));
+      await waitFor('alpha and beta done', () => count('alpha') === 10 && count('beta') === 10);
+      const retention = app.get(RetentionService);
+      await retention.setPolicy('parcels', { maxLength: 4 });
+      expect(await retention.apply('parcels')).toEqual({ deleted: 6, keptBecauseUnacknowledged: 0 });
+      expect(await redis.xlen(key)).toBe(4);
+      // A group that is not ignored still holds the stream: it has read nothing of the 4 left.
+      await redis.xgroup('CREATE', key, 'laggard', '0');
+      await retention.setPolicy('parcels', { maxLength: 1 });
+      expect(await retention.apply('parcels')).toEqual({ deleted: 0, keptBecauseUnacknowledged: 3 });
+    },
+  );
 });

@@ -12,6 +12,7 @@ export const BAD_AGGREGATE_TYPE = (type: string): string =>
   `aggregate type "${type}" is not allowed: use letters, digits, '.' and '_' only (no '-', it separates the type from the id)`;
 export const BAD_EXPECTED_VERSION = (value: unknown): string =>
   `expectedVersion ${JSON.stringify(value)} is not allowed: use a whole number >= 0, 'no-stream' or 'any'`;
-export const BAD_AS_OF = (what: string): string => `${what}: pass asOfVersion (a whole number >= 0) or asOfTime (ISO 8601), not both`;
+export const BAD_AS_OF = (what: string): string =>
+  `${what}: pass asOfVersion (a whole number >= 0) or asOfTime (ISO 8601), not both`;
 export const BAD_NAMESPACE = (namespace: string): string =>
   `event store namespace "${namespace}" is not allowed: use letters, digits, '.', '_', '-' and ':' only`;

@@ -9,7 +9,10 @@ export function createEventStore(options: EventStoreModuleOptions): EventStore {
   const { redis, ...rest } = options;
   // NOTE: a Cluster client (the bus's on Redis Cluster) is shared like a Redis one.
   if (redis instanceof Redis || (redis as unknown) instanceof Cluster) return new EventStore(redis as Redis, rest);
-  const client = typeof redis === 'object' ? new Redis({ connectionName: 'event-store', ...redis }) : new Redis(redis ?? 'redis://127.0.0.1:6379', { connectionName: 'event-store' });
+  const client =
+    typeof redis === 'object'
+      ? new Redis({ connectionName: 'event-store', ...redis })
+      : new Redis(redis ?? 'redis://127.0.0.1:6379', { connectionName: 'event-store' });
   return new EventStore(client, rest, true);
 }
 

@@ -144,8 +144,24 @@ type Reply = Array<string | number | null>;
 
 export interface EventStoreScripts {
   esAppend(stream: string, meta: string, expected: string, ...events: string[]): Promise<Reply>;
-  esLoad(stream: string, meta: string, snapshot: string, schemaVersion: string, upto: string, pageSize: number): Promise<[number, number, string | null, string | null, string | null, Array<[string, string[]]>]>;
-  esWriteSnapshot(stream: string, meta: string, snapshot: string, version: number, schemaVersion: number, state: string, time: string, writtenAt: string): Promise<[number, number]>;
+  esLoad(
+    stream: string,
+    meta: string,
+    snapshot: string,
+    schemaVersion: string,
+    upto: string,
+    pageSize: number,
+  ): Promise<[number, number, string | null, string | null, string | null, Array<[string, string[]]>]>;
+  esWriteSnapshot(
+    stream: string,
+    meta: string,
+    snapshot: string,
+    version: number,
+    schemaVersion: number,
+    state: string,
+    time: string,
+    writtenAt: string,
+  ): Promise<[number, number]>;
   esVersionAt(stream: string, meta: string, time: string): Promise<number>;
   esVersion(stream: string, meta: string): Promise<number>;
 }

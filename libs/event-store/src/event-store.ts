@@ -48,12 +48,22 @@ export class EventStore implements OnApplicationShutdown {
    * Appends events atomically after checking `expectedVersion`. Each event gets the next version
    * and the Redis server's time. Throws ConcurrencyError (nothing written) on a mismatch.
    */
-  async append<E extends Event>(streamName: string, events: E | E[], options: AppendOptions = {}): Promise<AppendResult<E>> {
+  async append<E extends Event>(
+    streamName: string,
+    events: E | E[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult<E>> {
     const list = Array.isArray(events) ? events : [events];
     const expected = encodeExpectedVersion(options.expectedVersion);
     const args = list.flatMap((event) => encodeEvent(event, options.metadata));
-    const reply = await this.redis.esAppend(this.keys.stream(streamName), this.keys.meta(streamName), expected, ...args);
-    if (Number(reply[0]) === 0) throw new ConcurrencyError(streamName, options.expectedVersion ?? 'any', Number(reply[1]));
+    const reply = await this.redis.esAppend(
+      this.keys.stream(streamName),
+      this.keys.meta(streamName),
+      expected,
+      ...args,
+    );
+    if (Number(reply[0]) === 0)
+      throw new ConcurrencyError(streamName, options.expectedVersion ?? 'any', Number(reply[1]));
     const version = Number(reply[1]);
     const time = String(reply[2]);
     const first = version - list.length + 1;
@@ -61,7 +71,14 @@ export class EventStore implements OnApplicationShutdown {
       version,
       events: list.map((event, i) => {
         const [, , metadata] = args.slice(i * 3, i * 3 + 3);
-        const recorded = { ...event, metadata: JSON.parse(metadata) as EventMetadata, streamName, version: first + i, time, entryId: `0-${first + i}` };
+        const recorded = {
+          ...event,
+          metadata: JSON.parse(metadata) as EventMetadata,
+          streamName,
+          version: first + i,
+          time,
+          entryId: `0-${first + i}`,
+        };
         return recorded as unknown as RecordedEvent<E>;
       }),
     };
@@ -73,14 +90,20 @@ export class EventStore implements OnApplicationShutdown {
   }
 
   /** Events in version order from `from` (default 1) through `to` (default the end), at most `count`. */
-  async readForward<E extends Event = Event>(streamName: string, options: ReadForwardOptions = {}): Promise<Array<RecordedEvent<E>>> {
+  async readForward<E extends Event = Event>(
+    streamName: string,
+    options: ReadForwardOptions = {},
+  ): Promise<Array<RecordedEvent<E>>> {
     const out: Array<RecordedEvent<E>> = [];
     for await (const page of this.pages<E>(streamName, options)) out.push(...page);
     return out;
   }
 
   /** Events newest first from `from` (default the last one), at most `count`. */
-  async readBackward<E extends Event = Event>(streamName: string, options: ReadBackwardOptions = {}): Promise<Array<RecordedEvent<E>>> {
+  async readBackward<E extends Event = Event>(
+    streamName: string,
+    options: ReadBackwardOptions = {},
+  ): Promise<Array<RecordedEvent<E>>> {
     const key = this.keys.stream(streamName);
     const out: Array<RecordedEvent<E>> = [];
     let cursor = options.from === undefined ? '+' : `0-${options.from}`;
@@ -97,7 +120,10 @@ export class EventStore implements OnApplicationShutdown {
   }
 
   /** Pages of events in version order (`pageSize` each), for streams too long to hold at once. */
-  async *pages<E extends Event = Event>(streamName: string, options: ReadForwardOptions = {}): AsyncGenerator<Array<RecordedEvent<E>>> {
+  async *pages<E extends Event = Event>(
+    streamName: string,
+    options: ReadForwardOptions = {},
+  ): AsyncGenerator<Array<RecordedEvent<E>>> {
     const key = this.keys.stream(streamName);
     let from = Math.max(1, options.from ?? 1);
     const end = options.to === undefined ? '+' : `0-${options.to}`;
@@ -115,7 +141,9 @@ export class EventStore implements OnApplicationShutdown {
 
   /** The last version recorded at or before `time` (0 when the stream is younger). */
   async versionAt(streamName: string, time: string | Date): Promise<number> {
-    return Number(await this.redis.esVersionAt(this.keys.stream(streamName), this.keys.meta(streamName), normalizeTime(time)));
+    return Number(
+      await this.redis.esVersionAt(this.keys.stream(streamName), this.keys.meta(streamName), normalizeTime(time)),
+    );
   }
 
   /**
@@ -123,7 +151,11 @@ export class EventStore implements OnApplicationShutdown {
    * schema version, not past what is asked) plus the events after it, folded with `evolve`.
    * Reading the snapshot and the first page of events is one round trip.
    */
-  async load<State, E extends Event>(streamName: string, evolver: Evolver<State, E>, asOf: AsOf = {}): Promise<LoadedState<State>> {
+  async load<State, E extends Event>(
+    streamName: string,
+    evolver: Evolver<State, E>,
+    asOf: AsOf = {},
+  ): Promise<LoadedState<State>> {
     const upto = await this.resolveAsOf(streamName, asOf);
     const policy = evolver.snapshot;
     const key = this.keys.stream(streamName);
@@ -182,8 +214,12 @@ export class EventStore implements OnApplicationShutdown {
    * the same schema version is at or past it (`kept`). Refused with SnapshotAheadOfStreamError
    * when the stream has not reached `version`: a snapshot never runs ahead of its events.
    */
-  async writeSnapshot(streamName: string, snapshot: { state: unknown; version: number; schemaVersion: number; time?: string }): Promise<SnapshotWriteResult> {
-    if (!Number.isSafeInteger(snapshot.version) || snapshot.version < 1) throw new RangeError(`snapshot version ${snapshot.version} is not a version >= 1`);
+  async writeSnapshot(
+    streamName: string,
+    snapshot: { state: unknown; version: number; schemaVersion: number; time?: string },
+  ): Promise<SnapshotWriteResult> {
+    if (!Number.isSafeInteger(snapshot.version) || snapshot.version < 1)
+      throw new RangeError(`snapshot version ${snapshot.version} is not a version >= 1`);
     const [status, version] = await this.redis.esWriteSnapshot(
       this.keys.stream(streamName),
       this.keys.meta(streamName),
@@ -200,7 +236,11 @@ export class EventStore implements OnApplicationShutdown {
 
   /** Deletes a stream with its meta and snapshot (one command: they share a slot). */
   async deleteStream(streamName: string): Promise<boolean> {
-    const deleted = await this.redis.del(this.keys.stream(streamName), this.keys.meta(streamName), this.keys.snapshot(streamName));
+    const deleted = await this.redis.del(
+      this.keys.stream(streamName),
+      this.keys.meta(streamName),
+      this.keys.snapshot(streamName),
+    );
     return deleted > 0;
   }
 
@@ -211,7 +251,8 @@ export class EventStore implements OnApplicationShutdown {
   async *streamNames(aggregateType: string): AsyncGenerator<string> {
     const pattern = this.keys.streamPattern(aggregateType);
     // NOTE: SCAN walks one node: on a cluster, every master's keyspace.
-    const nodes = (this.redis as unknown) instanceof Cluster ? (this.redis as unknown as Cluster).nodes('master') : [this.redis];
+    const nodes =
+      (this.redis as unknown) instanceof Cluster ? (this.redis as unknown as Cluster).nodes('master') : [this.redis];
     for (const node of nodes) {
       let cursor = '0';
       do {
@@ -234,7 +275,10 @@ export class EventStore implements OnApplicationShutdown {
       () => true,
       () => false,
     );
-    const ended = await Promise.race([quit, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 1_000)))]);
+    const ended = await Promise.race([
+      quit,
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 1_000))),
+    ]);
     clearTimeout(timer);
     if (!ended) this.redis.disconnect();
   }

@@ -5,7 +5,11 @@ import { testNamespace, testRedisClient } from '../../../test/support/redis';
 import { tallyDecider } from './fixtures/tally.decider';
 
 type Deposit = Event<'Deposited', { amount: number }>;
-const deposit = (amount: number, metadata?: Record<string, string>): Deposit => ({ type: 'Deposited', data: { amount }, metadata });
+const deposit = (amount: number, metadata?: Record<string, string>): Deposit => ({
+  type: 'Deposited',
+  data: { amount },
+  metadata,
+});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The store against the run's redis-server: appends, expected versions, reads, time travel. */
@@ -28,7 +32,10 @@ describe('EventStore (real Redis)', () => {
   it('appends events with consecutive versions, server time and merged metadata, readable by any Redis client', async () => {
     const name = stream();
     const before = Date.now();
-    const first = await store.append(name, [deposit(10, { causationId: 'req-1' }), deposit(20)], { expectedVersion: 'no-stream', metadata: { correlationId: 'flow-1' } });
+    const first = await store.append(name, [deposit(10, { causationId: 'req-1' }), deposit(20)], {
+      expectedVersion: 'no-stream',
+      metadata: { correlationId: 'flow-1' },
+    });
     const second = await store.append(name, deposit(5), { expectedVersion: 2 });
     expect(first.version).toBe(2);
     expect(second.version).toBe(3);
@@ -40,8 +47,16 @@ describe('EventStore (real Redis)', () => {
 
     const raw = await redis.xrange(`${namespace}:es:{${name}}`, '-', '+');
     expect(raw.map(([id]) => id)).toEqual(['0-1', '0-2', '0-3']);
-    const fields = Object.fromEntries(raw[0][1].reduce<string[][]>((pairs, v, i, all) => (i % 2 ? pairs : [...pairs, [v, all[i + 1]]]), []));
-    expect(fields).toEqual({ type: 'Deposited', data: '{"amount":10}', version: '1', time: first.events[0].time, metadata: '{"correlationId":"flow-1","causationId":"req-1"}' });
+    const fields = Object.fromEntries(
+      raw[0][1].reduce<string[][]>((pairs, v, i, all) => (i % 2 ? pairs : [...pairs, [v, all[i + 1]]]), []),
+    );
+    expect(fields).toEqual({
+      type: 'Deposited',
+      data: '{"amount":10}',
+      version: '1',
+      time: first.events[0].time,
+      metadata: '{"correlationId":"flow-1","causationId":"req-1"}',
+    });
     expect(await redis.hget(`${namespace}:es:{${name}}:meta`, 'version')).toBe('3');
 
     const read = await store.readForward(name);
@@ -77,7 +92,9 @@ describe('EventStore (real Redis)', () => {
     expect((await store.append(b, deposit(1), { expectedVersion: 'no-stream' })).version).toBe(1);
     expect((await store.append(b, deposit(1), { expectedVersion: 'any' })).version).toBe(2);
     expect((await store.append(b, deposit(1))).version).toBe(3);
-    await expect(store.append(b, deposit(1), { expectedVersion: -1 })).rejects.toThrow(/expectedVersion -1 is not allowed/);
+    await expect(store.append(b, deposit(1), { expectedVersion: -1 })).rejects.toThrow(
+      /expectedVersion -1 is not allowed/,
+    );
   });
 
   it('five concurrent appends at the same expected version: exactly one succeeds, four get ConcurrencyError', async () => {
@@ -87,12 +104,15 @@ describe('EventStore (real Redis)', () => {
     try {
       const stores = clients.map((client) => new EventStore(client, { namespace }));
       await Promise.all(clients.map((c) => c.ping()));
-      const outcomes = await Promise.allSettled(stores.map((s, i) => s.append(name, deposit(100 + i), { expectedVersion: 3 })));
+      const outcomes = await Promise.allSettled(
+        stores.map((s, i) => s.append(name, deposit(100 + i), { expectedVersion: 3 })),
+      );
       const won = outcomes.filter((o) => o.status === 'fulfilled');
       const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
       expect(won).toHaveLength(1);
       expect(lost).toHaveLength(4);
-      for (const o of lost) expect(o.reason).toMatchObject({ name: 'ConcurrencyError', expectedVersion: 3, actualVersion: 4 });
+      for (const o of lost)
+        expect(o.reason).toMatchObject({ name: 'ConcurrencyError', expectedVersion: 3, actualVersion: 4 });
       const events = await store.readForward(name);
       expect(events.map((e) => e.version)).toEqual([1, 2, 3, 4]);
     } finally {
@@ -103,7 +123,10 @@ describe('EventStore (real Redis)', () => {
   it('reads forward and backward from any version, in pages', async () => {
     const name = stream();
     const paged = new EventStore(redis, { namespace, pageSize: 3 });
-    await paged.append(name, Array.from({ length: 10 }, (_, i) => deposit(i + 1)));
+    await paged.append(
+      name,
+      Array.from({ length: 10 }, (_, i) => deposit(i + 1)),
+    );
     const versions = (events: Array<{ version: number }>) => events.map((e) => e.version);
     expect(versions(await paged.readForward(name))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(versions(await paged.readForward(name, { from: 4, count: 4 }))).toEqual([4, 5, 6, 7]);
@@ -159,7 +182,9 @@ describe('EventStore (real Redis)', () => {
     await store.append(name, [deposit(1), deposit(2), deposit(3)]);
     await redis.del(`${namespace}:es:{${name}}:meta`);
     expect(await store.version(name)).toBe(3);
-    await expect(store.append(name, deposit(4), { expectedVersion: 'no-stream' })).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(store.append(name, deposit(4), { expectedVersion: 'no-stream' })).rejects.toBeInstanceOf(
+      ConcurrencyError,
+    );
     expect((await store.append(name, deposit(4), { expectedVersion: 3 })).version).toBe(4);
   });
 
@@ -174,7 +199,9 @@ describe('EventStore (real Redis)', () => {
     expect(names.sort()).toEqual(['Widget-a-1', 'Widget-b-2']);
 
     expect(await own.deleteStream('Widget-a-1')).toBe(true);
-    expect(await redis.exists(own.keys.stream('Widget-a-1'), own.keys.meta('Widget-a-1'), own.keys.snapshot('Widget-a-1'))).toBe(0);
+    expect(
+      await redis.exists(own.keys.stream('Widget-a-1'), own.keys.meta('Widget-a-1'), own.keys.snapshot('Widget-a-1')),
+    ).toBe(0);
     expect(await own.version('Widget-a-1')).toBe(0);
   });
 

@@ -23,8 +23,19 @@ describe('handleCommand (real Redis)', () => {
     const name = stream();
     const decider = tallyDecider();
     await handleCommand(store, name, decider, { type: 'Add', amount: 5 });
-    const result = await handleCommand(store, name, decider, { type: 'AddMany', amounts: [1, 2] }, { metadata: { correlationId: 'c-1' } });
-    expect(result).toMatchObject({ version: 3, attempts: 1, previous: { version: 1, state: { total: 5 } }, state: { total: 8, count: 3 } });
+    const result = await handleCommand(
+      store,
+      name,
+      decider,
+      { type: 'AddMany', amounts: [1, 2] },
+      { metadata: { correlationId: 'c-1' } },
+    );
+    expect(result).toMatchObject({
+      version: 3,
+      attempts: 1,
+      previous: { version: 1, state: { total: 5 } },
+      state: { total: 8, count: 3 },
+    });
     expect(result.events.map((e) => [e.version, e.metadata.correlationId])).toEqual([
       [2, 'c-1'],
       [3, 'c-1'],
@@ -40,7 +51,8 @@ describe('handleCommand (real Redis)', () => {
     const capped: Decider<TallyState, TallyCommand, TallyEvent> = {
       ...base,
       decide: (command, state) => {
-        if (command.type === 'Add' && state.total + command.amount > 10) throw new LimitExceeded(`total would be ${state.total + command.amount}`);
+        if (command.type === 'Add' && state.total + command.amount > 10)
+          throw new LimitExceeded(`total would be ${state.total + command.amount}`);
         return base.decide(command, state);
       },
     };
@@ -55,7 +67,15 @@ describe('handleCommand (real Redis)', () => {
     const clients = Array.from({ length: 8 }, () => testRedisClient());
     try {
       const results = await Promise.all(
-        clients.map((client, i) => handleCommand(new EventStore(client, { namespace: store.keys.namespace }), name, decider, { type: 'Add', amount: i + 1 }, { retries: 30 })),
+        clients.map((client, i) =>
+          handleCommand(
+            new EventStore(client, { namespace: store.keys.namespace }),
+            name,
+            decider,
+            { type: 'Add', amount: i + 1 },
+            { retries: 30 },
+          ),
+        ),
       );
       expect((await store.load(name, decider)).state).toMatchObject({ total: 36, count: 8 });
       expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
@@ -78,10 +98,20 @@ describe('handleCommand (real Redis)', () => {
         return base.decide(command, state);
       },
     };
-    const error = await handleCommand(store, name, contested, { type: 'Add', amount: 1 }, { retries: 2, retryDelayMs: 1 }).catch((e: unknown) => e);
+    const error = await handleCommand(
+      store,
+      name,
+      contested,
+      { type: 'Add', amount: 1 },
+      { retries: 2, retryDelayMs: 1 },
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConcurrencyError);
     expect(decisions).toBe(3);
-    expect((await store.load(name, base)).state).toMatchObject({ total: 0, count: 3, lastTags: ['sneaky', 'sneaky', 'sneaky'] });
+    expect((await store.load(name, base)).state).toMatchObject({
+      total: 0,
+      count: 3,
+      lastTags: ['sneaky', 'sneaky', 'sneaky'],
+    });
   });
 
   it('does not retry when the caller gave the expected version: a stale view is the caller to resolve', async () => {
@@ -89,11 +119,18 @@ describe('handleCommand (real Redis)', () => {
     const decider = tallyDecider();
     await handleCommand(store, name, decider, { type: 'Add', amount: 1 });
     await handleCommand(store, name, decider, { type: 'Add', amount: 1 });
-    const stale = await handleCommand(store, name, decider, { type: 'Add', amount: 1 }, { expectedVersion: 1 }).catch((e: unknown) => e);
+    const stale = await handleCommand(store, name, decider, { type: 'Add', amount: 1 }, { expectedVersion: 1 }).catch(
+      (e: unknown) => e,
+    );
     expect(stale).toMatchObject({ name: 'ConcurrencyError', expectedVersion: 1, actualVersion: 2 });
     const fresh = await handleCommand(store, name, decider, { type: 'Add', amount: 1 }, { expectedVersion: 2 });
     expect(fresh.version).toBe(3);
-    await expect(handleCommand(store, name, decider, { type: 'Add', amount: 1 }, { expectedVersion: 'no-stream' })).rejects.toBeInstanceOf(ConcurrencyError);
-    expect((await handleCommand(store, stream(), decider, { type: 'Add', amount: 1 }, { expectedVersion: 'no-stream' })).version).toBe(1);
+    await expect(
+      handleCommand(store, name, decider, { type: 'Add', amount: 1 }, { expectedVersion: 'no-stream' }),
+    ).rejects.toBeInstanceOf(ConcurrencyError);
+    expect(
+      (await handleCommand(store, stream(), decider, { type: 'Add', amount: 1 }, { expectedVersion: 'no-stream' }))
+        .version,
+    ).toBe(1);
   });
 });

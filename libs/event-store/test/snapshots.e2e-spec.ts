@@ -41,7 +41,12 @@ describe('snapshots (real Redis)', () => {
 
       const full = await store.load(name, replay);
       const fast = await store.load(name, decider);
-      expect({ seed, every, state: fast.state, version: fast.version }).toEqual({ seed, every, state: full.state, version: full.version });
+      expect({ seed, every, state: fast.state, version: fast.version }).toEqual({
+        seed,
+        every,
+        state: full.state,
+        version: full.version,
+      });
       if (full.version >= every) {
         // NOTE: the snapshot is usable and the tail is shorter than N events.
         expect(fast.snapshotVersion).toBeDefined();
@@ -53,7 +58,13 @@ describe('snapshots (real Redis)', () => {
         const asOfVersion = Math.floor(random() * (full.version + 1));
         const a = await store.load(name, decider, { asOfVersion });
         const b = await store.load(name, replay, { asOfVersion });
-        expect({ seed, every, asOfVersion, state: a.state, version: a.version }).toEqual({ seed, every, asOfVersion, state: b.state, version: b.version });
+        expect({ seed, every, asOfVersion, state: a.state, version: a.version }).toEqual({
+          seed,
+          every,
+          asOfVersion,
+          state: b.state,
+          version: b.version,
+        });
         checks++;
       }
       const snapshot = await store.readSnapshot(name);
@@ -65,9 +76,11 @@ describe('snapshots (real Redis)', () => {
     const jobs: Array<() => Promise<void>> = [];
     for (let seed = 1; seed <= 200; seed++) for (const every of [1, 3, 10]) jobs.push(() => runHistory(seed, every));
     let next = 0;
-    await Promise.all(Array.from({ length: 16 }, async () => {
-      while (next < jobs.length) await jobs[next++]();
-    }));
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < jobs.length) await jobs[next++]();
+      }),
+    );
     expect(snapshotsUsed).toBeGreaterThan(400);
     expect(checks).toBeGreaterThan(1000);
   }, 120_000);
@@ -87,7 +100,12 @@ describe('snapshots (real Redis)', () => {
     expect(dying.snapshotAttempts).toBe(1);
     expect(await store.version(name)).toBe(6);
     expect(await store.readSnapshot(name)).toMatchObject({ version: 3, state: { total: 30 } });
-    expect(await store.load(name, decider)).toMatchObject({ version: 6, snapshotVersion: 3, eventsApplied: 3, state: { total: 33 } });
+    expect(await store.load(name, decider)).toMatchObject({
+      version: 6,
+      snapshotVersion: 3,
+      eventsApplied: 3,
+      state: { total: 33 },
+    });
 
     // The next command after the restart writes the overdue snapshot.
     const next = await handleCommand(store, name, decider, { type: 'Add', amount: 1 });
@@ -95,10 +113,14 @@ describe('snapshots (real Redis)', () => {
     expect(await store.readSnapshot(name)).toMatchObject({ version: 7, state: { total: 34 } });
 
     // A snapshot claiming a version the stream has not reached is refused, and nothing changes.
-    const refused = await store.writeSnapshot(name, { state: { total: 999 }, version: 8, schemaVersion: 1 }).catch((e: unknown) => e);
+    const refused = await store
+      .writeSnapshot(name, { state: { total: 999 }, version: 8, schemaVersion: 1 })
+      .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(SnapshotAheadOfStreamError);
     expect(refused).toMatchObject({ name: 'SnapshotAheadOfStreamError', snapshotVersion: 8, streamVersion: 7 });
-    await expect(store.writeSnapshot(toStreamName('Tally', 'never-written'), { state: {}, version: 1, schemaVersion: 1 })).rejects.toBeInstanceOf(SnapshotAheadOfStreamError);
+    await expect(
+      store.writeSnapshot(toStreamName('Tally', 'never-written'), { state: {}, version: 1, schemaVersion: 1 }),
+    ).rejects.toBeInstanceOf(SnapshotAheadOfStreamError);
     expect(await redis.exists(store.keys.snapshot(toStreamName('Tally', 'never-written')))).toBe(0);
     expect(await store.readSnapshot(name)).toMatchObject({ version: 7, state: { total: 34 } });
 
@@ -135,16 +157,27 @@ describe('snapshots (real Redis)', () => {
     const v2 = {
       initialState: () => ({ cents: 0, events: 0 }),
       evolve: (state: { cents: number; events: number }, event: { type: string; data: object }) =>
-        event.type === 'Added' ? { cents: state.cents + 100 * (event.data as { amount: number }).amount, events: state.events + 1 } : { ...state, events: state.events + 1 },
+        event.type === 'Added'
+          ? { cents: state.cents + 100 * (event.data as { amount: number }).amount, events: state.events + 1 }
+          : { ...state, events: state.events + 1 },
       decide: () => [{ type: 'Added' as const, data: { amount: 1 } }],
       snapshot: { every: 5, schemaVersion: 2 },
     };
     const loaded = await store.load(name, v2);
-    expect(loaded).toMatchObject({ version: 12, snapshotVersion: undefined, eventsApplied: 12, state: { cents: 7800, events: 12 } });
+    expect(loaded).toMatchObject({
+      version: 12,
+      snapshotVersion: undefined,
+      eventsApplied: 12,
+      state: { cents: 7800, events: 12 },
+    });
 
     const result = await handleCommand(store, name, v2, { type: 'Add', amount: 1 });
     expect(result.snapshot).toBe('written');
-    expect(await store.readSnapshot(name)).toMatchObject({ version: 13, schemaVersion: 2, state: { cents: 7900, events: 13 } });
+    expect(await store.readSnapshot(name)).toMatchObject({
+      version: 13,
+      schemaVersion: 2,
+      state: { cents: 7900, events: 13 },
+    });
     expect(await store.load(name, v2)).toMatchObject({ snapshotVersion: 13, eventsApplied: 0, state: { cents: 7900 } });
 
     // And the old code, meeting a snapshot it does not know, replays instead of misreading it.
@@ -158,8 +191,18 @@ function startWorker(namespace: string, streamName: string): ChildProcess {
   const root = resolve(__dirname, '../../..');
   const child = spawn(
     process.execPath,
-    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', resolve(__dirname, 'fixtures/snapshot-writer.ts')],
-    { cwd: root, env: { ...process.env, REDIS_URL: testRedisUrl(), ES_NAMESPACE: namespace, ES_STREAM: streamName }, stdio: ['ignore', 'ignore', 'inherit'] },
+    [
+      '-r',
+      'ts-node/register/transpile-only',
+      '-r',
+      'tsconfig-paths/register',
+      resolve(__dirname, 'fixtures/snapshot-writer.ts'),
+    ],
+    {
+      cwd: root,
+      env: { ...process.env, REDIS_URL: testRedisUrl(), ES_NAMESPACE: namespace, ES_STREAM: streamName },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
   );
   return child;
 }

@@ -1,4 +1,12 @@
-import { BadRequestException, INestApplication, Logger, LogLevel, Type, ValidationError, ValidationPipe } from '@nestjs/common';
+import {
+  BadRequestException,
+  INestApplication,
+  Logger,
+  LogLevel,
+  Type,
+  ValidationError,
+  ValidationPipe,
+} from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -41,7 +49,10 @@ export async function createPlatformApp(rootModule: Type, about: AppDescription)
   // NOTE: before the app exists, so that nothing it does runs without the SDK (see setupTracing).
   setupTracing({ serviceName: about.service ?? serviceNameOf(about.title) });
   // NOTE: the levels only matter if creating the app fails: then the buffered lines go to Nest's console logger.
-  const app = await NestFactory.create<NestExpressApplication>(rootModule, { logger: logLevels(process.env.LOG_LEVEL), bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(rootModule, {
+    logger: logLevels(process.env.LOG_LEVEL),
+    bufferLogs: true,
+  });
   usePlatformLogger(app);
   const bodyLimit = configured(app, 'HTTP_BODY_LIMIT') ?? '100kb';
   // NOTE: first, so that the SERVER span covers the whole request and everything after runs inside it.
@@ -55,7 +66,12 @@ export async function createPlatformApp(rootModule: Type, about: AppDescription)
   app.use(bodyErrorHandler(bodyLimit));
   app.useGlobalFilters(new RedisUnavailableFilter(app.getHttpAdapter()));
   app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, exceptionFactory: validationException }),
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: validationException,
+    }),
   );
   const document = SwaggerModule.createDocument(
     app,
@@ -107,13 +123,22 @@ interface JsonResponse {
 }
 
 function bodyErrorHandler(limit: string) {
-  return (error: { status?: number; type?: string } | undefined, _req: unknown, res: JsonResponse, next: (error?: unknown) => void): void => {
+  return (
+    error: { status?: number; type?: string } | undefined,
+    _req: unknown,
+    res: JsonResponse,
+    next: (error?: unknown) => void,
+  ): void => {
     if (error?.status === 413 || error?.type === 'entity.too.large') {
-      res.status(413).json({ statusCode: 413, error: 'Payload Too Large', message: `request body is larger than ${limit}` });
+      res
+        .status(413)
+        .json({ statusCode: 413, error: 'Payload Too Large', message: `request body is larger than ${limit}` });
     } else if (error?.type === 'entity.parse.failed') {
       res.status(400).json({ statusCode: 400, error: 'Bad Request', message: 'request body is not valid JSON' });
     } else if (error?.status && error.status >= 400 && error.status < 500) {
-      res.status(error.status).json({ statusCode: error.status, error: 'Bad Request', message: 'request body could not be read' });
+      res
+        .status(error.status)
+        .json({ statusCode: error.status, error: 'Bad Request', message: 'request body could not be read' });
     } else {
       next(error);
     }

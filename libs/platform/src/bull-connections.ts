@@ -24,7 +24,10 @@ export class BullConnections implements OnApplicationShutdown {
           () => true,
           () => false,
         );
-        const ended = await Promise.race([quit, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 1_000)))]);
+        const ended = await Promise.race([
+          quit,
+          new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 1_000))),
+        ]);
         clearTimeout(timer);
         if (!ended) c.disconnect();
       }),

@@ -1,5 +1,20 @@
 import { plainToInstance, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, Validate, ValidateIf, ValidationError, validateSync, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  Validate,
+  ValidateIf,
+  ValidationError,
+  validateSync,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+} from 'class-validator';
 import { LOG_FORMATS, LogFormat } from './logging/log-settings';
 
 const API_KEY_ENTRY = '(?:reader|operator):[A-Za-z0-9._~+/=-]{16,256}';
@@ -24,7 +39,13 @@ const MAX_PARTITIONS = 1024;
 @ValidatorConstraint({ name: 'powerOfTwo' })
 class PowerOfTwo implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
-    return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_PARTITIONS && (value & (value - 1)) === 0;
+    return (
+      typeof value === 'number' &&
+      Number.isInteger(value) &&
+      value >= 1 &&
+      value <= MAX_PARTITIONS &&
+      (value & (value - 1)) === 0
+    );
   }
 
   defaultMessage(): string {
@@ -44,7 +65,8 @@ function isSet(_env: object, value: unknown): boolean {
 export class Environment {
   /** Redis to connect to; with REDIS_CLUSTER=true, a comma-separated list of seed nodes (one is enough). */
   @Matches(/^rediss?:\/\/[^\s,]+(,rediss?:\/\/[^\s,]+)*$/, {
-    message: 'REDIS_URL must look like redis://host:port or rediss://user:pass@host:port/db (a comma-separated list of them for a cluster)',
+    message:
+      'REDIS_URL must look like redis://host:port or rediss://user:pass@host:port/db (a comma-separated list of them for a cluster)',
   })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -73,7 +95,9 @@ export class Environment {
   @Max(60_000)
   REDIS_WAIT_TIMEOUT_MS = 1000;
 
-  @Matches(/^[A-Za-z0-9._:-]{1,64}$/, { message: 'EVENT_BUS_NAMESPACE may hold letters, digits, ".", "_", "-", ":" only' })
+  @Matches(/^[A-Za-z0-9._:-]{1,64}$/, {
+    message: 'EVENT_BUS_NAMESPACE may hold letters, digits, ".", "_", "-", ":" only',
+  })
   EVENT_BUS_NAMESPACE = 'shop';
 
   /**
@@ -82,7 +106,9 @@ export class Environment {
    * them (docs/contract.md section 4: only an operator may trim what a group has not acknowledged).
    */
   @IsOptional()
-  @Matches(/^[A-Za-z0-9._:-]{1,200}(,[A-Za-z0-9._:-]{1,200})*$/, { message: 'RETENTION_IGNORES_GROUPS must be a comma-separated list of consumer group names' })
+  @Matches(/^[A-Za-z0-9._:-]{1,200}(,[A-Za-z0-9._:-]{1,200})*$/, {
+    message: 'RETENTION_IGNORES_GROUPS must be a comma-separated list of consumer group names',
+  })
   RETENTION_IGNORES_GROUPS?: string;
 
   @IsOptional()
@@ -180,7 +206,9 @@ export class Environment {
 
   /** OTLP/HTTP traces URL, used as is (`http://localhost:4318/v1/traces`); wins over OTEL_EXPORTER_OTLP_ENDPOINT. */
   @ValidateIf(isSet)
-  @IsUrl(OTLP_URL, { message: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http(s) URL such as http://localhost:4318/v1/traces' })
+  @IsUrl(OTLP_URL, {
+    message: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http(s) URL such as http://localhost:4318/v1/traces',
+  })
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
 
   /** `true`: no OpenTelemetry SDK: no spans and no `traceparent` on events. */
@@ -203,22 +231,31 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   const env = plainToInstance(Environment, raw, { exposeDefaultValues: true });
   const errors = validateSync(env, { whitelist: false, skipMissingProperties: false });
   if (env.REDIS_URL.includes(',') && !/^true$/i.test(env.REDIS_CLUSTER ?? '')) {
-    errors.push(Object.assign(new ValidationError(), {
-      property: 'REDIS_URL',
-      value: env.REDIS_URL,
-      constraints: { cluster: 'REDIS_URL lists several nodes: set REDIS_CLUSTER=true for a Redis Cluster, or give one URL' },
-    }));
+    errors.push(
+      Object.assign(new ValidationError(), {
+        property: 'REDIS_URL',
+        value: env.REDIS_URL,
+        constraints: {
+          cluster: 'REDIS_URL lists several nodes: set REDIS_CLUSTER=true for a Redis Cluster, or give one URL',
+        },
+      }),
+    );
   }
   if (errors.length === 0 && env.CONSUMER_HEARTBEAT_MS >= env.CONSUMER_LEASE_MS) {
-    errors.push(Object.assign(new ValidationError(), {
-      property: 'CONSUMER_HEARTBEAT_MS',
-      value: env.CONSUMER_HEARTBEAT_MS,
-      constraints: { heartbeat: `CONSUMER_HEARTBEAT_MS must be less than CONSUMER_LEASE_MS (${env.CONSUMER_LEASE_MS}): leases are renewed every heartbeat` },
-    }));
+    errors.push(
+      Object.assign(new ValidationError(), {
+        property: 'CONSUMER_HEARTBEAT_MS',
+        value: env.CONSUMER_HEARTBEAT_MS,
+        constraints: {
+          heartbeat: `CONSUMER_HEARTBEAT_MS must be less than CONSUMER_LEASE_MS (${env.CONSUMER_LEASE_MS}): leases are renewed every heartbeat`,
+        },
+      }),
+    );
   }
   if (errors.length > 0) {
     // NOTE: secrets are not echoed back into logs.
-    const shown = (e: (typeof errors)[number]): string => (SECRET_VARIABLES.has(e.property) ? '(hidden)' : JSON.stringify(e.value));
+    const shown = (e: (typeof errors)[number]): string =>
+      SECRET_VARIABLES.has(e.property) ? '(hidden)' : JSON.stringify(e.value);
     const lines = errors.map((e) => `  - ${e.property}=${shown(e)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
     throw new Error(`Invalid configuration (see the README's configuration table):\n${lines.join('\n')}`);
   }

@@ -52,7 +52,10 @@ export class PlatformModule {
               sessionTimeoutMs: config.get('CONSUMER_SESSION_TIMEOUT_MS', { infer: true }),
             },
             retentionIgnoresGroups: config.get('RETENTION_IGNORES_GROUPS', { infer: true })?.split(',') ?? [],
-            publishWait: { replicas: config.get('REDIS_WAIT_REPLICAS', { infer: true }), timeoutMs: config.get('REDIS_WAIT_TIMEOUT_MS', { infer: true }) },
+            publishWait: {
+              replicas: config.get('REDIS_WAIT_REPLICAS', { infer: true }),
+              timeoutMs: config.get('REDIS_WAIT_TIMEOUT_MS', { infer: true }),
+            },
             consumer: {
               batchSize: config.get('CONSUMER_BATCH_SIZE', { infer: true }),
               blockMs: config.get('CONSUMER_BLOCK_MS', { infer: true }),
@@ -67,7 +70,9 @@ export class PlatformModule {
             connection: connections.track(bullConnection(topologyOf(config))),
             prefix: bullPrefix(config.get('EVENT_BUS_NAMESPACE', { infer: true }), topologyOf(config)),
             // NOTE: jobs (a mail, a replay) join the trace that enqueued them; off with OTEL_SDK_DISABLED=true.
-            telemetry: tracingSettings({ OTEL_SDK_DISABLED: config.get('OTEL_SDK_DISABLED', { infer: true }) }).enabled ? bullmqTelemetry() : undefined,
+            telemetry: tracingSettings({ OTEL_SDK_DISABLED: config.get('OTEL_SDK_DISABLED', { infer: true }) }).enabled
+              ? bullmqTelemetry()
+              : undefined,
           }),
         }),
         HealthModule,

@@ -20,7 +20,10 @@ function clusterSeeds(urls: string[]): { seeds: ClusterNode[]; nodeOptions: Redi
   if (first.username) nodeOptions.username = decodeURIComponent(first.username);
   if (first.password) nodeOptions.password = decodeURIComponent(first.password);
   if (first.protocol === 'rediss:') nodeOptions.tls = {};
-  return { seeds: parsed.map((u) => ({ host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port || 6379) })), nodeOptions };
+  return {
+    seeds: parsed.map((u) => ({ host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port || 6379) })),
+    nodeOptions,
+  };
 }
 
 /** What the event bus's `forRoot({ redis })` takes for this topology. */

@@ -25,7 +25,12 @@ export function isRedisUnavailable(error: unknown): boolean {
   if (error instanceof RedisUnavailableError || error instanceof PublishFailedError) return true;
   if (!(error instanceof Error)) return false;
   if (error.name === 'MaxRetriesPerRequestError') return true;
-  if (error.message === 'Connection is closed.' || error.message.startsWith("Stream isn't writeable") || error.message === 'Command timed out') return true;
+  if (
+    error.message === 'Connection is closed.' ||
+    error.message.startsWith("Stream isn't writeable") ||
+    error.message === 'Command timed out'
+  )
+    return true;
   const code = (error as Error & { code?: unknown }).code;
   return typeof code === 'string' && CONNECTION_CODES.has(code);
 }
@@ -43,11 +48,18 @@ export function redisUnavailableMessage(error: unknown): string {
  * until Redis is back. Nothing is sent while disconnected; a command sent just before the
  * connection dropped may still run once it is back.
  */
-export async function whileRedisAnswers<T>(client: { status: string }, work: () => Promise<T>, deadlineMs = 2_000): Promise<T> {
+export async function whileRedisAnswers<T>(
+  client: { status: string },
+  work: () => Promise<T>,
+  deadlineMs = 2_000,
+): Promise<T> {
   if (client.status !== 'ready') throw new RedisUnavailableError(`not connected to Redis (${client.status})`);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RedisUnavailableError(`no answer from Redis within ${deadlineMs} ms`)), deadlineMs);
+    timer = setTimeout(
+      () => reject(new RedisUnavailableError(`no answer from Redis within ${deadlineMs} ms`)),
+      deadlineMs,
+    );
   });
   try {
     return await Promise.race([work(), deadline]);
@@ -62,7 +74,11 @@ interface RedisBackedQueue {
 }
 
 /** whileRedisAnswers on a BullMQ queue's connection (which waits for Redis: workers need that). */
-export async function whileQueueAnswers<T>(queue: RedisBackedQueue, work: () => Promise<T>, deadlineMs?: number): Promise<T> {
+export async function whileQueueAnswers<T>(
+  queue: RedisBackedQueue,
+  work: () => Promise<T>,
+  deadlineMs?: number,
+): Promise<T> {
   return whileRedisAnswers(await queue.getBackend().connection.client, work, deadlineMs);
 }
 
@@ -72,14 +88,21 @@ export async function whileQueueAnswers<T>(queue: RedisBackedQueue, work: () => 
  * it is back. A forced close leaves active jobs to BullMQ's stalled-job check (run again, or failed
  * past the worker's maxStalledCount).
  */
-export async function closeWorker(worker: RedisBackedQueue & { close(force?: boolean): Promise<void> }, pingMs = 500): Promise<void> {
+export async function closeWorker(
+  worker: RedisBackedQueue & { close(force?: boolean): Promise<void> },
+  pingMs = 500,
+): Promise<void> {
   const client = (await worker.getBackend().connection.client) as { status: string; ping(): Promise<unknown> };
   // NOTE: a client can still say 'ready' for a moment after the server died: ask it. On a cluster
   // one node answering says little: the cluster must say it is ok and every master answer, or a
   // graceful close waits forever on the slots of a dead master.
   const cluster = client as unknown as Partial<Pick<Cluster, 'nodes' | 'cluster'>>;
-  const check = typeof cluster.nodes === 'function' ? () => clusterAnswers(client as unknown as Cluster) : () => client.ping();
-  const answers = await whileRedisAnswers(client, check, pingMs).then(() => true, () => false);
+  const check =
+    typeof cluster.nodes === 'function' ? () => clusterAnswers(client as unknown as Cluster) : () => client.ping();
+  const answers = await whileRedisAnswers(client, check, pingMs).then(
+    () => true,
+    () => false,
+  );
   await worker.close(!answers);
 }
 
@@ -106,6 +129,10 @@ export class RedisUnavailableFilter extends BaseExceptionFilter {
     if (host.getType() !== 'http' || !isRedisUnavailable(exception)) return super.catch(exception, host);
     const response = host.switchToHttp().getResponse<ReplyTo>();
     response.setHeader('Retry-After', String(REDIS_RETRY_AFTER_SECONDS));
-    response.status(HttpStatus.SERVICE_UNAVAILABLE).json({ statusCode: HttpStatus.SERVICE_UNAVAILABLE, error: 'Service Unavailable', message: redisUnavailableMessage(exception) });
+    response.status(HttpStatus.SERVICE_UNAVAILABLE).json({
+      statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+      error: 'Service Unavailable',
+      message: redisUnavailableMessage(exception),
+    });
   }
 }

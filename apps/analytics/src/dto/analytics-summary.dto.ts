@@ -4,7 +4,11 @@ export class CancelledOrdersDto {
   @ApiProperty({ example: 3 })
   total!: number;
 
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' }, example: { 'payment-declined': 1, 'out-of-stock': 2 } })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'number' },
+    example: { 'payment-declined': 1, 'out-of-stock': 2 },
+  })
   byReason!: Record<string, number>;
 }
 
@@ -50,7 +54,10 @@ export class AnalyticsSummaryDto {
   @ApiProperty({ example: 'EUR' })
   currency!: string;
 
-  @ApiProperty({ type: [SkuQuantityDto], description: 'the 10 SKUs with the most units in confirmed orders, most first (ties by SKU)' })
+  @ApiProperty({
+    type: [SkuQuantityDto],
+    description: 'the 10 SKUs with the most units in confirmed orders, most first (ties by SKU)',
+  })
   topSkus!: SkuQuantityDto[];
 
   @ApiProperty({ type: [DailyFiguresDto], description: 'one entry per UTC day with any fact, oldest first' })

@@ -48,7 +48,26 @@ import { StreamsService } from './streams/streams.service';
     BullModule.registerQueue({ name: REPLAY_QUEUE }),
     ServiceStoreModule.forService(OPS_SERVICE),
   ],
-  controllers: [StreamsController, GroupsController, DeadLettersController, ReplaysController, OpsEventsController, RetentionController, FlowsController],
-  providers: [OpsApiKeys, ApiKeyGuard, OpsThrottlerGuard, StreamsService, GroupsService, ReplayCancellations, ReplayJobsService, ReplayProcessor, FlowIndexer, FlowsService],
+  controllers: [
+    StreamsController,
+    GroupsController,
+    DeadLettersController,
+    ReplaysController,
+    OpsEventsController,
+    RetentionController,
+    FlowsController,
+  ],
+  providers: [
+    OpsApiKeys,
+    ApiKeyGuard,
+    OpsThrottlerGuard,
+    StreamsService,
+    GroupsService,
+    ReplayCancellations,
+    ReplayJobsService,
+    ReplayProcessor,
+    FlowIndexer,
+    FlowsService,
+  ],
 })
 export class OpsModule {}

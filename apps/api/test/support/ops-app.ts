@@ -19,7 +19,9 @@ export interface OpsTestApp {
  * modules, against the run's redis-server in a fresh namespace, listening on a free port. The
  * environment is read when AppModule is first imported: one configuration per test file.
  */
-export async function createOpsTestApp(options: { namespace?: string; env?: Record<string, string | undefined>; extra?: Type[] } = {}): Promise<OpsTestApp> {
+export async function createOpsTestApp(
+  options: { namespace?: string; env?: Record<string, string | undefined>; extra?: Type[] } = {},
+): Promise<OpsTestApp> {
   const namespace = options.namespace ?? testNamespace('ops');
   Object.assign(process.env, {
     ...testPlatformEnv(),

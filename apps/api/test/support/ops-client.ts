@@ -11,8 +11,10 @@ export function opsClient(url: string) {
     role === 'none' ? test : test.set('x-api-key', role === 'reader' ? READER_KEY : OPERATOR_KEY);
   return {
     get: (path: string, role: Role = 'reader') => withKey(request(url).get(path), role),
-    post: (path: string, body?: object, role: Role = 'operator') => withKey(request(url).post(path), role).send(body ?? {}),
-    put: (path: string, body?: object, role: Role = 'operator') => withKey(request(url).put(path), role).send(body ?? {}),
+    post: (path: string, body?: object, role: Role = 'operator') =>
+      withKey(request(url).post(path), role).send(body ?? {}),
+    put: (path: string, body?: object, role: Role = 'operator') =>
+      withKey(request(url).put(path), role).send(body ?? {}),
     delete: (path: string, role: Role = 'operator') => withKey(request(url).delete(path), role),
   };
 }

@@ -22,7 +22,10 @@ export abstract class DlqFilterCommand<O extends DlqFilterOptions> extends OpsCo
     return value;
   }
 
-  @Option({ flags: '--reason <reason>', description: 'only this reason (handler-failed, invalid-payload, unknown-type, ...)' })
+  @Option({
+    flags: '--reason <reason>',
+    description: 'only this reason (handler-failed, invalid-payload, unknown-type, ...)',
+  })
   parseReason(value: string): string {
     return value;
   }
@@ -48,10 +51,18 @@ export abstract class DlqActionCommand extends DlqFilterCommand<DlqActionOptions
 
 /** The request body; refuses to act on everything unless --all says so. */
 export function filterBody(stream: string, options: DlqActionOptions, verb: string): DeadLetterFilterBody {
-  const body: DeadLetterFilterBody = { ids: options.id, group: options.group, reason: options.reason, type: options.type, all: options.all ? true : undefined };
+  const body: DeadLetterFilterBody = {
+    ids: options.id,
+    group: options.group,
+    reason: options.reason,
+    type: options.type,
+    all: options.all ? true : undefined,
+  };
   const narrowed = body.ids?.length || body.group || body.reason || body.type;
   if (!narrowed && !body.all) {
-    throw new UsageError(`say which dead letters of ${stream} to ${verb}: --id, --group, --reason or --type, or --all for every one of them`);
+    throw new UsageError(
+      `say which dead letters of ${stream} to ${verb}: --id, --group, --reason or --type, or --all for every one of them`,
+    );
   }
   return body;
 }

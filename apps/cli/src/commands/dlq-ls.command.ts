@@ -23,9 +23,15 @@ export class DlqLsCommand extends DlqFilterCommand<DlqLsOptions> {
     return positiveInt(value);
   }
 
-  @Option({ flags: '--after <id>', description: 'the next page: dead letters after this id (the last one of the previous page)' })
+  @Option({
+    flags: '--after <id>',
+    description: 'the next page: dead letters after this id (the last one of the previous page)',
+  })
   parseAfter(value: string): string {
-    if (!/^(p\d+\/)?\d+-\d+$/.test(value)) throw new InvalidArgumentError('Expected a dead-letter id (1736154100000-0, or p3/1736154100000-0 on partitioned streams).');
+    if (!/^(p\d+\/)?\d+-\d+$/.test(value))
+      throw new InvalidArgumentError(
+        'Expected a dead-letter id (1736154100000-0, or p3/1736154100000-0 on partitioned streams).',
+      );
     return value;
   }
 

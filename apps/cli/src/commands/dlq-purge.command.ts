@@ -24,7 +24,8 @@ export class DlqPurgeCommand extends DlqActionCommand {
     const body = filterBody(stream, options, 'purge');
     const what = `${describeFilter(body)} of ${stream}`;
     if (!options.yes) {
-      if (!process.stdin.isTTY) throw new UsageError(`refusing to purge ${what} without --yes: there is no terminal to confirm on`);
+      if (!process.stdin.isTTY)
+        throw new UsageError(`refusing to purge ${what} without --yes: there is no terminal to confirm on`);
       if (!(await confirm(`Delete ${what} for good?`, process.stdin, process.stderr))) {
         ctx.err('nothing purged');
         return 1;

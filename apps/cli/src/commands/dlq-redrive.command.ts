@@ -12,7 +12,10 @@ import { DlqActionCommand, DlqActionOptions, describeFilter, filterBody } from '
 export class DlqRedriveCommand extends DlqActionCommand {
   protected async execute([stream]: string[], options: DlqActionOptions, ctx: CommandContext): Promise<void> {
     const body = filterBody(stream, options, 'redrive');
-    const result = await ctx.client.post<{ redriven: number }>(`/ops/streams/${seg(stream)}/dead-letters/redrive`, body);
+    const result = await ctx.client.post<{ redriven: number }>(
+      `/ops/streams/${seg(stream)}/dead-letters/redrive`,
+      body,
+    );
     ctx.out(ctx.json ? json(result) : `redrove ${result.redriven} ${describeFilter(body)} of ${stream}`);
   }
 

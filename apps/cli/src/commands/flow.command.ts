@@ -8,7 +8,8 @@ import type { FlowView } from '../ops.types';
   name: 'flow',
   arguments: '<id>',
   argsDescription: { id: 'a correlation id, an event id, or a subject such as an order id (its latest flow)' },
-  description: 'show every event of one business flow as a tree by causation, with what each consumer group did with each',
+  description:
+    'show every event of one business flow as a tree by causation, with what each consumer group did with each',
 })
 export class FlowCommand extends OpsCommand {
   protected async execute([id]: string[], _options: unknown, ctx: CommandContext): Promise<void> {

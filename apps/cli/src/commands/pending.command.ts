@@ -22,7 +22,9 @@ export class PendingCommand extends OpsCommand<PendingOptions> {
   }
 
   protected async execute([stream, group]: string[], options: PendingOptions, ctx: CommandContext): Promise<void> {
-    const entries = await ctx.client.get<PendingEntry[]>(`/ops/streams/${seg(stream)}/groups/${seg(group)}/pending`, { count: options.count });
+    const entries = await ctx.client.get<PendingEntry[]>(`/ops/streams/${seg(stream)}/groups/${seg(group)}/pending`, {
+      count: options.count,
+    });
     ctx.out(ctx.json ? json(entries) : pendingTable(stream, group, entries));
   }
 

@@ -16,7 +16,11 @@ interface PublishOptions extends ConnectionOptions {
   description: 'publish one event through the platform (validated against its contract)',
 })
 export class PublishCommand extends OpsCommand<PublishOptions> {
-  @Option({ flags: '--data <json|@file>', description: "the payload: JSON text, @file.json, or @- for stdin", required: true })
+  @Option({
+    flags: '--data <json|@file>',
+    description: 'the payload: JSON text, @file.json, or @- for stdin',
+    required: true,
+  })
   parseData(value: string): string {
     return value;
   }
@@ -26,15 +30,27 @@ export class PublishCommand extends OpsCommand<PublishOptions> {
     return positiveInt(value);
   }
 
-  @Option({ flags: '--subject <subject>', description: 'the subject (ordering key); the contract may derive it from the payload' })
+  @Option({
+    flags: '--subject <subject>',
+    description: 'the subject (ordering key); the contract may derive it from the payload',
+  })
   parseSubject(value: string): string {
     return value;
   }
 
   protected async execute([type]: string[], options: PublishOptions, ctx: CommandContext): Promise<void> {
-    const body: PublishBody = { type, version: options.version, data: readData(options.data), subject: options.subject };
+    const body: PublishBody = {
+      type,
+      version: options.version,
+      data: readData(options.data),
+      subject: options.subject,
+    };
     const published = await ctx.client.post<Published>('/ops/events', body);
-    ctx.out(ctx.json ? json(published) : `published ${type} id=${published.id} to ${published.stream} as ${published.entryId}`);
+    ctx.out(
+      ctx.json
+        ? json(published)
+        : `published ${type} id=${published.id} to ${published.stream} as ${published.entryId}`,
+    );
   }
 
   @Help('after')

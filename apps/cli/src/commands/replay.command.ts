@@ -3,7 +3,15 @@ import { Command, Help, Option } from 'nest-commander';
 import { InvalidArgumentError, positiveInt, streamPosition } from '../args';
 import { errorLines, formatEta, formatRate, progressText, replayLine } from '../format';
 import { isRateLimited, messageText, OpsHttpError, seg } from '../ops-client';
-import { CommandContext, ConnectionOptions, json, onInterrupt, OpsCommand, rateLimitPause, sleep } from '../ops-command';
+import {
+  CommandContext,
+  ConnectionOptions,
+  json,
+  onInterrupt,
+  OpsCommand,
+  rateLimitPause,
+  sleep,
+} from '../ops-command';
 import { FINAL_REPLAY_STATES, REPLAY_TARGETS, ReplayRequestBody, ReplayStatus, ReplayTargetKind } from '../ops.types';
 
 interface ReplayAccepted {
@@ -30,7 +38,8 @@ export const INTERRUPTED = 130;
   name: 'replay',
   arguments: '<stream>',
   argsDescription: { stream: 'stream to replay from, e.g. orders' },
-  description: "replay a range of a stream to one group's handlers, move a group's position, or build a new group; waits with a progress bar",
+  description:
+    "replay a range of a stream to one group's handlers, move a group's position, or build a new group; waits with a progress bar",
 })
 export class ReplayCommand extends OpsCommand<ReplayOptions> {
   @Option({ flags: '--group <group>', description: 'the consumer group the replay is for', required: true })
@@ -40,13 +49,15 @@ export class ReplayCommand extends OpsCommand<ReplayOptions> {
 
   @Option({
     flags: '--target <kind>',
-    description: "handlers: re-deliver the range to the group's handlers only; position: move the group back (or forward) to --from; new-group: create the group at --from",
+    description:
+      "handlers: re-deliver the range to the group's handlers only; position: move the group back (or forward) to --from; new-group: create the group at --from",
     choices: REPLAY_TARGETS,
     defaultValue: 'handlers',
   })
   parseTarget(value: string): string {
     // NOTE: nest-commander replaces commander's choices check with this parser, so it checks them itself.
-    if (!(REPLAY_TARGETS as string[]).includes(value)) throw new InvalidArgumentError(`Allowed choices are ${REPLAY_TARGETS.join(', ')}.`);
+    if (!(REPLAY_TARGETS as string[]).includes(value))
+      throw new InvalidArgumentError(`Allowed choices are ${REPLAY_TARGETS.join(', ')}.`);
     return value;
   }
 
@@ -70,7 +81,10 @@ export class ReplayCommand extends OpsCommand<ReplayOptions> {
     return positiveInt(value);
   }
 
-  @Option({ flags: '--bypass-dedupe', description: 'run even events the group already handled (its dedupe guard would skip them)' })
+  @Option({
+    flags: '--bypass-dedupe',
+    description: 'run even events the group already handled (its dedupe guard would skip them)',
+  })
   parseBypassDedupe(): boolean {
     return true;
   }
@@ -110,7 +124,11 @@ export class ReplayCommand extends OpsCommand<ReplayOptions> {
   }
 
   /** Polls the replay until it ends; once `interrupted`, asks the server to cancel it. */
-  private async follow(id: string, ctx: CommandContext, interrupted: AbortSignal): Promise<ReplayStatus | typeof INTERRUPTED> {
+  private async follow(
+    id: string,
+    ctx: CommandContext,
+    interrupted: AbortSignal,
+  ): Promise<ReplayStatus | typeof INTERRUPTED> {
     const progress = createProgress(ctx);
     try {
       while (!interrupted.aborted) {
@@ -159,15 +177,22 @@ async function cancel(id: string, ctx: CommandContext): Promise<void> {
     if (status.state === 'cancelled') ctx.err(`replay ${id} cancelled after ${status.done}/${status.total} entries`);
     else ctx.err(`replay ${id}: cancel requested at ${status.done}/${status.total} entries (it stops within moments)`);
   } catch (error) {
-    if (error instanceof OpsHttpError && error.status === 409) ctx.err(`replay ${id} had finished already: ${messageText(error.body.message)}`);
-    else ctx.err(`could not cancel replay ${id}: ${errorLines(error).join(' ').replace(/^error: /, '')}`);
+    if (error instanceof OpsHttpError && error.status === 409)
+      ctx.err(`replay ${id} had finished already: ${messageText(error.body.message)}`);
+    else
+      ctx.err(
+        `could not cancel replay ${id}: ${errorLines(error)
+          .join(' ')
+          .replace(/^error: /, '')}`,
+      );
   }
 }
 
 function summary(req: ReplayRequestBody, status: ReplayStatus): string {
   const to = `group ${req.target.group} (${req.target.kind})`;
   if (status.state === 'completed') {
-    if (req.dryRun) return `dry run: ${status.total} entries of ${req.stream} would be replayed to ${to}; nothing changed (replay ${status.id})`;
+    if (req.dryRun)
+      return `dry run: ${status.total} entries of ${req.stream} would be replayed to ${to}; nothing changed (replay ${status.id})`;
     return `replay ${status.id} completed: ${status.done}/${status.total} entries of ${req.stream} to ${to}`;
   }
   return `replay ${status.id} ${status.state} after ${status.done}/${status.total} entries${status.error ? `: ${status.error}` : ''}`;

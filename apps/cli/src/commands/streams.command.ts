@@ -3,7 +3,10 @@ import { streamsTable } from '../format';
 import { CommandContext, json, OpsCommand } from '../ops-command';
 import type { StreamInfo } from '../ops.types';
 
-@Command({ name: 'streams', description: 'list the streams: length, first and last entry, groups, dead letters, retention' })
+@Command({
+  name: 'streams',
+  description: 'list the streams: length, first and last entry, groups, dead letters, retention',
+})
 export class StreamsCommand extends OpsCommand {
   protected async execute(_params: string[], _options: unknown, ctx: CommandContext): Promise<void> {
     const streams = await ctx.client.get<StreamInfo[]>('/ops/streams');

@@ -32,7 +32,10 @@ export class TailCommand extends OpsCommand<TailOptions> {
     return value;
   }
 
-  @Option({ flags: '--from <id|iso>', description: 'start at this stream id or time instead of the end ("0" for the beginning)' })
+  @Option({
+    flags: '--from <id|iso>',
+    description: 'start at this stream id or time instead of the end ("0" for the beginning)',
+  })
   parseFrom(value: string): string {
     return streamPosition(value);
   }
@@ -59,7 +62,11 @@ export class TailCommand extends OpsCommand<TailOptions> {
       while (!stop.signal.aborted) {
         let page: EntriesPage;
         try {
-          page = await ctx.client.get<EntriesPage>(path, { order: 'oldest', cursor, count: PAGE, type: options.type, subject: options.subject }, stop.signal);
+          page = await ctx.client.get<EntriesPage>(
+            path,
+            { order: 'oldest', cursor, count: PAGE, type: options.type, subject: options.subject },
+            stop.signal,
+          );
         } catch (error) {
           if (stop.signal.aborted) break;
           if (!isRateLimited(error)) throw error;

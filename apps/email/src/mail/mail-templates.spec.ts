@@ -36,7 +36,9 @@ describe('renderMail', () => {
   });
 
   it('refuses an unknown template without retries', () => {
-    expect(() => renderMail({ ...order, template: 'newsletter' } as unknown as MailJobData)).toThrow(UnrecoverableError);
+    expect(() => renderMail({ ...order, template: 'newsletter' } as unknown as MailJobData)).toThrow(
+      UnrecoverableError,
+    );
   });
 });
 

@@ -82,9 +82,13 @@ export class MailProcessor extends WorkerHost implements OnApplicationBootstrap,
     if (!job) return;
     const attempts = job.opts.attempts ?? 1;
     if (job.finishedOn !== undefined || job.attemptsMade >= attempts) {
-      this.logger.error(`${job.id} to ${job.data.to} FAILED after ${job.attemptsMade} attempt(s): ${error.message} (see GET /emails/failed)`);
+      this.logger.error(
+        `${job.id} to ${job.data.to} FAILED after ${job.attemptsMade} attempt(s): ${error.message} (see GET /emails/failed)`,
+      );
     } else {
-      this.logger.warn(`${job.id} attempt ${job.attemptsMade} of ${attempts} failed, retrying with backoff: ${error.message}`);
+      this.logger.warn(
+        `${job.id} attempt ${job.attemptsMade} of ${attempts} failed, retrying with backoff: ${error.message}`,
+      );
     }
   }
 

@@ -18,6 +18,8 @@ describe('mail transport selection', () => {
     const transport = createMailTransport('smtp://mail.example.com:587', OPTIONS);
     expect(transport).toBeInstanceOf(SmtpMailTransport);
     // NOTE: not initialised (no server here): it refuses to send rather than pretend.
-    await expect(transport.send({ to: 'ada@example.com', subject: 's', text: 't' })).rejects.toThrow(/before the module was initialised/);
+    await expect(transport.send({ to: 'ada@example.com', subject: 's', text: 't' })).rejects.toThrow(
+      /before the module was initialised/,
+    );
   });
 });

@@ -38,7 +38,14 @@ export class SmtpMailTransport implements MailTransport, OnModuleInit, OnModuleD
   async onModuleInit(): Promise<void> {
     const { from, maxConnections } = this.readOptions();
     this.transporter = createTransport(
-      { url: this.url, pool: true, maxConnections, connectionTimeout: CONNECT_TIMEOUT_MS, greetingTimeout: CONNECT_TIMEOUT_MS, socketTimeout: SOCKET_TIMEOUT_MS },
+      {
+        url: this.url,
+        pool: true,
+        maxConnections,
+        connectionTimeout: CONNECT_TIMEOUT_MS,
+        greetingTimeout: CONNECT_TIMEOUT_MS,
+        socketTimeout: SOCKET_TIMEOUT_MS,
+      },
       { from },
     );
     try {

@@ -12,7 +12,10 @@ import type { MailTransport } from '../../src/transport/mail-transport.interface
  * the `MAIL_TRANSPORT` replaced by `transport`; without one, the service picks its own (SMTP
  * when `env` sets `SMTP_URL`).
  */
-export async function createEmailTestApp(transport: MailTransport | undefined, env: Record<string, string> = {}): Promise<TestPlatformApp> {
+export async function createEmailTestApp(
+  transport: MailTransport | undefined,
+  env: Record<string, string> = {},
+): Promise<TestPlatformApp> {
   const namespace = testNamespace('email');
   Object.assign(process.env, {
     REDIS_URL: testRedisUrl(),
@@ -23,7 +26,9 @@ export async function createEmailTestApp(transport: MailTransport | undefined, e
     ...env,
   });
   const builder = Test.createTestingModule({ imports: [PlatformModule.forRoot({ source: 'test' }), EmailModule] });
-  const moduleRef = await (transport ? builder.overrideProvider(MAIL_TRANSPORT).useValue(transport) : builder).compile();
+  const moduleRef = await (
+    transport ? builder.overrideProvider(MAIL_TRANSPORT).useValue(transport) : builder
+  ).compile();
   const app = moduleRef.createNestApplication({ logger: logLevels(process.env.LOG_LEVEL) });
   usePlatformLogger(app);
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));

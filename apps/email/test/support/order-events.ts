@@ -19,7 +19,12 @@ export function orderConfirmed(orderId: string, userEmail: string): OrderConfirm
   });
 }
 
-export function orderCancelled(orderId: string, userEmail: string, reason: CancellationReason, detail: string): OrderCancelled {
+export function orderCancelled(
+  orderId: string,
+  userEmail: string,
+  reason: CancellationReason,
+  detail: string,
+): OrderCancelled {
   return new OrderCancelled({
     orderId,
     userId: `U-${orderId}`,

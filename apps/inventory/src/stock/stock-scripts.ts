@@ -66,8 +66,19 @@ return {state, '', '', 'repeat'}`;
 export type ScriptReply = [string, string, string, 'new' | 'repeat'];
 
 export interface StockCommands {
-  inventorySeed(flag: string, stock: string, reserved: string, catalogue: string, ...args: Array<string | number>): Promise<number>;
-  inventoryReserve(stock: string, reserved: string, reservation: string, ...args: Array<string | number>): Promise<ScriptReply>;
+  inventorySeed(
+    flag: string,
+    stock: string,
+    reserved: string,
+    catalogue: string,
+    ...args: Array<string | number>
+  ): Promise<number>;
+  inventoryReserve(
+    stock: string,
+    reserved: string,
+    reservation: string,
+    ...args: Array<string | number>
+  ): Promise<ScriptReply>;
   inventoryRelease(stock: string, reserved: string, reservation: string, now: string): Promise<ScriptReply>;
 }
 

@@ -48,14 +48,26 @@ export class StockRepository implements OnModuleInit {
 
   constructor(@InjectStore() private readonly store: ServiceStore) {
     this.commands = stockCommands(store.redis);
-    this.keys = { seeded: store.key('seeded'), stock: store.key('stock'), reserved: store.key('reserved'), catalogue: store.key('catalogue') };
+    this.keys = {
+      seeded: store.key('seeded'),
+      stock: store.key('stock'),
+      reserved: store.key('reserved'),
+      catalogue: store.key('catalogue'),
+    };
   }
 
   /** Seeds stock from CATALOGUE_SEED the first time only (a seeded flag, SETNX in the script). */
   async onModuleInit(): Promise<void> {
     const args = CATALOGUE_SEED.flatMap(({ sku, name, stock }) => [sku, name, stock]);
     const { seeded, stock, reserved, catalogue } = this.keys;
-    const count = await this.commands.inventorySeed(seeded, stock, reserved, catalogue, new Date().toISOString(), ...args);
+    const count = await this.commands.inventorySeed(
+      seeded,
+      stock,
+      reserved,
+      catalogue,
+      new Date().toISOString(),
+      ...args,
+    );
     if (count > 0) this.logger.log(`seeded stock of ${count} sku(s)`);
   }
 
@@ -68,7 +80,12 @@ export class StockRepository implements OnModuleInit {
     ]);
     return Object.keys(stock)
       .sort()
-      .map((sku) => ({ sku, name: names[sku] ?? sku, available: Number(stock[sku]), reserved: Number(reserved[sku] ?? 0) }));
+      .map((sku) => ({
+        sku,
+        name: names[sku] ?? sku,
+        available: Number(stock[sku]),
+        reserved: Number(reserved[sku] ?? 0),
+      }));
   }
 
   async get(sku: string): Promise<StockLevel | undefined> {
@@ -85,14 +102,24 @@ export class StockRepository implements OnModuleInit {
   async reserve(orderId: string, lines: ReservedLine[]): Promise<ReservationResult> {
     const args = lines.flatMap(({ sku, quantity }) => [sku, quantity]);
     const reply = await this.commands.inventoryReserve(
-      this.keys.stock, this.keys.reserved, this.reservationKey(orderId), new Date().toISOString(), JSON.stringify(lines), ...args,
+      this.keys.stock,
+      this.keys.reserved,
+      this.reservationKey(orderId),
+      new Date().toISOString(),
+      JSON.stringify(lines),
+      ...args,
     );
     return toResult(reply);
   }
 
   /** Gives back what the order reserved, at most once. */
   async release(orderId: string): Promise<ReservationResult> {
-    const reply = await this.commands.inventoryRelease(this.keys.stock, this.keys.reserved, this.reservationKey(orderId), new Date().toISOString());
+    const reply = await this.commands.inventoryRelease(
+      this.keys.stock,
+      this.keys.reserved,
+      this.reservationKey(orderId),
+      new Date().toISOString(),
+    );
     return toResult(reply);
   }
 
@@ -112,10 +139,21 @@ export class StockRepository implements OnModuleInit {
 }
 
 function toResult([state, payload, at, repeat]: ScriptReply): ReservationResult {
-  const result: ReservationResult = { state: state as ReservationState, lines: [], short: [], at, repeat: repeat === 'repeat' };
+  const result: ReservationResult = {
+    state: state as ReservationState,
+    lines: [],
+    short: [],
+    at,
+    repeat: repeat === 'repeat',
+  };
   // NOTE: rebuilt field by field: cjson (the script's encoder) writes object keys in no fixed order.
   if (!payload) return result;
-  if (state === 'failed') result.short = (JSON.parse(payload) as ShortLine[]).map(({ sku, requested, available }) => ({ sku, requested, available }));
+  if (state === 'failed')
+    result.short = (JSON.parse(payload) as ShortLine[]).map(({ sku, requested, available }) => ({
+      sku,
+      requested,
+      available,
+    }));
   else result.lines = (JSON.parse(payload) as ReservedLine[]).map(({ sku, quantity }) => ({ sku, quantity }));
   return result;
 }

@@ -13,5 +13,11 @@ export interface BalanceRow {
 
 /** The row an account fact leaves: facts are fat, so the newest one says it all. */
 export function toBalanceRow(fact: AccountFact): BalanceRow {
-  return { accountId: fact.accountId, owner: fact.owner, balance: fact.balance, accountVersion: fact.accountVersion, updatedAt: fact.at };
+  return {
+    accountId: fact.accountId,
+    owner: fact.owner,
+    balance: fact.balance,
+    accountVersion: fact.accountVersion,
+    updatedAt: fact.at,
+  };
 }

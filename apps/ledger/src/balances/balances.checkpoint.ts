@@ -31,7 +31,9 @@ export class BalancesCheckpoint {
   async status(): Promise<ProjectionStatus> {
     const stream = getContract(AccountOpened).stream;
     const key = this.core.keys.stream(stream);
-    const groups = (await withConsumerScripts(this.core.redis).xinfoOf(key, 'GROUPS').catch(() => [])) as Array<Array<string | number | null>>;
+    const groups = (await withConsumerScripts(this.core.redis)
+      .xinfoOf(key, 'GROUPS')
+      .catch(() => [])) as Array<Array<string | number | null>>;
     const info = groups.map((row) => pairsToRecord<string | number | null>(row)).find((g) => g.name === BALANCES_GROUP);
     const accounts = await this.core.redis.hlen(this.balances.keys.rows);
     return {
@@ -44,4 +46,3 @@ export class BalancesCheckpoint {
     };
   }
 }
-

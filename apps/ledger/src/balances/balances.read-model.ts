@@ -67,7 +67,9 @@ export class BalancesReadModel {
   /** Every row, by account id. */
   async list(): Promise<BalanceRow[]> {
     const rows = await this.store.redis.hvals(this.keys.rows);
-    return rows.map((json) => JSON.parse(json) as BalanceRow).sort((a, b) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0));
+    return rows
+      .map((json) => JSON.parse(json) as BalanceRow)
+      .sort((a, b) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0));
   }
 
   async get(accountId: string): Promise<BalanceRow | undefined> {
@@ -77,7 +79,9 @@ export class BalancesReadModel {
 
   /** Replaces the live model with a rebuilt one (see SWAP); how many live rows were newer and kept. */
   async swapIn(rebuilt: BalancesKeys): Promise<number> {
-    return Number(await this.store.redis.eval(SWAP, 4, this.keys.rows, this.keys.versions, rebuilt.rows, rebuilt.versions));
+    return Number(
+      await this.store.redis.eval(SWAP, 4, this.keys.rows, this.keys.versions, rebuilt.rows, rebuilt.versions),
+    );
   }
 
   /** Removes one account's row. */

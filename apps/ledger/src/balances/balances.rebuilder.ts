@@ -70,7 +70,9 @@ export class BalancesRebuilder {
       const keptFromLive = await this.balances.swapIn(keys);
       const dropped = await this.dropOrphans(new Set([...seen].map((stream) => fromStreamName(stream).id)));
       const result = { accounts: seen.size, events, keptFromLive, dropped, tookMs: Date.now() - began };
-      this.logger.log(`balances rebuilt from ${result.events} events of ${result.accounts} accounts in ${result.tookMs} ms (${keptFromLive} newer live rows kept, ${dropped} orphans dropped)`);
+      this.logger.log(
+        `balances rebuilt from ${result.events} events of ${result.accounts} accounts in ${result.tookMs} ms (${keptFromLive} newer live rows kept, ${dropped} orphans dropped)`,
+      );
       return result;
     } catch (error) {
       await this.balances.discard(keys).catch(() => undefined);
@@ -86,7 +88,8 @@ export class BalancesRebuilder {
     let dropped = 0;
     for (const accountId of await this.service.redis.hkeys(this.balances.keys.versions)) {
       if (rebuilt.has(accountId)) continue;
-      if (isValidStreamName(`${ACCOUNT}-${accountId}`) && (await this.store.version(accountStream(accountId))) > 0) continue;
+      if (isValidStreamName(`${ACCOUNT}-${accountId}`) && (await this.store.version(accountStream(accountId))) > 0)
+        continue;
       await this.balances.remove(accountId);
       dropped++;
     }

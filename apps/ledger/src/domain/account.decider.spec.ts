@@ -14,7 +14,14 @@ function run(commands: AccountCommand[]): AccountState {
     const decided = decide(command, state);
     for (const event of Array.isArray(decided) ? decided : [decided]) {
       version++;
-      state = evolve(state, { ...event, version, streamName: 'Account-a', time: '', entryId: `0-${version}`, metadata: {} } as RecordedEvent<AccountEvent>);
+      state = evolve(state, {
+        ...event,
+        version,
+        streamName: 'Account-a',
+        time: '',
+        entryId: `0-${version}`,
+        metadata: {},
+      } as RecordedEvent<AccountEvent>);
     }
   }
   return state;
@@ -26,7 +33,12 @@ const withdraw = (amount: number): AccountCommand => ({ type: 'WithdrawMoney', d
 
 describe('accountDecider', () => {
   it('0, +500, -150, +100, -250 leaves 200', () => {
-    expect(run([open, deposit(500), withdraw(150), deposit(100), withdraw(250)])).toEqual({ status: 'open', accountId: 'a', owner: 'Ada', balance: 200 });
+    expect(run([open, deposit(500), withdraw(150), deposit(100), withdraw(250)])).toEqual({
+      status: 'open',
+      accountId: 'a',
+      owner: 'Ada',
+      balance: 200,
+    });
   });
 
   it('keeps cents exact', () => {

@@ -13,5 +13,7 @@ export function subtractMoney(a: number, b: number): number {
 
 /** A positive amount with at most 2 decimals, below 10^12. */
 export function isValidAmount(amount: number): boolean {
-  return Number.isFinite(amount) && amount > 0 && amount < 1e12 && Math.abs(amount * 100 - Math.round(amount * 100)) < 1e-6;
+  return (
+    Number.isFinite(amount) && amount > 0 && amount < 1e12 && Math.abs(amount * 100 - Math.round(amount * 100)) < 1e-6
+  );
 }

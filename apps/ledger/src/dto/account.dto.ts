@@ -10,7 +10,10 @@ export class AccountDto {
   @ApiProperty({ example: 200 })
   balance!: number;
 
-  @ApiProperty({ example: 5, description: 'how many events the account has (as of the version or time asked); send it back as expectedVersion' })
+  @ApiProperty({
+    example: 5,
+    description: 'how many events the account has (as of the version or time asked); send it back as expectedVersion',
+  })
   version!: number;
 
   @ApiProperty({ example: '2025-03-14T09:30:00.000Z', description: 'when its last event was recorded' })
@@ -24,13 +27,21 @@ export class AccountHistoryEventDto {
   @ApiProperty({ enum: ['AccountOpened', 'MoneyDeposited', 'MoneyWithdrawn'], example: 'MoneyDeposited' })
   type!: string;
 
-  @ApiProperty({ example: { amount: 500 }, description: 'AccountOpened: { accountId, owner }; MoneyDeposited / MoneyWithdrawn: { amount }' })
+  @ApiProperty({
+    example: { amount: 500 },
+    description: 'AccountOpened: { accountId, owner }; MoneyDeposited / MoneyWithdrawn: { amount }',
+  })
   data!: object;
 
   @ApiProperty({ example: '2025-03-14T09:00:00.000Z' })
   time!: string;
 
-  @ApiProperty({ example: { correlationId: '4a3c1b9e-0c65-4c3e-9bd6-3c0e2a8a9f10', causationId: 'c2b0f7a4-6a7e-4f7e-8c1a-2a4b5c6d7e8f' } })
+  @ApiProperty({
+    example: {
+      correlationId: '4a3c1b9e-0c65-4c3e-9bd6-3c0e2a8a9f10',
+      causationId: 'c2b0f7a4-6a7e-4f7e-8c1a-2a4b5c6d7e8f',
+    },
+  })
   metadata!: object;
 }
 
@@ -66,7 +77,10 @@ export class RebuildResultDto {
   @ApiProperty({ example: 1337, description: 'events replayed' })
   events!: number;
 
-  @ApiProperty({ example: 0, description: 'live rows newer than what the rebuild read (applied while it ran), carried over' })
+  @ApiProperty({
+    example: 0,
+    description: 'live rows newer than what the rebuild read (applied while it ran), carried over',
+  })
   keptFromLive!: number;
 
   @ApiProperty({ example: 0, description: 'rows of accounts with no stream in the event store, removed' })
@@ -83,7 +97,11 @@ export class ProjectionStatusDto {
   @ApiProperty({ example: 'accounts' })
   stream!: string;
 
-  @ApiProperty({ example: '1763993400123-0', nullable: true, description: "the checkpoint: the group's last delivered entry" })
+  @ApiProperty({
+    example: '1763993400123-0',
+    nullable: true,
+    description: "the checkpoint: the group's last delivered entry",
+  })
   lastDeliveredId!: string | null;
 
   @ApiProperty({ example: 0 })

@@ -11,7 +11,10 @@ export class AsOfQuery {
   @Min(0)
   asOfVersion?: number;
 
-  @ApiPropertyOptional({ example: '2025-03-14T09:30:00.000Z', description: 'the state with every event recorded at or before this time' })
+  @ApiPropertyOptional({
+    example: '2025-03-14T09:30:00.000Z',
+    description: 'the state with every event recorded at or before this time',
+  })
   @IsOptional()
   @IsISO8601({ strict: true })
   asOfTime?: string;

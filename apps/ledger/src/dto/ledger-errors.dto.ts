@@ -7,7 +7,10 @@ export class InsufficientFundsDto {
   @ApiProperty({ example: 'Unprocessable Entity' })
   error!: string;
 
-  @ApiProperty({ example: 'cannot withdraw 250.5 from account 9b2f6c1e-3f5a-4e0b-9d51-0c1f9a7e2b44: its balance is 200; withdraw at most 200 or deposit first' })
+  @ApiProperty({
+    example:
+      'cannot withdraw 250.5 from account 9b2f6c1e-3f5a-4e0b-9d51-0c1f9a7e2b44: its balance is 200; withdraw at most 200 or deposit first',
+  })
   message!: string;
 
   @ApiProperty({ example: '9b2f6c1e-3f5a-4e0b-9d51-0c1f9a7e2b44' })
@@ -27,7 +30,10 @@ export class ConcurrencyConflictDto {
   @ApiProperty({ example: 'Conflict' })
   error!: string;
 
-  @ApiProperty({ example: 'stream Account-9b2f6c1e-3f5a-4e0b-9d51-0c1f9a7e2b44 is at version 4, not 3 as expected: another writer appended first; reload the state and retry the command' })
+  @ApiProperty({
+    example:
+      'stream Account-9b2f6c1e-3f5a-4e0b-9d51-0c1f9a7e2b44 is at version 4, not 3 as expected: another writer appended first; reload the state and retry the command',
+  })
   message!: string;
 
   @ApiProperty({ example: 3 })

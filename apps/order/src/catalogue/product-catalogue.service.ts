@@ -25,7 +25,8 @@ export class ProductCatalogue implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     const pipeline = this.store.redis.pipeline();
-    for (const { sku, name, unitPrice } of CATALOGUE_SEED) pipeline.hsetnx(this.key, sku, JSON.stringify({ name, unitPrice }));
+    for (const { sku, name, unitPrice } of CATALOGUE_SEED)
+      pipeline.hsetnx(this.key, sku, JSON.stringify({ name, unitPrice }));
     const results = (await pipeline.exec()) ?? [];
     const added = results.filter(([error, value]) => !error && value === 1).length;
     if (added > 0) this.logger.log(`seeded ${added} product(s) into ${this.key}`);

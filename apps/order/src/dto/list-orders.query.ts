@@ -12,7 +12,12 @@ export class ListOrdersQuery {
   @Max(100)
   limit: number = 20;
 
-  @ApiPropertyOptional({ example: 0, default: 0, minimum: 0, description: 'how many of the most recent orders to skip' })
+  @ApiPropertyOptional({
+    example: 0,
+    default: 0,
+    minimum: 0,
+    description: 'how many of the most recent orders to skip',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -41,7 +41,10 @@ export class OrderViewDto {
   @ApiProperty({ example: '2026-11-26T15:40:01.950Z' })
   placedAt!: string;
 
-  @ApiPropertyOptional({ example: 'SPRING10', description: 'the discount code given when the order was placed, if any' })
+  @ApiPropertyOptional({
+    example: 'SPRING10',
+    description: 'the discount code given when the order was placed, if any',
+  })
   discountCode?: string;
 
   @ApiPropertyOptional({ example: 'PAY-9f1c', description: 'set once the payment went through' })

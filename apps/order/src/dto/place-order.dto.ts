@@ -1,6 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsEmail,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
 import { MAX_DISCOUNT_CODE_LENGTH, MAX_ORDER_LINES } from '../order.constants';
 import { OrderLineDto } from './order-line.dto';
 
@@ -23,7 +33,11 @@ export class PlaceOrderDto {
   @Type(() => OrderLineDto)
   items!: OrderLineDto[];
 
-  @ApiPropertyOptional({ example: 'SPRING10', maxLength: MAX_DISCOUNT_CODE_LENGTH, description: 'carried on OrderPlaced (v2) for reporting; prices are not changed by it' })
+  @ApiPropertyOptional({
+    example: 'SPRING10',
+    maxLength: MAX_DISCOUNT_CODE_LENGTH,
+    description: 'carried on OrderPlaced (v2) for reporting; prices are not changed by it',
+  })
   @IsOptional()
   @IsString()
   @IsNotEmpty()

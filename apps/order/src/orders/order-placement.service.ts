@@ -28,7 +28,9 @@ export class OrderPlacementService {
   ) {}
 
   async place(request: PlaceOrderDto): Promise<OrderViewDto> {
-    const products = await this.unavailableAs503('look up the catalogue', () => this.catalogue.find([...new Set(request.items.map((i) => i.sku))]));
+    const products = await this.unavailableAs503('look up the catalogue', () =>
+      this.catalogue.find([...new Set(request.items.map((i) => i.sku))]),
+    );
     const priced = priceLines(request.items, products);
     if (!priced.ok) throw new BadRequestException(priced.errors);
 
@@ -47,12 +49,22 @@ export class OrderPlacementService {
     const eventId = randomUUID();
     const placed: HistoryEntry = { type: 'OrderPlaced', eventId, time: placedAt, source: ORDER_SOURCE };
     const event = new OrderPlaced({
-      orderId: order.orderId, userId: order.userId, userEmail: order.email, items: order.items,
-      total: order.total, currency: order.currency, placedAt, discountCode: order.discountCode ?? null,
+      orderId: order.orderId,
+      userId: order.userId,
+      userEmail: order.email,
+      items: order.items,
+      total: order.total,
+      currency: order.currency,
+      placedAt,
+      discountCode: order.discountCode ?? null,
     });
     try {
       // NOTE: the transactional outbox: the order and its OrderPlaced land in one MULTI, or neither does.
-      await this.publisher.publish(event, { id: eventId, time: new Date(placedAt), with: (tx) => this.orders.create(tx, order, placed) });
+      await this.publisher.publish(event, {
+        id: eventId,
+        time: new Date(placedAt),
+        with: (tx) => this.orders.create(tx, order, placed),
+      });
     } catch (error) {
       if (!(error instanceof PublishFailedError)) throw error;
       this.logger.error(`order ${order.orderId} was not placed: ${error.message}`);
@@ -69,7 +81,9 @@ export class OrderPlacementService {
       return await work();
     } catch (error) {
       this.logger.error(`could not ${what}: ${String(error)}`);
-      throw new ServiceUnavailableException(`could not ${what}, the store is unavailable: nothing was placed, retry later`);
+      throw new ServiceUnavailableException(
+        `could not ${what}, the store is unavailable: nothing was placed, retry later`,
+      );
     }
   }
 }

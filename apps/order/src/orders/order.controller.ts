@@ -1,6 +1,12 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query } from '@nestjs/common';
 import {
-  ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags,
+  ApiBadRequestResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
 } from '@nestjs/swagger';
 import { ListOrdersQuery } from '../dto/list-orders.query';
 import { OrderPageDto } from '../dto/order-page.dto';
@@ -22,8 +28,12 @@ export class OrderController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Place an order: stored as Pending, then OrderPlaced is published' })
   @ApiCreatedResponse({ type: OrderViewDto })
-  @ApiBadRequestResponse({ description: 'invalid body or unknown sku; the message names the field (`items.1.sku: unknown sku "SKU-X"`)' })
-  @ApiServiceUnavailableResponse({ description: 'Redis unavailable: nothing placed, or (the message says which) stored as Pending but not published' })
+  @ApiBadRequestResponse({
+    description: 'invalid body or unknown sku; the message names the field (`items.1.sku: unknown sku "SKU-X"`)',
+  })
+  @ApiServiceUnavailableResponse({
+    description: 'Redis unavailable: nothing placed, or (the message says which) stored as Pending but not published',
+  })
   place(@Body() body: PlaceOrderDto): Promise<OrderViewDto> {
     return this.placement.place(body);
   }

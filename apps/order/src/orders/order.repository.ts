@@ -69,10 +69,26 @@ export class OrderRepository {
   }
 
   /** Applies one saga event atomically (see order-transition.script.ts). */
-  transition(orderId: string, entry: HistoryEntry, entryId: string, step: SagaStep, now = new Date()): Promise<TransitionOutcome> {
+  transition(
+    orderId: string,
+    entry: HistoryEntry,
+    entryId: string,
+    step: SagaStep,
+    now = new Date(),
+  ): Promise<TransitionOutcome> {
     if (!isOrderId(orderId)) return Promise.resolve('unknown');
-    const keys = { order: this.orderKey(orderId), history: this.historyKey(orderId), events: this.store.keyFor(orderId, 'order', orderId, 'events') };
-    return runTransition(this.store.redis, keys, { id: entry.eventId, entryId, historyEntry: JSON.stringify(entry) }, step, now);
+    const keys = {
+      order: this.orderKey(orderId),
+      history: this.historyKey(orderId),
+      events: this.store.keyFor(orderId, 'order', orderId, 'events'),
+    };
+    return runTransition(
+      this.store.redis,
+      keys,
+      { id: entry.eventId, entryId, historyEntry: JSON.stringify(entry) },
+      step,
+      now,
+    );
   }
 
   /** Queues "the outcome of `orderId` is published" into a commit transaction. */

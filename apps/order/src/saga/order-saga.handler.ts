@@ -1,6 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
-  InventoryReservationFailed, InventoryReserved, OrderCancelled, OrderConfirmed, PaymentFailed, PaymentSucceeded,
+  InventoryReservationFailed,
+  InventoryReserved,
+  OrderCancelled,
+  OrderConfirmed,
+  PaymentFailed,
+  PaymentSucceeded,
 } from '@app/contracts';
 import { EventContext, Subscribe } from '@nest-streams/event-bus';
 import type { HistoryEntry, OrderRecord } from '../orders/order-record';
@@ -34,13 +39,21 @@ export class OrderSagaHandler {
 
   @Subscribe(PaymentFailed)
   onPaymentFailed(event: PaymentFailed, ctx: EventContext): Promise<void> {
-    return this.apply(event.orderId, { kind: 'cancel', reason: 'payment-declined', detail: `payment declined: ${event.reason}` }, ctx);
+    return this.apply(
+      event.orderId,
+      { kind: 'cancel', reason: 'payment-declined', detail: `payment declined: ${event.reason}` },
+      ctx,
+    );
   }
 
   @Subscribe(InventoryReservationFailed)
   onReservationFailed(event: InventoryReservationFailed, ctx: EventContext): Promise<void> {
     const lines = event.short.map((s) => `${s.sku} (requested ${s.requested}, available ${s.available})`);
-    return this.apply(event.orderId, { kind: 'cancel', reason: 'out-of-stock', detail: `out of stock: ${lines.join(', ')}` }, ctx);
+    return this.apply(
+      event.orderId,
+      { kind: 'cancel', reason: 'out-of-stock', detail: `out of stock: ${lines.join(', ')}` },
+      ctx,
+    );
   }
 
   private async apply(orderId: string, step: SagaStep, ctx: EventContext): Promise<void> {
@@ -57,7 +70,12 @@ export class OrderSagaHandler {
     const suffix = outcome === 'Confirmed' ? 'confirmed' : 'cancelled';
     // NOTE: the outcome, the "announced" mark and the acknowledgement in one MULTI: announced once.
     await ctx.commit((tx) => this.orders.markAnnounced(tx, orderId, id), {
-      publish: [{ event: outcomeEvent(order), options: { id: `${orderId}:${suffix}`, time: order.decidedAt ? new Date(order.decidedAt) : undefined } }],
+      publish: [
+        {
+          event: outcomeEvent(order),
+          options: { id: `${orderId}:${suffix}`, time: order.decidedAt ? new Date(order.decidedAt) : undefined },
+        },
+      ],
     });
     this.logger.log(`order ${orderId} ${suffix} by ${type} ${id}`);
   }
@@ -66,12 +84,24 @@ export class OrderSagaHandler {
 /** The OrderConfirmed / OrderCancelled of a decided order, built from the stored record only (a re-announce is identical). */
 function outcomeEvent(order: OrderRecord): OrderConfirmed | OrderCancelled {
   const common = {
-    orderId: order.orderId, userId: order.userId, userEmail: order.email, items: order.items, total: order.total, currency: order.currency,
+    orderId: order.orderId,
+    userId: order.userId,
+    userEmail: order.email,
+    items: order.items,
+    total: order.total,
+    currency: order.currency,
   };
   if (order.status === 'Confirmed') {
-    return new OrderConfirmed({ ...common, paymentId: order.paymentId ?? '', confirmedAt: order.decidedAt ?? new Date().toISOString() });
+    return new OrderConfirmed({
+      ...common,
+      paymentId: order.paymentId ?? '',
+      confirmedAt: order.decidedAt ?? new Date().toISOString(),
+    });
   }
   return new OrderCancelled({
-    ...common, reason: order.reason ?? 'out-of-stock', detail: order.detail ?? '', cancelledAt: order.decidedAt ?? new Date().toISOString(),
+    ...common,
+    reason: order.reason ?? 'out-of-stock',
+    detail: order.detail ?? '',
+    cancelledAt: order.decidedAt ?? new Date().toISOString(),
   });
 }

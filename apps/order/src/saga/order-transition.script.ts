@@ -67,7 +67,8 @@ interface TransitionCommand {
 
 /** Registers the script on `redis` (once per connection; the bus's connection is shared by services). */
 export function defineTransitionScript(redis: Redis): void {
-  if (!(redis as unknown as Partial<TransitionCommand>)[COMMAND]) redis.defineCommand(COMMAND, { numberOfKeys: 3, lua: TRANSITION });
+  if (!(redis as unknown as Partial<TransitionCommand>)[COMMAND])
+    redis.defineCommand(COMMAND, { numberOfKeys: 3, lua: TRANSITION });
 }
 
 /** Applies one saga event to an order atomically; see TransitionOutcome. */
@@ -81,7 +82,15 @@ export function runTransition(
   const value = step.kind === 'payment-succeeded' ? step.paymentId : step.kind === 'cancel' ? step.reason : '';
   const detail = step.kind === 'cancel' ? step.detail : '';
   return (redis as unknown as TransitionCommand)[COMMAND](
-    keys.order, keys.history, keys.events,
-    event.id, event.historyEntry, step.kind, value, detail, now.toISOString(), event.entryId,
+    keys.order,
+    keys.history,
+    keys.events,
+    event.id,
+    event.historyEntry,
+    step.kind,
+    value,
+    detail,
+    now.toISOString(),
+    event.entryId,
   );
 }

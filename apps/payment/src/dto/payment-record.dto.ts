@@ -12,7 +12,11 @@ export class PaymentRecordDto {
   @ApiProperty({ example: 'alice@example.com' })
   userEmail!: string;
 
-  @ApiProperty({ enum: PAYMENT_STATUSES, example: 'charged', description: '`pending`/`refunding` while the gateway call is in flight' })
+  @ApiProperty({
+    enum: PAYMENT_STATUSES,
+    example: 'charged',
+    description: '`pending`/`refunding` while the gateway call is in flight',
+  })
   status!: PaymentStatus;
 
   @ApiProperty({ example: 37.4, description: 'the order total, in `currency`' })

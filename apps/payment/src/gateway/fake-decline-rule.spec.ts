@@ -20,6 +20,9 @@ describe('decideFakeCharge', () => {
   });
 
   it('names the amount limit first when both rules apply', () => {
-    expect(decideFakeCharge({ ...base, amount: 5000, userId: 'declined-bob' })).toEqual({ ok: false, reason: 'amount-over-limit' });
+    expect(decideFakeCharge({ ...base, amount: 5000, userId: 'declined-bob' })).toEqual({
+      ok: false,
+      reason: 'amount-over-limit',
+    });
   });
 });

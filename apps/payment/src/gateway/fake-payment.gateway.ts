@@ -37,25 +37,55 @@ export class FakePaymentGateway implements PaymentGateway {
 
   async charge(request: ChargeRequest): Promise<ChargeResult> {
     const decided = decideFakeCharge(request);
-    const stored = await this.once('charges', request.idempotencyKey, decided, decided.ok ? 'charges' : 'declines', 'chargeCalls');
+    const stored = await this.once(
+      'charges',
+      request.idempotencyKey,
+      decided,
+      decided.ok ? 'charges' : 'declines',
+      'chargeCalls',
+    );
     return stored as ChargeResult;
   }
 
   async refund(request: RefundRequest): Promise<void> {
-    await this.once('refunds', request.idempotencyKey, { paymentId: request.paymentId, amount: request.amount }, 'refunds', 'refundCalls');
+    await this.once(
+      'refunds',
+      request.idempotencyKey,
+      { paymentId: request.paymentId, amount: request.amount },
+      'refunds',
+      'refundCalls',
+    );
   }
 
   /** How many calls, charges, declines and refunds the gateway has seen. */
   async counts(): Promise<FakeGatewayCounts> {
     const raw = await this.store.redis.hgetall(this.store.key('gateway', 'counts'));
     const n = (field: keyof FakeGatewayCounts): number => Number(raw[field] ?? 0);
-    return { chargeCalls: n('chargeCalls'), charges: n('charges'), declines: n('declines'), refundCalls: n('refundCalls'), refunds: n('refunds') };
+    return {
+      chargeCalls: n('chargeCalls'),
+      charges: n('charges'),
+      declines: n('declines'),
+      refundCalls: n('refundCalls'),
+      refunds: n('refunds'),
+    };
   }
 
-  private async once(book: string, key: string, result: object, firstCounter: string, callsCounter: string): Promise<unknown> {
+  private async once(
+    book: string,
+    key: string,
+    result: object,
+    firstCounter: string,
+    callsCounter: string,
+  ): Promise<unknown> {
     const stored = (await this.store.redis.eval(
-      ONCE_PER_KEY, 2, this.store.key('gateway', book), this.store.key('gateway', 'counts'),
-      key, JSON.stringify(result), firstCounter, callsCounter,
+      ONCE_PER_KEY,
+      2,
+      this.store.key('gateway', book),
+      this.store.key('gateway', 'counts'),
+      key,
+      JSON.stringify(result),
+      firstCounter,
+      callsCounter,
     )) as string;
     return JSON.parse(stored) as unknown;
   }

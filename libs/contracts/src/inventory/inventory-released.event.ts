@@ -4,7 +4,13 @@ import { ArrayMinSize, IsArray, IsISO8601, IsString, ValidateNested } from 'clas
 import { ReservedLine } from './reserved-line';
 
 /** What an order had reserved is back in stock (the order was cancelled). */
-@EventContract({ type: 'InventoryReleased', version: 1, stream: 'inventory', subjectField: 'orderId', producedBy: ['inventory-service'] })
+@EventContract({
+  type: 'InventoryReleased',
+  version: 1,
+  stream: 'inventory',
+  subjectField: 'orderId',
+  producedBy: ['inventory-service'],
+})
 export class InventoryReleased {
   @IsString()
   orderId!: string;

@@ -4,7 +4,13 @@ import { ArrayMinSize, IsArray, IsISO8601, IsString, ValidateNested } from 'clas
 import { ShortLine } from './reserved-line';
 
 /** At least one line could not be reserved; nothing was. */
-@EventContract({ type: 'InventoryReservationFailed', version: 1, stream: 'inventory', subjectField: 'orderId', producedBy: ['inventory-service'] })
+@EventContract({
+  type: 'InventoryReservationFailed',
+  version: 1,
+  stream: 'inventory',
+  subjectField: 'orderId',
+  producedBy: ['inventory-service'],
+})
 export class InventoryReservationFailed {
   @IsString()
   orderId!: string;

@@ -4,7 +4,13 @@ import { ArrayMinSize, IsArray, IsISO8601, IsString, ValidateNested } from 'clas
 import { ReservedLine } from './reserved-line';
 
 /** Every line of an order is set aside (all or nothing). */
-@EventContract({ type: 'InventoryReserved', version: 1, stream: 'inventory', subjectField: 'orderId', producedBy: ['inventory-service'] })
+@EventContract({
+  type: 'InventoryReserved',
+  version: 1,
+  stream: 'inventory',
+  subjectField: 'orderId',
+  producedBy: ['inventory-service'],
+})
 export class InventoryReserved {
   @IsString()
   orderId!: string;

@@ -1,13 +1,29 @@
 import { EventContract } from '@nest-streams/event-bus';
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsArray, IsEmail, IsIn, IsISO8601, IsNumber, IsString, Min, ValidateNested } from 'class-validator';
+import {
+  ArrayMinSize,
+  IsArray,
+  IsEmail,
+  IsIn,
+  IsISO8601,
+  IsNumber,
+  IsString,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { OrderItem } from './order-item';
 
 export const CANCELLATION_REASONS = ['payment-declined', 'out-of-stock'] as const;
 export type CancellationReason = (typeof CANCELLATION_REASONS)[number];
 
 /** The order will not ship. Inventory releases what it reserved; payment refunds what it charged. */
-@EventContract({ type: 'OrderCancelled', version: 1, stream: 'orders', subjectField: 'orderId', producedBy: ['order-service'] })
+@EventContract({
+  type: 'OrderCancelled',
+  version: 1,
+  stream: 'orders',
+  subjectField: 'orderId',
+  producedBy: ['order-service'],
+})
 export class OrderCancelled {
   @IsString()
   orderId!: string;

@@ -4,7 +4,13 @@ import { ArrayMinSize, IsArray, IsEmail, IsISO8601, IsNumber, IsString, Min, Val
 import { OrderItem } from './order-item';
 
 /** Stock is reserved and the payment went through: the order will ship. */
-@EventContract({ type: 'OrderConfirmed', version: 1, stream: 'orders', subjectField: 'orderId', producedBy: ['order-service'] })
+@EventContract({
+  type: 'OrderConfirmed',
+  version: 1,
+  stream: 'orders',
+  subjectField: 'orderId',
+  producedBy: ['order-service'],
+})
 export class OrderConfirmed {
   @IsString()
   orderId!: string;

@@ -8,7 +8,13 @@ import { OrderItem } from './order-item';
  * consumers receive it upcast to `OrderPlaced` (v2) by `OrderPlacedV1ToV2`. Frozen: never edit a
  * published version, add a new one.
  */
-@EventContract({ type: 'OrderPlaced', version: 1, stream: 'orders', subjectField: 'orderId', producedBy: ['order-service'] })
+@EventContract({
+  type: 'OrderPlaced',
+  version: 1,
+  stream: 'orders',
+  subjectField: 'orderId',
+  producedBy: ['order-service'],
+})
 export class OrderPlacedV1 {
   @IsString()
   orderId!: string;

@@ -1,13 +1,29 @@
 import { EventContract } from '@nest-streams/event-bus';
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsArray, IsEmail, IsISO8601, IsNumber, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
+import {
+  ArrayMinSize,
+  IsArray,
+  IsEmail,
+  IsISO8601,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { OrderItem } from './order-item';
 
 /**
  * A customer placed an order. Fat: carries everything inventory, payment and analytics need.
  * The newest version (v2); handlers receive every OrderPlaced in this shape, v1 entries upcast.
  */
-@EventContract({ type: 'OrderPlaced', version: 2, stream: 'orders', subjectField: 'orderId', producedBy: ['order-service'] })
+@EventContract({
+  type: 'OrderPlaced',
+  version: 2,
+  stream: 'orders',
+  subjectField: 'orderId',
+  producedBy: ['order-service'],
+})
 export class OrderPlaced {
   @IsString()
   orderId!: string;

@@ -2,7 +2,13 @@ import { EventContract } from '@nest-streams/event-bus';
 import { IsEmail, IsISO8601, IsNumber, IsString, Min } from 'class-validator';
 
 /** The charge was declined; nothing was taken. */
-@EventContract({ type: 'PaymentFailed', version: 1, stream: 'payments', subjectField: 'orderId', producedBy: ['payment-service'] })
+@EventContract({
+  type: 'PaymentFailed',
+  version: 1,
+  stream: 'payments',
+  subjectField: 'orderId',
+  producedBy: ['payment-service'],
+})
 export class PaymentFailed {
   @IsString()
   orderId!: string;

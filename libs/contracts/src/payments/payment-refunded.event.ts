@@ -2,7 +2,13 @@ import { EventContract } from '@nest-streams/event-bus';
 import { IsEmail, IsISO8601, IsNumber, IsString, Min } from 'class-validator';
 
 /** A charged order was cancelled and its amount given back. */
-@EventContract({ type: 'PaymentRefunded', version: 1, stream: 'payments', subjectField: 'orderId', producedBy: ['payment-service'] })
+@EventContract({
+  type: 'PaymentRefunded',
+  version: 1,
+  stream: 'payments',
+  subjectField: 'orderId',
+  producedBy: ['payment-service'],
+})
 export class PaymentRefunded {
   @IsString()
   orderId!: string;

@@ -2,7 +2,13 @@ import { EventContract } from '@nest-streams/event-bus';
 import { IsEmail, IsISO8601, IsNumber, IsString, Min } from 'class-validator';
 
 /** The order's total was charged. */
-@EventContract({ type: 'PaymentSucceeded', version: 1, stream: 'payments', subjectField: 'orderId', producedBy: ['payment-service'] })
+@EventContract({
+  type: 'PaymentSucceeded',
+  version: 1,
+  stream: 'payments',
+  subjectField: 'orderId',
+  producedBy: ['payment-service'],
+})
 export class PaymentSucceeded {
   @IsString()
   orderId!: string;

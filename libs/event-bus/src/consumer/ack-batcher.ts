@@ -96,7 +96,14 @@ export class AckBatcher {
     }
     for (const [key, acks] of batch) {
       count += acks.ids.length;
-      if (fence) (pipeline as ChainableCommander & ConsumerScripts).fencedAck(fence.lease, key, fence.token, this.group, ...acks.ids);
+      if (fence)
+        (pipeline as ChainableCommander & ConsumerScripts).fencedAck(
+          fence.lease,
+          key,
+          fence.token,
+          this.group,
+          ...acks.ids,
+        );
       else pipeline.xack(key, this.group, ...acks.ids);
     }
     const sent: Promise<void> = pipeline

@@ -28,7 +28,15 @@ export async function claimIdle(
   let deleted = 0;
   let cursor = '0-0';
   do {
-    const [next, entries, gone] = (await redis.xautoclaim(source.key, group, consumer, minIdleMs, cursor, 'COUNT', Math.min(100, limit - claimed.length))) as AutoClaimReply;
+    const [next, entries, gone] = (await redis.xautoclaim(
+      source.key,
+      group,
+      consumer,
+      minIdleMs,
+      cursor,
+      'COUNT',
+      Math.min(100, limit - claimed.length),
+    )) as AutoClaimReply;
     for (const [entryId, fields] of entries) if (fields) claimed.push({ source, entryId, fields });
     deleted += gone?.length ?? 0;
     cursor = next;
@@ -37,8 +45,16 @@ export async function claimIdle(
 }
 
 /** Removes consumers of the group that own no entries and have been idle for `idleMs` (never `self`), in one atomic step. */
-export async function removeDeadConsumers(redis: Redis, key: string, group: string, self: string, idleMs: number, logger: Logger): Promise<number> {
+export async function removeDeadConsumers(
+  redis: Redis,
+  key: string,
+  group: string,
+  self: string,
+  idleMs: number,
+  logger: Logger,
+): Promise<number> {
   const removed = await removeIdleConsumers(redis, key, group, { keep: self, minIdleMs: idleMs });
-  for (const r of removed) logger.log(`[group ${group}] removed consumer ${r.consumer} (idle ${r.count} ms, nothing pending)`);
+  for (const r of removed)
+    logger.log(`[group ${group}] removed consumer ${r.consumer} (idle ${r.count} ms, nothing pending)`);
   return removed.length;
 }

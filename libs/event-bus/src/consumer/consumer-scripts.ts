@@ -163,7 +163,11 @@ return last`,
 } as const;
 
 export interface ConsumerScripts {
-  fencedRead(numberOfKeys: number, lease: string, ...rest: Array<string | number>): Promise<[1, unknown] | [0, ...string[]]>;
+  fencedRead(
+    numberOfKeys: number,
+    lease: string,
+    ...rest: Array<string | number>
+  ): Promise<[1, unknown] | [0, ...string[]]>;
   /** `XGROUP <subcommand> <stream> ...args`, routed by the stream's key. */
   xgroupOf(stream: string, subcommand: string, ...args: Array<string | number>): Promise<unknown>;
   /** `XINFO <subcommand> <stream> ...args`, routed by the stream's key. */
@@ -174,9 +178,26 @@ export interface ConsumerScripts {
   leaseRelease(lease: string, token: string): Promise<number>;
   groupHeartbeat(members: string, member: string, sessionTimeoutMs: number, leave: '0' | '1'): Promise<string[]>;
   fencedAck(lease: string, stream: string, token: string, group: string, ...ids: string[]): Promise<number>;
-  fencedDeadLetter(lease: string, dlq: string, source: string, bucket: string, token: string, group: string, entryId: string, eventId: string, holder: string, ...fields: string[]): Promise<string>;
+  fencedDeadLetter(
+    lease: string,
+    dlq: string,
+    source: string,
+    bucket: string,
+    token: string,
+    group: string,
+    entryId: string,
+    eventId: string,
+    holder: string,
+    ...fields: string[]
+  ): Promise<string>;
   renewLeases(stream: string, group: string, consumer: string, ...ids: string[]): Promise<string[]>;
-  removeIdleConsumers(stream: string, group: string, keep: string, minIdleMs: number, only: string): Promise<Array<string | number>>;
+  removeIdleConsumers(
+    stream: string,
+    group: string,
+    keep: string,
+    minIdleMs: number,
+    only: string,
+  ): Promise<Array<string | number>>;
 }
 
 /** What removeIdleConsumers did to one consumer. */
@@ -192,10 +213,26 @@ export interface ConsumerRemoval {
  * (never `keep`); with `only`, considers that consumer alone and reports it `busy` when it owns
  * entries. The one implementation of "remove an idle consumer".
  */
-export async function removeIdleConsumers(redis: Redis, key: string, group: string, opts: { keep?: string; minIdleMs: number; only?: string }): Promise<ConsumerRemoval[]> {
-  const reply = await withConsumerScripts(redis).removeIdleConsumers(key, group, opts.keep ?? '', opts.minIdleMs, opts.only ?? '');
+export async function removeIdleConsumers(
+  redis: Redis,
+  key: string,
+  group: string,
+  opts: { keep?: string; minIdleMs: number; only?: string },
+): Promise<ConsumerRemoval[]> {
+  const reply = await withConsumerScripts(redis).removeIdleConsumers(
+    key,
+    group,
+    opts.keep ?? '',
+    opts.minIdleMs,
+    opts.only ?? '',
+  );
   const out: ConsumerRemoval[] = [];
-  for (let i = 0; i < reply.length; i += 3) out.push({ consumer: String(reply[i]), outcome: reply[i + 1] === 'busy' ? 'busy' : 'removed', count: Number(reply[i + 2]) });
+  for (let i = 0; i < reply.length; i += 3)
+    out.push({
+      consumer: String(reply[i]),
+      outcome: reply[i + 1] === 'busy' ? 'busy' : 'removed',
+      count: Number(reply[i + 2]),
+    });
   return out;
 }
 
@@ -203,7 +240,8 @@ export async function removeIdleConsumers(redis: Redis, key: string, group: stri
 export function withConsumerScripts(redis: Redis): Redis & ConsumerScripts {
   const client = redis as Redis & Partial<ConsumerScripts>;
   if (!client.renewLeases) {
-    for (const [name, script] of Object.entries(SCRIPTS)) redis.defineCommand(name, script as { numberOfKeys?: number; lua: string });
+    for (const [name, script] of Object.entries(SCRIPTS))
+      redis.defineCommand(name, script as { numberOfKeys?: number; lua: string });
   }
   return client as Redis & ConsumerScripts;
 }

@@ -102,7 +102,18 @@ const CLAIM_HANDLED = 1;
 const CLAIM_HELD = 2;
 
 interface DedupeCommands {
-  dedupeClaimEvents(bucket: string, live: string, redrive: string, replay: string, group: string, expireAt: number, ids: string, claims: string, single: '1' | '0', fresh: '1' | '0'): Promise<number[]>;
+  dedupeClaimEvents(
+    bucket: string,
+    live: string,
+    redrive: string,
+    replay: string,
+    group: string,
+    expireAt: number,
+    ids: string,
+    claims: string,
+    single: '1' | '0',
+    fresh: '1' | '0',
+  ): Promise<number[]>;
 }
 
 /** The client, with the dedupe scripts defined on it (once; see EventBusCore: before any command is sent). */
@@ -153,7 +164,12 @@ export function readMarker(value: string | null | undefined): MarkerState | unde
   if (value.startsWith('~')) {
     const sep = value.indexOf('@');
     const at = sep < 0 ? NaN : Number(value.slice(sep + 1));
-    return { kind: 'claimed', source: SOURCE_KIND[value[1]] ?? 'live', entryId: value.slice(2, sep < 0 ? undefined : sep), at: Number.isFinite(at) ? at : null };
+    return {
+      kind: 'claimed',
+      source: SOURCE_KIND[value[1]] ?? 'live',
+      entryId: value.slice(2, sep < 0 ? undefined : sep),
+      at: Number.isFinite(at) ? at : null,
+    };
   }
   const [at, attempts] = value.split(':').map(Number);
   const detailed = value.includes(':') && Number.isFinite(at) && Number.isFinite(attempts);
@@ -198,7 +214,15 @@ export interface HeldClaim {
  * The claim the entry `entryId` (read from a `kind` source of `stream`) may hold on its event in
  * `group`, from the entry's own fields (`id`, `time`); undefined when they are missing.
  */
-export function claimOfEntry(keys: EventBusKeys, stream: string, group: string, kind: SourceKind, entryId: string, fields: string[], k = 0): HeldClaim | undefined {
+export function claimOfEntry(
+  keys: EventBusKeys,
+  stream: string,
+  group: string,
+  kind: SourceKind,
+  entryId: string,
+  fields: string[],
+  k = 0,
+): HeldClaim | undefined {
   const { id, time } = fieldsToRecord(fields);
   if (!id || !time) return undefined;
   return { bucket: bucketKey(keys, stream, group, hourOf(time), k), eventId: id, holder: claimHolder(kind, entryId) };
@@ -210,7 +234,12 @@ export function queueReleaseClaim(tx: ChainableCommander, claim: HeldClaim): voi
 }
 
 /** Queues on `tx` the final markers (`<ms>:<attempts>`) of events of one bucket handled after a retry or by commit(). */
-export function queueHandled(tx: ChainableCommander, bucket: DedupeBucket, marks: ReadonlyArray<readonly [eventId: string, attempts: number]>, now = Date.now()): void {
+export function queueHandled(
+  tx: ChainableCommander,
+  bucket: DedupeBucket,
+  marks: ReadonlyArray<readonly [eventId: string, attempts: number]>,
+  now = Date.now(),
+): void {
   const args: string[] = [];
   for (const [eventId, attempts] of marks) args.push(eventId, markerValue(now, attempts));
   tx.hset(bucket.key, ...args);
@@ -275,7 +304,15 @@ export class DedupeGuard {
   /** The bucket of an event by its time; the same object for every event of that hour (no allocation per event). */
   bucket(stream: string, group: string, eventTime: string, k = 0): DedupeBucket {
     const last = this.last;
-    if (last && eventTime.startsWith(last.prefix) && eventTime.endsWith('Z') && eventTime.length >= 20 && last.stream === stream && last.group === group && last.k === k) {
+    if (
+      last &&
+      eventTime.startsWith(last.prefix) &&
+      eventTime.endsWith('Z') &&
+      eventTime.length >= 20 &&
+      last.stream === stream &&
+      last.group === group &&
+      last.k === k
+    ) {
       return last.bucket;
     }
     // NOTE: RFC 3339 UTC times (what publishers write) share their first 13 characters within an hour.
@@ -285,7 +322,10 @@ export class DedupeGuard {
     let bucket = this.buckets.get(cacheKey);
     if (!bucket) {
       const hourStart = hourOf(eventTime);
-      bucket = { key: bucketKey(this.keys, stream, group, hourStart, k), expireAt: Math.ceil((hourStart + HOUR_MS + this.ttlMs) / 1000) };
+      bucket = {
+        key: bucketKey(this.keys, stream, group, hourStart, k),
+        expireAt: Math.ceil((hourStart + HOUR_MS + this.ttlMs) / 1000),
+      };
       if (this.buckets.size > 1000) this.buckets.clear();
       this.buckets.set(cacheKey, bucket);
     }
@@ -341,10 +381,20 @@ export class DedupeGuard {
           claims = prefix + entryList.join(`${at}\n${prefix}`) + at;
         }
         const answer = await this.scripts.dedupeClaimEvents(
-          first.bucket!.key, this.keys.stream(first.source.stream, k), this.keys.redrive(first.source.stream, group, k), this.keys.replay(first.source.stream, group, k),
-          group, first.bucket!.expireAt, ids, claims, single, first.deliveryCount === 1 ? '1' : '0',
+          first.bucket!.key,
+          this.keys.stream(first.source.stream, k),
+          this.keys.redrive(first.source.stream, group, k),
+          this.keys.replay(first.source.stream, group, k),
+          group,
+          first.bucket!.expireAt,
+          ids,
+          claims,
+          single,
+          first.deliveryCount === 1 ? '1' : '0',
         );
-        for (let j = 0; j < answer.length; j += 2) out[indexes[Number(answer[j]) - 1]] = Number(answer[j + 1]) === CLAIM_HANDLED ? 'handled' : Number(answer[j + 1]) === CLAIM_HELD ? 'held' : 'run';
+        for (let j = 0; j < answer.length; j += 2)
+          out[indexes[Number(answer[j]) - 1]] =
+            Number(answer[j + 1]) === CLAIM_HANDLED ? 'handled' : Number(answer[j + 1]) === CLAIM_HELD ? 'held' : 'run';
       }),
     );
     return out;

@@ -84,7 +84,8 @@ export class DeliveryProcessor {
     try {
       const envelope = (delivery.envelope = decodeEnvelope(fields));
       delivery.route = source.routes.get(envelope.type);
-      if (delivery.route && this.deps.dedupe && !(source.kind === 'replay' && fields.includes(BYPASS_DEDUPE_FIELD))) delivery.bucket = this.deps.dedupe.bucket(source.stream, this.deps.group, envelope.time, source.partition);
+      if (delivery.route && this.deps.dedupe && !(source.kind === 'replay' && fields.includes(BYPASS_DEDUPE_FIELD)))
+        delivery.bucket = this.deps.dedupe.bucket(source.stream, this.deps.group, envelope.time, source.partition);
     } catch (error) {
       delivery.breach = error;
     }
@@ -160,7 +161,11 @@ export class DeliveryProcessor {
     const route = d.route;
     if (!route) {
       if (contractRegistry.hasType(envelope.type)) return this.ack(d);
-      return this.toDeadLetter(d, new ContractViolationError('unknown-type', `no contract declares event type "${envelope.type}"`), '-');
+      return this.toDeadLetter(
+        d,
+        new ContractViolationError('unknown-type', `no contract declares event type "${envelope.type}"`),
+        '-',
+      );
     }
     // NOTE: handlers get the newest version of a type: an older entry is upcast first, then
     // validated against the newest contract; the envelope keeps the wire version.
@@ -177,7 +182,11 @@ export class DeliveryProcessor {
       if (!result.ok) {
         const detail = result.errors.map((f) => `${f.field || '(payload)'}: ${f.messages.join(', ')}`).join('; ');
         const upcast = d.upcastFrom ? ` (v${d.upcastFrom} upcast to v${newest.meta.version})` : '';
-        return this.toDeadLetter(d, new ContractViolationError('invalid-payload', `${envelope.type} payload${upcast} is invalid: ${detail}`), route.names);
+        return this.toDeadLetter(
+          d,
+          new ContractViolationError('invalid-payload', `${envelope.type} payload${upcast} is invalid: ${detail}`),
+          route.names,
+        );
       }
       payload = result.value;
     }
@@ -187,7 +196,13 @@ export class DeliveryProcessor {
   /**
    * Dedupe check, the handlers, and retries until acknowledged, dead-lettered or given up.
    */
-  private async attempt(d: Delivery, route: Route, payload: unknown, context: DeliveryContext, pause: Pause): Promise<void> {
+  private async attempt(
+    d: Delivery,
+    route: Route,
+    payload: unknown,
+    context: DeliveryContext,
+    pause: Pause,
+  ): Promise<void> {
     // NOTE: no await when the batch claim said run (the common case): an await per delivery is measurable here.
     if (d.bucket && d.claim === 'run') d.claim = undefined;
     else if (d.bucket) {
@@ -210,7 +225,12 @@ export class DeliveryProcessor {
       let failure: Failure | undefined;
       if (this.deps.core.options.tracing !== false && tracingActive()) {
         // NOTE: under a span the handlers run through run(), one handler too (a span costs more than its Set).
-        failure = await inConsumeSpan(d.envelope!, { stream: d.source.stream, group: this.deps.group, entryId: d.entryId, attempt: d.deliveryCount }, () => this.run(route, payload, context, succeeded ?? new Set()), (f) => f?.error);
+        failure = await inConsumeSpan(
+          d.envelope!,
+          { stream: d.source.stream, group: this.deps.group, entryId: d.entryId, attempt: d.deliveryCount },
+          () => this.run(route, payload, context, succeeded ?? new Set()),
+          (f) => f?.error,
+        );
       } else if (succeeded === undefined) {
         // NOTE: one handler, the common case, awaited right here (run() would add a promise per delivery).
         const binding = route.bindings[0];
@@ -248,7 +268,9 @@ export class DeliveryProcessor {
         } catch (error) {
           // NOTE: asked again (lending the slot) rather than skipped: a transient failure (a cluster
           // redirection, a failover) must not let the subject's later entries run first.
-          this.deps.logger.warn(`[group ${this.deps.group}] dedupe claim of ${d.source.key} ${d.entryId} failed, asking again in ${waitMs} ms: ${String(error)}`);
+          this.deps.logger.warn(
+            `[group ${this.deps.group}] dedupe claim of ${d.source.key} ${d.entryId} failed, asking again in ${waitMs} ms: ${String(error)}`,
+          );
           if (!(await pause(abortableSleep(waitMs, this.deps.stopping)))) return undefined;
           if (this.deps.scope && !this.deps.scope.valid()) return undefined;
           continue;
@@ -261,7 +283,12 @@ export class DeliveryProcessor {
   }
 
   /** Runs the handlers not yet successful for this delivery, side by side; the first failure, if any. */
-  private async run(route: Route, payload: unknown, context: EventContext, succeeded: Set<HandlerBinding>): Promise<Failure | undefined> {
+  private async run(
+    route: Route,
+    payload: unknown,
+    context: EventContext,
+    succeeded: Set<HandlerBinding>,
+  ): Promise<Failure | undefined> {
     const pending = route.bindings.filter((b) => !succeeded.has(b));
     // NOTE: a handler that throws before returning a promise fails like one that rejects.
     const outcomes = await Promise.allSettled(pending.map(async (b) => b.handler(payload, context)));
@@ -291,7 +318,9 @@ export class DeliveryProcessor {
     }
     const delay = backoffDelay(policy, d.deliveryCount);
     const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
-    logger.warn(`[group ${group}] ${handler} failed on ${d.envelope!.type} ${d.envelope!.id} (attempt ${d.deliveryCount}/${policy.maxAttempts}), retrying in ${delay} ms: ${message}`);
+    logger.warn(
+      `[group ${group}] ${handler} failed on ${d.envelope!.type} ${d.envelope!.id} (attempt ${d.deliveryCount}/${policy.maxAttempts}), retrying in ${delay} ms: ${message}`,
+    );
     // NOTE: the wait ends early at shutdown (left pending for a restart or a claim), or when lease
     // renewal finds the entry no longer ours (an operator dead-lettered or claimed it): its subject
     // must not stay blocked behind a backoff that leads nowhere.
@@ -312,7 +341,9 @@ export class DeliveryProcessor {
     try {
       reclaimed = await core.redis.xclaim(d.source.key, group, consumer, 0, d.entryId);
     } catch (error) {
-      logger.warn(`[group ${group}] taking ${d.source.key} ${d.entryId} back for a retry failed, left pending: ${String(error)}`);
+      logger.warn(
+        `[group ${group}] taking ${d.source.key} ${d.entryId} back for a retry failed, left pending: ${String(error)}`,
+      );
       this.leftPending(d);
       return false;
     }
@@ -356,7 +387,10 @@ export class DeliveryProcessor {
       redrive: d.source.kind === 'redrive',
       upcastFrom: d.upcastFrom,
       commit: async (write?: (tx: ChainableCommander) => void, options: CommitOptions = {}) => {
-        if (handlers > 1) throw new Error(`context.commit() settles the entry for the whole group: group ${group} has ${handlers} handlers for ${d.envelope!.type}`);
+        if (handlers > 1)
+          throw new Error(
+            `context.commit() settles the entry for the whole group: group ${group} has ${handlers} handlers for ${d.envelope!.type}`,
+          );
         const scope = this.deps.scope;
         const fence = scope?.valid() ? scope.fence() : undefined;
         if (scope && !fence) throw new FencedError(group, scope.k);
@@ -365,10 +399,18 @@ export class DeliveryProcessor {
           if (d.bucket) queueHandled(tx, d.bucket, [[d.envelope!.id, d.deliveryCount]]);
           // NOTE: a MULTI cannot be made conditional: the writes land even if the lease moved on
           // meanwhile, but the acknowledgement is refused, so the next owner runs the handler again.
-          if (fence) (tx as ChainableCommander & ConsumerScripts).fencedAck(fence.lease, d.source.key, fence.token, group, d.entryId);
+          if (fence)
+            (tx as ChainableCommander & ConsumerScripts).fencedAck(
+              fence.lease,
+              d.source.key,
+              fence.token,
+              group,
+              d.entryId,
+            );
           else tx.xack(d.source.key, group, d.entryId);
         };
-        const inbox = write && this.deps.core.cluster && this.deps.core.keys.partitioned ? this.inboxFor(write, d) : undefined;
+        const inbox =
+          write && this.deps.core.cluster && this.deps.core.keys.partitioned ? this.inboxFor(write, d) : undefined;
         let published: PublishedEvent[] = [];
         if (inbox) {
           // NOTE: three steps in three transactions, in this order: the events (so a state that
@@ -405,13 +447,23 @@ export class DeliveryProcessor {
     const slotted = keys.map((key) => ({ key, slot: keySlotOf(key) }));
     const slots = new Set(slotted.map((k) => k.slot));
     if (slots.size === 0 || (slots.size === 1 && slots.has(home))) return undefined;
-    const inboxKey = slots.size === 1 ? sameSlotKey(keys[0], `:eb-inbox:${this.deps.group}:${d.bucket?.key.slice(-10) ?? hourOfNow()}`) : undefined;
+    const inboxKey =
+      slots.size === 1
+        ? sameSlotKey(keys[0], `:eb-inbox:${this.deps.group}:${d.bucket?.key.slice(-10) ?? hourOfNow()}`)
+        : undefined;
     if (!inboxKey) throw new CrossSlotTransactionError([...slotted, { key: d.source.key, slot: home }]);
-    return { key: inboxKey, expireAt: d.bucket?.expireAt ?? Math.ceil((Date.now() + this.deps.tuning.dedupe.ttlMs) / 1000) };
+    return {
+      key: inboxKey,
+      expireAt: d.bucket?.expireAt ?? Math.ceil((Date.now() + this.deps.tuning.dedupe.ttlMs) / 1000),
+    };
   }
 
   /** The handler's writes, in their own slot, with the event's inbox mark, in one MULTI. */
-  private async writeThroughInbox(write: (tx: ChainableCommander) => void, inbox: Inbox, eventId: string): Promise<void> {
+  private async writeThroughInbox(
+    write: (tx: ChainableCommander) => void,
+    inbox: Inbox,
+    eventId: string,
+  ): Promise<void> {
     const core = this.deps.core;
     const results = await core.transactions.run((tx) => {
       write(tx);
@@ -422,7 +474,12 @@ export class DeliveryProcessor {
     if (failed) throw failed[0];
   }
 
-  private async toDeadLetter(d: Delivery, error: unknown, handler: string, fallbackReason = 'handler-failed'): Promise<void> {
+  private async toDeadLetter(
+    d: Delivery,
+    error: unknown,
+    handler: string,
+    fallbackReason = 'handler-failed',
+  ): Promise<void> {
     const { core, group, stats, logger } = this.deps;
     const consumer = core.consumerName;
     const reason = error instanceof ContractViolationError ? error.reason : fallbackReason;
@@ -431,20 +488,40 @@ export class DeliveryProcessor {
       const scope = this.deps.scope;
       const fence = scope?.valid() ? scope.fence() : undefined;
       if (scope && !fence) throw new FencedError(group, scope.k);
-      await deadLetter(core.redis, core.keys, d.fields, {
-        reason, error: message, stream: d.source.stream, entryId: d.entryId, group, consumer, handler,
-        attempts: d.deliveryCount, source: d.source.kind, partition: d.source.partition,
-      }, fence);
+      await deadLetter(
+        core.redis,
+        core.keys,
+        d.fields,
+        {
+          reason,
+          error: message,
+          stream: d.source.stream,
+          entryId: d.entryId,
+          group,
+          consumer,
+          handler,
+          attempts: d.deliveryCount,
+          source: d.source.kind,
+          partition: d.source.partition,
+        },
+        fence,
+      );
       stats.deadLettered++;
       this.instruments(d).deadLettered(reason);
-      logger.warn(`[group ${group}] ${d.source.key} ${d.entryId} dead-lettered (${reason}) after ${d.deliveryCount} attempt(s): ${message}`);
+      logger.warn(
+        `[group ${group}] ${d.source.key} ${d.entryId} dead-lettered (${reason}) after ${d.deliveryCount} attempt(s): ${message}`,
+      );
     } catch (writeError) {
       if (writeError instanceof FencedError || String(writeError).includes('FENCED')) {
         this.deps.scope?.fenced(1);
-        logger.warn(`[group ${group}] ${d.source.key} ${d.entryId} not dead-lettered: partition ${this.deps.scope?.k} is no longer this instance's (its next owner handles the entry)`);
+        logger.warn(
+          `[group ${group}] ${d.source.key} ${d.entryId} not dead-lettered: partition ${this.deps.scope?.k} is no longer this instance's (its next owner handles the entry)`,
+        );
         return;
       }
-      logger.error(`[group ${group}] could not dead-letter ${d.source.key} ${d.entryId}, it stays pending: ${String(writeError)}`);
+      logger.error(
+        `[group ${group}] could not dead-letter ${d.source.key} ${d.entryId}, it stays pending: ${String(writeError)}`,
+      );
       this.leftPending(d);
     }
   }
@@ -479,6 +556,11 @@ const HELD_RECHECK_MS = 50;
 const HELD_RECHECK_MAX_MS = 1_000;
 
 const NO_INSTRUMENTS: RouteInstruments = {
-  delivered: () => undefined, acked: () => undefined, failed: () => undefined, retried: () => undefined,
-  duplicate: () => undefined, deadLettered: () => undefined, handled: () => undefined,
+  delivered: () => undefined,
+  acked: () => undefined,
+  failed: () => undefined,
+  retried: () => undefined,
+  duplicate: () => undefined,
+  deadLettered: () => undefined,
+  handled: () => undefined,
 };

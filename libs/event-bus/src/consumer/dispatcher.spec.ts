@@ -79,7 +79,10 @@ describe('Dispatcher', () => {
 
   it('below(limit) waits until enough tasks have finished', async () => {
     const dispatcher = new Dispatcher(1);
-    for (let i = 0; i < 4; i++) dispatcher.submit(undefined, async () => { await tick(5); });
+    for (let i = 0; i < 4; i++)
+      dispatcher.submit(undefined, async () => {
+        await tick(5);
+      });
     expect(dispatcher.size).toBe(4);
     await dispatcher.below(2);
     expect(dispatcher.size).toBeLessThan(2);

@@ -11,7 +11,10 @@ interface Queued {
 }
 
 /** A held key with nothing queued behind it (shared, never pushed to). */
-const NONE_BEHIND: Array<{ task: Task; arg: unknown }> = Object.freeze([]) as unknown as Array<{ task: Task; arg: unknown }>;
+const NONE_BEHIND: Array<{ task: Task; arg: unknown }> = Object.freeze([]) as unknown as Array<{
+  task: Task;
+  arg: unknown;
+}>;
 
 /**
  * Runs tasks with at most `concurrency` at once, and tasks that share a key (the event's

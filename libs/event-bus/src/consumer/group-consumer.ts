@@ -26,7 +26,14 @@ export class GroupConsumer extends GroupReader<Delivery, Source> {
    * @param dispatcher the group's dispatcher in this process, shared by its partitions (so
    * `concurrency` bounds the group's handlers in the process, whatever it owns); its own otherwise.
    */
-  constructor(core: EventBusCore, group: string, tuning: ResolvedTuning, bindings: HandlerBinding[], scope?: PartitionScope, dispatcher?: Dispatcher) {
+  constructor(
+    core: EventBusCore,
+    group: string,
+    tuning: ResolvedTuning,
+    bindings: HandlerBinding[],
+    scope?: PartitionScope,
+    dispatcher?: Dispatcher,
+  ) {
     super(core, group, tuning, scope);
     this.dispatcher = dispatcher ?? new Dispatcher(tuning.concurrency);
     this.processor = new DeliveryProcessor({
@@ -95,7 +102,8 @@ export class GroupConsumer extends GroupReader<Delivery, Source> {
   protected override release(): void {
     if (this.prefetching) return;
     while (this.unreleased.length > 0 && this.unreleased[0].claimed) {
-      for (const delivery of this.unreleased.shift()!.batch) this.dispatcher.submit(delivery.envelope?.subject, this.run1, delivery);
+      for (const delivery of this.unreleased.shift()!.batch)
+        this.dispatcher.submit(delivery.envelope?.subject, this.run1, delivery);
     }
   }
 

@@ -10,7 +10,17 @@ import type { LeaseFence } from '../dead-letter/dead-letter.writer';
 
 /** Zeroed counters. */
 export function newStats(): ConsumerStats {
-  return { delivered: 0, acked: 0, failed: 0, retried: 0, deadLettered: 0, duplicates: 0, claimed: 0, trimmedWhilePending: 0, fenced: 0 };
+  return {
+    delivered: 0,
+    acked: 0,
+    failed: 0,
+    retried: 0,
+    deadLettered: 0,
+    duplicates: 0,
+    claimed: 0,
+    trimmedWhilePending: 0,
+    fenced: 0,
+  };
 }
 
 type StreamReply = Array<[key: string, entries: Array<[id: string, fields: string[] | null]>]>;
@@ -101,7 +111,10 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
     this.acks = new AckBatcher(
       core.redis,
       group,
-      (error, count) => this.logger.error(`[group ${group}] acknowledging ${count} entries failed, they stay pending and are claimed again: ${String(error)}`),
+      (error, count) =>
+        this.logger.error(
+          `[group ${group}] acknowledging ${count} entries failed, they stay pending and are claimed again: ${String(error)}`,
+        ),
       scope && { current: () => scope.fence(), onFenced: (count) => scope.fenced(count) },
     );
   }
@@ -155,7 +168,10 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
     // defineCommand lacks that command, and calling it there breaks the whole pipeline's replies.
     withConsumerScripts(this.core.redis);
     await this.ensureGroups();
-    this.reader = this.core.createReader(this.group, this.scope ? `${this.core.consumerName}-${this.scope.consumer}` : this.core.consumerName);
+    this.reader = this.core.createReader(
+      this.group,
+      this.scope ? `${this.core.consumerName}-${this.scope.consumer}` : this.core.consumerName,
+    );
     // NOTE: defined before the reader's first command (see EventBusCore).
     if (this.scope) withConsumerScripts(this.reader);
     // NOTE: on a cluster CLIENT ID / UNBLOCK would reach a random node: shutdown waits out BLOCK instead.
@@ -194,11 +210,15 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), this.tuning.shutdownTimeoutMs).unref()),
     ]);
     if (!drained) {
-      this.logger.warn(`[group ${this.group}] ${this.held} deliveries unfinished at shutdown; they stay pending and are claimed by a live instance`);
+      this.logger.warn(
+        `[group ${this.group}] ${this.held} deliveries unfinished at shutdown; they stay pending and are claimed by a live instance`,
+      );
     }
     // NOTE: bounded: an acknowledgement Redis never answers (a cluster mid-failover) must not hold the stop.
     if (!(await settlesWithin(this.acks.drain(), this.tuning.shutdownTimeoutMs))) {
-      this.logger.warn(`[group ${this.group}] acknowledgements unanswered at shutdown; their entries stay pending and are delivered again`);
+      this.logger.warn(
+        `[group ${this.group}] acknowledgements unanswered at shutdown; their entries stay pending and are delivered again`,
+      );
     }
   }
 
@@ -234,7 +254,17 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
         if (this.scope) reply = await this.readFenced(keys, backlog ? cursors : fresh, !this.prefetching);
         else {
           const block = this.prefetching ? [] : ['BLOCK', blockMs];
-          reply = (await this.reader!.call('XREADGROUP', ['GROUP', this.group, this.consumerName, 'COUNT', batchSize, ...block, 'STREAMS', ...keys, ...(backlog ? cursors : fresh)])) as StreamReply | null;
+          reply = (await this.reader!.call('XREADGROUP', [
+            'GROUP',
+            this.group,
+            this.consumerName,
+            'COUNT',
+            batchSize,
+            ...block,
+            'STREAMS',
+            ...keys,
+            ...(backlog ? cursors : fresh),
+          ])) as StreamReply | null;
         }
       } catch (error) {
         this.prefetching = false;
@@ -259,7 +289,13 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
       for (const [key, entries] of reply) {
         const index = keys.indexOf(key);
         if (entries.length >= batchSize) full = true;
-        const counts = backlog && entries.length > 0 ? await this.deliveryCounts(key, entries.map(([id]) => id)) : undefined;
+        const counts =
+          backlog && entries.length > 0
+            ? await this.deliveryCounts(
+                key,
+                entries.map(([id]) => id),
+              )
+            : undefined;
         for (const [entryId, fields] of entries) {
           seen++;
           if (backlog) cursors[index] = entryId;
@@ -283,7 +319,16 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
     const fence = this.scope!.fence();
     if (!fence) throw new Error('FENCED the lease of this partition is gone');
     const reader = withConsumerScripts(this.reader!);
-    const answer = await reader.fencedRead(keys.length + 1, fence.lease, ...keys, fence.token, this.group, this.consumerName, this.tuning.batchSize, ...ids);
+    const answer = await reader.fencedRead(
+      keys.length + 1,
+      fence.lease,
+      ...keys,
+      fence.token,
+      this.group,
+      this.consumerName,
+      this.tuning.batchSize,
+      ...ids,
+    );
     if (answer[0] === 1) return answer[1] as StreamReply;
     if (block) await reader.call('XREAD', ['BLOCK', this.tuning.blockMs, 'STREAMS', ...keys, ...answer.slice(1)]);
     return null;
@@ -314,7 +359,8 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
 
   /** Resolves once fewer than `limit` entries are held (read and not yet settled); `orStopped`: or once stopping began. */
   protected async heldBelow(limit: number, orStopped = false): Promise<void> {
-    while (this.held >= limit && !(orStopped && !this.running)) await new Promise<void>((resolve) => this.heldWaiters.push(resolve));
+    while (this.held >= limit && !(orStopped && !this.running))
+      await new Promise<void>((resolve) => this.heldWaiters.push(resolve));
   }
 
   private wakeHeldWaiters(): void {
@@ -327,7 +373,14 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
   private async deliveryCounts(key: string, ids: string[]): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
     try {
-      const rows = (await this.core.redis.xpending(key, this.group, ids[0], ids[ids.length - 1], ids.length + this.held, this.consumerName)) as Array<[string, string, number, number]>;
+      const rows = (await this.core.redis.xpending(
+        key,
+        this.group,
+        ids[0],
+        ids[ids.length - 1],
+        ids.length + this.held,
+        this.consumerName,
+      )) as Array<[string, string, number, number]>;
       for (const [id, , , count] of rows) counts.set(id, Number(count));
     } catch (error) {
       this.logger.warn(`[group ${this.group}] XPENDING failed, delivery counts unknown: ${String(error)}`);
@@ -341,7 +394,9 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
     const redis = withConsumerScripts(this.core.redis);
     try {
       const held = this.sources.filter((s) => s.held.size > 0);
-      const lost = await Promise.all(held.map((s) => redis.renewLeases(s.key, this.group, this.consumerName, ...s.held.keys())));
+      const lost = await Promise.all(
+        held.map((s) => redis.renewLeases(s.key, this.group, this.consumerName, ...s.held.keys())),
+      );
       held.forEach((source, i) => {
         if (lost[i].length > 0) this.lost(source, lost[i]);
       });
@@ -359,19 +414,40 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
         const room = this.tuning.batchSize - this.held;
         if (room <= 0) break;
         // NOTE: claimIdle reads only the source's key (it is typed for the event path's sources).
-        const { claimed, deleted } = await claimIdle(this.core.redis, source as unknown as Source, this.group, this.consumerName, this.tuning.claimTimeoutMs, room);
+        const { claimed, deleted } = await claimIdle(
+          this.core.redis,
+          source as unknown as Source,
+          this.group,
+          this.consumerName,
+          this.tuning.claimTimeoutMs,
+          room,
+        );
         if (deleted > 0) {
           this.stats.trimmedWhilePending += deleted;
-          this.logger.warn(`[group ${this.group}] ${deleted} pending entries of ${source.key} were deleted before being handled (trimmed?)`);
+          this.logger.warn(
+            `[group ${this.group}] ${deleted} pending entries of ${source.key} were deleted before being handled (trimmed?)`,
+          );
         }
         if (claimed.length > 0) {
-          const counts = await this.deliveryCounts(source.key, claimed.map((c) => c.entryId));
+          const counts = await this.deliveryCounts(
+            source.key,
+            claimed.map((c) => c.entryId),
+          );
           this.stats.claimed += claimed.length;
           this.logger.log(`[group ${this.group}] claimed ${claimed.length} idle entries of ${source.key}`);
-          const batch = claimed.map((c) => this.accept(source, c.entryId, c.fields, counts.get(c.entryId) ?? 2)).filter((item): item is T => item !== undefined);
+          const batch = claimed
+            .map((c) => this.accept(source, c.entryId, c.fields, counts.get(c.entryId) ?? 2))
+            .filter((item): item is T => item !== undefined);
           if (batch.length > 0) this.dispatch(batch);
         }
-        await removeDeadConsumers(this.core.redis, source.key, this.group, this.consumerName, this.tuning.deadConsumerIdleMs, this.logger);
+        await removeDeadConsumers(
+          this.core.redis,
+          source.key,
+          this.group,
+          this.consumerName,
+          this.tuning.deadConsumerIdleMs,
+          this.logger,
+        );
       }
     } catch (error) {
       await this.recoverFromError('claim', error);
@@ -384,7 +460,9 @@ export abstract class GroupReader<T, S extends ReadSource<T>> {
     const message = String(error);
     // NOTE: "no longer exists": the key or the group was deleted while the read blocked on it.
     if (message.includes('NOGROUP') || message.includes('no longer exists')) {
-      this.logger.warn(`[group ${this.group}] group or stream vanished (deleted, or Redis restarted without data?): recreating`);
+      this.logger.warn(
+        `[group ${this.group}] group or stream vanished (deleted, or Redis restarted without data?): recreating`,
+      );
       await this.ensureGroups().catch(() => undefined);
       // NOTE: a pause, so a group that keeps vanishing cannot spin the loop.
       if (what === 'read') await new Promise((resolve) => setTimeout(resolve, 100));

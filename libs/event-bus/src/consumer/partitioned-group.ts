@@ -104,7 +104,8 @@ export class PartitionedGroup implements GroupRunner {
   isAlive(maxSilenceMs?: number): boolean {
     if (!this.running) return false;
     if (Date.now() - this.lastTickAt > this.timing.heartbeatMs * 3 + 5_000) return false;
-    for (const o of this.owned.values()) if (!o.revoking && o.reader.isRunning && !o.reader.isAlive(maxSilenceMs)) return false;
+    for (const o of this.owned.values())
+      if (!o.revoking && o.reader.isRunning && !o.reader.isAlive(maxSilenceMs)) return false;
     return true;
   }
 
@@ -132,7 +133,9 @@ export class PartitionedGroup implements GroupRunner {
     await this.ticking;
     // NOTE: leaving first: the others see this member gone at their next heartbeat and take the
     // partitions as soon as they are released.
-    await withConsumerScripts(this.core.redis).groupHeartbeat(this.core.keys.members(this.group), this.core.consumerName, this.timing.sessionTimeoutMs, '1').catch(() => undefined);
+    await withConsumerScripts(this.core.redis)
+      .groupHeartbeat(this.core.keys.members(this.group), this.core.consumerName, this.timing.sessionTimeoutMs, '1')
+      .catch(() => undefined);
     // NOTE: leases keep being renewed while the partitions drain.
     const renewing = setInterval(() => this.renewOnce(), this.timing.heartbeatMs).unref();
     try {
@@ -159,7 +162,12 @@ export class PartitionedGroup implements GroupRunner {
 
   private async rebalance(): Promise<void> {
     const scripts = withConsumerScripts(this.core.redis);
-    const members = await scripts.groupHeartbeat(this.core.keys.members(this.group), this.core.consumerName, this.timing.sessionTimeoutMs, '0');
+    const members = await scripts.groupHeartbeat(
+      this.core.keys.members(this.group),
+      this.core.consumerName,
+      this.timing.sessionTimeoutMs,
+      '0',
+    );
     this.lastTickAt = Date.now();
     if (!this.running) return;
     const mine = new Set(assignPartitions(members, this.core.keys.partitions).get(this.core.consumerName) ?? []);
@@ -196,12 +204,26 @@ export class PartitionedGroup implements GroupRunner {
   private async acquire(k: number): Promise<void> {
     const keys = this.core.keys;
     const sentAt = performance.now();
-    const epoch = await withConsumerScripts(this.core.redis).leaseAcquire(keys.lease(this.group, k), keys.epoch(this.group, k), this.core.consumerName, this.timing.leaseMs);
+    const epoch = await withConsumerScripts(this.core.redis).leaseAcquire(
+      keys.lease(this.group, k),
+      keys.epoch(this.group, k),
+      this.core.consumerName,
+      this.timing.leaseMs,
+    );
     if (epoch <= 0 || !this.running) {
-      if (epoch > 0) await withConsumerScripts(this.core.redis).leaseRelease(keys.lease(this.group, k), `${this.core.consumerName}|${epoch}`).catch(() => undefined);
+      if (epoch > 0)
+        await withConsumerScripts(this.core.redis)
+          .leaseRelease(keys.lease(this.group, k), `${this.core.consumerName}|${epoch}`)
+          .catch(() => undefined);
       return;
     }
-    const owned: Owned = { k, epoch, renewedAt: sentAt, fence: { lease: keys.lease(this.group, k), token: `${this.core.consumerName}|${epoch}` }, reader: undefined! };
+    const owned: Owned = {
+      k,
+      epoch,
+      renewedAt: sentAt,
+      fence: { lease: keys.lease(this.group, k), token: `${this.core.consumerName}|${epoch}` },
+      reader: undefined!,
+    };
     const scope: PartitionScope = {
       k,
       epoch,
@@ -228,7 +250,9 @@ export class PartitionedGroup implements GroupRunner {
       await owned.reader.start();
     } catch (error) {
       this.owned.delete(k);
-      await withConsumerScripts(this.core.redis).leaseRelease(owned.fence!.lease, owned.fence!.token).catch(() => undefined);
+      await withConsumerScripts(this.core.redis)
+        .leaseRelease(owned.fence!.lease, owned.fence!.token)
+        .catch(() => undefined);
       throw error;
     }
     this.logger.log(`owns partition ${k} (epoch ${epoch})`);
@@ -257,7 +281,9 @@ export class PartitionedGroup implements GroupRunner {
       // no other instance starts on those subjects meanwhile.
       if (fence && o.reader.inFlight === 0) {
         o.fence = undefined;
-        await withConsumerScripts(this.core.redis).leaseRelease(fence.lease, fence.token).catch(() => undefined);
+        await withConsumerScripts(this.core.redis)
+          .leaseRelease(fence.lease, fence.token)
+          .catch(() => undefined);
         this.logger.log(`released partition ${o.k} (epoch ${o.epoch})`);
       }
       if (this.owned.get(o.k) === o) this.owned.delete(o.k);
@@ -281,7 +307,9 @@ export function assignPartitions(members: readonly string[], partitions: number)
   const floor = Math.floor(partitions / sorted.length);
   let extra = partitions % sorted.length;
   for (let k = 0; k < partitions; k++) {
-    const ranked = sorted.map((m) => ({ m, score: fnv1a(`${m}#${k}`) })).sort((a, b) => b.score - a.score || (a.m < b.m ? -1 : 1));
+    const ranked = sorted
+      .map((m) => ({ m, score: fnv1a(`${m}#${k}`) }))
+      .sort((a, b) => b.score - a.score || (a.m < b.m ? -1 : 1));
     const owner = ranked.find((r) => out.get(r.m)!.length < floor || (extra > 0 && out.get(r.m)!.length === floor))!;
     const load = out.get(owner.m)!;
     if (load.length === floor) extra--;

@@ -41,7 +41,16 @@ export class RawBatchConsumer extends GroupReader<RawEntry, RawSource> {
     const k = scope?.k ?? 0;
     this.sources = spec.streams.flatMap((stream): RawSource[] => [
       { stream, kind: 'event', key: core.keys.stream(stream, k), held: new Map() },
-      ...(spec.deadLetters ? [{ stream, kind: 'dead-letter' as const, key: core.keys.deadLetter(stream, k), held: new Map<string, RawEntry>() }] : []),
+      ...(spec.deadLetters
+        ? [
+            {
+              stream,
+              kind: 'dead-letter' as const,
+              key: core.keys.deadLetter(stream, k),
+              held: new Map<string, RawEntry>(),
+            },
+          ]
+        : []),
     ]);
     for (const source of this.sources) this.byKey.set(source.key, source);
   }
@@ -82,7 +91,9 @@ export class RawBatchConsumer extends GroupReader<RawEntry, RawSource> {
         this.stats.failed++;
         if (this.failures++ === 0) {
           const message = error instanceof Error ? error.message : String(error);
-          this.logger.warn(`[group ${this.group}] a batch of ${entries.length} entries failed, retrying with backoff until it succeeds (it stays pending): ${message}`);
+          this.logger.warn(
+            `[group ${this.group}] a batch of ${entries.length} entries failed, retrying with backoff until it succeeds (it stays pending): ${message}`,
+          );
         }
         if (!(await abortableSleep(backoffDelay(this.tuning.retry, attempt), this.stopping.signal))) return; // NOTE: shutting down: left pending for a restart or a claim.
         entries = await this.reclaim(entries);
@@ -126,7 +137,13 @@ export class RawBatchConsumer extends GroupReader<RawEntry, RawSource> {
     try {
       const kept: RawEntry[] = [];
       for (const [key, list] of byKey) {
-        const reply = (await this.core.redis.xclaim(key, this.group, this.consumerName, 0, ...list.map((e) => e.entryId))) as Array<[string, string[] | null]>;
+        const reply = (await this.core.redis.xclaim(
+          key,
+          this.group,
+          this.consumerName,
+          0,
+          ...list.map((e) => e.entryId),
+        )) as Array<[string, string[] | null]>;
         const pending = new Set(reply.map(([id]) => id));
         for (const entry of list) {
           if (!pending.has(entry.entryId)) continue;

@@ -19,7 +19,11 @@ describe('retry policy', () => {
 
   it('layers handler options over group options over the documented defaults', () => {
     expect(resolveRetryPolicy(undefined, {})).toEqual(DEFAULT_RETRY_POLICY);
-    expect(resolveRetryPolicy({ maxAttempts: 3, jitter: 0 }, { maxAttempts: 7 })).toMatchObject({ maxAttempts: 7, jitter: 0, initialDelayMs: 200 });
+    expect(resolveRetryPolicy({ maxAttempts: 3, jitter: 0 }, { maxAttempts: 7 })).toMatchObject({
+      maxAttempts: 7,
+      jitter: 0,
+      initialDelayMs: 200,
+    });
     expect(() => resolveRetryPolicy({ maxAttempts: 0 })).toThrow(/maxAttempts/);
   });
 });

@@ -2,7 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { withConsumerScripts } from '../consumer/consumer-scripts';
 import { fieldsToRecord } from '../envelope/envelope';
 import { EventBusCore } from '../event-bus.core';
-import { comparePartitionIds, formatPartitionId, parsePartitionId, PartitionEntryId, startAfter } from '../ops/partition-ids';
+import {
+  comparePartitionIds,
+  formatPartitionId,
+  parsePartitionId,
+  PartitionEntryId,
+  startAfter,
+} from '../ops/partition-ids';
 
 /** One dead letter as stored in `<ns>:{<stream>}:dlq` (a partition's dead-letter stream when partitioned). */
 export interface DeadLetter {
@@ -48,14 +54,20 @@ export class DeadLetterService {
   constructor(private readonly core: EventBusCore) {}
 
   /** Dead letters of `stream`, oldest first, filtered; `after` pages by dead-letter id. */
-  async list(stream: string, filter: Omit<DeadLetterFilter, 'all'> = {}, options: { count?: number; after?: string } = {}): Promise<DeadLetter[]> {
+  async list(
+    stream: string,
+    filter: Omit<DeadLetterFilter, 'all'> = {},
+    options: { count?: number; after?: string } = {},
+  ): Promise<DeadLetter[]> {
     const count = options.count ?? 100;
     const { keys } = this.core;
     const after = options.after === undefined ? undefined : parsePartitionId(keys, options.after);
     if (options.after !== undefined && !after) return [];
     if (!keys.partitioned) return this.listPartition(stream, 0, filter, count, after ? `(${after.id}` : '-');
     // NOTE: each partition's first `count` matches hold the merged first `count`.
-    const perPartition = await Promise.all(keys.all.map((k) => this.listPartition(stream, k, filter, count, after ? startAfter(after, k) : '-')));
+    const perPartition = await Promise.all(
+      keys.all.map((k) => this.listPartition(stream, k, filter, count, after ? startAfter(after, k) : '-')),
+    );
     return perPartition
       .flat()
       .sort((a, b) => comparePartitionIds(partitionIdOf(a), partitionIdOf(b)))
@@ -64,7 +76,9 @@ export class DeadLetterService {
 
   /** How many dead letters `stream` has (in all its partitions). */
   async count(stream: string): Promise<number> {
-    const lengths = await Promise.all(this.core.keys.all.map((k) => this.core.redis.xlen(this.core.keys.deadLetter(stream, k))));
+    const lengths = await Promise.all(
+      this.core.keys.all.map((k) => this.core.redis.xlen(this.core.keys.deadLetter(stream, k))),
+    );
     return lengths.reduce((sum, n) => sum + n, 0);
   }
 
@@ -83,9 +97,11 @@ export class DeadLetterService {
     }
     await Promise.all(
       [...targets].map(([key, { group }]) =>
-        withConsumerScripts(redis).xgroupOf(key, 'CREATE', group, '0', 'MKSTREAM').catch((error: unknown) => {
-          if (!String(error).includes('BUSYGROUP')) throw error;
-        }),
+        withConsumerScripts(redis)
+          .xgroupOf(key, 'CREATE', group, '0', 'MKSTREAM')
+          .catch((error: unknown) => {
+            if (!String(error).includes('BUSYGROUP')) throw error;
+          }),
       ),
     );
     // NOTE: one MULTI per letter (each move is atomic, within its partition's slot), all sent at once and applied in order.
@@ -124,13 +140,20 @@ export class DeadLetterService {
     }
     let deleted = 0;
     for (const [k, ids] of byPartition) {
-      for (let i = 0; i < ids.length; i += SCAN_PAGE) deleted += await redis.xdel(keys.deadLetter(stream, k), ...ids.slice(i, i + SCAN_PAGE));
+      for (let i = 0; i < ids.length; i += SCAN_PAGE)
+        deleted += await redis.xdel(keys.deadLetter(stream, k), ...ids.slice(i, i + SCAN_PAGE));
     }
     return deleted;
   }
 
   /** Matching dead letters of one partition, oldest first, from `start` (an XRANGE start). */
-  private async listPartition(stream: string, k: number, filter: Omit<DeadLetterFilter, 'all'>, count: number, start: string): Promise<DeadLetter[]> {
+  private async listPartition(
+    stream: string,
+    k: number,
+    filter: Omit<DeadLetterFilter, 'all'>,
+    count: number,
+    start: string,
+  ): Promise<DeadLetter[]> {
     const key = this.core.keys.deadLetter(stream, k);
     const out: DeadLetter[] = [];
     let cursor = start;
@@ -153,9 +176,15 @@ export class DeadLetterService {
     }
     if (filter.ids) {
       const { keys, redis } = this.core;
-      const wanted = filter.ids.map((text) => parsePartitionId(keys, text)).filter((at): at is PartitionEntryId => at !== undefined);
+      const wanted = filter.ids
+        .map((text) => parsePartitionId(keys, text))
+        .filter((at): at is PartitionEntryId => at !== undefined);
       const found = await Promise.all(
-        wanted.map(async ({ partition, id }) => (await redis.xrange(keys.deadLetter(stream, partition), id, id)).map(([entryId, fields]) => this.toDeadLetter(partition, entryId, fields))),
+        wanted.map(async ({ partition, id }) =>
+          (await redis.xrange(keys.deadLetter(stream, partition), id, id)).map(([entryId, fields]) =>
+            this.toDeadLetter(partition, entryId, fields),
+          ),
+        ),
       );
       const rest = { ...filter, ids: undefined };
       return found.flat().filter((l) => matches(l, rest));

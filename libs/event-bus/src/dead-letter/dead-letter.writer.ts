@@ -43,22 +43,40 @@ export function sourceKey(keys: EventBusKeys, stream: string, group: string, kin
  * pending and dead, nor leave its event counted as handled (a redrive of it must run). Every
  * dead letter, the consumer's and an operator's, is written here.
  */
-export async function deadLetter(redis: Redis, keys: EventBusKeys, fields: string[], why: DeadLetterReason, fence?: LeaseFence): Promise<string> {
+export async function deadLetter(
+  redis: Redis,
+  keys: EventBusKeys,
+  fields: string[],
+  why: DeadLetterReason,
+  fence?: LeaseFence,
+): Promise<string> {
   const original = fieldsToRecord(fields);
   const kind = why.source ?? 'live';
   const entry = [
-    'reason', why.reason,
-    'error', why.error,
-    'stream', why.stream,
-    'entryid', why.entryId,
-    'group', why.group,
-    'consumer', why.consumer,
-    'handler', why.handler,
-    'attempts', String(why.attempts),
-    'deadletteredat', new Date().toISOString(),
-    'eventid', original.id ?? '',
-    'type', original.type ?? '',
-    'envelope', JSON.stringify(original),
+    'reason',
+    why.reason,
+    'error',
+    why.error,
+    'stream',
+    why.stream,
+    'entryid',
+    why.entryId,
+    'group',
+    why.group,
+    'consumer',
+    why.consumer,
+    'handler',
+    why.handler,
+    'attempts',
+    String(why.attempts),
+    'deadletteredat',
+    new Date().toISOString(),
+    'eventid',
+    original.id ?? '',
+    'type',
+    original.type ?? '',
+    'envelope',
+    JSON.stringify(original),
   ];
   const k = why.partition ?? 0;
   const claim = claimOfEntry(keys, why.stream, why.group, kind, why.entryId, fields, k);
@@ -67,9 +85,25 @@ export async function deadLetter(redis: Redis, keys: EventBusKeys, fields: strin
   if (fence) {
     // NOTE: one script: a MULTI cannot be made conditional on the lease.
     const scripts = withConsumerScripts(redis);
-    return String(await scripts.fencedDeadLetter(fence.lease, dlq, from, claim?.bucket ?? fence.lease, fence.token, why.group, why.entryId, claim?.eventId ?? '', claim?.holder ?? '', ...entry));
+    return String(
+      await scripts.fencedDeadLetter(
+        fence.lease,
+        dlq,
+        from,
+        claim?.bucket ?? fence.lease,
+        fence.token,
+        why.group,
+        why.entryId,
+        claim?.eventId ?? '',
+        claim?.holder ?? '',
+        ...entry,
+      ),
+    );
   }
-  const tx = redis.multi().xadd(dlq, '*', ...entry).xack(from, why.group, why.entryId);
+  const tx = redis
+    .multi()
+    .xadd(dlq, '*', ...entry)
+    .xack(from, why.group, why.entryId);
   if (claim) queueReleaseClaim(tx, claim);
   const results = await tx.exec();
   const failed = results?.find(([error]) => error);

@@ -18,7 +18,11 @@ export interface SubscriberMetadata {
  */
 export function Subscribe(event: EventClass, options: SubscribeOptions = {}): MethodDecorator {
   return (_target, _key, descriptor: PropertyDescriptor) => {
-    extendArrayMetadata(EVENT_SUBSCRIBER_METADATA, [{ event, options }], descriptor.value as (...args: unknown[]) => unknown);
+    extendArrayMetadata(
+      EVENT_SUBSCRIBER_METADATA,
+      [{ event, options }],
+      descriptor.value as (...args: unknown[]) => unknown,
+    );
     return descriptor;
   };
 }

@@ -44,9 +44,12 @@ describe('envelope', () => {
     expect(decodeEnvelope(fieldsWithout('version')).version).toBe(1);
   });
 
-  it.each(['specversion', 'id', 'type', 'source', 'time', 'datacontenttype', 'data'])('rejects an entry without %s', (name) => {
-    expect(reasonOf(fieldsWithout(name))).toBe('missing-field');
-  });
+  it.each(['specversion', 'id', 'type', 'source', 'time', 'datacontenttype', 'data'])(
+    'rejects an entry without %s',
+    (name) => {
+      expect(reasonOf(fieldsWithout(name))).toBe('missing-field');
+    },
+  );
 
   it.each([
     ['data', '{not json', 'bad-json'],

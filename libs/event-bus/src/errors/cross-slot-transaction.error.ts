@@ -7,7 +7,7 @@ export class CrossSlotTransactionError extends Error {
     const listed = keys.map((k) => `${k.key} (slot ${k.slot})`).join(', ');
     super(
       `a transaction on Redis Cluster must keep all its keys in one hash slot, and these are in ${new Set(keys.map((k) => k.slot)).size}: ${listed}. ` +
-        'Nothing was written. Keep the state it writes in one slot: next to its subject\'s events (a key with the partition\'s hash tag, ' +
+        "Nothing was written. Keep the state it writes in one slot: next to its subject's events (a key with the partition's hash tag, " +
         "e.g. ServiceStore.keyFor(subject)), or under the bus's namespace tag (a ServiceStore key; commit() then writes it before it acknowledges), " +
         'or write it outside the transaction, idempotently by event id',
     );

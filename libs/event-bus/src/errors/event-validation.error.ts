@@ -7,7 +7,9 @@ export class EventValidationError extends Error {
     readonly eventType: string,
     readonly fields: FieldError[],
   ) {
-    super(INVALID_PAYLOAD(eventType, fields.map((f) => `${f.field || '(payload)'}: ${f.messages.join(', ')}`).join('; ')));
+    super(
+      INVALID_PAYLOAD(eventType, fields.map((f) => `${f.field || '(payload)'}: ${f.messages.join(', ')}`).join('; ')),
+    );
     this.name = 'EventValidationError';
   }
 }

@@ -9,7 +9,9 @@ export class FencedError extends Error {
     readonly group: string,
     readonly partition: number,
   ) {
-    super(`partition ${partition} of group ${group} is no longer owned by this instance: the settle was refused (the partition's new owner handles the entry)`);
+    super(
+      `partition ${partition} of group ${group} is no longer owned by this instance: the settle was refused (the partition's new owner handles the entry)`,
+    );
     this.name = 'FencedError';
   }
 }

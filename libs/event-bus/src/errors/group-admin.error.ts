@@ -1,5 +1,6 @@
 /** Why an operation on a consumer group could not be done; nothing was changed. */
-export type GroupAdminProblem = 'no-group' | 'group-exists' | 'not-pending' | 'trimmed' | 'no-consumer' | 'consumer-busy';
+export type GroupAdminProblem =
+  'no-group' | 'group-exists' | 'not-pending' | 'trimmed' | 'no-consumer' | 'consumer-busy';
 
 /** An operator's action on a group that does not apply to its current state (GroupAdminService). */
 export class GroupAdminError extends Error {

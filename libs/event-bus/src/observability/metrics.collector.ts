@@ -39,17 +39,24 @@ export class EventBusMetricsCollector implements OnModuleInit, OnModuleDestroy {
     const began = Date.now();
     let timer: NodeJS.Timeout | undefined;
     try {
-      if (!(await this.core.writable(SCRAPE_TIMEOUT_MS))) throw new Error(`not reachable within ${SCRAPE_TIMEOUT_MS} ms`);
+      if (!(await this.core.writable(SCRAPE_TIMEOUT_MS)))
+        throw new Error(`not reachable within ${SCRAPE_TIMEOUT_MS} ms`);
       const left = Math.max(1, SCRAPE_TIMEOUT_MS - (Date.now() - began));
       const stats = await Promise.race([
         readStreamStats(this.core.redis, this.core.keys, streams),
-        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${SCRAPE_TIMEOUT_MS} ms`)), left))),
+        new Promise<never>(
+          (_, reject) =>
+            (timer = setTimeout(() => reject(new Error(`no answer within ${SCRAPE_TIMEOUT_MS} ms`)), left)),
+        ),
       ]);
       if (this.failing) this.logger.log('Redis answers again: stream gauges are back');
       this.failing = false;
       return stats;
     } catch (error) {
-      if (!this.failing) this.logger.warn(`stream gauges left out of the scrape, Redis failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (!this.failing)
+        this.logger.warn(
+          `stream gauges left out of the scrape, Redis failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
       this.failing = true;
       return [];
     } finally {

@@ -8,7 +8,9 @@ async function value(bus: MetricsRegistry, name: string, labels: Record<string, 
   const metric = registry.getSingleMetric(name) ?? registry.getSingleMetric(name.replace(/_(bucket|sum|count)$/, ''));
   if (!metric) throw new Error(`${name} is not registered`);
   const data = await metric.get();
-  const found = (data.values as Array<{ metricName?: string; labels: Record<string, string | number | undefined>; value: number }>).find(
+  const found = (
+    data.values as Array<{ metricName?: string; labels: Record<string, string | number | undefined>; value: number }>
+  ).find(
     (v) =>
       (v.metricName ?? data.name) === name &&
       Object.keys(v.labels).length === Object.keys(labels).length &&

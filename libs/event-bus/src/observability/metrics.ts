@@ -42,13 +42,19 @@ const loadPromClient = (): unknown => require('prom-client');
 
 /** prom-client, or an error saying it must be installed for metrics. */
 function promClient(): PromClientModule {
-  return requiredPeer<PromClientModule>('prom-client', loadPromClient, 'EventBusModule metrics need it: npm install prom-client, or forRoot({ metrics: false })');
+  return requiredPeer<PromClientModule>(
+    'prom-client',
+    loadPromClient,
+    'EventBusModule metrics need it: npm install prom-client, or forRoot({ metrics: false })',
+  );
 }
 
 /** Handler run time: a Redis write or two at the fast end, a slow downstream call at the other. */
 const HANDLER_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** Publish to handled: queueing, retries and their backoff included, so it reaches further. */
-const PUBLISH_TO_HANDLED_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const PUBLISH_TO_HANDLED_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120,
+];
 
 type Labels = Record<string, string>;
 
@@ -126,7 +132,12 @@ class ScrapedHistogram {
   ) {}
 
   at(labels: Labels): HistogramSeries {
-    return seriesAt(this.series, labels, () => ({ labels, counts: new Float64Array(this.buckets.length + 1), sum: 0, count: 0 }));
+    return seriesAt(this.series, labels, () => ({
+      labels,
+      counts: new Float64Array(this.buckets.length + 1),
+      sum: 0,
+      count: 0,
+    }));
   }
 
   observe(series: HistogramSeries, value: number): void {
@@ -189,15 +200,35 @@ export class EventBusMetrics {
     this.registry = options.registry ?? new prom.Registry();
     this.prefix = options.prefix ?? 'eventbus_';
     this.publishedTotal = this.counter('events_published_total', 'Events appended to their stream.');
-    this.publishFailedTotal = this.counter('events_publish_failed_total', 'Events whose publish failed (nothing or not all of it confirmed).');
-    this.deliveredTotal = this.counter('events_delivered_total', 'Entries a group took in (read, claimed, redriven or replayed).');
+    this.publishFailedTotal = this.counter(
+      'events_publish_failed_total',
+      'Events whose publish failed (nothing or not all of it confirmed).',
+    );
+    this.deliveredTotal = this.counter(
+      'events_delivered_total',
+      'Entries a group took in (read, claimed, redriven or replayed).',
+    );
     this.ackedTotal = this.counter('events_acked_total', 'Entries a group settled by acknowledging them.');
     this.failedTotal = this.counter('events_failed_total', 'Handler runs that threw.');
     this.retriedTotal = this.counter('events_retried_total', 'Entries taken again after a failure and its backoff.');
-    this.duplicatesTotal = this.counter('events_duplicates_total', 'Entries skipped because the group had already handled the event.');
-    this.deadLetteredTotal = this.counter('events_dead_lettered_total', 'Entries moved to the dead-letter stream, by reason.');
-    this.handlerDuration = this.histogram('handler_duration_seconds', "Time the group's handlers took on one successful delivery.", HANDLER_DURATION_BUCKETS);
-    this.publishToHandled = this.histogram('publish_to_handled_seconds', "From the event's time to the end of its successful handling.", PUBLISH_TO_HANDLED_BUCKETS);
+    this.duplicatesTotal = this.counter(
+      'events_duplicates_total',
+      'Entries skipped because the group had already handled the event.',
+    );
+    this.deadLetteredTotal = this.counter(
+      'events_dead_lettered_total',
+      'Entries moved to the dead-letter stream, by reason.',
+    );
+    this.handlerDuration = this.histogram(
+      'handler_duration_seconds',
+      "Time the group's handlers took on one successful delivery.",
+      HANDLER_DURATION_BUCKETS,
+    );
+    this.publishToHandled = this.histogram(
+      'publish_to_handled_seconds',
+      "From the event's time to the end of its successful handling.",
+      PUBLISH_TO_HANDLED_BUCKETS,
+    );
     if ((options.processMetrics ?? true) && !this.registry.getSingleMetric('process_cpu_user_seconds_total')) {
       prom.collectDefaultMetrics({ register: this.registry as PromClient.Registry });
     }
@@ -239,11 +270,13 @@ export class EventBusMetrics {
       failed: () => void failed.value++,
       retried: () => void retried.value++,
       duplicate: () => void duplicates.value++,
-      deadLettered: (reason) => void seriesOf(deadLettered, this.deadLetteredTotal, stream, type, group, reason).value++,
+      deadLettered: (reason) =>
+        void seriesOf(deadLettered, this.deadLetteredTotal, stream, type, group, reason).value++,
       handled: (handlerSeconds, publishedAtMs) => {
         this.handlerDuration.observe(handlerDuration, handlerSeconds);
         // NOTE: clamped at 0: a publisher whose clock runs ahead would otherwise record negative latency.
-        if (!Number.isNaN(publishedAtMs)) this.publishToHandled.observe(publishToHandled, Math.max(0, (Date.now() - publishedAtMs) / 1000));
+        if (!Number.isNaN(publishedAtMs))
+          this.publishToHandled.observe(publishToHandled, Math.max(0, (Date.now() - publishedAtMs) / 1000));
       },
     };
   }
@@ -275,7 +308,12 @@ function seriesOf(cache: Map<string, CounterSeries>, counter: ScrapedCounter, ..
   let found = cache.get(key);
   if (!found) {
     const [stream, type, group, reason] = values;
-    const labels: Labels = group === undefined ? { stream, type } : reason === undefined ? { stream, type, group } : { stream, type, group, reason };
+    const labels: Labels =
+      group === undefined
+        ? { stream, type }
+        : reason === undefined
+          ? { stream, type, group }
+          : { stream, type, group, reason };
     found = counter.at(labels);
     cache.set(key, found);
   }
@@ -286,8 +324,11 @@ function seriesOf(cache: Map<string, CounterSeries>, counter: ScrapedCounter, ..
  * The bus's instruments for the `metrics` option: none with `false`; by default (undefined) only
  * when prom-client is installed; with options, prom-client must be installed.
  */
-export function createEventBusMetrics(options: EventBusMetricsOptions | false | undefined): EventBusMetrics | undefined {
+export function createEventBusMetrics(
+  options: EventBusMetricsOptions | false | undefined,
+): EventBusMetrics | undefined {
   if (options === false) return undefined;
-  if (options === undefined && optionalPeer<PromClientModule>('prom-client', loadPromClient) === undefined) return undefined;
+  if (options === undefined && optionalPeer<PromClientModule>('prom-client', loadPromClient) === undefined)
+    return undefined;
   return new EventBusMetrics(options);
 }

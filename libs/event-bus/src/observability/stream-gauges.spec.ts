@@ -41,7 +41,9 @@ describe('StreamGauges', () => {
   it('reports every bus that shares a registry through the same gauges', async () => {
     const registry = new Registry();
     streamGauges(registry, 'eventbus_').samplers.add(async () => [orders]);
-    streamGauges(registry, 'eventbus_').samplers.add(async () => [{ stream: 'payments', length: 5, deadLetters: 0, groups: [] }]);
+    streamGauges(registry, 'eventbus_').samplers.add(async () => [
+      { stream: 'payments', length: 5, deadLetters: 0, groups: [] },
+    ]);
     const text = await registry.metrics();
     expect(text).toContain('eventbus_stream_length{stream="orders"} 12');
     expect(text).toContain('eventbus_stream_length{stream="payments"} 5');
@@ -50,15 +52,34 @@ describe('StreamGauges', () => {
   it('reports a partitioned stream once, summed over its partitions, with no lag when a partition cannot tell it', async () => {
     const registry = new Registry();
     const merged = mergePartitionStats([
-      { stream: 'orders', length: 5, deadLetters: 1, groups: [{ group: 'payment', lag: 2, pending: 1 }, { group: 'audit', lag: 1, pending: 0 }] },
-      { stream: 'orders', length: 7, deadLetters: 0, groups: [{ group: 'payment', lag: 3, pending: 2 }, { group: 'audit', lag: undefined, pending: 4 }] },
+      {
+        stream: 'orders',
+        length: 5,
+        deadLetters: 1,
+        groups: [
+          { group: 'payment', lag: 2, pending: 1 },
+          { group: 'audit', lag: 1, pending: 0 },
+        ],
+      },
+      {
+        stream: 'orders',
+        length: 7,
+        deadLetters: 0,
+        groups: [
+          { group: 'payment', lag: 3, pending: 2 },
+          { group: 'audit', lag: undefined, pending: 4 },
+        ],
+      },
       { stream: 'orders', length: 0, deadLetters: 2, groups: [] },
     ]);
     expect(merged).toEqual({
       stream: 'orders',
       length: 12,
       deadLetters: 3,
-      groups: [{ group: 'payment', lag: 5, pending: 3 }, { group: 'audit', lag: undefined, pending: 4 }],
+      groups: [
+        { group: 'payment', lag: 5, pending: 3 },
+        { group: 'audit', lag: undefined, pending: 4 },
+      ],
     });
     streamGauges(registry, 'eventbus_').samplers.add(async () => [merged]);
     const text = await registry.metrics();

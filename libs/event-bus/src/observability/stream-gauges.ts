@@ -28,7 +28,13 @@ class ScrapedGauge {
     // NOTE: one series per label set, the last reading winning (two buses of a registry may both read a stream).
     const series = new Map<string, GaugeSample>();
     for (const sample of await this.read()) series.set(Object.values(sample.labels).join('\0'), sample);
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: [...series.values()] };
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values: [...series.values()],
+    };
   }
 
   reset(): void {}
@@ -45,19 +51,37 @@ export class StreamGauges {
   private scrape?: Promise<StreamStats[]>;
 
   constructor(registry: MetricsRegistry, prefix: string) {
-    this.gauge(registry, `${prefix}stream_length`, 'Entries in the stream (XLEN).', (s) => [{ labels: { stream: s.stream }, value: s.length }]);
-    this.gauge(registry, `${prefix}dead_letters`, "Entries in the stream's dead-letter stream (XLEN).", (s) => [{ labels: { stream: s.stream }, value: s.deadLetters }]);
-    this.gauge(registry, `${prefix}group_pending`, 'Entries delivered to the group and not yet acknowledged (XINFO GROUPS pending).', (s) =>
-      s.groups.map((g) => ({ labels: { stream: s.stream, group: g.group }, value: g.pending })),
+    this.gauge(registry, `${prefix}stream_length`, 'Entries in the stream (XLEN).', (s) => [
+      { labels: { stream: s.stream }, value: s.length },
+    ]);
+    this.gauge(registry, `${prefix}dead_letters`, "Entries in the stream's dead-letter stream (XLEN).", (s) => [
+      { labels: { stream: s.stream }, value: s.deadLetters },
+    ]);
+    this.gauge(
+      registry,
+      `${prefix}group_pending`,
+      'Entries delivered to the group and not yet acknowledged (XINFO GROUPS pending).',
+      (s) => s.groups.map((g) => ({ labels: { stream: s.stream, group: g.group }, value: g.pending })),
     );
-    this.gauge(registry, `${prefix}group_lag`, 'Entries not yet delivered to the group (XINFO GROUPS lag; absent when Redis cannot tell).', (s) =>
-      s.groups.flatMap((g) => (g.lag === undefined ? [] : [{ labels: { stream: s.stream, group: g.group }, value: g.lag }])),
+    this.gauge(
+      registry,
+      `${prefix}group_lag`,
+      'Entries not yet delivered to the group (XINFO GROUPS lag; absent when Redis cannot tell).',
+      (s) =>
+        s.groups.flatMap((g) =>
+          g.lag === undefined ? [] : [{ labels: { stream: s.stream, group: g.group }, value: g.lag }],
+        ),
     );
   }
 
   // NOTE: a series exists only while this scrape's sample has it: a stream or group gone from
   // Redis (or Redis gone) leaves no stale series.
-  private gauge(registry: MetricsRegistry, name: string, help: string, series: (stats: StreamStats) => GaugeSample[]): void {
+  private gauge(
+    registry: MetricsRegistry,
+    name: string,
+    help: string,
+    series: (stats: StreamStats) => GaugeSample[],
+  ): void {
     registry.registerMetric(new ScrapedGauge(name, help, async () => (await this.sample()).flatMap(series)));
   }
 

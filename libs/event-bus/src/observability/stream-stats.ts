@@ -29,7 +29,11 @@ type Reply = [error: Error | null, value: unknown];
  * partitioned streams, one pipeline per partition (a partition's keys share a cluster slot; two
  * partitions' may not), sent at once, and the partitions' stats summed (see mergePartitionStats).
  */
-export async function readStreamStats(redis: Redis, keys: EventBusKeys, streams: readonly string[]): Promise<StreamStats[]> {
+export async function readStreamStats(
+  redis: Redis,
+  keys: EventBusKeys,
+  streams: readonly string[],
+): Promise<StreamStats[]> {
   if (streams.length === 0) return [];
   if (!keys.partitioned) return readPartitionStats(redis, keys, streams, 0);
   const byPartition = await Promise.all(keys.all.map((k) => readPartitionStats(redis, keys, streams, k)));
@@ -62,7 +66,12 @@ export function mergePartitionStats(partitions: readonly StreamStats[]): StreamS
 }
 
 /** The stats of partition `k` of each stream, in one pipeline. */
-async function readPartitionStats(redis: Redis, keys: EventBusKeys, streams: readonly string[], k: number): Promise<StreamStats[]> {
+async function readPartitionStats(
+  redis: Redis,
+  keys: EventBusKeys,
+  streams: readonly string[],
+  k: number,
+): Promise<StreamStats[]> {
   const pipeline = scripted(withConsumerScripts(redis).pipeline());
   for (const stream of streams) {
     pipeline.xlen(keys.stream(stream, k));

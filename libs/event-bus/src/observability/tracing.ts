@@ -32,7 +32,9 @@ function otel(): Otel | null {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const api = optionalPeer<typeof OpenTelemetry>('@opentelemetry/api', () => require('@opentelemetry/api'));
     // NOTE: the API's ProxyTracer picks up a provider registered later, so one lookup is enough.
-    loaded = api ? { api, tracer: api.trace.getTracer(TRACER_NAME), noSdk: new api.ProxyTracerProvider().getDelegate() } : null;
+    loaded = api
+      ? { api, tracer: api.trace.getTracer(TRACER_NAME), noSdk: new api.ProxyTracerProvider().getDelegate() }
+      : null;
   }
   return loaded;
 }
@@ -54,7 +56,11 @@ export function tracingActive(): boolean {
  * of the active span, and returns the trace context to stamp on its envelopes; undefined
  * without an OpenTelemetry SDK registered (nothing to stamp).
  */
-export function startPublishSpan(stream: string, type: string, count: number): { span: SpanHandle; carrier: TraceCarrier } | undefined {
+export function startPublishSpan(
+  stream: string,
+  type: string,
+  count: number,
+): { span: SpanHandle; carrier: TraceCarrier } | undefined {
   if (!tracingActive()) return undefined;
   const { api, tracer } = otel()!;
   const span = tracer.startSpan(`publish ${stream}`, { kind: api.SpanKind.PRODUCER });
@@ -99,7 +105,9 @@ export async function inConsumeSpan<T>(
   failureOf?: (result: T) => unknown,
 ): Promise<T> {
   const { api, tracer } = otel()!;
-  const parent: OpenTelemetry.Context = envelope.traceparent ? api.propagation.extract(api.ROOT_CONTEXT, envelope) : api.ROOT_CONTEXT;
+  const parent: OpenTelemetry.Context = envelope.traceparent
+    ? api.propagation.extract(api.ROOT_CONTEXT, envelope)
+    : api.ROOT_CONTEXT;
   const span = tracer.startSpan(`process ${where.stream}`, { kind: api.SpanKind.CONSUMER }, parent);
   if (span.isRecording()) {
     span.setAttributes({
@@ -126,5 +134,8 @@ export async function inConsumeSpan<T>(
 
 function failSpan(span: OpenTelemetry.Span, error: unknown): void {
   if (error instanceof Error) span.recordException(error);
-  span.setStatus({ code: otel()!.api.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+  span.setStatus({
+    code: otel()!.api.SpanStatusCode.ERROR,
+    message: error instanceof Error ? error.message : String(error),
+  });
 }

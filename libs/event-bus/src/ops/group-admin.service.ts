@@ -76,10 +76,14 @@ export class GroupAdminService {
   /** One group, or GroupAdminError `no-group`. */
   async group(stream: string, group: string): Promise<GroupInfo> {
     const records = await this.recordsByPartition(stream);
-    if (!records.some((rows) => rows.some((g) => g.name === group))) throw new GroupAdminError('no-group', `stream ${stream} has no consumer group "${group}"`);
+    if (!records.some((rows) => rows.some((g) => g.name === group)))
+      throw new GroupAdminError('no-group', `stream ${stream} has no consumer group "${group}"`);
     if (this.core.keys.partitioned) return this.mergedGroup(stream, group, records);
     const key = this.core.keys.stream(stream);
-    return this.toGroupInfo(records[0].find((g) => g.name === group)!, await this.consumers(key, group));
+    return this.toGroupInfo(
+      records[0].find((g) => g.name === group)!,
+      await this.consumers(key, group),
+    );
   }
 
   /** Whether `stream` has the group (XINFO GROUPS of each partition, no consumer listing). */
@@ -89,7 +93,8 @@ export class GroupAdminService {
 
   /** GroupAdminError `no-group` unless the group exists. */
   private async assertGroup(stream: string, group: string): Promise<void> {
-    if (!(await this.hasGroup(stream, group))) throw new GroupAdminError('no-group', `stream ${stream} has no consumer group "${group}"`);
+    if (!(await this.hasGroup(stream, group)))
+      throw new GroupAdminError('no-group', `stream ${stream} has no consumer group "${group}"`);
   }
 
   /**
@@ -99,7 +104,8 @@ export class GroupAdminService {
   async createGroup(stream: string, group: string, startFrom: string): Promise<GroupInfo> {
     const { redis, keys } = this.core;
     const at = startFrom === 'beginning' ? '0' : startFrom === 'end' ? '$' : startFrom;
-    const exists = (): GroupAdminError => new GroupAdminError('group-exists', `stream ${stream} has a consumer group "${group}" already`);
+    const exists = (): GroupAdminError =>
+      new GroupAdminError('group-exists', `stream ${stream} has a consumer group "${group}" already`);
     if (!keys.partitioned) {
       try {
         await withConsumerScripts(redis).xgroupOf(keys.stream(stream), 'CREATE', group, at, 'MKSTREAM');
@@ -113,9 +119,11 @@ export class GroupAdminService {
     // NOTE: BUSYGROUP now means a consumer of the group created it there meanwhile: the group exists, as asked.
     await Promise.all(
       keys.all.map((k) =>
-        withConsumerScripts(redis).xgroupOf(keys.stream(stream, k), 'CREATE', group, at, 'MKSTREAM').catch((error: unknown) => {
-          if (!String(error).includes('BUSYGROUP')) throw error;
-        }),
+        withConsumerScripts(redis)
+          .xgroupOf(keys.stream(stream, k), 'CREATE', group, at, 'MKSTREAM')
+          .catch((error: unknown) => {
+            if (!String(error).includes('BUSYGROUP')) throw error;
+          }),
       ),
     );
     return this.group(stream, group);
@@ -125,15 +133,25 @@ export class GroupAdminService {
    * Moves the group's position to an id, or to just before a time (see ReplayService.moveGroup);
    * `dryRun` only counts what would be delivered again.
    */
-  async moveGroup(stream: string, group: string, to: { id?: string; time?: string }, opts: { dryRun?: boolean } = {}): Promise<{ lastDeliveredId: string; redeliver: number }> {
+  async moveGroup(
+    stream: string,
+    group: string,
+    to: { id?: string; time?: string },
+    opts: { dryRun?: boolean } = {},
+  ): Promise<{ lastDeliveredId: string; redeliver: number }> {
     await this.assertGroup(stream, group);
     return this.replays.moveGroup(stream, group, to, opts);
   }
 
   /** Pending entries of the group, oldest first (of one consumer when given); merged over the partitions by entry id. */
-  async pending(stream: string, group: string, opts: { count?: number; consumer?: string } = {}): Promise<PendingEntry[]> {
+  async pending(
+    stream: string,
+    group: string,
+    opts: { count?: number; consumer?: string } = {},
+  ): Promise<PendingEntry[]> {
     const partitions = await this.partitionsWithGroup(stream, group);
-    if (partitions.length === 0) throw new GroupAdminError('no-group', `stream ${stream} has no consumer group "${group}"`);
+    if (partitions.length === 0)
+      throw new GroupAdminError('no-group', `stream ${stream} has no consumer group "${group}"`);
     const count = opts.count ?? 100;
     const perPartition = await Promise.all(
       partitions.map(async (k) => {
@@ -179,11 +197,20 @@ export class GroupAdminService {
    * release of the entry's dedupe claim in one MULTI (in the entry's partition), so a redrive of
    * it runs its handlers. Returns the dead letter's id (`p<k>/<entryId>` when partitioned).
    */
-  async deadLetterPending(stream: string, group: string, id: string, why: { reason?: string; error?: string; handler?: string } = {}): Promise<string> {
+  async deadLetterPending(
+    stream: string,
+    group: string,
+    id: string,
+    why: { reason?: string; error?: string; handler?: string } = {},
+  ): Promise<string> {
     const { entry: pending, at } = await this.findPending(stream, group, id);
     const { redis, keys } = this.core;
     const [entry] = (await redis.xrange(keys.stream(stream, at.partition), at.id, at.id)) as Array<[string, string[]]>;
-    if (!entry) throw new GroupAdminError('trimmed', `entry ${id} is pending but no longer in the stream (trimmed): acknowledge it instead`);
+    if (!entry)
+      throw new GroupAdminError(
+        'trimmed',
+        `entry ${id} is pending but no longer in the stream (trimmed): acknowledge it instead`,
+      );
     const deadLetterId = await deadLetter(redis, keys, entry[1], {
       reason: why.reason ?? 'operator',
       error: why.error ?? 'dead-lettered by an operator',
@@ -206,22 +233,48 @@ export class GroupAdminService {
   async removeConsumer(stream: string, group: string, consumer: string): Promise<void> {
     const info = await this.group(stream, group);
     const partitions = [...new Set(info.consumers.filter((c) => c.name === consumer).map((c) => c.partition ?? 0))];
-    if (partitions.length === 0) throw new GroupAdminError('no-consumer', `group "${group}" has no consumer "${consumer}"`);
+    if (partitions.length === 0)
+      throw new GroupAdminError('no-consumer', `group "${group}" has no consumer "${consumer}"`);
     const outcomes = await Promise.all(
-      partitions.map(async (k) => (await removeIdleConsumers(this.core.redis, this.core.keys.stream(stream, k), group, { minIdleMs: 0, only: consumer }))[0]),
+      partitions.map(
+        async (k) =>
+          (
+            await removeIdleConsumers(this.core.redis, this.core.keys.stream(stream, k), group, {
+              minIdleMs: 0,
+              only: consumer,
+            })
+          )[0],
+      ),
     );
     const busy = outcomes.filter((o) => o?.outcome === 'busy').reduce((sum, o) => sum + Number(o!.count), 0);
     if (busy > 0) {
-      throw new GroupAdminError('consumer-busy', `consumer "${consumer}" still owns ${busy} pending entries in group "${group}": claim, acknowledge or dead-letter them first`);
+      throw new GroupAdminError(
+        'consumer-busy',
+        `consumer "${consumer}" still owns ${busy} pending entries in group "${group}": claim, acknowledge or dead-letter them first`,
+      );
     }
   }
 
   /** The partition and entry id of a pending entry, with its XPENDING row; `no-group` / `not-pending` otherwise. */
-  private async findPending(stream: string, group: string, id: string): Promise<{ entry: PendingEntry; at: PartitionEntryId }> {
+  private async findPending(
+    stream: string,
+    group: string,
+    id: string,
+  ): Promise<{ entry: PendingEntry; at: PartitionEntryId }> {
     await this.assertGroup(stream, group);
     const at = parsePartitionId(this.core.keys, id);
-    const rows = at ? ((await this.core.redis.call('XPENDING', this.core.keys.stream(stream, at.partition), group, at.id, at.id, 1)) as PendingRow[]) : [];
-    if (!at || rows.length === 0) throw new GroupAdminError('not-pending', `entry ${id} is not pending in group "${group}"`);
+    const rows = at
+      ? ((await this.core.redis.call(
+          'XPENDING',
+          this.core.keys.stream(stream, at.partition),
+          group,
+          at.id,
+          at.id,
+          1,
+        )) as PendingRow[])
+      : [];
+    if (!at || rows.length === 0)
+      throw new GroupAdminError('not-pending', `entry ${id} is not pending in group "${group}"`);
     return { entry: this.toPendingEntry(at.partition, rows[0]), at };
   }
 
@@ -237,13 +290,20 @@ export class GroupAdminService {
   }
 
   /** A group of a partitioned stream: its partitions' lag and pending summed, every partition's consumers. */
-  private async mergedGroup(stream: string, group: string, records: Array<Array<Record<string, unknown>>>): Promise<GroupInfo> {
+  private async mergedGroup(
+    stream: string,
+    group: string,
+    records: Array<Array<Record<string, unknown>>>,
+  ): Promise<GroupInfo> {
     const parts = await Promise.all(
       this.core.keys.all.map(async (k) => {
         const record = records[k].find((g) => g.name === group);
         if (!record) return undefined;
         const consumers = await this.consumers(this.core.keys.stream(stream, k), group);
-        return this.toGroupInfo(record, consumers.map((c) => ({ ...c, partition: k })));
+        return this.toGroupInfo(
+          record,
+          consumers.map((c) => ({ ...c, partition: k })),
+        );
       }),
     );
     const present = parts.filter((p): p is GroupInfo => p !== undefined);

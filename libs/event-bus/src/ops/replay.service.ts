@@ -77,21 +77,35 @@ export class ReplayService {
     if (kind === 'new-group') {
       const at = start === '-' ? '0' : previousId(start);
       // NOTE: one XGROUP per partition: their keys may live on different cluster nodes.
-      await Promise.all(keys.all.map((k) => withConsumerScripts(redis).xgroupOf(keys.stream(req.stream, k), 'CREATE', group, at, 'MKSTREAM')));
+      await Promise.all(
+        keys.all.map((k) =>
+          withConsumerScripts(redis).xgroupOf(keys.stream(req.stream, k), 'CREATE', group, at, 'MKSTREAM'),
+        ),
+      );
       await opts.onProgress?.({ done: total, total });
       return { total, done: total, cancelled: false };
     }
     await Promise.all(
       keys.all.map((k) =>
-        withConsumerScripts(redis).xgroupOf(keys.replay(req.stream, group, k), 'CREATE', group, '0', 'MKSTREAM').catch((error: unknown) => {
-          if (!String(error).includes('BUSYGROUP')) throw error;
-        }),
+        withConsumerScripts(redis)
+          .xgroupOf(keys.replay(req.stream, group, k), 'CREATE', group, '0', 'MKSTREAM')
+          .catch((error: unknown) => {
+            if (!String(error).includes('BUSYGROUP')) throw error;
+          }),
       ),
     );
     const state: CopyState = { began: Date.now(), done: 0, total };
     // NOTE: partition by partition, so that the rate limit holds for the replay as a whole.
     for (const k of keys.all) {
-      const cancelled = await this.copy(keys.stream(req.stream, k), keys.replay(req.stream, group, k), start, end, state, req, opts);
+      const cancelled = await this.copy(
+        keys.stream(req.stream, k),
+        keys.replay(req.stream, group, k),
+        start,
+        end,
+        state,
+        req,
+        opts,
+      );
       if (cancelled) return { total: state.total, done: state.done, cancelled: true };
     }
     return { total: state.total, done: state.done, cancelled: false };
@@ -103,7 +117,12 @@ export class ReplayService {
    * the group gets it there, unless no partition has it). Returns the id set and how many entries
    * follow it (summed over the partitions).
    */
-  async moveGroup(stream: string, group: string, to: { id?: string; time?: string }, opts: { dryRun?: boolean } = {}): Promise<{ lastDeliveredId: string; redeliver: number }> {
+  async moveGroup(
+    stream: string,
+    group: string,
+    to: { id?: string; time?: string },
+    opts: { dryRun?: boolean } = {},
+  ): Promise<{ lastDeliveredId: string; redeliver: number }> {
     const { redis, keys } = this.core;
     let id: string;
     if (to.id !== undefined) id = to.id;
@@ -133,21 +152,25 @@ export class ReplayService {
     let noGroup: unknown;
     await Promise.all(
       keys.all.map((k) =>
-        withConsumerScripts(redis).xgroupOf(keys.stream(stream, k), 'SETID', group, id).catch((error: unknown) => {
-          if (!/NOGROUP|no such key/i.test(String(error))) throw error;
-          missing.push(k);
-          noGroup = error;
-        }),
+        withConsumerScripts(redis)
+          .xgroupOf(keys.stream(stream, k), 'SETID', group, id)
+          .catch((error: unknown) => {
+            if (!/NOGROUP|no such key/i.test(String(error))) throw error;
+            missing.push(k);
+            noGroup = error;
+          }),
       ),
     );
     if (missing.length === keys.partitions) throw noGroup;
     await Promise.all(
       missing.map((k) =>
-        withConsumerScripts(redis).xgroupOf(keys.stream(stream, k), 'CREATE', group, id, 'MKSTREAM').catch(async (error: unknown) => {
-          // NOTE: a consumer of the group created it there meanwhile: move it too.
-          if (!String(error).includes('BUSYGROUP')) throw error;
-          await withConsumerScripts(redis).xgroupOf(keys.stream(stream, k), 'SETID', group, id);
-        }),
+        withConsumerScripts(redis)
+          .xgroupOf(keys.stream(stream, k), 'CREATE', group, id, 'MKSTREAM')
+          .catch(async (error: unknown) => {
+            // NOTE: a consumer of the group created it there meanwhile: move it too.
+            if (!String(error).includes('BUSYGROUP')) throw error;
+            await withConsumerScripts(redis).xgroupOf(keys.stream(stream, k), 'SETID', group, id);
+          }),
       ),
     );
   }
@@ -163,10 +186,14 @@ export class ReplayService {
     const key = keys.stream(stream, k);
     let cursor = `(${after}`;
     for (;;) {
-      const rows = (await redis.xpending(key, group, cursor, '+', PAGE).catch(() => [])) as Array<[string, string, number, number]>;
+      const rows = (await redis.xpending(key, group, cursor, '+', PAGE).catch(() => [])) as Array<
+        [string, string, number, number]
+      >;
       if (rows.length === 0) return;
       const reads = await rows.reduce((p, [id]) => p.xrange(key, id, id), redis.pipeline()).exec();
-      const entries = (reads ?? []).map(([, entry]) => entry as Array<[string, string[]]> | null).filter((e) => e && e.length > 0) as Array<Array<[string, string[]]>>;
+      const entries = (reads ?? [])
+        .map(([, entry]) => entry as Array<[string, string[]]> | null)
+        .filter((e) => e && e.length > 0) as Array<Array<[string, string[]]>>;
       const pipeline = redis.pipeline();
       for (const [[entryId, fields]] of entries) {
         const claim = claimOfEntry(keys, stream, group, 'live', entryId, fields, k);
@@ -187,7 +214,15 @@ export class ReplayService {
   }
 
   /** Copies [start, end] of one partition to its replay stream; true when cancelled. */
-  private async copy(key: string, target: string, start: string, end: string, state: CopyState, req: ReplayRequest, opts: ReplayOptions): Promise<boolean> {
+  private async copy(
+    key: string,
+    target: string,
+    start: string,
+    end: string,
+    state: CopyState,
+    req: ReplayRequest,
+    opts: ReplayOptions,
+  ): Promise<boolean> {
     let cursor = start;
     for (;;) {
       if (opts.signal?.aborted) return true;
@@ -195,7 +230,8 @@ export class ReplayService {
       const page = await this.core.redis.xrange(key, cursor, end, 'COUNT', room);
       if (page.length === 0) break;
       const pipeline = this.core.redis.pipeline();
-      for (const [, fields] of page) pipeline.xadd(target, '*', ...fields, ...(req.bypassDedupe ? [BYPASS_DEDUPE_FIELD, '1'] : []));
+      for (const [, fields] of page)
+        pipeline.xadd(target, '*', ...fields, ...(req.bypassDedupe ? [BYPASS_DEDUPE_FIELD, '1'] : []));
       const results = await pipeline.exec();
       const failed = results?.find(([error]) => error);
       if (!results || failed) throw failed?.[0] ?? new Error('replay write was discarded');

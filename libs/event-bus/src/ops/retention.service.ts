@@ -50,7 +50,10 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
   async policy(stream: string): Promise<RetentionPolicy | null> {
     const raw = await this.core.redis.hgetall(this.core.keys.retention(stream));
     if (!raw.maxLength && !raw.maxAgeMs) return null;
-    return { ...(raw.maxLength ? { maxLength: Number(raw.maxLength) } : {}), ...(raw.maxAgeMs ? { maxAgeMs: Number(raw.maxAgeMs) } : {}) };
+    return {
+      ...(raw.maxLength ? { maxLength: Number(raw.maxLength) } : {}),
+      ...(raw.maxAgeMs ? { maxAgeMs: Number(raw.maxAgeMs) } : {}),
+    };
   }
 
   async setPolicy(stream: string, policy: RetentionPolicy | null): Promise<void> {
@@ -70,7 +73,10 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
     const results = await Promise.all(keys.all.map((k) => this.trim(keys.stream(stream, k), perPartition, opts)));
     const deleted = results.reduce((sum, r) => sum + r.deleted, 0);
     const kept = results.reduce((sum, r) => sum + r.keptBecauseUnacknowledged, 0);
-    if (kept > 0) this.logger.warn(`${stream}: kept ${kept} entries past its retention policy that a group has not acknowledged yet`);
+    if (kept > 0)
+      this.logger.warn(
+        `${stream}: kept ${kept} entries past its retention policy that a group has not acknowledged yet`,
+      );
     return { deleted, keptBecauseUnacknowledged: kept };
   }
 
@@ -88,7 +94,9 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
   private async applyAll(): Promise<void> {
     const streams = new Set(contractRegistry.all().map((c) => c.meta.stream));
     for (const stream of streams) {
-      await this.apply(stream).catch((error: unknown) => this.logger.warn(`retention of ${stream} failed: ${String(error)}`));
+      await this.apply(stream).catch((error: unknown) =>
+        this.logger.warn(`retention of ${stream} failed: ${String(error)}`),
+      );
     }
   }
 
@@ -110,7 +118,9 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
    * delivered (groups in `retentionIgnoresGroups` do not count).
    */
   private async unacknowledgedFloor(key: string): Promise<string | undefined> {
-    const groups = (await withConsumerScripts(this.core.redis).xinfoOf(key, 'GROUPS').catch(() => [])) as Array<Array<string | number>>;
+    const groups = (await withConsumerScripts(this.core.redis)
+      .xinfoOf(key, 'GROUPS')
+      .catch(() => [])) as Array<Array<string | number>>;
     const ignored = new Set(this.core.options.retentionIgnoresGroups ?? []);
     let floor: string | undefined;
     for (const row of groups) {

@@ -4,7 +4,9 @@ describe('Deadlines', () => {
   it('passes through what settles in time and stops its timer when nothing is watched', async () => {
     const deadlines = new Deadlines(5);
     await expect(deadlines.race(Promise.resolve(7), Date.now() + 1_000, () => new Error('late'))).resolves.toBe(7);
-    await expect(deadlines.race(Promise.reject(new Error('no')), Date.now() + 1_000, () => new Error('late'))).rejects.toThrow('no');
+    await expect(
+      deadlines.race(Promise.reject(new Error('no')), Date.now() + 1_000, () => new Error('late')),
+    ).rejects.toThrow('no');
     expect(deadlines.size).toBe(0);
   });
 
@@ -22,7 +24,11 @@ describe('Deadlines', () => {
     const deadlines = new Deadlines(5);
     let finish!: (v: string) => void;
     const slow = new Promise<string>((r) => (finish = r));
-    const early = deadlines.race(new Promise<string>(() => undefined), Date.now() + 20, () => new Error('early expired'));
+    const early = deadlines.race(
+      new Promise<string>(() => undefined),
+      Date.now() + 20,
+      () => new Error('early expired'),
+    );
     const later = deadlines.race(slow, Date.now() + 5_000, () => new Error('later expired'));
     await expect(early).rejects.toThrow('early expired');
     expect(deadlines.size).toBe(1);

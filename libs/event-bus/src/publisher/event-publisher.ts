@@ -47,7 +47,9 @@ export class EventPublisher {
     const trace = this.core.options.tracing === false ? undefined : startPublishSpan(contract.stream, contract.type, 1);
     try {
       const prepared = this.prepare(event, options, trace?.carrier);
-      const entryId = await this.withinDeadline([prepared.envelope.id], () => this.core.redis.xadd(prepared.key, '*', ...prepared.fields));
+      const entryId = await this.withinDeadline([prepared.envelope.id], () =>
+        this.core.redis.xadd(prepared.key, '*', ...prepared.fields),
+      );
       if (this.core.replication) await this.replicated([prepared.envelope.id], [prepared.key]);
       this.core.metrics?.published(prepared.stream, prepared.envelope.type);
       if (trace) endSpan(trace.span);
@@ -96,7 +98,11 @@ export class EventPublisher {
    * Used by the outbox options and by `EventContext.commit()`.
    * @internal
    */
-  async inTransaction(before: TransactionWrites | undefined, events: Array<object | OutgoingEvent>, after?: TransactionWrites): Promise<PublishedEvent[]> {
+  async inTransaction(
+    before: TransactionWrites | undefined,
+    events: Array<object | OutgoingEvent>,
+    after?: TransactionWrites,
+  ): Promise<PublishedEvent[]> {
     return this.send(events, async (prepared) => {
       let offset = 0;
       let written: string[] = [];
@@ -116,25 +122,38 @@ export class EventPublisher {
   /** Prepares every event, runs `exec` within the deadline, and reads the XADDs' replies from `offset`. */
   private async send(
     events: Array<object | OutgoingEvent>,
-    exec: (prepared: PreparedEvent[]) => Promise<{ results: Array<[Error | null, unknown]> | null; offset: number; written?: string[] }>,
+    exec: (
+      prepared: PreparedEvent[],
+    ) => Promise<{ results: Array<[Error | null, unknown]> | null; offset: number; written?: string[] }>,
   ): Promise<PublishedEvent[]> {
     const first = events.length > 0 ? contractOf(isOutgoing(events[0]) ? events[0].event : events[0]) : undefined;
-    const trace = this.core.options.tracing === false || !first ? undefined : startPublishSpan(first.stream, first.type, events.length);
+    const trace =
+      this.core.options.tracing === false || !first
+        ? undefined
+        : startPublishSpan(first.stream, first.type, events.length);
     let prepared: PreparedEvent[] = [];
     try {
       prepared = events.map((item) =>
-        isOutgoing(item) ? this.prepare(item.event, item.options ?? {}, trace?.carrier) : this.prepare(item, {}, trace?.carrier),
+        isOutgoing(item)
+          ? this.prepare(item.event, item.options ?? {}, trace?.carrier)
+          : this.prepare(item, {}, trace?.carrier),
       );
       const ids = prepared.map((p) => p.envelope.id);
       const { results, offset, written } = await this.withinDeadline(ids, () => exec(prepared));
       const failed = (results ?? []).find(([error]) => error);
-      if (!results || failed) throw new PublishFailedError(ids, failed?.[0] ?? new Error('the transaction was discarded'));
+      if (!results || failed)
+        throw new PublishFailedError(ids, failed?.[0] ?? new Error('the transaction was discarded'));
       if (this.core.replication) await this.replicated(ids, [...prepared.map((p) => p.key), ...(written ?? [])]);
       for (const p of prepared) this.core.metrics?.published(p.stream, p.envelope.type);
       if (trace) endSpan(trace.span);
-      return prepared.map((p, i) => ({ envelope: p.envelope, stream: p.stream, entryId: String(results[offset + i][1]) }));
+      return prepared.map((p, i) => ({
+        envelope: p.envelope,
+        stream: p.stream,
+        entryId: String(results[offset + i][1]),
+      }));
     } catch (error) {
-      if (error instanceof PublishFailedError) for (const p of prepared) this.core.metrics?.publishFailed(p.stream, p.envelope.type);
+      if (error instanceof PublishFailedError)
+        for (const p of prepared) this.core.metrics?.publishFailed(p.stream, p.envelope.type);
       if (trace) endSpan(trace.span, error);
       throw error;
     }
@@ -150,7 +169,12 @@ export class EventPublisher {
       throw new PublishFailedError(ids, error);
     }
     if (acknowledged < replicas) {
-      throw new PublishFailedError(ids, new Error(`written to the primary but ${acknowledged} of ${replicas} replica(s) confirmed it within ${timeoutMs} ms (WAIT): a failover now could lose it`));
+      throw new PublishFailedError(
+        ids,
+        new Error(
+          `written to the primary but ${acknowledged} of ${replicas} replica(s) confirmed it within ${timeoutMs} ms (WAIT): a failover now could lose it`,
+        ),
+      );
     }
   }
 
@@ -166,7 +190,11 @@ export class EventPublisher {
     }
     const at = began + timeoutMs;
     try {
-      return await this.deadlines.race(this.redirected(send, at), at, () => new Error(`no answer from Redis within ${timeoutMs} ms (the write may still land)`));
+      return await this.deadlines.race(
+        this.redirected(send, at),
+        at,
+        () => new Error(`no answer from Redis within ${timeoutMs} ms (the write may still land)`),
+      );
     } catch (error) {
       if (error instanceof CrossSlotTransactionError) throw error;
       throw new PublishFailedError(ids, error);
@@ -225,7 +253,9 @@ const REDIRECT_RETRY_MS = 25;
 /** Errors meaning the command was refused before it ran (a cluster redirection or a slot move), found in an error or in a pipeline's first failed reply. */
 function notExecuted(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
-  return /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b|All keys in the pipeline should belong|All the keys in a pipeline command should belong/.test(message);
+  return /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b|All keys in the pipeline should belong|All the keys in a pipeline command should belong/.test(
+    message,
+  );
 }
 
 function subjectOf(event: object, field: string | undefined): string | undefined {

@@ -83,7 +83,8 @@ export class TransactionBatcher {
           const reply = replies?.[q.end];
           if (!reply) q.reject(new Error('the transaction was discarded (no reply)'));
           else if (reply[0]) q.reject(withCause(reply[0], queueError(replies!, q)));
-          else q.resolve((reply[1] as unknown[]).map((value) => (value instanceof Error ? [value, null] : [null, value])));
+          else
+            q.resolve((reply[1] as unknown[]).map((value) => (value instanceof Error ? [value, null] : [null, value])));
         }
       },
       (error: unknown) => {

@@ -21,7 +21,10 @@ export interface RawEntry {
 export type RawBatchHandler = (batch: RawEntry[]) => Promise<void> | void;
 
 /** Consumer tuning of a raw subscription; unset fields come from the root module's `consumer` options. */
-export interface RawSubscriptionTuning extends Pick<ConsumerTuning, 'batchSize' | 'blockMs' | 'shutdownTimeoutMs' | 'claimTimeoutMs' | 'claimIntervalMs' | 'deadConsumerIdleMs'> {
+export interface RawSubscriptionTuning extends Pick<
+  ConsumerTuning,
+  'batchSize' | 'blockMs' | 'shutdownTimeoutMs' | 'claimTimeoutMs' | 'claimIntervalMs' | 'deadConsumerIdleMs'
+> {
   /**
    * Backoff between attempts of a failing batch. A batch is retried until it is handled (it is
    * never dead-lettered), so `maxAttempts` does not apply.

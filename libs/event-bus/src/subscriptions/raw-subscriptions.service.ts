@@ -54,7 +54,12 @@ export class RawSubscriptions implements BeforeApplicationShutdown {
     const tuning = this.core.tuning({ ...options.consumer, startFrom: options.startFrom });
     const spec = { streams: [...new Set(streams)], deadLetters: options.deadLetters ?? false, handle: options.handle };
     const consumer: GroupRunner = this.core.keys.partitioned
-      ? new PartitionedGroup(this.core, group, tuning, (scope) => new RawBatchConsumer(this.core, group, tuning, spec, scope))
+      ? new PartitionedGroup(
+          this.core,
+          group,
+          tuning,
+          (scope) => new RawBatchConsumer(this.core, group, tuning, spec, scope),
+        )
       : new RawBatchConsumer(this.core, group, tuning, spec);
     this.consumers.set(group, consumer);
     try {
@@ -63,7 +68,9 @@ export class RawSubscriptions implements BeforeApplicationShutdown {
       if (this.consumers.get(group) === consumer) this.consumers.delete(group);
       throw error;
     }
-    this.logger.log(`raw subscription <- ${streams.join(', ')}${options.deadLetters ? ' (and their dead letters)' : ''} [group ${group}]`);
+    this.logger.log(
+      `raw subscription <- ${streams.join(', ')}${options.deadLetters ? ' (and their dead letters)' : ''} [group ${group}]`,
+    );
     return consumer;
   }
 

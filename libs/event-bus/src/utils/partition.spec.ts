@@ -78,14 +78,20 @@ describe('partition', () => {
     expect(CLUSTER_SLOTS % p).toBe(0);
   });
 
-  it.each([0, -1, 3, 6, 12, 1000, 2048, 1.5, NaN, Infinity])('refuses %p partitions, naming the value and the rule', (p) => {
-    expect(() => assertPartitions(p)).toThrow(`partitions must be a power of two from 1 to 1024 (1, 2, 4, ..., 1024), got ${p}`);
-    expect(() => partitionOf('ORD-1', p)).toThrow(/power of two/);
-  });
+  it.each([0, -1, 3, 6, 12, 1000, 2048, 1.5, NaN, Infinity])(
+    'refuses %p partitions, naming the value and the rule',
+    (p) => {
+      expect(() => assertPartitions(p)).toThrow(
+        `partitions must be a power of two from 1 to 1024 (1, 2, 4, ..., 1024), got ${p}`,
+      );
+      expect(() => partitionOf('ORD-1', p)).toThrow(/power of two/);
+    },
+  );
 
   it('spreads 10k random subjects evenly over 16 partitions', () => {
     const counts = new Array<number>(16).fill(0);
-    for (let i = 0; i < 10_000; i++) counts[partitionOf(i % 2 ? randomUUID() : `ORD-${Math.floor(Math.random() * 1e9)}`, 16)]++;
+    for (let i = 0; i < 10_000; i++)
+      counts[partitionOf(i % 2 ? randomUUID() : `ORD-${Math.floor(Math.random() * 1e9)}`, 16)]++;
     // 625 expected each; one standard deviation is ~24, so ±20% is ~5 sigma.
     expect(Math.min(...counts)).toBeGreaterThanOrEqual(500);
     expect(Math.max(...counts)).toBeLessThanOrEqual(750);

@@ -57,7 +57,10 @@ export async function closeRedis(client: Redis): Promise<void> {
   if (client.status === 'end') return;
   const reconnecting = client.status !== 'ready';
   try {
-    await Promise.race([client.quit(), new Promise((_, reject) => setTimeout(() => reject(new Error('quit timeout')), 1000))]);
+    await Promise.race([
+      client.quit(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('quit timeout')), 1000)),
+    ]);
     if (!reconnecting) return;
   } catch {
     // NOTE: no answer to QUIT: the server is gone.

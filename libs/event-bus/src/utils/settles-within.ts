@@ -3,7 +3,13 @@ export async function settlesWithin(promise: Promise<unknown> | undefined, ms: n
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
   try {
-    return await Promise.race([Promise.resolve(promise).then(() => true, () => true), late]);
+    return await Promise.race([
+      Promise.resolve(promise).then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
   }

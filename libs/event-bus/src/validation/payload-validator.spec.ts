@@ -1,17 +1,57 @@
 import 'reflect-metadata';
 import { Transform, Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayMinSize, ArrayNotEmpty, Equals, IsArray, IsBoolean, IsDateString, IsDefined, IsEmail, IsEnum, IsIn,
-  IsInt, IsISO8601, IsNegative, IsNotEmpty, IsNumber, IsObject, IsOptional, IsPositive, IsString, IsUrl, IsUUID, Length,
-  Matches, Max, MaxLength, Min, MinLength, Validate, ValidateIf, ValidateNested, ValidatorConstraint,
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayNotEmpty,
+  Equals,
+  IsArray,
+  IsBoolean,
+  IsDateString,
+  IsDefined,
+  IsEmail,
+  IsEnum,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsNegative,
+  IsNotEmpty,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsPositive,
+  IsString,
+  IsUrl,
+  IsUUID,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  Validate,
+  ValidateIf,
+  ValidateNested,
+  ValidatorConstraint,
   type ValidatorConstraintInterface,
 } from 'class-validator';
 import {
-  classValidatorValidate, createPayloadValidator, payloadJsonSchema, type PayloadClass, type ValidationResult,
+  classValidatorValidate,
+  createPayloadValidator,
+  payloadJsonSchema,
+  type PayloadClass,
+  type ValidationResult,
 } from './payload-validator';
 
-enum Channel { Web = 'web', App = 'app', Pos = 'pos' }
-enum Priority { Low, High }
+enum Channel {
+  Web = 'web',
+  App = 'app',
+  Pos = 'pos',
+}
+enum Priority {
+  Low,
+  High,
+}
 
 class OrderItem {
   @IsString() @IsNotEmpty() sku!: string;
@@ -67,22 +107,84 @@ class KitchenSink {
 
 const UUID4 = '9b2f1c3e-8a4d-4f6b-9c2e-1a2b3c4d5e6f';
 const ORDER = {
-  orderId: UUID4, userId: 'user-1', userEmail: 'ada@example.com',
-  items: [{ sku: 'SKU-1', name: 'Lamp', unitPrice: 19.99, quantity: 2 }, { sku: 'SKU-2', name: 'Bulb', unitPrice: 0, quantity: 1 }],
-  total: 39.98, placedAt: '2024-05-01T10:00:00.000Z', discountCode: 'SPRING', currency: 'EUR', channel: 'web',
-  giftWrap: false, warehouse: 'DE-0042', shipping: { street: 'Main St 1', zip: '10115' }, tags: ['gift'],
+  orderId: UUID4,
+  userId: 'user-1',
+  userEmail: 'ada@example.com',
+  items: [
+    { sku: 'SKU-1', name: 'Lamp', unitPrice: 19.99, quantity: 2 },
+    { sku: 'SKU-2', name: 'Bulb', unitPrice: 0, quantity: 1 },
+  ],
+  total: 39.98,
+  placedAt: '2024-05-01T10:00:00.000Z',
+  discountCode: 'SPRING',
+  currency: 'EUR',
+  channel: 'web',
+  giftWrap: false,
+  warehouse: 'DE-0042',
+  shipping: { street: 'Main St 1', zip: '10115' },
+  tags: ['gift'],
 };
 const SINK = {
-  anything: 0, schema: 'v1', priority: 1, labels: ['a'], meta: {}, due: '2024-05-01', link: 'https://example.com/x',
-  ref: UUID4, price: { amount: 5, currency: 'USD' }, category: { name: 'root', children: [{ name: 'leaf' }] },
-  delta: -5, note: 'n', code: 'abc',
+  anything: 0,
+  schema: 'v1',
+  priority: 1,
+  labels: ['a'],
+  meta: {},
+  due: '2024-05-01',
+  link: 'https://example.com/x',
+  ref: UUID4,
+  price: { amount: 5, currency: 'USD' },
+  category: { name: 'root', children: [{ name: 'leaf' }] },
+  delta: -5,
+  note: 'n',
+  code: 'abc',
 };
 /** Values that hit type checks, bounds, formats and validator.js corner cases (variation selectors, urn:uuid). */
 const POOL: unknown[] = [
-  null, 0, 1, -1, 1.5, 2, -0.01, 1e21, -101, '', ' ', 'x', 'abc', 'AB-1234', 'web', 'EUR', 'v1', 'High', 'ada@example.com',
-  'not-an-email', '2024-02-30', '2024-05-01T10:00', '2024-W01', UUID4, `urn:uuid:${UUID4}`, 'c232ab00-9414-11ec-b3c8-9f6bdeced846',
-  'abcdefghi\u2764\uFE0F', 'ab\u2764\uFE0F', '\u{1F600}\u{1F600}', '12345', 'x'.repeat(21), 'https://example.com', true, false,
-  [], [1], ['a'], ['a', 'b', 'c', 'd'], [{}], [[]], [null], {}, { sku: 'A' }, { name: 'n', children: [{}] },
+  null,
+  0,
+  1,
+  -1,
+  1.5,
+  2,
+  -0.01,
+  1e21,
+  -101,
+  '',
+  ' ',
+  'x',
+  'abc',
+  'AB-1234',
+  'web',
+  'EUR',
+  'v1',
+  'High',
+  'ada@example.com',
+  'not-an-email',
+  '2024-02-30',
+  '2024-05-01T10:00',
+  '2024-W01',
+  UUID4,
+  `urn:uuid:${UUID4}`,
+  'c232ab00-9414-11ec-b3c8-9f6bdeced846',
+  'abcdefghi\u2764\uFE0F',
+  'ab\u2764\uFE0F',
+  '\u{1F600}\u{1F600}',
+  '12345',
+  'x'.repeat(21),
+  'https://example.com',
+  true,
+  false,
+  [],
+  [1],
+  ['a'],
+  ['a', 'b', 'c', 'd'],
+  [{}],
+  [[]],
+  [null],
+  {},
+  { sku: 'A' },
+  { name: 'n', children: [{}] },
 ];
 
 function mulberry32(seed: number): (n: number) => number {
@@ -130,36 +232,45 @@ function cases(base: object, seed: number, randomCount: number): unknown[] {
   }
   return out;
 }
-const fieldsOf = (r: ValidationResult<unknown>): string[] => (r.ok ? [] : [...new Set(r.errors.map((e) => e.field))].sort());
+const fieldsOf = (r: ValidationResult<unknown>): string[] =>
+  r.ok ? [] : [...new Set(r.errors.map((e) => e.field))].sort();
 
 describe('payload validator', () => {
   it.each([
     ['OrderPlaced', OrderPlaced, ORDER, 1],
     ['OrderPlacedV2 (inherited decorators)', OrderPlacedV2, { ...ORDER, coupon: 'C1' }, 2],
     ['KitchenSink (formats, each, recursion, IsDefined, Equals, enums)', KitchenSink, SINK, 3],
-  ] as [string, PayloadClass, object, number][])('%s: compiled and class-validator paths agree', (_name, cls, base, seed) => {
-    const validator = createPayloadValidator(cls);
-    expect(validator.fallbackReason).toBeUndefined();
-    expect(validator.compiled).toBe(true);
-    const inputs = cases(base, seed, 400);
-    expect(inputs.length).toBeGreaterThan(1000);
-    const mismatches: unknown[] = [];
-    let invalid = 0;
-    for (const input of inputs) {
-      const fast = validator.validate(input);
-      const reference = classValidatorValidate(cls, input);
-      if (!fast.ok) invalid++;
-      if (fast.ok !== reference.ok || fieldsOf(fast).join() !== fieldsOf(reference).join())
-        mismatches.push({ input, fast: fieldsOf(fast), reference: fieldsOf(reference) });
-      if (fast.ok) expect(fast.value).toBe(input);
-      if (reference.ok) expect(reference.value).toBeInstanceOf(cls);
-    }
-    expect(mismatches.slice(0, 5)).toEqual([]);
-    expect(invalid).toBeGreaterThan(inputs.length / 2); // the generator really does break things
-  });
+  ] as [string, PayloadClass, object, number][])(
+    '%s: compiled and class-validator paths agree',
+    (_name, cls, base, seed) => {
+      const validator = createPayloadValidator(cls);
+      expect(validator.fallbackReason).toBeUndefined();
+      expect(validator.compiled).toBe(true);
+      const inputs = cases(base, seed, 400);
+      expect(inputs.length).toBeGreaterThan(1000);
+      const mismatches: unknown[] = [];
+      let invalid = 0;
+      for (const input of inputs) {
+        const fast = validator.validate(input);
+        const reference = classValidatorValidate(cls, input);
+        if (!fast.ok) invalid++;
+        if (fast.ok !== reference.ok || fieldsOf(fast).join() !== fieldsOf(reference).join())
+          mismatches.push({ input, fast: fieldsOf(fast), reference: fieldsOf(reference) });
+        if (fast.ok) expect(fast.value).toBe(input);
+        if (reference.ok) expect(reference.value).toBeInstanceOf(cls);
+      }
+      expect(mismatches.slice(0, 5)).toEqual([]);
+      expect(invalid).toBeGreaterThan(inputs.length / 2); // the generator really does break things
+    },
+  );
 
   it('reports readable, field-named errors on the compiled path', () => {
-    const bad = { ...ORDER, userEmail: 'nope', items: [{ sku: 'A', name: 'n', unitPrice: 1, quantity: 1.5 }], total: undefined };
+    const bad = {
+      ...ORDER,
+      userEmail: 'nope',
+      items: [{ sku: 'A', name: 'n', unitPrice: 1, quantity: 1.5 }],
+      total: undefined,
+    };
     const result = createPayloadValidator(OrderPlaced).validate(bad);
     expect(result).toEqual({
       ok: false,
@@ -173,14 +284,23 @@ describe('payload validator', () => {
 
   it('rejects non-object payloads with one root error, on both paths', () => {
     for (const data of [null, undefined, [], [ORDER], 'x', 1, true]) {
-      expect(createPayloadValidator(OrderPlaced).validate(data)).toEqual({ ok: false, errors: [{ field: '', messages: ['payload must be a JSON object'] }] });
-      expect(classValidatorValidate(OrderPlaced, data)).toEqual({ ok: false, errors: [{ field: '', messages: ['payload must be a JSON object'] }] });
+      expect(createPayloadValidator(OrderPlaced).validate(data)).toEqual({
+        ok: false,
+        errors: [{ field: '', messages: ['payload must be a JSON object'] }],
+      });
+      expect(classValidatorValidate(OrderPlaced, data)).toEqual({
+        ok: false,
+        errors: [{ field: '', messages: ['payload must be a JSON object'] }],
+      });
     }
   });
 
   it('allows unknown properties and absent / null optional fields', () => {
     const { discountCode: _d, shipping: _s, ...rest } = ORDER;
-    for (const data of [{ ...rest, newerField: { any: 'thing' } }, { ...ORDER, discountCode: null, shipping: null, tags: undefined }]) {
+    for (const data of [
+      { ...rest, newerField: { any: 'thing' } },
+      { ...ORDER, discountCode: null, shipping: null, tags: undefined },
+    ]) {
       expect(createPayloadValidator(OrderPlaced).validate(data).ok).toBe(true);
       expect(classValidatorValidate(OrderPlaced, data).ok).toBe(true);
     }
@@ -217,7 +337,13 @@ describe('payload validator', () => {
     it.each([
       ['@Validate(custom constraint)', EvenBox, { quantity: 4 }, { quantity: 3 }, 'quantity'],
       ['@ValidateIf', Shipment, { mode: 'pickup' }, { mode: 'delivery', address: '' }, 'address'],
-      ['a nested class with a custom constraint', HoldsCustom, { box: { quantity: 2 } }, { box: { quantity: 1 } }, 'box.quantity'],
+      [
+        'a nested class with a custom constraint',
+        HoldsCustom,
+        { box: { quantity: 2 } },
+        { box: { quantity: 1 } },
+        'box.quantity',
+      ],
       ['@Transform', Transformed, { name: ' a ' }, { name: '' }, 'name'],
       ['a field initializer', WithDefault, {}, { retries: 'x' }, 'retries'],
     ] as [string, PayloadClass, object, object, string][])('%s', (_name, cls, good, bad, field) => {
@@ -229,7 +355,10 @@ describe('payload validator', () => {
       const ko = validator.validate(bad);
       expect(ko.ok).toBe(false);
       expect(fieldsOf(ko)).toEqual([field]);
-      expect(payloadJsonSchema(cls)).toMatchObject({ title: cls.name, $comment: expect.stringContaining('class-validator') });
+      expect(payloadJsonSchema(cls)).toMatchObject({
+        title: cls.name,
+        $comment: expect.stringContaining('class-validator'),
+      });
     });
 
     it('keeps the messages of custom constraints', () => {

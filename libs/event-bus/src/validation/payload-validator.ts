@@ -29,7 +29,8 @@ export interface PayloadValidator<T> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type PayloadClass<T extends object = object> = new (...args: any[]) => T;
 
-const isJsonObject = (data: unknown): data is object => typeof data === 'object' && data !== null && !Array.isArray(data);
+const isJsonObject = (data: unknown): data is object =>
+  typeof data === 'object' && data !== null && !Array.isArray(data);
 const notAnObject = (): FieldError[] => [{ field: '', messages: ['payload must be a JSON object'] }];
 
 /** The reference path: plainToInstance + validateSync, unknown properties allowed. */
@@ -85,7 +86,7 @@ function fieldPath(path: string[], data: unknown, root: PayloadClass, nested: Pa
   const out: string[] = [];
   let cls: PayloadClass | undefined = root;
   let value = data;
-  for (let i = 0; cls && i < path.length; ) {
+  for (let i = 0; cls && i < path.length;) {
     const prop = path[i++];
     out.push(prop);
     cls = nested.get(cls)?.get(prop);
@@ -98,15 +99,26 @@ function fieldPath(path: string[], data: unknown, root: PayloadClass, nested: Pa
   return out;
 }
 
-function toFieldErrors(errors: ErrorObject[], data: object, root: PayloadClass, nested: PayloadSchema['nested']): FieldError[] {
+function toFieldErrors(
+  errors: ErrorObject[],
+  data: object,
+  root: PayloadClass,
+  nested: PayloadSchema['nested'],
+): FieldError[] {
   const byField = new Map<string, string[]>();
   for (const e of errors) {
     // Wrappers: their sub-errors carry the detail. type "null" is the @IsOptional branch of an anyOf.
     if (e.keyword === 'if' || e.keyword === 'anyOf' || (e.keyword === 'type' && e.params.type === 'null')) continue;
-    const path = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const path = e.instancePath
+      .split('/')
+      .slice(1)
+      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
     if (e.keyword === 'required') path.push(String(e.params.missingProperty));
     const field = fieldPath(path, data, root, nested);
-    const last = field.length > 1 && /^\d+$/.test(field[field.length - 1]) ? field.slice(-2).join('.') : (field.at(-1) ?? 'payload');
+    const last =
+      field.length > 1 && /^\d+$/.test(field[field.length - 1])
+        ? field.slice(-2).join('.')
+        : (field.at(-1) ?? 'payload');
     const message = describeError(e, path.length > field.length ? `each value in ${last}` : last);
     const key = field.join('.');
     const messages = byField.get(key) ?? byField.set(key, []).get(key)!;

@@ -39,7 +39,8 @@ const CONVERTERS: Record<string, (c: unknown[], formats: Map<string, StringCheck
   [cv.IS_BOOLEAN]: () => ({ type: 'boolean' }),
   [cv.IS_ARRAY]: () => ({ type: 'array' }),
   [cv.IS_OBJECT]: () => ({ type: 'object' }),
-  [cv.IS_NUMBER]: ([o]) => (o !== null && typeof o === 'object' && isJsonData(o) && !Object.keys(o).length ? { type: 'number' } : undefined),
+  [cv.IS_NUMBER]: ([o]) =>
+    o !== null && typeof o === 'object' && isJsonData(o) && !Object.keys(o).length ? { type: 'number' } : undefined,
   [cv.IS_NOT_EMPTY]: () => ({ not: { enum: ['', null] } }),
   [cv.IS_DEFINED]: () => ({ not: { type: 'null' } }),
   [cv.MIN]: ([n]) => (finite(n) ? { type: 'number', minimum: n } : undefined),
@@ -48,7 +49,8 @@ const CONVERTERS: Record<string, (c: unknown[], formats: Map<string, StringCheck
   [cv.IS_NEGATIVE]: () => ({ type: 'number', exclusiveMaximum: 0 }),
   [cv.EQUALS]: ([v]) => (isPrimitive(v) ? { const: v } : undefined),
   [cv.IS_IN]: ([values]) => (Array.isArray(values) ? enumOf(values) : undefined),
-  [cv.IS_ENUM]: ([e]) => (e && typeof e === 'object' ? enumOf(Object.keys(e).map((k) => (e as Record<string, unknown>)[k])) : undefined),
+  [cv.IS_ENUM]: ([e]) =>
+    e && typeof e === 'object' ? enumOf(Object.keys(e).map((k) => (e as Record<string, unknown>)[k])) : undefined,
   // minLength/maxLength are re-implemented in our ajv instance with validator.js's isLength counting.
   [cv.MIN_LENGTH]: ([n]) => (nonNegInt(n) ? { type: 'string', minLength: n } : undefined),
   [cv.MAX_LENGTH]: ([n]) => (nonNegInt(n) ? { type: 'string', maxLength: n } : undefined),
@@ -59,7 +61,9 @@ const CONVERTERS: Record<string, (c: unknown[], formats: Map<string, StringCheck
   // ajv runs with unicodeRegExp:false, so `pattern` is exactly `new RegExp(source)`; other flags cannot be carried.
   [cv.MATCHES]: ([p, m]) => {
     if (p instanceof RegExp) return /^g?$/.test(p.flags) ? { type: 'string', pattern: p.source } : undefined;
-    return typeof p === 'string' && (m === undefined || m === '' || m === 'g') ? { type: 'string', pattern: p } : undefined;
+    return typeof p === 'string' && (m === undefined || m === '' || m === 'g')
+      ? { type: 'string', pattern: p }
+      : undefined;
   },
   [cv.ARRAY_MIN_SIZE]: ([n]) => (nonNegInt(n) ? { type: 'array', minItems: n } : undefined),
   [cv.ARRAY_MAX_SIZE]: ([n]) => (nonNegInt(n) ? { type: 'array', maxItems: n } : undefined),
@@ -94,7 +98,12 @@ function combine(parts: JsonSchema[]): JsonSchema {
 const BUILTIN_TYPES: unknown[] = [String, Number, Boolean, Date, Object, Array, Map, Set, Promise];
 
 /** Why `prop` of `cls` cannot be checked by schema for reasons outside its validation decorators. */
-function transformerObstacle(cls: Ctor, prop: string, probe: Record<string, unknown>, nested: boolean): string | undefined {
+function transformerObstacle(
+  cls: Ctor,
+  prop: string,
+  probe: Record<string, unknown>,
+  nested: boolean,
+): string | undefined {
   if (prop in (cls.prototype as object)) return 'a validated property shadows a prototype member';
   if (probe[prop] !== undefined) return 'a validated property has a default value (plainToInstance keeps it)';
   if (transformer.findTransformMetadatas(cls, prop, TransformationType.PLAIN_TO_CLASS).length) return '@Transform';
@@ -120,7 +129,11 @@ function nestedTarget(cls: Ctor, prop: string): Ctor | string {
 function classSchema(cls: Ctor, refOf: (c: Ctor) => string, out: PayloadSchema, queue: Ctor[]): JsonSchema | string {
   const metas = cv.getMetadataStorage().getTargetValidationMetadatas(cls, '', false, false, undefined);
   if (!metas.length) return 'no class-validator metadata';
-  if (transformer.getStrategy(cls) !== 'none' || transformer.getExposedMetadatas(cls).length || transformer.getExcludedMetadatas(cls).length)
+  if (
+    transformer.getStrategy(cls) !== 'none' ||
+    transformer.getExposedMetadatas(cls).length ||
+    transformer.getExcludedMetadatas(cls).length
+  )
     return '@Expose/@Exclude';
   let probe: Record<string, unknown>;
   try {
@@ -137,7 +150,9 @@ function classSchema(cls: Ctor, refOf: (c: Ctor) => string, out: PayloadSchema, 
     if (m.groups?.length || m.always !== undefined) return `${where}: groups/always`;
     if (m.type === cv.ValidationTypes.WHITELIST) continue;
     const isNested = m.type === cv.ValidationTypes.NESTED_VALIDATION;
-    const hasNested = metas.some((x) => x.propertyName === m.propertyName && x.type === cv.ValidationTypes.NESTED_VALIDATION);
+    const hasNested = metas.some(
+      (x) => x.propertyName === m.propertyName && x.type === cv.ValidationTypes.NESTED_VALIDATION,
+    );
     const obstacle = transformerObstacle(cls, m.propertyName, probe, hasNested);
     if (obstacle) return `${where}: ${obstacle}`;
     if (m.type === cv.ValidationTypes.CONDITIONAL_VALIDATION && m.name === cv.IS_OPTIONAL) {
@@ -149,7 +164,11 @@ function classSchema(cls: Ctor, refOf: (c: Ctor) => string, out: PayloadSchema, 
       if (typeof target === 'string') return `${where}: ${target}`;
       nested.set(m.propertyName, target);
       queue.push(target);
-    } else if (!((m.type === cv.ValidationTypes.CUSTOM_VALIDATION || m.type === cv.IS_DEFINED) && m.name && CONVERTERS[m.name])) {
+    } else if (!(
+      (m.type === cv.ValidationTypes.CUSTOM_VALIDATION || m.type === cv.IS_DEFINED) &&
+      m.name &&
+      CONVERTERS[m.name]
+    )) {
       return `${where}: @${m.name ?? m.type} is not on the allow-list`;
     }
     // The library groups by property and merges converter outputs; every copy shares `target` so that
@@ -164,15 +183,18 @@ function classSchema(cls: Ctor, refOf: (c: Ctor) => string, out: PayloadSchema, 
   let seq = 0;
   const convert = (copy: ValidationMetadata) => {
     const m = originals.get(copy)!;
-    let part: Part = m.type === cv.ValidationTypes.NESTED_VALIDATION
-      ? { $ref: `${refOf(nested.get(m.propertyName)!)}.nested` }
-      : CONVERTERS[m.name!](m.constraints ?? [], out.formats);
+    let part: Part =
+      m.type === cv.ValidationTypes.NESTED_VALIDATION
+        ? { $ref: `${refOf(nested.get(m.propertyName)!)}.nested` }
+        : CONVERTERS[m.name!](m.constraints ?? [], out.formats);
     if (!part) failure ??= `${cls.name}.${m.propertyName}: @${m.name} arguments have no faithful schema`;
-    else if (m.each && m.type !== cv.ValidationTypes.NESTED_VALIDATION) part = { if: { type: 'array' }, then: { items: part }, else: part };
+    else if (m.each && m.type !== cv.ValidationTypes.NESTED_VALIDATION)
+      part = { if: { type: 'array' }, then: { items: part }, else: part };
     return { [MARK + seq++]: part ?? {} };
   };
   const additionalConverters = Object.fromEntries(copies.map((c) => [c.type, convert]));
-  const lib = Object.values(validationMetadataArrayToSchemas(copies, { additionalConverters }))[0] as JsonSchema | undefined;
+  const lib = Object.values(validationMetadataArrayToSchemas(copies, { additionalConverters }))[0] as
+    JsonSchema | undefined;
   if (failure) return failure;
 
   const libProps = (lib?.properties ?? {}) as Record<string, JsonSchema>;
@@ -181,7 +203,9 @@ function classSchema(cls: Ctor, refOf: (c: Ctor) => string, out: PayloadSchema, 
   let found = 0; // every converter output must survive the library's merge and @JSONSchema decorators
   for (const prop of new Set(metas.map((m) => m.propertyName))) {
     const fromLib = libProps[prop] ?? {};
-    const parts = Object.keys(fromLib).filter((k) => k.startsWith(MARK)).map((k) => fromLib[k] as JsonSchema);
+    const parts = Object.keys(fromLib)
+      .filter((k) => k.startsWith(MARK))
+      .map((k) => fromLib[k] as JsonSchema);
     found += parts.length;
     let schema = parts.length ? combine(parts) : {};
     // Every allow-listed non-nested decorator rejects `undefined`; @ValidateNested alone skips it.
@@ -227,7 +251,11 @@ export function buildPayloadSchema(root: Ctor): SchemaBuild {
     const name = ref.slice('#/definitions/'.length);
     definitions[name] = schema;
     // class-validator's @ValidateNested walks arrays (and arrays of arrays) and validates the objects in them.
-    definitions[`${name}.nested`] = { if: { type: 'array' }, then: { items: { $ref: `${ref}.nested` } }, else: { $ref: ref } };
+    definitions[`${name}.nested`] = {
+      if: { type: 'array' },
+      then: { items: { $ref: `${ref}.nested` } },
+      else: { $ref: ref },
+    };
   }
   out.schema = { $schema: 'http://json-schema.org/draft-07/schema#', title: root.name, ...schemas.get(root) };
   if (Object.keys(definitions).length) out.schema.definitions = definitions;

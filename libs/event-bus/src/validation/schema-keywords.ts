@@ -53,11 +53,25 @@ export const FORMATS: Record<string, [base: string, check: (s: string, constrain
  * - strictNumbers: NaN/Infinity are not numbers/integers (class-validator's default as well).
  */
 export function createAjv(): { ajv: Ajv; addFormats(formats: Map<string, StringCheck>): void } {
-  const ajv = new Ajv({ allErrors: true, verbose: true, strictTypes: false, unicodeRegExp: false, strictNumbers: true });
+  const ajv = new Ajv({
+    allErrors: true,
+    verbose: true,
+    strictTypes: false,
+    unicodeRegExp: false,
+    strictNumbers: true,
+  });
   addFormats(ajv); // standard formats stay available; every format we emit is (re)defined below
-  for (const [keyword, check] of [['minLength', cv.minLength], ['maxLength', cv.maxLength]] as const) {
+  for (const [keyword, check] of [
+    ['minLength', cv.minLength],
+    ['maxLength', cv.maxLength],
+  ] as const) {
     ajv.removeKeyword(keyword);
-    ajv.addKeyword({ keyword, type: 'string', schemaType: 'number', validate: (limit: number, data: string) => check(data, limit) });
+    ajv.addKeyword({
+      keyword,
+      type: 'string',
+      schemaType: 'number',
+      validate: (limit: number, data: string) => check(data, limit),
+    });
   }
   const ours = new Set<string>();
   return {
@@ -113,7 +127,9 @@ export function describeError(e: ErrorObject, subject: string): string {
     case 'const':
       return `${subject} must be equal to ${JSON.stringify(p.allowedValue)}`;
     case 'not':
-      return (e.schema as JsonSchema).enum ? `${subject} should not be empty` : `${subject} should not be null or undefined`;
+      return (e.schema as JsonSchema).enum
+        ? `${subject} should not be empty`
+        : `${subject} should not be null or undefined`;
     default:
       return `${subject} ${e.message ?? 'is invalid'}`;
   }

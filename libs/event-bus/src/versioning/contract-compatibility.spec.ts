@@ -15,7 +15,12 @@ describe('contract compatibility across the registry', () => {
     expect(report.ok).toBe(true);
     expect(report.missingUpcasters).toEqual([]);
     const parcelBooked = report.steps.find((s) => s.type === 'ParcelBooked');
-    expect(parcelBooked).toMatchObject({ from: { meta: { version: 1 } }, to: { meta: { version: 2 } }, problems: [], added: ['insuranceCode'] });
+    expect(parcelBooked).toMatchObject({
+      from: { meta: { version: 1 } },
+      to: { meta: { version: 2 } },
+      problems: [],
+      added: ['insuranceCode'],
+    });
   });
 
   it('lists every registered type with its versions, oldest first, and steps only between versions of one type', () => {
@@ -46,23 +51,36 @@ describe('contract compatibility across the registry', () => {
     it('reports the type, the versions and the field, and a missing upcaster apart', () => {
       const report = checkContractCompatibility();
       expect(report.ok).toBe(false);
-      expect(describeProblems(report)).toEqual(['CompatSpecShipped v1 -> v2: field "weight" changed type from number to string']);
+      expect(describeProblems(report)).toEqual([
+        'CompatSpecShipped v1 -> v2: field "weight" changed type from number to string',
+      ]);
       expect(report.missingUpcasters).toEqual([
-        expect.objectContaining({ type: 'CompatSpecShipped', from: 1, newest: 2, message: expect.stringContaining(`declare @Upcaster(${names[0]}, ${names[1]})`) }),
+        expect.objectContaining({
+          type: 'CompatSpecShipped',
+          from: 1,
+          newest: 2,
+          message: expect.stringContaining(`declare @Upcaster(${names[0]}, ${names[1]})`),
+        }),
       ]);
     });
 
     it('stops the application at bootstrap, telling the author to introduce a new type', () => {
       const check = new ContractCompatibilityCheck();
       expect(() => check.onModuleInit()).toThrow(IncompatibleContractsError);
-      expect(() => check.onModuleInit()).toThrow(/CompatSpecShipped v1 -> v2: field "weight" changed type from number to string[\s\S]*new event type[\s\S]*docs\/contract\.md section 5/);
+      expect(() => check.onModuleInit()).toThrow(
+        /CompatSpecShipped v1 -> v2: field "weight" changed type from number to string[\s\S]*new event type[\s\S]*docs\/contract\.md section 5/,
+      );
     });
 
     it('is what EventBusModule runs: the application does not start', async () => {
       // NOTE: lazy connection and consume: false: nothing talks to Redis here.
-      const moduleRef = await Test.createTestingModule({ imports: [EventBusModule.forRoot({ redis: 'redis://127.0.0.1:9', consume: false })] }).compile();
+      const moduleRef = await Test.createTestingModule({
+        imports: [EventBusModule.forRoot({ redis: 'redis://127.0.0.1:9', consume: false })],
+      }).compile();
       const app = moduleRef.createNestApplication({ logger: false });
-      await expect(app.init()).rejects.toThrow('CompatSpecShipped v1 -> v2: field "weight" changed type from number to string');
+      await expect(app.init()).rejects.toThrow(
+        'CompatSpecShipped v1 -> v2: field "weight" changed type from number to string',
+      );
       await app.close();
     });
   });

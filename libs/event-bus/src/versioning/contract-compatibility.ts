@@ -55,7 +55,12 @@ export function checkContractCompatibility(): CompatibilityReport {
       for (let step = upcasterRegistry.find(type, at); step; step = upcasterRegistry.find(type, at)) at = step.to;
       if (at >= newest || report.missingUpcasters.some((m) => m.type === type && m.from === at)) continue;
       const next = versions.find((c) => c.meta.version > at)!;
-      report.missingUpcasters.push({ type, from: at, newest, message: MISSING_UPCASTER(type, at, newest, contractRegistry.find(type, at)!.cls.name, next.cls.name) });
+      report.missingUpcasters.push({
+        type,
+        from: at,
+        newest,
+        message: MISSING_UPCASTER(type, at, newest, contractRegistry.find(type, at)!.cls.name, next.cls.name),
+      });
     }
   }
   return report;

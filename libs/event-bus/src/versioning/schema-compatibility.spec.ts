@@ -97,7 +97,8 @@ class NestedRetypes {
   @IsArray() @ValidateNested({ each: true }) @Type(() => LineRetyped) lines!: LineRetyped[];
 }
 
-const compare = (older: new () => object, newer: new () => object) => compareSchemas(payloadJsonSchema(older), payloadJsonSchema(newer));
+const compare = (older: new () => object, newer: new () => object) =>
+  compareSchemas(payloadJsonSchema(older), payloadJsonSchema(newer));
 
 describe('compareSchemas (consecutive versions of a payload)', () => {
   it('passes an added optional field and names it', () => {
@@ -117,19 +118,29 @@ describe('compareSchemas (consecutive versions of a payload)', () => {
   it('fails a renamed field as a removal, pointing at the new name', () => {
     const { problems, added } = compare(V1, RenamesTotal);
     expect(problems).toEqual([
-      expect.objectContaining({ field: 'total', change: 'removed', detail: expect.stringContaining('"amount" appeared with the same schema') }),
+      expect.objectContaining({
+        field: 'total',
+        change: 'removed',
+        detail: expect.stringContaining('"amount" appeared with the same schema'),
+      }),
       expect.objectContaining({ field: 'amount', change: 'added-required' }),
     ]);
     expect(added).toEqual([]);
   });
 
   it('fails a retyped field with both types', () => {
-    expect(compare(V1, RetypesTotal).problems).toEqual([{ field: 'total', change: 'changed', detail: 'changed type from number to string' }]);
+    expect(compare(V1, RetypesTotal).problems).toEqual([
+      { field: 'total', change: 'changed', detail: 'changed type from number to string' },
+    ]);
   });
 
   it('fails a field that became required, and one that became optional', () => {
-    expect(compare(V1, NoteRequired).problems).toEqual([expect.objectContaining({ field: 'note', change: 'now-required' })]);
-    expect(compare(V1, TotalOptional).problems).toEqual([expect.objectContaining({ field: 'total', change: 'now-optional' })]);
+    expect(compare(V1, NoteRequired).problems).toEqual([
+      expect.objectContaining({ field: 'note', change: 'now-required' }),
+    ]);
+    expect(compare(V1, TotalOptional).problems).toEqual([
+      expect.objectContaining({ field: 'total', change: 'now-optional' }),
+    ]);
   });
 
   it('fails a new required field: older versions do not carry it', () => {
@@ -146,11 +157,17 @@ describe('compareSchemas (consecutive versions of a payload)', () => {
 
   it('compares nested classes field by field: an added optional field passes, a removed or retyped one fails with its path', () => {
     expect(compare(V1, NestedAddsOptional)).toEqual({ problems: [], added: ['lines.note'] });
-    expect(compare(V1, NestedRemoves).problems).toEqual([expect.objectContaining({ field: 'lines.quantity', change: 'removed' })]);
-    expect(compare(V1, NestedRetypes).problems).toEqual([{ field: 'lines.quantity', change: 'changed', detail: 'changed type from integer to string' }]);
+    expect(compare(V1, NestedRemoves).problems).toEqual([
+      expect.objectContaining({ field: 'lines.quantity', change: 'removed' }),
+    ]);
+    expect(compare(V1, NestedRetypes).problems).toEqual([
+      { field: 'lines.quantity', change: 'changed', detail: 'changed type from integer to string' },
+    ]);
   });
 
   it('compares in one direction only: going back from a newer version is a removal', () => {
-    expect(compare(AddsOptional, V1).problems).toEqual([expect.objectContaining({ field: 'discountCode', change: 'removed' })]);
+    expect(compare(AddsOptional, V1).problems).toEqual([
+      expect.objectContaining({ field: 'discountCode', change: 'removed' }),
+    ]);
   });
 });

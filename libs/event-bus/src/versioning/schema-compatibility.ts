@@ -17,8 +17,19 @@ export interface SchemaComparison {
   added: string[];
 }
 
-const isSchema = (value: unknown): value is JsonSchema => typeof value === 'object' && value !== null && !Array.isArray(value);
-const SUBSCHEMA_KEYWORDS = new Set(['items', 'if', 'then', 'else', 'not', 'additionalProperties', 'contains', 'propertyNames', 'additionalItems']);
+const isSchema = (value: unknown): value is JsonSchema =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const SUBSCHEMA_KEYWORDS = new Set([
+  'items',
+  'if',
+  'then',
+  'else',
+  'not',
+  'additionalProperties',
+  'contains',
+  'propertyNames',
+  'additionalItems',
+]);
 const SCHEMA_LIST_KEYWORDS = new Set(['allOf', 'anyOf', 'oneOf']);
 
 /**
@@ -50,7 +61,8 @@ class Comparer {
       const targetA = refA ? resolveRef(refA, this.olderRoot) : a;
       const targetB = refB ? resolveRef(refB, this.newerRoot) : b;
       if (!targetA || !targetB) {
-        if (!isDeepStrictEqual(a, b)) this.problem(field, 'changed', `changed from ${describeSchema(a)} to ${describeSchema(b)}`);
+        if (!isDeepStrictEqual(a, b))
+          this.problem(field, 'changed', `changed from ${describeSchema(a)} to ${describeSchema(b)}`);
         return;
       }
       // NOTE: nested definitions refer to themselves (arrays of arrays); each pair is compared once.
@@ -69,12 +81,21 @@ class Comparer {
     for (const key of new Set([...keysA, ...keysB])) {
       const [va, vb] = [a[key], b[key]];
       if (va === undefined || vb === undefined) {
-        const what = va === undefined ? `gained the constraint ${key} ${JSON.stringify(vb)}` : `lost the constraint ${key} ${JSON.stringify(va)}`;
-        this.problem(field, 'changed', key === 'properties' ? `changed from ${describeSchema(a)} to ${describeSchema(b)}` : what);
+        const what =
+          va === undefined
+            ? `gained the constraint ${key} ${JSON.stringify(vb)}`
+            : `lost the constraint ${key} ${JSON.stringify(va)}`;
+        this.problem(
+          field,
+          'changed',
+          key === 'properties' ? `changed from ${describeSchema(a)} to ${describeSchema(b)}` : what,
+        );
       } else if (SUBSCHEMA_KEYWORDS.has(key) && isSchema(va) && isSchema(vb)) {
         this.compare(va, vb, field);
       } else if (SCHEMA_LIST_KEYWORDS.has(key) && Array.isArray(va) && Array.isArray(vb) && va.length === vb.length) {
-        va.forEach((item, i) => (isSchema(item) && isSchema(vb[i]) ? this.compare(item, vb[i], field) : this.same(item, vb[i], key, field)));
+        va.forEach((item, i) =>
+          isSchema(item) && isSchema(vb[i]) ? this.compare(item, vb[i], field) : this.same(item, vb[i], key, field),
+        );
       } else {
         this.same(va, vb, key, field);
       }
@@ -82,7 +103,12 @@ class Comparer {
   }
 
   private same(va: unknown, vb: unknown, key: string, field: string): void {
-    if (!isDeepStrictEqual(va, vb)) this.problem(field, 'changed', `changed its constraint ${key} from ${JSON.stringify(va)} to ${JSON.stringify(vb)}`);
+    if (!isDeepStrictEqual(va, vb))
+      this.problem(
+        field,
+        'changed',
+        `changed its constraint ${key} from ${JSON.stringify(va)} to ${JSON.stringify(vb)}`,
+      );
   }
 
   private compareObjects(a: JsonSchema, b: JsonSchema, parent: string): void {
@@ -95,25 +121,34 @@ class Comparer {
       if (name in propsB) continue;
       const was = `${describeSchema(propsA[name])}, ${requiredA.has(name) ? 'required' : 'optional'}`;
       const twin = added.find((n) => isDeepStrictEqual(unwrapOptional(propsA[name]), unwrapOptional(propsB[n])));
-      const renamed = twin ? `; "${path(twin)}" appeared with the same schema: a rename is a removal plus an addition` : '';
+      const renamed = twin
+        ? `; "${path(twin)}" appeared with the same schema: a rename is a removal plus an addition`
+        : '';
       this.problem(path(name), 'removed', `was removed (it was ${was})${renamed}`);
     }
     for (const name of added) {
       if (requiredB.has(name)) {
-        this.problem(path(name), 'added-required', `was added as required (${describeSchema(propsB[name])}): older versions do not carry it; a new field must be optional (@IsOptional())`);
+        this.problem(
+          path(name),
+          'added-required',
+          `was added as required (${describeSchema(propsB[name])}): older versions do not carry it; a new field must be optional (@IsOptional())`,
+        );
       } else {
         this.out.added.push(path(name));
       }
     }
     for (const name of Object.keys(propsA)) {
       if (!(name in propsB)) continue;
-      if (!requiredA.has(name) && requiredB.has(name)) this.problem(path(name), 'now-required', 'became required: older versions may not carry it');
-      if (requiredA.has(name) && !requiredB.has(name)) this.problem(path(name), 'now-optional', 'became optional: readers of the older version rely on it');
+      if (!requiredA.has(name) && requiredB.has(name))
+        this.problem(path(name), 'now-required', 'became required: older versions may not carry it');
+      if (requiredA.has(name) && !requiredB.has(name))
+        this.problem(path(name), 'now-optional', 'became optional: readers of the older version rely on it');
       this.compare(unwrapOptional(propsA[name]), unwrapOptional(propsB[name]), path(name));
     }
   }
 
   private problem(field: string, change: Incompatibility['change'], detail: string): void {
-    if (!this.out.problems.some((p) => p.field === field && p.detail === detail)) this.out.problems.push({ field, change, detail });
+    if (!this.out.problems.some((p) => p.field === field && p.detail === detail))
+      this.out.problems.push({ field, change, detail });
   }
 }

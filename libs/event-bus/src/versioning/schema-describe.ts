@@ -1,9 +1,22 @@
 import type { JsonSchema } from '../validation/schema-keywords';
 
 /** Keywords that document a schema without changing what it accepts. */
-export const ANNOTATION_KEYWORDS = new Set(['$schema', '$comment', '$id', 'title', 'description', 'examples', 'default', 'deprecated', 'definitions', 'readOnly', 'writeOnly']);
+export const ANNOTATION_KEYWORDS = new Set([
+  '$schema',
+  '$comment',
+  '$id',
+  'title',
+  'description',
+  'examples',
+  'default',
+  'deprecated',
+  'definitions',
+  'readOnly',
+  'writeOnly',
+]);
 
-const isSchema = (value: unknown): value is JsonSchema => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isSchema = (value: unknown): value is JsonSchema =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The keywords of `schema` that constrain values (annotations left out). */
 export function constraintKeys(schema: JsonSchema): string[] {
@@ -36,9 +49,12 @@ export function describeSchema(schema: JsonSchema): string {
   const inner = unwrapOptional(schema);
   if (inner !== schema) return describeSchema(inner);
   if (typeof schema.$ref === 'string') return refName(schema.$ref);
-  const refs = (Array.isArray(schema.allOf) ? schema.allOf : []).filter(isSchema).filter((s) => typeof s.$ref === 'string');
+  const refs = (Array.isArray(schema.allOf) ? schema.allOf : [])
+    .filter(isSchema)
+    .filter((s) => typeof s.$ref === 'string');
   let base = typeof schema.type === 'string' ? schema.type : Array.isArray(schema.type) ? schema.type.join(' | ') : '';
-  if (refs.length === 1) base = base === 'array' ? `array of ${refName(refs[0].$ref as string)}` : refName(refs[0].$ref as string);
+  if (refs.length === 1)
+    base = base === 'array' ? `array of ${refName(refs[0].$ref as string)}` : refName(refs[0].$ref as string);
   if (!base && Array.isArray(schema.enum)) base = `one of ${schema.enum.map((v) => JSON.stringify(v)).join(', ')}`;
   else if (Array.isArray(schema.enum)) base += ` (one of ${schema.enum.map((v) => JSON.stringify(v)).join(', ')})`;
   if ('const' in schema) base = `${base ? `${base} ` : ''}= ${JSON.stringify(schema.const)}`;
@@ -51,7 +67,17 @@ export function describeConstraints(schema: JsonSchema): string[] {
   const s = unwrapOptional(schema);
   const out: string[] = [];
   if (typeof s.format === 'string') out.push(`format ${s.format}`);
-  for (const k of ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'maxLength', 'minItems', 'maxItems', 'pattern'] as const) {
+  for (const k of [
+    'minimum',
+    'maximum',
+    'exclusiveMinimum',
+    'exclusiveMaximum',
+    'minLength',
+    'maxLength',
+    'minItems',
+    'maxItems',
+    'pattern',
+  ] as const) {
     if (k in s) out.push(`${k} ${JSON.stringify(s[k])}`);
   }
   const not = s.not;

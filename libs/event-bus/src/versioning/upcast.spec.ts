@@ -112,17 +112,30 @@ describe('upcasting', () => {
   });
 
   it('fails with unknown-version for a version no contract declares', () => {
-    const result = upcastToNewest('UpcastSpecParcelWeighed', 9, { parcelId: 'P', weight: 1 }) as { ok: false; error: ContractViolationError };
+    const result = upcastToNewest('UpcastSpecParcelWeighed', 9, { parcelId: 'P', weight: 1 }) as {
+      ok: false;
+      error: ContractViolationError;
+    };
     expect(result.error.reason).toBe('unknown-version');
-    expect(result.error.message).toContain('UpcastSpecParcelWeighed has no contract for version 9 (this service knows v1, v2, v3)');
+    expect(result.error.message).toContain(
+      'UpcastSpecParcelWeighed has no contract for version 9 (this service knows v1, v2, v3)',
+    );
   });
 
   it('fails with upcast-failed when an upcaster throws or returns no object', () => {
     const original = upcasterRegistry.find('UpcastSpecGap', 2)!;
     try {
-      upcasterRegistry.register({ ...original, upcast: () => { throw new Error('boom'); } });
+      upcasterRegistry.register({
+        ...original,
+        upcast: () => {
+          throw new Error('boom');
+        },
+      });
       const thrown = upcastToNewest('UpcastSpecGap', 2, { id: 'x' }) as { ok: false; error: ContractViolationError };
-      expect([thrown.error.reason, thrown.error.message]).toEqual(['upcast-failed', 'UpcastSpecGap: upcaster GapV2ToV3 (v2 -> v3) failed: boom']);
+      expect([thrown.error.reason, thrown.error.message]).toEqual([
+        'upcast-failed',
+        'UpcastSpecGap: upcaster GapV2ToV3 (v2 -> v3) failed: boom',
+      ]);
       upcasterRegistry.register({ ...original, upcast: () => [] as unknown as object });
       const notObject = upcastToNewest('UpcastSpecGap', 2, { id: 'x' }) as { ok: false; error: ContractViolationError };
       expect(notObject.error.message).toContain('it did not return an object');
@@ -142,8 +155,12 @@ describe('upcasting', () => {
       }
       return Bad;
     };
-    expect(declare(ParcelWeighedV1, GapV2)).toThrow('@Upcaster(ParcelWeighedV1, GapV2) on Bad: ParcelWeighedV1 is UpcastSpecParcelWeighed but GapV2 is UpcastSpecGap');
-    expect(declare(ParcelWeighedV2, ParcelWeighedV1)).toThrow('it must go from an older version to a newer one (v2 -> v1)');
+    expect(declare(ParcelWeighedV1, GapV2)).toThrow(
+      '@Upcaster(ParcelWeighedV1, GapV2) on Bad: ParcelWeighedV1 is UpcastSpecParcelWeighed but GapV2 is UpcastSpecGap',
+    );
+    expect(declare(ParcelWeighedV2, ParcelWeighedV1)).toThrow(
+      'it must go from an older version to a newer one (v2 -> v1)',
+    );
     expect(declare(NotAContract, ParcelWeighed)).toThrow('NotAContract is not an event contract');
     expect(declare(ParcelWeighedV1, ParcelWeighed)).toThrow(
       'two upcasters of UpcastSpecParcelWeighed start at v1 (ParcelWeighedV1ToV2 and Bad): each version has at most one upcaster to a newer one',

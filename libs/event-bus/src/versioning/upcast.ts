@@ -15,11 +15,18 @@ export function upcastToNewest(type: string, version: number, data: object): Upc
   const versions = contractRegistry.versions(type);
   const newest = versions[versions.length - 1]?.meta.version;
   if (!versions.some((c) => c.meta.version === version)) {
-    return fail('unknown-version', UNKNOWN_VERSION(type, version, versions.map((c) => c.meta.version)));
+    return fail(
+      'unknown-version',
+      UNKNOWN_VERSION(
+        type,
+        version,
+        versions.map((c) => c.meta.version),
+      ),
+    );
   }
   // NOTE: upcasters may modify what they get; the envelope's data must stay as on the wire.
   let value: object = newest === version ? data : structuredClone(data);
-  for (let at = version; at < newest; ) {
+  for (let at = version; at < newest;) {
     const step = upcasterRegistry.find(type, at);
     if (!step) {
       const fromClass = contractRegistry.find(type, at)!.cls.name;
@@ -29,7 +36,10 @@ export function upcastToNewest(type: string, version: number, data: object): Upc
     try {
       value = step.upcast(value);
     } catch (error) {
-      return fail('upcast-failed', UPCAST_FAILED(type, step.name, step.from, step.to, error instanceof Error ? error.message : String(error)));
+      return fail(
+        'upcast-failed',
+        UPCAST_FAILED(type, step.name, step.from, step.to, error instanceof Error ? error.message : String(error)),
+      );
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       return fail('upcast-failed', UPCAST_FAILED(type, step.name, step.from, step.to, 'it did not return an object'));

@@ -26,7 +26,8 @@ class UpcasterRegistry {
     const steps = this.byType.get(upcaster.type) ?? new Map<number, RegisteredUpcaster>();
     const existing = steps.get(upcaster.from);
     // NOTE: the same class declared again (jest module registries, hot reload) replaces itself.
-    if (existing && existing.name !== upcaster.name) throw new Error(DUPLICATE_UPCASTER(upcaster.type, upcaster.from, existing.name, upcaster.name));
+    if (existing && existing.name !== upcaster.name)
+      throw new Error(DUPLICATE_UPCASTER(upcaster.type, upcaster.from, existing.name, upcaster.name));
     steps.set(upcaster.from, upcaster);
     this.byType.set(upcaster.type, steps);
   }
@@ -37,7 +38,9 @@ class UpcasterRegistry {
   }
 
   all(): RegisteredUpcaster[] {
-    return [...this.byType.values()].flatMap((steps) => [...steps.values()]).sort((a, b) => a.type.localeCompare(b.type) || a.from - b.from);
+    return [...this.byType.values()]
+      .flatMap((steps) => [...steps.values()])
+      .sort((a, b) => a.type.localeCompare(b.type) || a.from - b.from);
   }
 }
 

@@ -28,8 +28,10 @@ export function Upcaster<From extends object, To extends object>(from: EventClas
       }
     };
     const [fromMeta, toMeta] = [contractOf(from), contractOf(to)];
-    if (fromMeta.type !== toMeta.type) fail(`${from.name} is ${fromMeta.type} but ${to.name} is ${toMeta.type}: an upcaster stays within one type`);
-    if (fromMeta.version >= toMeta.version) fail(`it must go from an older version to a newer one (v${fromMeta.version} -> v${toMeta.version})`);
+    if (fromMeta.type !== toMeta.type)
+      fail(`${from.name} is ${fromMeta.type} but ${to.name} is ${toMeta.type}: an upcaster stays within one type`);
+    if (fromMeta.version >= toMeta.version)
+      fail(`it must go from an older version to a newer one (v${fromMeta.version} -> v${toMeta.version})`);
     const instance = new target();
     upcasterRegistry.register({
       type: fromMeta.type,

@@ -13,14 +13,34 @@ export const DUPLICATE_UPCASTER = (type: string, from: number, a: string, b: str
 export const UNKNOWN_VERSION = (type: string, version: number, known: number[]): string =>
   `${type} has no contract for version ${version} (this service knows ${known.map((v) => `v${v}`).join(', ')})` +
   (version > Math.max(...known) ? ': deploy the newer contract to the consumers before producers publish it' : '');
-export const NO_UPCASTER = (type: string, version: number, newest: number, at: number, fromClass: string, nextClass: string): string =>
+export const NO_UPCASTER = (
+  type: string,
+  version: number,
+  newest: number,
+  at: number,
+  fromClass: string,
+  nextClass: string,
+): string =>
   `${type} v${version} cannot be upcast to v${newest}: no upcaster from v${at}; ` +
   `declare @Upcaster(${fromClass}, ${nextClass}) on a class with upcast(payload), then redrive the dead letters`;
 export const UPCAST_FAILED = (type: string, name: string, from: number, to: number, message: string): string =>
   `${type}: upcaster ${name} (v${from} -> v${to}) failed: ${message}`;
-export const MISSING_UPCASTER = (type: string, from: number, newest: number, fromClass: string, nextClass: string): string =>
+export const MISSING_UPCASTER = (
+  type: string,
+  from: number,
+  newest: number,
+  fromClass: string,
+  nextClass: string,
+): string =>
   `${type} v${from} has no upcaster towards v${newest}: v${from} entries will be dead-lettered (no-upcaster); ` +
   `declare @Upcaster(${fromClass}, ${nextClass})`;
-export const OLDER_SUBSCRIPTION = (handler: string, cls: string, type: string, version: number, newest: number, newestClass: string): string =>
+export const OLDER_SUBSCRIPTION = (
+  handler: string,
+  cls: string,
+  type: string,
+  version: number,
+  newest: number,
+  newestClass: string,
+): string =>
   `${handler} subscribes with ${cls} (${type} v${version}); handlers receive the newest version of a type, ` +
   `so it gets ${newestClass} (v${newest}) payloads, older entries upcast: type its parameter as ${newestClass}`;

@@ -64,11 +64,21 @@ export async function handleCommand<State, Command, E extends Event>(
     const decided = decider.decide(command, loaded.state);
     const events = Array.isArray(decided) ? decided : [decided];
     const previous = { state: loaded.state, version: loaded.version };
-    if (events.length === 0) return { state: loaded.state, version: loaded.version, events: [], previous, attempts: attempt };
+    if (events.length === 0)
+      return { state: loaded.state, version: loaded.version, events: [], previous, attempts: attempt };
     try {
-      const appended = await store.append(streamName, events, { expectedVersion: loaded.version, metadata: options.metadata });
+      const appended = await store.append(streamName, events, {
+        expectedVersion: loaded.version,
+        metadata: options.metadata,
+      });
       const state = appended.events.reduce((acc, event) => decider.evolve(acc, event), loaded.state);
-      const result: CommandResult<State, E> = { state, version: appended.version, events: appended.events, previous, attempts: attempt };
+      const result: CommandResult<State, E> = {
+        state,
+        version: appended.version,
+        events: appended.events,
+        previous,
+        attempts: attempt,
+      };
       const policy = decider.snapshot;
       if (policy && appended.version - (loaded.snapshotVersion ?? 0) >= policy.every) {
         result.snapshot = await store
@@ -79,7 +89,9 @@ export async function handleCommand<State, Command, E extends Event>(
             time: appended.events[appended.events.length - 1].time,
           })
           .catch((error: unknown) => {
-            logger.warn(`snapshot of ${streamName} at version ${appended.version} not written (the events stand; the next command retries): ${String(error)}`);
+            logger.warn(
+              `snapshot of ${streamName} at version ${appended.version} not written (the events stand; the next command retries): ${String(error)}`,
+            );
             return 'failed' as const;
           });
       }

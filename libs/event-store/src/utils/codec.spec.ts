@@ -2,13 +2,31 @@ import { decodeEntry, encodeEvent, normalizeTime } from './codec';
 
 describe('event codec', () => {
   it('merges shared metadata under the event’s own', () => {
-    const [type, data, metadata] = encodeEvent({ type: 'Deposited', data: { amount: 5 }, metadata: { causationId: 'b' } }, { correlationId: 'a', causationId: 'x' });
-    expect([type, data, JSON.parse(metadata)]).toEqual(['Deposited', '{"amount":5}', { correlationId: 'a', causationId: 'b' }]);
+    const [type, data, metadata] = encodeEvent(
+      { type: 'Deposited', data: { amount: 5 }, metadata: { causationId: 'b' } },
+      { correlationId: 'a', causationId: 'x' },
+    );
+    expect([type, data, JSON.parse(metadata)]).toEqual([
+      'Deposited',
+      '{"amount":5}',
+      { correlationId: 'a', causationId: 'b' },
+    ]);
     expect(encodeEvent({ type: 'T', data: {} }, undefined)[2]).toBe('{}');
   });
 
   it('decodes a stream entry whatever the order of its fields', () => {
-    const fields = ['version', '3', 'metadata', '{"correlationId":"c"}', 'time', '2025-01-02T03:04:05.006Z', 'data', '{"amount":5}', 'type', 'Deposited'];
+    const fields = [
+      'version',
+      '3',
+      'metadata',
+      '{"correlationId":"c"}',
+      'time',
+      '2025-01-02T03:04:05.006Z',
+      'data',
+      '{"amount":5}',
+      'type',
+      'Deposited',
+    ];
     expect(decodeEntry('Account-1', '0-3', fields)).toEqual({
       type: 'Deposited',
       data: { amount: 5 },

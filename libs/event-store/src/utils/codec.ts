@@ -7,7 +7,11 @@ export function encodeEvent(event: Event, shared: EventMetadata | undefined): [s
 }
 
 /** A stream entry (`0-<version>`, flat fields) as a recorded event. */
-export function decodeEntry<E extends Event = Event>(streamName: string, entryId: string, fields: string[]): RecordedEvent<E> {
+export function decodeEntry<E extends Event = Event>(
+  streamName: string,
+  entryId: string,
+  fields: string[],
+): RecordedEvent<E> {
   let type = '';
   let data = 'null';
   let metadata = '{}';

@@ -32,7 +32,11 @@ export class EventBusHealthIndicator {
         await within(this.core.redis.ping(), timeoutMs, `no PONG within ${timeoutMs} ms`);
         return check.up({ latencyMs: Date.now() - began });
       }
-      const masters = await within(this.clusterMasters(timeoutMs), timeoutMs, `the cluster did not answer within ${timeoutMs} ms`);
+      const masters = await within(
+        this.clusterMasters(timeoutMs),
+        timeoutMs,
+        `the cluster did not answer within ${timeoutMs} ms`,
+      );
       return check.up({ latencyMs: Date.now() - began, masters });
     } catch (error) {
       return check.down({ error: error instanceof Error ? error.message : String(error) });
@@ -45,16 +49,20 @@ export class EventBusHealthIndicator {
     const info = String(await cluster.cluster('INFO'));
     const state = /cluster_state:(\w+)/.exec(info)?.[1];
     if (state !== 'ok') throw new Error(`the cluster's state is ${state ?? 'unknown'}`);
-    const ranges = (await cluster.cluster('SLOTS')) as unknown as Array<[number, number, [string, number, ...unknown[]], ...unknown[]]>;
+    const ranges = (await cluster.cluster('SLOTS')) as unknown as Array<
+      [number, number, [string, number, ...unknown[]], ...unknown[]]
+    >;
     const owners = [...new Set(ranges.map(([, , [host, port]]) => `${host}:${port}`))];
     const nodes = new Map(cluster.nodes('master').map((node) => [`${node.options.host}:${node.options.port}`, node]));
     await Promise.all(
       owners.map(async (owner) => {
         const node = nodes.get(owner);
         if (!node) throw new Error(`master ${owner} (it holds slots) is unknown to the client`);
-        await within(node.ping(), timeoutMs, `master ${owner} did not answer PING within ${timeoutMs} ms`).catch((error: unknown) => {
-          throw new Error(`master ${owner}: ${error instanceof Error ? error.message : String(error)}`);
-        });
+        await within(node.ping(), timeoutMs, `master ${owner} did not answer PING within ${timeoutMs} ms`).catch(
+          (error: unknown) => {
+            throw new Error(`master ${owner}: ${error instanceof Error ? error.message : String(error)}`);
+          },
+        );
       }),
     );
     return owners.length;
@@ -64,7 +72,12 @@ export class EventBusHealthIndicator {
     const check = this.indicators.check('consumers');
     const loops = [...this.explorer.groups.values(), ...this.raw.subscriptions.values()];
     // NOTE: with partitioned streams each group also lists the partitions this instance owns.
-    const groups = loops.map((g) => ({ group: g.group, alive: g.isAlive(), inFlight: g.inFlight, ...(g instanceof PartitionedGroup ? { partitions: [...g.partitions.keys()].sort((a, b) => a - b) } : {}) }));
+    const groups = loops.map((g) => ({
+      group: g.group,
+      alive: g.isAlive(),
+      inFlight: g.inFlight,
+      ...(g instanceof PartitionedGroup ? { partitions: [...g.partitions.keys()].sort((a, b) => a - b) } : {}),
+    }));
     const dead = groups.filter((g) => !g.alive).map((g) => g.group);
     return dead.length === 0 ? check.up({ groups }) : check.down({ groups, dead });
   }
@@ -74,7 +87,10 @@ export class EventBusHealthIndicator {
 async function within<T>(promise: Promise<T>, timeoutMs: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), timeoutMs)))]);
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), timeoutMs))),
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -22,7 +22,10 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: Redis answers within 1 s and every consumer loop is alive (route traffic only when this passes)' })
+  @ApiOperation({
+    summary:
+      'Readiness: Redis answers within 1 s and every consumer loop is alive (route traffic only when this passes)',
+  })
   ready() {
     return this.health.check([() => this.bus.redis(REDIS_TIMEOUT_MS), () => this.bus.consumers()]);
   }

@@ -25,7 +25,8 @@ export function httpLogOptions(): Options {
     // NOTE: the response's headers are the same security headers on every line: only the status is kept.
     serializers: { res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
     autoLogging: { ignore: (req) => QUIET_PATHS.test(path(req)) },
-    customLogLevel: (_req, res, error): Level => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    customLogLevel: (_req, res, error): Level =>
+      error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     customSuccessMessage: (req, res, ms) => `${req.method} ${path(req)} ${res.statusCode} ${ms} ms`,
     customErrorMessage: (req, res, error) => `${req.method} ${path(req)} ${res.statusCode} failed: ${error.message}`,
   };

@@ -2,7 +2,14 @@ import { logFormat, pinoLevel } from './log-settings';
 
 describe('log settings', () => {
   it('maps every Nest level of LOG_LEVEL to the pino level of the same severity', () => {
-    expect(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'].map(pinoLevel)).toEqual(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
+    expect(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'].map(pinoLevel)).toEqual([
+      'fatal',
+      'error',
+      'warn',
+      'info',
+      'debug',
+      'trace',
+    ]);
   });
 
   it('logs at info when LOG_LEVEL is unset or unknown', () => {

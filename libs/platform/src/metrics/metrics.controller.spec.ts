@@ -8,12 +8,16 @@ describe('MetricsController', () => {
     const metrics = new EventBusMetrics({ processMetrics: false });
     metrics.published('orders', 'OrderPlaced');
     const headers: Record<string, string> = {};
-    const body = await new MetricsController({ metrics } as EventBusCore).scrape({ setHeader: (name, value) => (headers[name] = value) });
+    const body = await new MetricsController({ metrics } as EventBusCore).scrape({
+      setHeader: (name, value) => (headers[name] = value),
+    });
     expect(body).toContain('eventbus_events_published_total{stream="orders",type="OrderPlaced"} 1');
     expect(headers['Content-Type']).toBe(metrics.registry.contentType);
   });
 
   it('is a 404 where the bus runs with `metrics: false`', async () => {
-    await expect(new MetricsController({} as EventBusCore).scrape({ setHeader: () => undefined })).rejects.toBeInstanceOf(NotFoundException);
+    await expect(
+      new MetricsController({} as EventBusCore).scrape({ setHeader: () => undefined }),
+    ).rejects.toBeInstanceOf(NotFoundException);
   });
 });

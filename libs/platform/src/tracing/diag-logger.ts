@@ -7,7 +7,9 @@ import { diagLogLevelFromString } from '@opentelemetry/core';
  * queue) to Nest log lines of context `OpenTelemetry`; without it they are silent. Level from
  * `OTEL_LOG_LEVEL` (`none`, `error`, `warn`, `info`, `debug`, `verbose`, `all`). @default warn
  */
-export function logOpenTelemetryDiagnostics(level = diagLogLevelFromString(process.env.OTEL_LOG_LEVEL) ?? DiagLogLevel.WARN): void {
+export function logOpenTelemetryDiagnostics(
+  level = diagLogLevelFromString(process.env.OTEL_LOG_LEVEL) ?? DiagLogLevel.WARN,
+): void {
   const logger = new Logger('OpenTelemetry');
   const to =
     (write: (message: string) => void): DiagLogFunction =>

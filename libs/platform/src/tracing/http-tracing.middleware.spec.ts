@@ -1,4 +1,14 @@
-import { Body, Controller, Get, HttpCode, INestApplication, InternalServerErrorException, Module, Param, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  INestApplication,
+  InternalServerErrorException,
+  Module,
+  Param,
+  Post,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
@@ -19,7 +29,10 @@ class ProbeController {
   @HttpCode(202)
   async post(@Param('id') _id: string, @Body() _body: object): Promise<object> {
     await new Promise((r) => setTimeout(r, 5));
-    seen = { traceId: trace.getActiveSpan()?.spanContext().traceId, spanId: trace.getActiveSpan()?.spanContext().spanId };
+    seen = {
+      traceId: trace.getActiveSpan()?.spanContext().traceId,
+      spanId: trace.getActiveSpan()?.spanContext().spanId,
+    };
     return {};
   }
 
@@ -70,7 +83,12 @@ describe('httpTracing', () => {
     expect(span.name).toBe('POST /things/:id');
     expect(span.spanContext().traceId).toBe(INCOMING_TRACE);
     expect(span.parentSpanContext?.spanId).toBe(INCOMING_SPAN);
-    expect(span.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.route': '/things/:id', 'url.path': '/things/42', 'http.response.status_code': 202 });
+    expect(span.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'http.route': '/things/:id',
+      'url.path': '/things/42',
+      'http.response.status_code': 202,
+    });
     expect(span.status.code).toBe(SpanStatusCode.UNSET);
     expect(seen).toEqual({ traceId: INCOMING_TRACE, spanId: span.spanContext().spanId });
     expect(res.headers[TRACE_RESPONSE_HEADER]).toBe(`00-${INCOMING_TRACE}-${span.spanContext().spanId}-01`);
@@ -94,7 +112,10 @@ describe('httpTracing', () => {
   });
 
   it('makes no span for /health', async () => {
-    const res = await request(app.getHttpServer()).get('/health/live').set('traceparent', `00-${INCOMING_TRACE}-${INCOMING_SPAN}-01`).expect(200);
+    const res = await request(app.getHttpServer())
+      .get('/health/live')
+      .set('traceparent', `00-${INCOMING_TRACE}-${INCOMING_SPAN}-01`)
+      .expect(200);
     expect(await server()).toEqual([]);
     expect(res.headers[TRACE_RESPONSE_HEADER]).toBeUndefined();
   });

@@ -51,7 +51,9 @@ let latest: Tracing | undefined;
 export function setupTracing(options: TracingOptions = {}): Tracing {
   if (registered) {
     if (options.spanProcessors) {
-      throw new Error('Tracing is already set up in this process: pass spanProcessors to the first setupTracing() call, before the app is created');
+      throw new Error(
+        'Tracing is already set up in this process: pass spanProcessors to the first setupTracing() call, before the app is created',
+      );
     }
     return registered;
   }
@@ -73,7 +75,11 @@ export function setupTracing(options: TracingOptions = {}): Tracing {
   if (delegateOf(trace.getTracerProvider()) !== provider) {
     // NOTE: another SDK (e.g. node --require @opentelemetry/auto-instrumentations-node/register) got there first: it stays in charge.
     void provider.shutdown();
-    registered = latest = handle(settings, true, 'Tracing: an OpenTelemetry SDK was registered before ours; its configuration decides where spans go');
+    registered = latest = handle(
+      settings,
+      true,
+      'Tracing: an OpenTelemetry SDK was registered before ours; its configuration decides where spans go',
+    );
     return registered;
   }
   logOpenTelemetryDiagnostics();
@@ -105,8 +111,13 @@ function handle(settings: TracingSettings, enabled: boolean, summary: string, pr
     if (!provider || stopped) return;
     // NOTE: an unreachable collector must not hold up or fail a shutdown.
     await provider.forceFlush({ timeoutMillis: TRACING_FLUSH_TIMEOUT_MS }).catch((errors: unknown) => {
-      const reason = [errors].flat().map((e) => (e instanceof Error ? e.message : String(e))).join('; ');
-      new Logger('Tracing').warn(`spans still queued were not all exported (${settings.tracesUrl ?? 'span processors'}): ${reason}`);
+      const reason = [errors]
+        .flat()
+        .map((e) => (e instanceof Error ? e.message : String(e)))
+        .join('; ');
+      new Logger('Tracing').warn(
+        `spans still queued were not all exported (${settings.tracesUrl ?? 'span processors'}): ${reason}`,
+      );
     });
   };
   return {

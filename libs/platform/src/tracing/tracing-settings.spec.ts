@@ -3,14 +3,25 @@ import { serviceNameOf, tracingSettings } from './tracing-settings';
 
 describe('tracingSettings', () => {
   it('records without exporting when no OTLP endpoint is set, named after the process', () => {
-    expect(tracingSettings({}, 'order-service')).toEqual({ enabled: true, serviceName: 'order-service', tracesUrl: undefined });
+    expect(tracingSettings({}, 'order-service')).toEqual({
+      enabled: true,
+      serviceName: 'order-service',
+      tracesUrl: undefined,
+    });
   });
 
   it('exports to <OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces, or to OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as is', () => {
-    expect(tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318' }).tracesUrl).toBe('http://localhost:4318/v1/traces');
-    expect(tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracesUrl).toBe('http://collector:4318/v1/traces');
+    expect(tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318' }).tracesUrl).toBe(
+      'http://localhost:4318/v1/traces',
+    );
+    expect(tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracesUrl).toBe(
+      'http://collector:4318/v1/traces',
+    );
     expect(
-      tracingSettings({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://tempo:4318/otlp/traces' }).tracesUrl,
+      tracingSettings({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://tempo:4318/otlp/traces',
+      }).tracesUrl,
     ).toBe('http://tempo:4318/otlp/traces');
   });
 
@@ -24,14 +35,21 @@ describe('tracingSettings', () => {
   });
 
   it('is off with OTEL_SDK_DISABLED=true (any case), on with anything else', () => {
-    expect(tracingSettings({ OTEL_SDK_DISABLED: 'TRUE', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318' }).enabled).toBe(false);
+    expect(
+      tracingSettings({ OTEL_SDK_DISABLED: 'TRUE', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318' }).enabled,
+    ).toBe(false);
     expect(tracingSettings({ OTEL_SDK_DISABLED: 'false' }).enabled).toBe(true);
   });
 });
 
 describe('serviceNameOf', () => {
   it('kebab-cases an app title', () => {
-    expect(['Order service', 'Event platform', 'test', ' ** '].map(serviceNameOf)).toEqual(['order-service', 'event-platform', 'test', 'platform']);
+    expect(['Order service', 'Event platform', 'test', ' ** '].map(serviceNameOf)).toEqual([
+      'order-service',
+      'event-platform',
+      'test',
+      'platform',
+    ]);
   });
 });
 
@@ -49,7 +67,9 @@ describe('OTEL_* in validateEnvironment', () => {
   });
 
   it('refuses a URL without scheme and a non-boolean OTEL_SDK_DISABLED, naming both', () => {
-    expect(() => validateEnvironment({ OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318', OTEL_SDK_DISABLED: 'yes' })).toThrow(
+    expect(() =>
+      validateEnvironment({ OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318', OTEL_SDK_DISABLED: 'yes' }),
+    ).toThrow(
       /OTEL_EXPORTER_OTLP_ENDPOINT="localhost:4318".*http\(s\) URL.*\n.*OTEL_SDK_DISABLED="yes": OTEL_SDK_DISABLED must be true or false/s,
     );
   });

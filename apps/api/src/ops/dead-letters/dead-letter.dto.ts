@@ -27,17 +27,28 @@ export class ListDeadLettersQuery {
   @Max(1000)
   count?: number;
 
-  @ApiPropertyOptional({ example: '1735689600000-0', description: 'the id of the last dead letter of the previous page' })
+  @ApiPropertyOptional({
+    example: '1735689600000-0',
+    description: 'the id of the last dead letter of the previous page',
+  })
   @IsOptional()
-  @Matches(PARTITION_ENTRY_ID_PATTERN, { message: 'after must be a dead-letter id (<ms>-<seq>, or p<k>/<ms>-<seq> on partitioned streams)' })
+  @Matches(PARTITION_ENTRY_ID_PATTERN, {
+    message: 'after must be a dead-letter id (<ms>-<seq>, or p<k>/<ms>-<seq> on partitioned streams)',
+  })
   after?: string;
 }
 
 export class DeadLetterDto {
-  @ApiProperty({ example: '1735689700000-0', description: 'id of the dead-letter entry; p<k>/<ms>-<seq> on partitioned streams' })
+  @ApiProperty({
+    example: '1735689700000-0',
+    description: 'id of the dead-letter entry; p<k>/<ms>-<seq> on partitioned streams',
+  })
   id!: string;
 
-  @ApiPropertyOptional({ example: 3, description: "the partition whose dead-letter stream holds it (partitioned streams only)" })
+  @ApiPropertyOptional({
+    example: 3,
+    description: 'the partition whose dead-letter stream holds it (partitioned streams only)',
+  })
   partition?: number;
 
   @ApiProperty({ example: 'handler-failed' })
@@ -73,18 +84,27 @@ export class DeadLetterDto {
   @ApiProperty({ example: 'OrderPlaced' })
   type!: string;
 
-  @ApiProperty({ example: { specversion: '1.0', type: 'OrderPlaced', data: '{"orderId":"ORD-7701"}' }, description: "the original entry's fields" })
+  @ApiProperty({
+    example: { specversion: '1.0', type: 'OrderPlaced', data: '{"orderId":"ORD-7701"}' },
+    description: "the original entry's fields",
+  })
   envelope!: Record<string, string>;
 }
 
 /** Which dead letters to act on: every given condition must hold; `all: true` alone means every one. */
 export class DeadLetterSelectionDto {
-  @ApiPropertyOptional({ example: ['1735689700000-0'], description: 'dead-letter ids (p<k>/<ms>-<seq> on partitioned streams)' })
+  @ApiPropertyOptional({
+    example: ['1735689700000-0'],
+    description: 'dead-letter ids (p<k>/<ms>-<seq> on partitioned streams)',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(10_000)
-  @Matches(PARTITION_ENTRY_ID_PATTERN, { each: true, message: 'each of ids must be a dead-letter id (<ms>-<seq>, or p<k>/<ms>-<seq> on partitioned streams)' })
+  @Matches(PARTITION_ENTRY_ID_PATTERN, {
+    each: true,
+    message: 'each of ids must be a dead-letter id (<ms>-<seq>, or p<k>/<ms>-<seq> on partitioned streams)',
+  })
   ids?: string[];
 
   @ApiPropertyOptional({ example: 'payment' })
@@ -102,14 +122,17 @@ export class DeadLetterSelectionDto {
   @Matches(NAME_PATTERN, { message: 'type must be an event type name' })
   type?: string;
 
-  @ApiPropertyOptional({ example: false, description: 'required to act on every dead letter of the stream when no other condition is given' })
+  @ApiPropertyOptional({
+    example: false,
+    description: 'required to act on every dead letter of the stream when no other condition is given',
+  })
   @IsOptional()
   @IsBoolean()
   all?: boolean;
 }
 
 export class RedrivenDto {
-  @ApiProperty({ example: 3, description: "dead letters sent back to the group that failed them (its redrive stream)" })
+  @ApiProperty({ example: 3, description: 'dead letters sent back to the group that failed them (its redrive stream)' })
   redriven!: number;
 }
 

@@ -8,7 +8,10 @@ import { DeadLetterDto, DeadLetterSelectionDto, ListDeadLettersQuery, PurgedDto,
 
 @OpsController('streams/:stream/dead-letters', 'ops: dead letters')
 @ApiParam({ name: 'stream', example: 'orders' })
-@ApiBadRequestResponse({ type: OpsErrorDto, description: 'a malformed query or body, or no selection (pass all: true to act on every dead letter)' })
+@ApiBadRequestResponse({
+  type: OpsErrorDto,
+  description: 'a malformed query or body, or no selection (pass all: true to act on every dead letter)',
+})
 @ApiNotFoundResponse({ type: OpsErrorDto, description: 'a stream no event contract names' })
 export class DeadLettersController {
   constructor(private readonly deadLetters: DeadLetterService) {}
@@ -16,15 +19,27 @@ export class DeadLettersController {
   @Get()
   @ApiOperation({ summary: 'Dead letters of a stream, oldest first, by group, reason and type; paged with after' })
   @ApiOkResponse({ type: [DeadLetterDto] })
-  list(@Param('stream', RegisteredStreamPipe) stream: string, @Query() query: ListDeadLettersQuery): Promise<DeadLetterDto[]> {
-    return this.deadLetters.list(stream, { group: query.group, reason: query.reason, type: query.type }, { count: query.count ?? 100, after: query.after });
+  list(
+    @Param('stream', RegisteredStreamPipe) stream: string,
+    @Query() query: ListDeadLettersQuery,
+  ): Promise<DeadLetterDto[]> {
+    return this.deadLetters.list(
+      stream,
+      { group: query.group, reason: query.reason, type: query.type },
+      { count: query.count ?? 100, after: query.after },
+    );
   }
 
   @Post('redrive')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Sends matching dead letters back to the group that failed them, and to no other [operator]' })
+  @ApiOperation({
+    summary: 'Sends matching dead letters back to the group that failed them, and to no other [operator]',
+  })
   @ApiOkResponse({ type: RedrivenDto })
-  async redrive(@Param('stream', RegisteredStreamPipe) stream: string, @Body() body: DeadLetterSelectionDto): Promise<RedrivenDto> {
+  async redrive(
+    @Param('stream', RegisteredStreamPipe) stream: string,
+    @Body() body: DeadLetterSelectionDto,
+  ): Promise<RedrivenDto> {
     return { redriven: await this.deadLetters.redrive(stream, selection(body)) };
   }
 
@@ -32,13 +47,17 @@ export class DeadLettersController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Deletes matching dead letters for good [operator]' })
   @ApiOkResponse({ type: PurgedDto })
-  async purge(@Param('stream', RegisteredStreamPipe) stream: string, @Body() body: DeadLetterSelectionDto): Promise<PurgedDto> {
+  async purge(
+    @Param('stream', RegisteredStreamPipe) stream: string,
+    @Body() body: DeadLetterSelectionDto,
+  ): Promise<PurgedDto> {
     return { purged: await this.deadLetters.purge(stream, selection(body)) };
   }
 }
 
 function selection(body: DeadLetterSelectionDto): DeadLetterFilter {
-  const narrowed = body.ids !== undefined || body.group !== undefined || body.reason !== undefined || body.type !== undefined;
+  const narrowed =
+    body.ids !== undefined || body.group !== undefined || body.reason !== undefined || body.type !== undefined;
   if (!narrowed && body.all !== true) {
     throw new BadRequestException({
       message: 'refusing to act on every dead letter: pass ids, group, reason or type, or { "all": true }',

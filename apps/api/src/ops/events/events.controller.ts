@@ -16,9 +16,14 @@ export class OpsEventsController {
   }
 
   @Post()
-  @ApiOperation({ summary: 'Publishes an event of a registered type, validated against its contract, with source ops-api [operator]' })
+  @ApiOperation({
+    summary: 'Publishes an event of a registered type, validated against its contract, with source ops-api [operator]',
+  })
   @ApiCreatedResponse({ type: PublishedEventDto })
-  @ApiBadRequestResponse({ type: OpsErrorDto, description: 'the payload breaks the contract: details names each field (data.<field>)' })
+  @ApiBadRequestResponse({
+    type: OpsErrorDto,
+    description: 'the payload breaks the contract: details names each field (data.<field>)',
+  })
   @ApiNotFoundResponse({ type: OpsErrorDto, description: 'no contract for this type (and version)' })
   async publish(@Body() body: PublishEventDto): Promise<PublishedEventDto> {
     const contract = body.version === undefined ? newest(body.type) : contractRegistry.find(body.type, body.version);

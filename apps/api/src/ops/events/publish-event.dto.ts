@@ -30,7 +30,10 @@ export class PublishEventDto {
   @IsObject()
   data!: Record<string, unknown>;
 
-  @ApiPropertyOptional({ example: 'ORD-7701', description: "the ordering key; the contract's subject field when absent" })
+  @ApiPropertyOptional({
+    example: 'ORD-7701',
+    description: "the ordering key; the contract's subject field when absent",
+  })
   @IsOptional()
   @IsString()
   @MaxLength(200)

@@ -3,17 +3,44 @@ import { flowIndexWrite, parseIndexedEntry } from './flow-entry';
 const fields = (record: Record<string, string>): string[] => Object.entries(record).flat();
 
 const placed = {
-  specversion: '1.0', id: 'evt-1', type: 'OrderPlaced', version: '2', source: 'order-service', time: '2025-01-06T09:00:00.000Z',
-  datacontenttype: 'application/json', data: '{"orderId":"ORD-1"}', subject: 'ORD-1', correlationid: 'evt-1',
+  specversion: '1.0',
+  id: 'evt-1',
+  type: 'OrderPlaced',
+  version: '2',
+  source: 'order-service',
+  time: '2025-01-06T09:00:00.000Z',
+  datacontenttype: 'application/json',
+  data: '{"orderId":"ORD-1"}',
+  subject: 'ORD-1',
+  correlationid: 'evt-1',
 };
 
 describe('flowIndexWrite', () => {
   it('indexes an event under its correlation id, by entry time, with what the view shows', () => {
-    const write = flowIndexWrite('event', 'orders', '1736154000000-3', fields({ ...placed, id: 'evt-2', correlationid: 'evt-1', causationid: 'evt-1' }));
-    expect(write).toEqual({ correlationId: 'evt-1', eventId: 'evt-2', subject: 'ORD-1', score: 1736154000000, member: expect.any(String) });
+    const write = flowIndexWrite(
+      'event',
+      'orders',
+      '1736154000000-3',
+      fields({ ...placed, id: 'evt-2', correlationid: 'evt-1', causationid: 'evt-1' }),
+    );
+    expect(write).toEqual({
+      correlationId: 'evt-1',
+      eventId: 'evt-2',
+      subject: 'ORD-1',
+      score: 1736154000000,
+      member: expect.any(String),
+    });
     expect(JSON.parse(write!.member)).toEqual({
-      kind: 'event', stream: 'orders', entryId: '1736154000000-3', id: 'evt-2', type: 'OrderPlaced', version: 2, source: 'order-service',
-      subject: 'ORD-1', time: '2025-01-06T09:00:00.000Z', causationid: 'evt-1',
+      kind: 'event',
+      stream: 'orders',
+      entryId: '1736154000000-3',
+      id: 'evt-2',
+      type: 'OrderPlaced',
+      version: 2,
+      source: 'order-service',
+      subject: 'ORD-1',
+      time: '2025-01-06T09:00:00.000Z',
+      causationid: 'evt-1',
     });
   });
 
@@ -25,10 +52,22 @@ describe('flowIndexWrite', () => {
   });
 
   it('puts an event without correlation id in a flow of its own; version 1 when absent; null for what it lacks', () => {
-    const write = flowIndexWrite('event', 'orders', '5-0', fields({ id: 'lonely', type: 'OrderPlaced', data: 'not json' }));
+    const write = flowIndexWrite(
+      'event',
+      'orders',
+      '5-0',
+      fields({ id: 'lonely', type: 'OrderPlaced', data: 'not json' }),
+    );
     expect(write?.correlationId).toBe('lonely');
     expect(write?.subject).toBeNull();
-    expect(JSON.parse(write!.member)).toMatchObject({ id: 'lonely', version: 1, source: null, subject: null, time: null, causationid: null });
+    expect(JSON.parse(write!.member)).toMatchObject({
+      id: 'lonely',
+      version: 1,
+      source: null,
+      subject: null,
+      time: null,
+      causationid: null,
+    });
   });
 
   it('skips what cannot be placed: a deleted entry, no event id, an absurdly long id', () => {
@@ -39,29 +78,66 @@ describe('flowIndexWrite', () => {
 
   it('indexes a dead letter under the flow of the event it holds, with group, reason, error and attempts', () => {
     const dead = fields({
-      reason: 'handler-failed', error: 'gateway down', stream: 'orders', entryid: '1736154000000-3', group: 'payment', consumer: 'api-1',
-      handler: 'PaymentService.onOrderPlaced', attempts: '5', deadletteredat: '2025-01-06T09:00:05.000Z', eventid: 'evt-2', type: 'OrderPlaced',
+      reason: 'handler-failed',
+      error: 'gateway down',
+      stream: 'orders',
+      entryid: '1736154000000-3',
+      group: 'payment',
+      consumer: 'api-1',
+      handler: 'PaymentService.onOrderPlaced',
+      attempts: '5',
+      deadletteredat: '2025-01-06T09:00:05.000Z',
+      eventid: 'evt-2',
+      type: 'OrderPlaced',
       envelope: JSON.stringify({ ...placed, id: 'evt-2', causationid: 'evt-1' }),
     });
     const write = flowIndexWrite('dead-letter', 'orders', '1736154005000-0', dead);
     expect(write).toMatchObject({ correlationId: 'evt-1', eventId: 'evt-2', subject: 'ORD-1', score: 1736154005000 });
     expect(parseIndexedEntry(write!.member)).toEqual({
-      kind: 'dead-letter', stream: 'orders', entryId: '1736154000000-3', id: 'evt-2', type: 'OrderPlaced', version: 2, source: 'order-service',
-      subject: 'ORD-1', time: '2025-01-06T09:00:00.000Z', causationid: 'evt-1', deadLetterId: '1736154005000-0', group: 'payment',
-      reason: 'handler-failed', error: 'gateway down', handler: 'PaymentService.onOrderPlaced', consumer: 'api-1', attempts: 5,
+      kind: 'dead-letter',
+      stream: 'orders',
+      entryId: '1736154000000-3',
+      id: 'evt-2',
+      type: 'OrderPlaced',
+      version: 2,
+      source: 'order-service',
+      subject: 'ORD-1',
+      time: '2025-01-06T09:00:00.000Z',
+      causationid: 'evt-1',
+      deadLetterId: '1736154005000-0',
+      group: 'payment',
+      reason: 'handler-failed',
+      error: 'gateway down',
+      handler: 'PaymentService.onOrderPlaced',
+      consumer: 'api-1',
+      attempts: 5,
       deadletteredat: '2025-01-06T09:00:05.000Z',
     });
   });
 
   it('indexes a dead letter whose envelope is not JSON by its event id alone', () => {
-    const write = flowIndexWrite('dead-letter', 'orders', '9-0', fields({ reason: 'bad-json', entryid: '8-0', group: 'g', eventid: 'evt-9', envelope: '{' }));
+    const write = flowIndexWrite(
+      'dead-letter',
+      'orders',
+      '9-0',
+      fields({ reason: 'bad-json', entryid: '8-0', group: 'g', eventid: 'evt-9', envelope: '{' }),
+    );
     expect(write?.correlationId).toBe('evt-9');
-    expect(parseIndexedEntry(write!.member)).toMatchObject({ kind: 'dead-letter', id: 'evt-9', entryId: '8-0', type: null, attempts: null });
+    expect(parseIndexedEntry(write!.member)).toMatchObject({
+      kind: 'dead-letter',
+      id: 'evt-9',
+      entryId: '8-0',
+      type: null,
+      attempts: null,
+    });
   });
 });
 
 describe('parseIndexedEntry', () => {
-  it.each(['not json', '1', 'null', '{"id":"x"}', '{"kind":"other","id":"x","stream":"s","entryId":"1-0"}'])('%s is not a member the indexer wrote', (member) => {
-    expect(parseIndexedEntry(member)).toBeUndefined();
-  });
+  it.each(['not json', '1', 'null', '{"id":"x"}', '{"kind":"other","id":"x","stream":"s","entryId":"1-0"}'])(
+    '%s is not a member the indexer wrote',
+    (member) => {
+      expect(parseIndexedEntry(member)).toBeUndefined();
+    },
+  );
 });

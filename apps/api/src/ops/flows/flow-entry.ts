@@ -51,37 +51,67 @@ export interface FlowIndexWrite {
  * or undefined for an entry the flow view cannot place (deleted, no event id, absurd ids).
  * `partition`: the partition of the key it was read from, given only when streams are partitioned.
  */
-export function flowIndexWrite(kind: IndexedEntry['kind'], stream: string, entryId: string, fields: string[] | null, partition?: number): FlowIndexWrite | undefined {
+export function flowIndexWrite(
+  kind: IndexedEntry['kind'],
+  stream: string,
+  entryId: string,
+  fields: string[] | null,
+  partition?: number,
+): FlowIndexWrite | undefined {
   if (!fields) return undefined;
   const record = toRecord<string>(fields);
-  const entry = kind === 'event' ? eventOf(stream, entryId, record, partition) : deadLetterOf(stream, entryId, record, partition);
+  const entry =
+    kind === 'event' ? eventOf(stream, entryId, record, partition) : deadLetterOf(stream, entryId, record, partition);
   if (!entry) return undefined;
   // NOTE: an event without a correlation id starts (and is) its own flow.
   const correlationId = sane(kind === 'event' ? record.correlationid : envelopeOf(record).correlationid) ?? entry.id;
   const score = Number(entryId.split('-')[0]);
   if (!Number.isFinite(score)) return undefined;
-  return { correlationId, eventId: entry.id, subject: sane(entry.subject ?? undefined) ?? null, score, member: JSON.stringify(entry) };
+  return {
+    correlationId,
+    eventId: entry.id,
+    subject: sane(entry.subject ?? undefined) ?? null,
+    score,
+    member: JSON.stringify(entry),
+  };
 }
 
 /** A member of a flow set, or undefined when it is not one the indexer wrote. */
 export function parseIndexedEntry(member: string): IndexedEntry | undefined {
   try {
     const value = JSON.parse(member) as IndexedEntry;
-    if (typeof value !== 'object' || value === null || typeof value.id !== 'string' || typeof value.stream !== 'string' || typeof value.entryId !== 'string') return undefined;
+    if (
+      typeof value !== 'object' ||
+      value === null ||
+      typeof value.id !== 'string' ||
+      typeof value.stream !== 'string' ||
+      typeof value.entryId !== 'string'
+    )
+      return undefined;
     return value.kind === 'dead-letter' || value.kind === 'event' ? value : undefined;
   } catch {
     return undefined;
   }
 }
 
-function eventOf(stream: string, entryId: string, r: Record<string, string>, partition?: number): IndexedEvent | undefined {
+function eventOf(
+  stream: string,
+  entryId: string,
+  r: Record<string, string>,
+  partition?: number,
+): IndexedEvent | undefined {
   const id = sane(r.id);
   if (!id) return undefined;
   // NOTE: the keys are written in one fixed order, so indexing an entry twice writes the same member.
   return { kind: 'event', stream, entryId, ...(partition === undefined ? {} : { partition }), id, ...described(r) };
 }
 
-function deadLetterOf(stream: string, entryId: string, r: Record<string, string>, partition?: number): IndexedDeadLetter | undefined {
+function deadLetterOf(
+  stream: string,
+  entryId: string,
+  r: Record<string, string>,
+  partition?: number,
+): IndexedDeadLetter | undefined {
   const envelope = envelopeOf(r);
   const id = sane(r.eventid) ?? sane(envelope.id);
   const originalEntryId = r.entryid;

@@ -6,7 +6,9 @@ import { FLOW_ID_PATTERN } from './flows.constants';
 export class FlowIdPipe implements PipeTransform<string, string> {
   transform(value: string): string {
     if (!FLOW_ID_PATTERN.test(value)) {
-      throw new BadRequestException("malformed id: give a correlation id, event id or subject of 1-256 characters from A-Z a-z 0-9 . _ : @ + = ~ / -");
+      throw new BadRequestException(
+        'malformed id: give a correlation id, event id or subject of 1-256 characters from A-Z a-z 0-9 . _ : @ + = ~ / -',
+      );
     }
     return value;
   }

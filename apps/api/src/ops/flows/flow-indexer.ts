@@ -5,7 +5,12 @@ import type { Environment } from '@app/platform';
 import { registeredStreams } from '../http/ops-params';
 import { flowIndexWrite } from './flow-entry';
 import { FlowKeys } from './flow-keys';
-import { FLOW_INDEX_BATCH, FLOW_INDEX_CLAIM_TIMEOUT_MS, FLOW_INDEX_GROUP, FLOW_INDEX_RETRY_MAX_MS } from './flows.constants';
+import {
+  FLOW_INDEX_BATCH,
+  FLOW_INDEX_CLAIM_TIMEOUT_MS,
+  FLOW_INDEX_GROUP,
+  FLOW_INDEX_RETRY_MAX_MS,
+} from './flows.constants';
 
 /**
  * Builds the flow view's index without any work in publishers or handlers: a raw subscription of
@@ -38,7 +43,11 @@ export class FlowIndexer implements OnApplicationBootstrap {
       streams: [...registeredStreams()].sort(),
       deadLetters: true,
       startFrom: 'beginning',
-      consumer: { batchSize: FLOW_INDEX_BATCH, claimTimeoutMs: FLOW_INDEX_CLAIM_TIMEOUT_MS, retry: { maxDelayMs: FLOW_INDEX_RETRY_MAX_MS } },
+      consumer: {
+        batchSize: FLOW_INDEX_BATCH,
+        claimTimeoutMs: FLOW_INDEX_CLAIM_TIMEOUT_MS,
+        retry: { maxDelayMs: FLOW_INDEX_RETRY_MAX_MS },
+      },
       handle: (batch) => this.index(batch),
     });
   }
@@ -80,7 +89,8 @@ export class FlowIndexer implements OnApplicationBootstrap {
   private partitionOf(entry: RawEntry): number | undefined {
     const keys = this.core.keys;
     if (!keys.partitioned) return undefined;
-    const streamKey = entry.kind === 'dead-letter' && entry.key.endsWith(':dlq') ? entry.key.slice(0, -':dlq'.length) : entry.key;
+    const streamKey =
+      entry.kind === 'dead-letter' && entry.key.endsWith(':dlq') ? entry.key.slice(0, -':dlq'.length) : entry.key;
     return keys.partitionOfKey(streamKey);
   }
 }

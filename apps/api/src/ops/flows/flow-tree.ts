@@ -67,21 +67,41 @@ export interface GroupFacts {
  * after the event), else not delivered yet.
  */
 export function groupStatus(entryId: string, facts: GroupFacts): FlowGroupStatus {
-  const status: FlowGroupStatus = { group: facts.group, status: 'acknowledged', handledAt: null, attempts: null, consumer: null, idleMs: null };
+  const status: FlowGroupStatus = {
+    group: facts.group,
+    status: 'acknowledged',
+    handledAt: null,
+    attempts: null,
+    consumer: null,
+    idleMs: null,
+  };
   const dead = facts.deadLetter;
   if (dead) {
     const id = dead.partition === undefined ? dead.deadLetterId : `p${dead.partition}/${dead.deadLetterId}`;
-    status.deadLetter = { id, reason: dead.reason, error: dead.error, handler: dead.handler, attempts: dead.attempts, deadLetteredAt: dead.deadletteredat };
+    status.deadLetter = {
+      id,
+      reason: dead.reason,
+      error: dead.error,
+      handler: dead.handler,
+      attempts: dead.attempts,
+      deadLetteredAt: dead.deadletteredat,
+    };
   }
   const marker = readMarker(facts.marker);
-  const handled = (at: number | null, attempts: number | null): FlowGroupStatus => ({ ...status, status: 'handled', handledAt: at === null ? null : new Date(at).toISOString(), attempts });
+  const handled = (at: number | null, attempts: number | null): FlowGroupStatus => ({
+    ...status,
+    status: 'handled',
+    handledAt: at === null ? null : new Date(at).toISOString(),
+    attempts,
+  });
   if (marker?.kind === 'handled') return handled(marker.at, marker.attempts);
   if (facts.pending) {
     const [, consumer, idle, deliveries] = facts.pending;
     return { ...status, status: 'pending', consumer, idleMs: Number(idle), attempts: Number(deliveries) };
   }
   // NOTE: a dead letter releases its claim; a claim held by this very entry next to its dead letter is not a success.
-  if (marker?.kind === 'claimed' && !(dead && marker.source === 'live' && marker.entryId === entryId)) return handled(marker.at, 1);
+  if (marker?.kind === 'claimed' && !(dead && marker.source === 'live' && marker.entryId === entryId))
+    return handled(marker.at, 1);
   if (dead) return { ...status, status: 'dead-lettered', consumer: dead.consumer || null, attempts: dead.attempts };
   return { ...status, status: compareIds(entryId, facts.lastDeliveredId) <= 0 ? 'acknowledged' : 'not-delivered-yet' };
 }
@@ -96,13 +116,26 @@ export function flowNodes(entries: IndexedEntry[]): FlowNode[] {
     const key = nodeKey(e);
     if (nodes.has(key)) return;
     nodes.set(key, {
-      stream: e.stream, entryId: e.entryId, ...(e.partition === undefined ? {} : { partition: e.partition }), eventId: e.id, type: e.type, version: e.version, source: e.source,
-      subject: e.subject, time: e.time, causationId: e.causationid, groups: [], children: [],
+      stream: e.stream,
+      entryId: e.entryId,
+      ...(e.partition === undefined ? {} : { partition: e.partition }),
+      eventId: e.id,
+      type: e.type,
+      version: e.version,
+      source: e.source,
+      subject: e.subject,
+      time: e.time,
+      causationId: e.causationid,
+      groups: [],
+      children: [],
     });
   };
   for (const e of entries) if (e.kind === 'event') add(e);
   for (const e of entries) if (e.kind === 'dead-letter' && !hasEvent(nodes, e)) add(e);
-  return [...nodes.values()].sort((a, b) => compareIds(a.entryId, b.entryId) || a.stream.localeCompare(b.stream) || (a.partition ?? 0) - (b.partition ?? 0));
+  return [...nodes.values()].sort(
+    (a, b) =>
+      compareIds(a.entryId, b.entryId) || a.stream.localeCompare(b.stream) || (a.partition ?? 0) - (b.partition ?? 0),
+  );
 }
 
 /** A stream entry's identity: entry ids are unique only within one partition's key. */

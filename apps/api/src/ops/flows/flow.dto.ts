@@ -4,7 +4,10 @@ import type { FlowDeadLetter, FlowGroupState, FlowGroupStatus, FlowNode } from '
 const STATES: FlowGroupState[] = ['handled', 'pending', 'dead-lettered', 'acknowledged', 'not-delivered-yet'];
 
 export class FlowDeadLetterDto implements FlowDeadLetter {
-  @ApiProperty({ example: '1735689700000-0', description: "the dead letter's id in the stream's dead letters (p<k>/<ms>-<seq> on partitioned streams)" })
+  @ApiProperty({
+    example: '1735689700000-0',
+    description: "the dead letter's id in the stream's dead letters (p<k>/<ms>-<seq> on partitioned streams)",
+  })
   id!: string;
 
   @ApiProperty({ example: 'handler-failed' })
@@ -32,24 +35,42 @@ export class FlowGroupDto implements FlowGroupStatus {
     example: 'handled',
     description:
       'handled: its handler succeeded (dedupe marker); pending: delivered, not acknowledged; dead-lettered: given up; ' +
-      'acknowledged: at or before the group\'s position, without a marker (no handler for the type, dedupe off, the marker expired, or the group was created after it); ' +
-      'not-delivered-yet: after the group\'s position',
+      "acknowledged: at or before the group's position, without a marker (no handler for the type, dedupe off, the marker expired, or the group was created after it); " +
+      "not-delivered-yet: after the group's position",
   })
   status!: FlowGroupState;
 
-  @ApiProperty({ example: '2025-01-01T00:00:00.120Z', nullable: true, type: String, description: 'when the handler succeeded (markers written before this was recorded: null)' })
+  @ApiProperty({
+    example: '2025-01-01T00:00:00.120Z',
+    nullable: true,
+    type: String,
+    description: 'when the handler succeeded (markers written before this was recorded: null)',
+  })
   handledAt!: string | null;
 
-  @ApiProperty({ example: 1, nullable: true, type: Number, description: 'deliveries: of the successful one, so far (pending), or before it was given up' })
+  @ApiProperty({
+    example: 1,
+    nullable: true,
+    type: Number,
+    description: 'deliveries: of the successful one, so far (pending), or before it was given up',
+  })
   attempts!: number | null;
 
-  @ApiProperty({ example: null, nullable: true, type: String, description: 'the consumer holding it (pending) or that gave it up' })
+  @ApiProperty({
+    example: null,
+    nullable: true,
+    type: String,
+    description: 'the consumer holding it (pending) or that gave it up',
+  })
   consumer!: string | null;
 
   @ApiProperty({ example: null, nullable: true, type: Number, description: 'ms since it was last delivered (pending)' })
   idleMs!: number | null;
 
-  @ApiPropertyOptional({ type: FlowDeadLetterDto, description: "the group's latest dead letter of this event (kept after a redrive was handled)" })
+  @ApiPropertyOptional({
+    type: FlowDeadLetterDto,
+    description: "the group's latest dead letter of this event (kept after a redrive was handled)",
+  })
   deadLetter?: FlowDeadLetterDto;
 }
 
@@ -60,7 +81,10 @@ export class FlowNodeDto implements FlowNode {
   @ApiProperty({ example: '1735689600000-0' })
   entryId!: string;
 
-  @ApiPropertyOptional({ example: 3, description: 'the partition of the stream whose key holds the entry (partitioned streams only)' })
+  @ApiPropertyOptional({
+    example: 3,
+    description: 'the partition of the stream whose key holds the entry (partitioned streams only)',
+  })
   partition?: number;
 
   @ApiProperty({ example: '0f8fad5b-d9cb-469f-a165-70867728950e' })
@@ -81,7 +105,12 @@ export class FlowNodeDto implements FlowNode {
   @ApiProperty({ example: '2025-01-01T00:00:00.000Z', nullable: true, type: String })
   time!: string | null;
 
-  @ApiProperty({ example: null, nullable: true, type: String, description: 'the event that caused this one (its parent here, when it is in the flow)' })
+  @ApiProperty({
+    example: null,
+    nullable: true,
+    type: String,
+    description: 'the event that caused this one (its parent here, when it is in the flow)',
+  })
   causationId!: string | null;
 
   @ApiProperty({ type: [FlowGroupDto], description: 'every consumer group of the stream, by name' })
@@ -95,18 +124,27 @@ export class FlowViewDto {
   @ApiProperty({ example: '0f8fad5b-d9cb-469f-a165-70867728950e' })
   correlationId!: string;
 
-  @ApiProperty({ enum: ['correlation-id', 'event-id', 'subject'], description: 'what the id in the path turned out to be' })
+  @ApiProperty({
+    enum: ['correlation-id', 'event-id', 'subject'],
+    description: 'what the id in the path turned out to be',
+  })
   resolvedFrom!: 'correlation-id' | 'event-id' | 'subject';
 
   @ApiProperty({ example: 7, description: 'events in the tree' })
   events!: number;
 
-  @ApiProperty({ example: false, description: `true when the flow has more entries than the view shows (the oldest are shown)` })
+  @ApiProperty({
+    example: false,
+    description: `true when the flow has more entries than the view shows (the oldest are shown)`,
+  })
   truncated!: boolean;
 
   @ApiProperty({ type: [String], example: [], description: 'for a subject: the other flows about it, newest first' })
   otherCorrelationIds!: string[];
 
-  @ApiProperty({ type: [FlowNodeDto], description: 'events whose cause is not in the flow, in entry order, each with the events it caused' })
+  @ApiProperty({
+    type: [FlowNodeDto],
+    description: 'events whose cause is not in the flow, in entry order, each with the events it caused',
+  })
   tree!: FlowNodeDto[];
 }

@@ -34,12 +34,24 @@ export class FlowsService {
     const entries = members.map(parseIndexedEntry).filter((e): e is IndexedEntry => e !== undefined);
     const truncated = entries.length > FLOW_VIEW_LIMIT;
     const nodes = flowNodes(truncated ? entries.slice(0, FLOW_VIEW_LIMIT) : entries);
-    await this.addGroups(nodes, entries.filter((e): e is IndexedDeadLetter => e.kind === 'dead-letter'));
-    return { correlationId, resolvedFrom, events: nodes.length, truncated, otherCorrelationIds, tree: buildFlowTree(nodes) };
+    await this.addGroups(
+      nodes,
+      entries.filter((e): e is IndexedDeadLetter => e.kind === 'dead-letter'),
+    );
+    return {
+      correlationId,
+      resolvedFrom,
+      events: nodes.length,
+      truncated,
+      otherCorrelationIds,
+      tree: buildFlowTree(nodes),
+    };
   }
 
   /** A correlation id, else an event id, else a subject (its latest flow): one round trip, two when the id is not a correlation id. */
-  private async resolve(id: string): Promise<{ correlationId: string; resolvedFrom: ResolvedFrom; members: string[]; otherCorrelationIds: string[] }> {
+  private async resolve(
+    id: string,
+  ): Promise<{ correlationId: string; resolvedFrom: ResolvedFrom; members: string[]; otherCorrelationIds: string[] }> {
     const keys = this.indexer.keys;
     const [flow, event, subject] = await this.exec(
       this.core.redis
@@ -48,18 +60,27 @@ export class FlowsService {
         .get(keys.event(id))
         .zrevrange(keys.subject(id), 0, FLOW_VIEW_OTHER_FLOWS),
     );
-    if ((flow as string[]).length > 0) return { correlationId: id, resolvedFrom: 'correlation-id', members: flow as string[], otherCorrelationIds: [] };
+    if ((flow as string[]).length > 0)
+      return { correlationId: id, resolvedFrom: 'correlation-id', members: flow as string[], otherCorrelationIds: [] };
     const candidates: Array<[string, ResolvedFrom]> = [];
     if (typeof event === 'string') candidates.push([event, 'event-id']);
     for (const c of subject as string[]) candidates.push([c, 'subject']);
     if (candidates.length === 0) {
-      throw new NotFoundException(`no flow found for "${id}": it is not a correlation id, event id or subject the flow index has seen (flows are kept FLOW_INDEX_TTL_SECONDS after their last event)`);
+      throw new NotFoundException(
+        `no flow found for "${id}": it is not a correlation id, event id or subject the flow index has seen (flows are kept FLOW_INDEX_TTL_SECONDS after their last event)`,
+      );
     }
-    const flows = await this.exec(candidates.reduce((p, [c]) => p.zrange(keys.flow(c), 0, FLOW_VIEW_LIMIT), this.core.redis.pipeline()));
+    const flows = await this.exec(
+      candidates.reduce((p, [c]) => p.zrange(keys.flow(c), 0, FLOW_VIEW_LIMIT), this.core.redis.pipeline()),
+    );
     const found = flows.findIndex((m) => (m as string[]).length > 0);
-    if (found < 0) throw new NotFoundException(`"${id}" was indexed, but its flow has expired (FLOW_INDEX_TTL_SECONDS)`);
+    if (found < 0)
+      throw new NotFoundException(`"${id}" was indexed, but its flow has expired (FLOW_INDEX_TTL_SECONDS)`);
     const [correlationId, resolvedFrom] = candidates[found];
-    const otherCorrelationIds = resolvedFrom === 'subject' ? candidates.filter(([c, from]) => from === 'subject' && c !== correlationId).map(([c]) => c) : [];
+    const otherCorrelationIds =
+      resolvedFrom === 'subject'
+        ? candidates.filter(([c, from]) => from === 'subject' && c !== correlationId).map(([c]) => c)
+        : [];
     return { correlationId, resolvedFrom, members: flows[found] as string[], otherCorrelationIds };
   }
 
@@ -80,11 +101,22 @@ export class FlowsService {
     await Promise.all(
       [...byPartition].map(async ([k, members]) => {
         const streams = [...new Set(members.map((n) => n.stream))];
-        const infos = await this.exec(streams.reduce((p, s) => p.xinfoOf(keys.stream(s, k), 'GROUPS'), scripted(withConsumerScripts(this.core.redis).pipeline())), true);
+        const infos = await this.exec(
+          streams.reduce(
+            (p, s) => p.xinfoOf(keys.stream(s, k), 'GROUPS'),
+            scripted(withConsumerScripts(this.core.redis).pipeline()),
+          ),
+          true,
+        );
         streams.forEach((stream, i) => {
           const rows = Array.isArray(infos[i]) ? (infos[i] as unknown[][]) : [];
-          const groups = rows.map((row) => toRecord(row)).map((g) => ({ group: String(g.name), lastDeliveredId: String(g['last-delivered-id']) }));
-          groupsOf.set(`${stream} ${k}`, groups.filter((g) => g.group !== FLOW_INDEX_GROUP).sort((a, b) => a.group.localeCompare(b.group)));
+          const groups = rows
+            .map((row) => toRecord(row))
+            .map((g) => ({ group: String(g.name), lastDeliveredId: String(g['last-delivered-id']) }));
+          groupsOf.set(
+            `${stream} ${k}`,
+            groups.filter((g) => g.group !== FLOW_INDEX_GROUP).sort((a, b) => a.group.localeCompare(b.group)),
+          );
         });
       }),
     );

@@ -16,7 +16,11 @@ export class ConsumerDto {
   @ApiProperty({ example: 3 })
   pending!: number;
 
-  @ApiPropertyOptional({ example: 3, description: 'the partition whose consumer group it reads (partitioned streams only; its name is then p<partition>)' })
+  @ApiPropertyOptional({
+    example: 3,
+    description:
+      'the partition whose consumer group it reads (partitioned streams only; its name is then p<partition>)',
+  })
   partition?: number;
 }
 
@@ -24,7 +28,12 @@ export class GroupDto {
   @ApiProperty({ example: 'inventory' })
   group!: string;
 
-  @ApiProperty({ example: 12, nullable: true, type: Number, description: 'entries not yet delivered to the group (null when Redis cannot tell)' })
+  @ApiProperty({
+    example: 12,
+    nullable: true,
+    type: Number,
+    description: 'entries not yet delivered to the group (null when Redis cannot tell)',
+  })
   lag!: number | null;
 
   @ApiProperty({ example: 3, description: 'delivered and not acknowledged' })
@@ -46,7 +55,8 @@ export class CreateGroupDto {
   @ValidateBy({
     name: 'isStartFrom',
     validator: {
-      validate: (value: unknown) => value === 'beginning' || value === 'end' || (typeof value === 'string' && ENTRY_ID_PATTERN.test(value)),
+      validate: (value: unknown) =>
+        value === 'beginning' || value === 'end' || (typeof value === 'string' && ENTRY_ID_PATTERN.test(value)),
       defaultMessage: () => "startFrom must be 'beginning', 'end' or an entry id (<ms>-<seq>)",
     },
   })
@@ -65,17 +75,29 @@ export class CreatedGroupDto {
 }
 
 export class MovePositionDto {
-  @ApiPropertyOptional({ example: '1735689600000-0', description: 'the new last-delivered id: entries after it are delivered (again)' })
+  @ApiPropertyOptional({
+    example: '1735689600000-0',
+    description: 'the new last-delivered id: entries after it are delivered (again)',
+  })
   @IsOptional()
   @Matches(ENTRY_ID_PATTERN, { message: 'id must be an entry id (<ms>-<seq>)' })
   id?: string;
 
-  @ApiPropertyOptional({ example: '2025-01-01T00:00:00Z', description: 'entries at or after this time are delivered (again)' })
+  @ApiPropertyOptional({
+    example: '2025-01-01T00:00:00Z',
+    description: 'entries at or after this time are delivered (again)',
+  })
   @IsOptional()
-  @ValidateBy({ name: 'isIsoTime', validator: { validate: isIsoTime, defaultMessage: () => 'time must be an ISO 8601 time (2025-01-31T12:00:00Z)' } })
+  @ValidateBy({
+    name: 'isIsoTime',
+    validator: { validate: isIsoTime, defaultMessage: () => 'time must be an ISO 8601 time (2025-01-31T12:00:00Z)' },
+  })
   time?: string;
 
-  @ApiPropertyOptional({ example: true, description: 'without it, nothing moves and the answer (400) says what would happen' })
+  @ApiPropertyOptional({
+    example: true,
+    description: 'without it, nothing moves and the answer (400) says what would happen',
+  })
   @IsOptional()
   @IsBoolean()
   confirm?: boolean;
@@ -150,4 +172,3 @@ export class PendingActionDto {
   @ApiPropertyOptional({ example: '1735689700000-0', description: 'id of the dead letter written' })
   deadLetterId?: string;
 }
-

@@ -29,12 +29,17 @@ import { GroupsService } from './groups.service';
 @OpsController('streams/:stream/groups', 'ops: consumer groups')
 @ApiParam({ name: 'stream', example: 'orders' })
 @ApiBadRequestResponse({ type: OpsErrorDto, description: 'a malformed name, id or body (details lists each field)' })
-@ApiNotFoundResponse({ type: OpsErrorDto, description: 'an unregistered stream, or no such group, consumer or pending entry' })
+@ApiNotFoundResponse({
+  type: OpsErrorDto,
+  description: 'an unregistered stream, or no such group, consumer or pending entry',
+})
 export class GroupsController {
   constructor(private readonly groups: GroupsService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Consumer groups of a stream with lag, pending count, position and consumers (XINFO GROUPS / CONSUMERS)' })
+  @ApiOperation({
+    summary: 'Consumer groups of a stream with lag, pending count, position and consumers (XINFO GROUPS / CONSUMERS)',
+  })
   @ApiOkResponse({ type: [GroupDto] })
   list(@Param('stream', RegisteredStreamPipe) stream: string): Promise<GroupDto[]> {
     return this.groups.list(stream);
@@ -44,15 +49,20 @@ export class GroupsController {
   @ApiOperation({ summary: "Creates a consumer group at the stream's beginning, end or after an entry id [operator]" })
   @ApiCreatedResponse({ type: CreatedGroupDto })
   @ApiConflictResponse({ type: OpsErrorDto, description: 'the group exists' })
-  create(@Param('stream', RegisteredStreamPipe) stream: string, @Body() body: CreateGroupDto): Promise<CreatedGroupDto> {
+  create(
+    @Param('stream', RegisteredStreamPipe) stream: string,
+    @Body() body: CreateGroupDto,
+  ): Promise<CreatedGroupDto> {
     return this.groups.create(stream, body.group, body.startFrom);
   }
 
   @Post(':group/position')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
-    summary: "Moves a group's last-delivered id to an id, or to just before a time so entries at/after it are delivered again [operator]",
-    description: 'Without "confirm": true nothing moves: the 400 answer says how many entries would be delivered again.',
+    summary:
+      "Moves a group's last-delivered id to an id, or to just before a time so entries at/after it are delivered again [operator]",
+    description:
+      'Without "confirm": true nothing moves: the 400 answer says how many entries would be delivered again.',
   })
   @ApiParam({ name: 'group', example: 'analytics' })
   @ApiOkResponse({ type: MovedPositionDto })
@@ -80,7 +90,9 @@ export class GroupsController {
   }
 
   @Get(':group/pending')
-  @ApiOperation({ summary: "A group's pending entries (delivered, not acknowledged), oldest first, optionally of one consumer" })
+  @ApiOperation({
+    summary: "A group's pending entries (delivered, not acknowledged), oldest first, optionally of one consumer",
+  })
   @ApiParam({ name: 'group', example: 'analytics' })
   @ApiOkResponse({ type: [PendingEntryDto] })
   pending(
@@ -122,7 +134,9 @@ export class GroupsController {
 
   @Post(':group/pending/:id/dead-letter')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: "Moves a pending entry to the stream's dead letters and acknowledges it, in one MULTI [operator]" })
+  @ApiOperation({
+    summary: "Moves a pending entry to the stream's dead letters and acknowledges it, in one MULTI [operator]",
+  })
   @ApiParam({ name: 'group', example: 'analytics' })
   @ApiParam({ name: 'id', example: '1735689600000-0' })
   @ApiOkResponse({ type: PendingActionDto })

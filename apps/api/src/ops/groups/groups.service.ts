@@ -1,6 +1,13 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { GroupAdminService } from '@nest-streams/event-bus';
-import type { CreatedGroupDto, GroupDto, MovedPositionDto, MovePositionDto, PendingActionDto, PendingEntryDto } from './group.dto';
+import type {
+  CreatedGroupDto,
+  GroupDto,
+  MovedPositionDto,
+  MovePositionDto,
+  PendingActionDto,
+  PendingEntryDto,
+} from './group.dto';
 
 /**
  * Consumer groups of a stream over HTTP: the library's GroupAdminService (inspect, create, move,
@@ -41,7 +48,10 @@ export class GroupsService {
     if (body.confirm !== true) {
       const preview = await this.admin.moveGroup(stream, group, to, { dryRun: true });
       const what = `moving group "${group}" of stream ${stream} to ${preview.lastDeliveredId} would deliver ${preview.redeliver} entries (again)`;
-      throw new BadRequestException({ message: `${what}: nothing was changed; send "confirm": true to do it`, details: [{ field: 'confirm', messages: [`confirm must be true: ${what}`] }] });
+      throw new BadRequestException({
+        message: `${what}: nothing was changed; send "confirm": true to do it`,
+        details: [{ field: 'confirm', messages: [`confirm must be true: ${what}`] }],
+      });
     }
     const moved = await this.admin.moveGroup(stream, group, to);
     return { stream, group, ...moved };
@@ -67,7 +77,11 @@ export class GroupsService {
 
   /** Dead-letters a pending entry as the library's consumers do (its dedupe claim released, so a redrive runs). */
   async deadLetter(stream: string, group: string, id: string, reason = 'operator'): Promise<PendingActionDto> {
-    const deadLetterId = await this.admin.deadLetterPending(stream, group, id, { reason, error: 'dead-lettered by an operator through the operations API', handler: 'ops-api' });
+    const deadLetterId = await this.admin.deadLetterPending(stream, group, id, {
+      reason,
+      error: 'dead-lettered by an operator through the operations API',
+      handler: 'ops-api',
+    });
     return { id, outcome: 'dead-lettered', deadLetterId };
   }
 }

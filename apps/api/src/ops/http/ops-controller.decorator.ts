@@ -1,5 +1,11 @@
 import { applyDecorators, Controller, UseFilters, UseGuards } from '@nestjs/common';
-import { ApiForbiddenResponse, ApiSecurity, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiForbiddenResponse,
+  ApiSecurity,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { API_KEY_SECURITY } from '@app/platform';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { OpsThrottlerGuard } from '../auth/ops-throttler.guard';

@@ -41,17 +41,25 @@ export class OpsExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const body = this.toError(exception);
     const response = host.switchToHttp().getResponse<ReplyTo>();
-    if (body.statusCode === HttpStatus.SERVICE_UNAVAILABLE) response.setHeader('Retry-After', String(REDIS_RETRY_AFTER_SECONDS));
+    if (body.statusCode === HttpStatus.SERVICE_UNAVAILABLE)
+      response.setHeader('Retry-After', String(REDIS_RETRY_AFTER_SECONDS));
     response.status(body.statusCode).json(body);
   }
 
   toError(exception: unknown): OpsError {
     if (exception instanceof ThrottlerException) {
-      return error(HttpStatus.TOO_MANY_REQUESTS, 'too many requests: slow down (limit OPS_RATE_LIMIT per minute per key)');
+      return error(
+        HttpStatus.TOO_MANY_REQUESTS,
+        'too many requests: slow down (limit OPS_RATE_LIMIT per minute per key)',
+      );
     }
     if (exception instanceof HttpException) return fromHttpException(exception);
     if (exception instanceof EventValidationError) {
-      return error(HttpStatus.BAD_REQUEST, exception.message, exception.fields.map((f) => ({ field: f.field ? `data.${f.field}` : 'data', messages: f.messages })));
+      return error(
+        HttpStatus.BAD_REQUEST,
+        exception.message,
+        exception.fields.map((f) => ({ field: f.field ? `data.${f.field}` : 'data', messages: f.messages })),
+      );
     }
     if (exception instanceof PublishFailedError) return error(HttpStatus.SERVICE_UNAVAILABLE, exception.message);
     if (exception instanceof GroupAdminError) return error(GROUP_PROBLEM_STATUS[exception.problem], exception.message);
@@ -59,7 +67,8 @@ export class OpsExceptionFilter implements ExceptionFilter {
     const message = exception instanceof Error ? exception.message : String(exception);
     if (/^NOGROUP/.test(message)) return error(HttpStatus.NOT_FOUND, 'no such consumer group');
     if (/^BUSYGROUP/.test(message)) return error(HttpStatus.CONFLICT, 'the consumer group exists already');
-    if (/Invalid stream ID|is not a stream id|neither a stream id|not an ISO 8601 time/i.test(message)) return error(HttpStatus.BAD_REQUEST, message);
+    if (/Invalid stream ID|is not a stream id|neither a stream id|not an ISO 8601 time/i.test(message))
+      return error(HttpStatus.BAD_REQUEST, message);
     this.logger.error(`unexpected error: ${exception instanceof Error ? (exception.stack ?? message) : message}`);
     return error(HttpStatus.INTERNAL_SERVER_ERROR, 'internal error (logged by the server)');
   }
@@ -70,7 +79,11 @@ function fromHttpException(exception: HttpException): OpsError {
   const response = exception.getResponse();
   if (typeof response === 'string') return error(status, response);
   const r = response as { message?: unknown; error?: unknown; details?: FieldDetail[] };
-  const message = Array.isArray(r.message) ? r.message.join('; ') : typeof r.message === 'string' ? r.message : exception.message;
+  const message = Array.isArray(r.message)
+    ? r.message.join('; ')
+    : typeof r.message === 'string'
+      ? r.message
+      : exception.message;
   const body = error(status, message, r.details);
   if (typeof r.error === 'string' && r.error !== message) body.error = r.error;
   return body;

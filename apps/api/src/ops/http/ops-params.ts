@@ -12,7 +12,8 @@ export function assertRegisteredStream(stream: unknown, field = 'stream'): strin
   if (typeof stream !== 'string' || !NAME_PATTERN.test(stream)) {
     throw new BadRequestException(`malformed ${field} name: use letters, digits, '.', '_', '-' and ':' only`);
   }
-  if (!registeredStreams().has(stream)) throw new NotFoundException(`unknown stream "${stream}": only streams of registered event contracts are reachable`);
+  if (!registeredStreams().has(stream))
+    throw new NotFoundException(`unknown stream "${stream}": only streams of registered event contracts are reachable`);
   return stream;
 }
 
@@ -28,7 +29,10 @@ export class RegisteredStreamPipe implements PipeTransform<string, string> {
 @Injectable()
 export class SafeNamePipe implements PipeTransform<string, string> {
   transform(value: string): string {
-    if (!NAME_PATTERN.test(value)) throw new BadRequestException(`malformed name "${value.slice(0, 64)}": use letters, digits, '.', '_', '-' and ':' only`);
+    if (!NAME_PATTERN.test(value))
+      throw new BadRequestException(
+        `malformed name "${value.slice(0, 64)}": use letters, digits, '.', '_', '-' and ':' only`,
+      );
     return value;
   }
 }
@@ -37,7 +41,10 @@ export class SafeNamePipe implements PipeTransform<string, string> {
 @Injectable()
 export class EntryIdPipe implements PipeTransform<string, string> {
   transform(value: string): string {
-    if (!PARTITION_ENTRY_ID_PATTERN.test(value)) throw new BadRequestException('malformed entry id: expected <milliseconds>-<sequence>, e.g. 1700000000000-0 (p<partition>/<milliseconds>-<sequence> on partitioned streams)');
+    if (!PARTITION_ENTRY_ID_PATTERN.test(value))
+      throw new BadRequestException(
+        'malformed entry id: expected <milliseconds>-<sequence>, e.g. 1700000000000-0 (p<partition>/<milliseconds>-<sequence> on partitioned streams)',
+      );
     return value;
   }
 }

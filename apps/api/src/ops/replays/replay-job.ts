@@ -22,5 +22,10 @@ export interface ReplayJobProgress extends ReplayProgress {
 export type ReplayJobResult = ReplayResult;
 
 export function isReplayProgress(value: unknown): value is ReplayJobProgress {
-  return typeof value === 'object' && value !== null && typeof (value as ReplayJobProgress).done === 'number' && typeof (value as ReplayJobProgress).at === 'number';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ReplayJobProgress).done === 'number' &&
+    typeof (value as ReplayJobProgress).at === 'number'
+  );
 }

@@ -34,7 +34,9 @@ export class ReplayJobsService {
     const { kind, group } = body.target;
     if (kind === 'position' && !body.dryRun) await this.groups.get(stream, group);
     if (kind === 'new-group' && (await this.groups.exists(stream, group))) {
-      throw new ConflictException(`stream ${stream} has a consumer group "${group}" already: use target kind "position" or "handlers"`);
+      throw new ConflictException(
+        `stream ${stream} has a consumer group "${group}" already: use target kind "position" or "handlers"`,
+      );
     }
     const request: ReplayRequest = {
       stream,
@@ -46,12 +48,16 @@ export class ReplayJobsService {
       bypassDedupe: body.bypassDedupe ?? false,
     };
     const id = randomUUID();
-    await this.queue.add('replay', { request }, {
-      jobId: id,
-      attempts: 1,
-      removeOnComplete: { count: REPLAYS_KEPT },
-      removeOnFail: { count: REPLAYS_KEPT },
-    });
+    await this.queue.add(
+      'replay',
+      { request },
+      {
+        jobId: id,
+        attempts: 1,
+        removeOnComplete: { count: REPLAYS_KEPT },
+        removeOnFail: { count: REPLAYS_KEPT },
+      },
+    );
     return { id, state: 'queued' };
   }
 
@@ -65,7 +71,11 @@ export class ReplayJobsService {
   }
 
   private async recent(count: number): Promise<ReplayStatusDto[]> {
-    const jobs = (await this.queue.getJobs(['active', 'waiting', 'delayed', 'prioritized', 'completed', 'failed'], 0, count - 1)) as Array<ReplayJob | undefined>;
+    const jobs = (await this.queue.getJobs(
+      ['active', 'waiting', 'delayed', 'prioritized', 'completed', 'failed'],
+      0,
+      count - 1,
+    )) as Array<ReplayJob | undefined>;
     const found = jobs.filter((job): job is ReplayJob => !!job).sort((a, b) => b.timestamp - a.timestamp);
     return Promise.all(found.slice(0, count).map((job) => this.describe(job)));
   }
@@ -87,12 +97,16 @@ export class ReplayJobsService {
 
   private async job(id: string): Promise<ReplayJob> {
     const job = (await this.queue.getJob(id)) as ReplayJob | undefined;
-    if (!job) throw new NotFoundException(`no replay ${id} (replays are kept for the last ${REPLAYS_KEPT} of each outcome)`);
+    if (!job)
+      throw new NotFoundException(`no replay ${id} (replays are kept for the last ${REPLAYS_KEPT} of each outcome)`);
     return job;
   }
 
   private async describe(snapshot: ReplayJob): Promise<ReplayStatusDto> {
-    const [jobState, cancelRequested] = await Promise.all([snapshot.getState(), this.cancellations.requested(snapshot.id ?? '')]);
+    const [jobState, cancelRequested] = await Promise.all([
+      snapshot.getState(),
+      this.cancellations.requested(snapshot.id ?? ''),
+    ]);
     let job = snapshot;
     // NOTE: the job may finish between reading its hash and its state; its result and finishedOn are
     // then missing from the snapshot (a cancelled replay would read as completed): read it again.
@@ -115,7 +129,8 @@ export class ReplayJobsService {
     const ratePerSec = elapsedSec > 0 ? Math.round((progress!.done / elapsedSec) * 10) / 10 : 0;
     let etaSeconds: number | null = null;
     if (state !== 'running' && state !== 'queued') etaSeconds = 0;
-    else if (state === 'running' && ratePerSec > 0 && total > 0) etaSeconds = Math.ceil(Math.max(0, total - done) / ratePerSec);
+    else if (state === 'running' && ratePerSec > 0 && total > 0)
+      etaSeconds = Math.ceil(Math.max(0, total - done) / ratePerSec);
     const { request } = job.data;
     const status: ReplayStatusDto = {
       id: job.id ?? '',

@@ -30,12 +30,18 @@ export class StartReplayDto {
   @Matches(NAME_PATTERN, { message: 'stream must be 1-200 characters from A-Z a-z 0-9 . _ - :' })
   stream!: string;
 
-  @ApiPropertyOptional({ example: '2025-01-01T00:00:00Z', description: 'stream id or ISO time, inclusive; the stream start when absent' })
+  @ApiPropertyOptional({
+    example: '2025-01-01T00:00:00Z',
+    description: 'stream id or ISO time, inclusive; the stream start when absent',
+  })
   @IsOptional()
   @IsIdOrTime()
   from?: string;
 
-  @ApiPropertyOptional({ example: '2025-01-02T00:00:00Z', description: 'stream id or ISO time, inclusive; the stream end when absent' })
+  @ApiPropertyOptional({
+    example: '2025-01-02T00:00:00Z',
+    description: 'stream id or ISO time, inclusive; the stream end when absent',
+  })
   @IsOptional()
   @IsIdOrTime()
   to?: string;
@@ -58,7 +64,10 @@ export class StartReplayDto {
   @Max(1_000_000)
   ratePerSec?: number;
 
-  @ApiPropertyOptional({ example: false, description: "handlers: run even events the group's dedupe guard remembers as handled" })
+  @ApiPropertyOptional({
+    example: false,
+    description: "handlers: run even events the group's dedupe guard remembers as handled",
+  })
   @IsOptional()
   @IsBoolean()
   bypassDedupe?: boolean;
@@ -109,7 +118,12 @@ export class ReplayStatusDto {
   @ApiProperty({ example: 4980.5, description: 'measured entries per second since the replay started' })
   ratePerSec!: number;
 
-  @ApiProperty({ example: 6, nullable: true, type: Number, description: 'seconds left at the measured rate; null when unknown, 0 when finished' })
+  @ApiProperty({
+    example: 6,
+    nullable: true,
+    type: Number,
+    description: 'seconds left at the measured rate; null when unknown, 0 when finished',
+  })
   etaSeconds!: number | null;
 
   @ApiProperty({ example: '2025-01-01T00:00:00.000Z' })

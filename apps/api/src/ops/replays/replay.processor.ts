@@ -37,7 +37,11 @@ export class ReplayProcessor extends WorkerHost implements OnApplicationBootstra
     await closeWorker(this.worker);
   }
 
-  async process(job: Job<ReplayJobData, ReplayJobResult>, _token?: string, signal?: AbortSignal): Promise<ReplayJobResult> {
+  async process(
+    job: Job<ReplayJobData, ReplayJobResult>,
+    _token?: string,
+    signal?: AbortSignal,
+  ): Promise<ReplayJobResult> {
     const id = job.id ?? '';
     if (await this.cancellations.requested(id)) return { total: 0, done: 0, cancelled: true };
     const controller = new AbortController();
@@ -57,12 +61,19 @@ export class ReplayProcessor extends WorkerHost implements OnApplicationBootstra
     }, CANCEL_POLL_MS);
     const progress = new ProgressWriter(job);
     try {
-      const result = await this.replays.run(job.data.request, { signal: controller.signal, onProgress: (p) => progress.report(p) });
+      const result = await this.replays.run(job.data.request, {
+        signal: controller.signal,
+        onProgress: (p) => progress.report(p),
+      });
       await progress.flush(result);
       if (result.cancelled && this.shuttingDown && !cancelled && !signal?.aborted) {
-        throw new Error(`interrupted by shutdown after ${result.done} of ${result.total} entries: start a new replay from after the last entry copied`);
+        throw new Error(
+          `interrupted by shutdown after ${result.done} of ${result.total} entries: start a new replay from after the last entry copied`,
+        );
       }
-      this.logger.log(`replay ${id} of ${job.data.request.stream} to ${job.data.request.target.kind}/${job.data.request.target.group}: ${result.done} of ${result.total}${result.cancelled ? ', cancelled' : ''}`);
+      this.logger.log(
+        `replay ${id} of ${job.data.request.stream} to ${job.data.request.target.kind}/${job.data.request.target.group}: ${result.done} of ${result.total}${result.cancelled ? ', cancelled' : ''}`,
+      );
       return result;
     } finally {
       clearInterval(poll);

@@ -13,7 +13,6 @@ import { OpsController } from '../http/ops-controller.decorator';
 import { ReplayJobsService } from './replay-jobs.service';
 import { ListReplaysQuery, ReplayAcceptedDto, ReplayStatusDto, StartReplayDto } from './replay.dto';
 
-
 const replayId = new ParseUUIDPipe({ version: '4', errorHttpStatusCode: HttpStatus.BAD_REQUEST });
 
 @OpsController('replays', 'ops: replays')
@@ -24,7 +23,8 @@ export class ReplaysController {
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
-    summary: "Starts a replay job: re-deliver a range to a group's handlers, move a group, or build a new group; dryRun counts only [operator]",
+    summary:
+      "Starts a replay job: re-deliver a range to a group's handlers, move a group, or build a new group; dryRun counts only [operator]",
   })
   @ApiAcceptedResponse({ type: ReplayAcceptedDto })
   @ApiNotFoundResponse({ type: OpsErrorDto, description: 'an unregistered stream, or (position) no such group' })

@@ -22,7 +22,11 @@ export class RetentionDto {
   @ApiProperty({ example: 'orders' })
   stream!: string;
 
-  @ApiProperty({ type: RetentionPolicyDto, nullable: true, description: 'null: no policy, the stream is never trimmed' })
+  @ApiProperty({
+    type: RetentionPolicyDto,
+    nullable: true,
+    description: 'null: no policy, the stream is never trimmed',
+  })
   policy!: RetentionPolicyDto | null;
 }
 
@@ -37,6 +41,9 @@ export class TrimResultDto {
   @ApiProperty({ example: 1200 })
   deleted!: number;
 
-  @ApiProperty({ example: 35, description: 'entries past the policy kept because a group has not acknowledged them (0 with force)' })
+  @ApiProperty({
+    example: 35,
+    description: 'entries past the policy kept because a group has not acknowledged them (0 with force)',
+  })
   keptBecauseUnacknowledged!: number;
 }

@@ -25,10 +25,20 @@ export class StreamSummaryDto {
   @ApiProperty({ example: '1735776000000-3', nullable: true, type: String })
   lastId!: string | null;
 
-  @ApiProperty({ example: '2025-01-01T00:00:00.000Z', nullable: true, type: String, description: 'time of the first entry id' })
+  @ApiProperty({
+    example: '2025-01-01T00:00:00.000Z',
+    nullable: true,
+    type: String,
+    description: 'time of the first entry id',
+  })
   firstTime!: string | null;
 
-  @ApiProperty({ example: '2025-01-02T00:00:00.000Z', nullable: true, type: String, description: 'time of the last entry id' })
+  @ApiProperty({
+    example: '2025-01-02T00:00:00.000Z',
+    nullable: true,
+    type: String,
+    description: 'time of the last entry id',
+  })
   lastTime!: string | null;
 
   @ApiProperty({ example: 4, description: 'consumer groups reading the stream' })
@@ -57,7 +67,10 @@ export class ListEntriesQuery {
 
   @ApiPropertyOptional({ example: '1735689600000-0', description: 'nextCursor of the previous page' })
   @IsOptional()
-  @Matches(PARTITION_ENTRY_ID_PATTERN, { message: 'cursor must be an entry id (<ms>-<seq>, or p<k>/<ms>-<seq> on partitioned streams), the nextCursor of a previous page' })
+  @Matches(PARTITION_ENTRY_ID_PATTERN, {
+    message:
+      'cursor must be an entry id (<ms>-<seq>, or p<k>/<ms>-<seq> on partitioned streams), the nextCursor of a previous page',
+  })
   cursor?: string;
 
   @ApiPropertyOptional({ example: 'OrderPlaced' })
@@ -110,7 +123,10 @@ export class StreamEntryDto {
   @ApiProperty({ example: null, nullable: true, type: String })
   causationId!: string | null;
 
-  @ApiProperty({ example: { orderId: 'ORD-7701', total: 25 }, description: 'the payload (the raw text when it is not JSON)' })
+  @ApiProperty({
+    example: { orderId: 'ORD-7701', total: 25 },
+    description: 'the payload (the raw text when it is not JSON)',
+  })
   data!: unknown;
 }
 
@@ -118,6 +134,11 @@ export class EntryPageDto {
   @ApiProperty({ type: [StreamEntryDto] })
   entries!: StreamEntryDto[];
 
-  @ApiProperty({ example: '1735689600000-0', nullable: true, type: String, description: 'pass as cursor for the next page; null at the end of the range' })
+  @ApiProperty({
+    example: '1735689600000-0',
+    nullable: true,
+    type: String,
+    description: 'pass as cursor for the next page; null at the end of the range',
+  })
   nextCursor!: string | null;
 }

@@ -13,17 +13,25 @@ export class StreamsController {
   constructor(private readonly streams: StreamsService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Every registered stream: length, first and last entry, groups, retention policy, dead letters' })
+  @ApiOperation({
+    summary: 'Every registered stream: length, first and last entry, groups, retention policy, dead letters',
+  })
   @ApiOkResponse({ type: [StreamSummaryDto] })
   list(): Promise<StreamSummaryDto[]> {
     return this.streams.summaries();
   }
 
   @Get(':stream/entries')
-  @ApiOperation({ summary: 'Entries of a stream, newest or oldest first, filtered by type, subject and id/time range; paged by cursor' })
+  @ApiOperation({
+    summary:
+      'Entries of a stream, newest or oldest first, filtered by type, subject and id/time range; paged by cursor',
+  })
   @ApiParam({ name: 'stream', example: 'orders' })
   @ApiOkResponse({ type: EntryPageDto })
-  entries(@Param('stream', RegisteredStreamPipe) stream: string, @Query() query: ListEntriesQuery): Promise<EntryPageDto> {
+  entries(
+    @Param('stream', RegisteredStreamPipe) stream: string,
+    @Query() query: ListEntriesQuery,
+  ): Promise<EntryPageDto> {
     return this.streams.entries(stream, query);
   }
 
@@ -32,7 +40,10 @@ export class StreamsController {
   @ApiParam({ name: 'stream', example: 'orders' })
   @ApiParam({ name: 'id', example: '1735689600000-0' })
   @ApiOkResponse({ type: StreamEntryDto })
-  entry(@Param('stream', RegisteredStreamPipe) stream: string, @Param('id', EntryIdPipe) id: string): Promise<StreamEntryDto> {
+  entry(
+    @Param('stream', RegisteredStreamPipe) stream: string,
+    @Param('id', EntryIdPipe) id: string,
+  ): Promise<StreamEntryDto> {
     return this.streams.entry(stream, id);
   }
 }

@@ -1,7 +1,15 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { scripted, withConsumerScripts } from '@nest-streams/event-bus/consumer/consumer-scripts';
 import { EventBusCore, RetentionService } from '@nest-streams/event-bus';
-import { comparePartitionIds, endBefore, formatPartitionId, isBareEntryId, parsePartitionId, PartitionEntryId, startAfter } from '@nest-streams/event-bus/ops/partition-ids';
+import {
+  comparePartitionIds,
+  endBefore,
+  formatPartitionId,
+  isBareEntryId,
+  parsePartitionId,
+  PartitionEntryId,
+  startAfter,
+} from '@nest-streams/event-bus/ops/partition-ids';
 import { rangeStart, rangeEnd } from '../http/ranges';
 import { idTime, toRecord } from '../http/redis-replies';
 import { compareIds } from '@nest-streams/event-bus/utils/stream-ids';
@@ -32,10 +40,12 @@ export class StreamsService {
     if (this.core.keys.partitioned) return this.partitionedSummary(stream);
     const key = this.core.keys.stream(stream);
     const [info, retention, deadLetters] = await Promise.all([
-      withConsumerScripts(this.core.redis).xinfoOf(key, 'STREAM').catch((error: unknown) => {
-        if (String(error).includes('no such key')) return undefined;
-        throw error;
-      }),
+      withConsumerScripts(this.core.redis)
+        .xinfoOf(key, 'STREAM')
+        .catch((error: unknown) => {
+          if (String(error).includes('no such key')) return undefined;
+          throw error;
+        }),
       this.retention.policy(stream),
       this.core.redis.xlen(this.core.keys.deadLetter(stream)),
     ]);
@@ -75,13 +85,18 @@ export class StreamsService {
     let scanned = 0;
     for (;;) {
       const pageSize = filtered ? Math.min(500, ENTRY_SCAN_LIMIT - scanned) : count - entries.length;
-      const page = (newest
-        ? await this.core.redis.xrevrange(key, high, low, 'COUNT', pageSize)
-        : await this.core.redis.xrange(key, low, high, 'COUNT', pageSize)) as RawEntry[];
+      const page = (
+        newest
+          ? await this.core.redis.xrevrange(key, high, low, 'COUNT', pageSize)
+          : await this.core.redis.xrange(key, low, high, 'COUNT', pageSize)
+      ) as RawEntry[];
       for (const [id, fields] of page) {
         scanned++;
         const record = toRecord<string>(fields);
-        if ((query.type === undefined || record.type === query.type) && (query.subject === undefined || record.subject === query.subject)) {
+        if (
+          (query.type === undefined || record.type === query.type) &&
+          (query.subject === undefined || record.subject === query.subject)
+        ) {
           entries.push(toEntry(id, record));
           if (entries.length === count) return { entries, nextCursor: id };
         }
@@ -99,7 +114,12 @@ export class StreamsService {
     const { keys, redis } = this.core;
     const at = parsePartitionId(keys, id);
     const partitions = !at ? [] : keys.partitioned && isBareEntryId(id) ? keys.all : [at.partition];
-    const found = await Promise.all(partitions.map(async (k) => ({ k, entries: (await redis.xrange(keys.stream(stream, k), at!.id, at!.id)) as RawEntry[] })));
+    const found = await Promise.all(
+      partitions.map(async (k) => ({
+        k,
+        entries: (await redis.xrange(keys.stream(stream, k), at!.id, at!.id)) as RawEntry[],
+      })),
+    );
     const hit = found.find((f) => f.entries.length > 0);
     if (!hit) throw new NotFoundException(`no entry ${id} in stream ${stream}`);
     const [entryId, fields] = hit.entries[0];
@@ -112,9 +132,15 @@ export class StreamsService {
     const [parts, retention] = await Promise.all([
       Promise.all(
         keys.all.map(async (k) => {
-          const replies = (await scripted(withConsumerScripts(redis).pipeline()).xinfoOf(keys.stream(stream, k), 'STREAM').xinfoOf(keys.stream(stream, k), 'GROUPS').xlen(keys.deadLetter(stream, k)).exec()) ?? [];
+          const replies =
+            (await scripted(withConsumerScripts(redis).pipeline())
+              .xinfoOf(keys.stream(stream, k), 'STREAM')
+              .xinfoOf(keys.stream(stream, k), 'GROUPS')
+              .xlen(keys.deadLetter(stream, k))
+              .exec()) ?? [];
           const [[infoError, info], [groupsError, groups], [dlqError, deadLetters]] = replies;
-          for (const error of [infoError, groupsError, dlqError]) if (error && !String(error).includes('no such key')) throw error;
+          for (const error of [infoError, groupsError, dlqError])
+            if (error && !String(error).includes('no such key')) throw error;
           const r = info && !infoError ? toRecord(info as unknown[]) : {};
           return {
             length: Number(r.length ?? 0),
@@ -127,8 +153,14 @@ export class StreamsService {
       ),
       this.retention.policy(stream),
     ]);
-    const firsts = parts.map((p) => p.first).filter((id): id is string => id !== null).sort(compareIds);
-    const lasts = parts.map((p) => p.last).filter((id): id is string => id !== null).sort(compareIds);
+    const firsts = parts
+      .map((p) => p.first)
+      .filter((id): id is string => id !== null)
+      .sort(compareIds);
+    const lasts = parts
+      .map((p) => p.last)
+      .filter((id): id is string => id !== null)
+      .sort(compareIds);
     const first = firsts[0] ?? null;
     const last = lasts.at(-1) ?? null;
     return {
@@ -177,7 +209,11 @@ export class StreamsService {
         heads
           .filter((h) => h.buffer.length === 0 && !h.exhausted)
           .map(async (h) => {
-            const page = (newest ? await redis.xrevrange(h.key, h.bound, low, 'COUNT', pageSize) : await redis.xrange(h.key, h.bound, high, 'COUNT', pageSize)) as RawEntry[];
+            const page = (
+              newest
+                ? await redis.xrevrange(h.key, h.bound, low, 'COUNT', pageSize)
+                : await redis.xrange(h.key, h.bound, high, 'COUNT', pageSize)
+            ) as RawEntry[];
             h.buffer = page;
             h.exhausted = page.length < pageSize;
             if (page.length > 0) h.bound = `(${page[page.length - 1][0]}`;
@@ -188,7 +224,10 @@ export class StreamsService {
         if (h.buffer.length === 0) continue;
         if (!next) next = h;
         else {
-          const order = comparePartitionIds({ partition: h.k, id: h.buffer[0][0] }, { partition: next.k, id: next.buffer[0][0] });
+          const order = comparePartitionIds(
+            { partition: h.k, id: h.buffer[0][0] },
+            { partition: next.k, id: next.buffer[0][0] },
+          );
           if (newest ? order > 0 : order < 0) next = h;
         }
       }
@@ -197,7 +236,10 @@ export class StreamsService {
       const qualified = formatPartitionId(keys, next.k, id);
       scanned++;
       const record = toRecord<string>(fields);
-      if ((query.type === undefined || record.type === query.type) && (query.subject === undefined || record.subject === query.subject)) {
+      if (
+        (query.type === undefined || record.type === query.type) &&
+        (query.subject === undefined || record.subject === query.subject)
+      ) {
         entries.push(toEntry(qualified, record));
         if (entries.length === count) return { entries, nextCursor: qualified };
       }

@@ -5,7 +5,9 @@ export class InsufficientFundsError extends Error {
     readonly balance: number,
     readonly requested: number,
   ) {
-    super(`cannot withdraw ${requested} from account ${accountId}: its balance is ${balance}; withdraw at most ${balance} or deposit first`);
+    super(
+      `cannot withdraw ${requested} from account ${accountId}: its balance is ${balance}; withdraw at most ${balance} or deposit first`,
+    );
     this.name = 'InsufficientFundsError';
   }
 }

@@ -14,7 +14,17 @@ export interface AsyncApiDocument {
   info: { title: string; version: string; description?: string };
   defaultContentType: string;
   channels: Record<string, { address: string; title: string; description: string; messages: Record<string, Ref> }>;
-  operations: Record<string, { action: 'send' | 'receive'; channel: Ref; title: string; summary: string; description?: string; messages: Ref[] } & Record<`x-${string}`, unknown>>;
+  operations: Record<
+    string,
+    {
+      action: 'send' | 'receive';
+      channel: Ref;
+      title: string;
+      summary: string;
+      description?: string;
+      messages: Ref[];
+    } & Record<`x-${string}`, unknown>
+  >;
   components: { messages: Record<string, JsonSchema>; schemas: Record<string, JsonSchema> };
 }
 
@@ -44,13 +54,22 @@ export function buildAsyncApi(input: AsyncApiInput): AsyncApiDocument {
   const ns = input.namespace ?? '<namespace>';
   const doc: AsyncApiDocument = {
     asyncapi: '3.0.0',
-    info: { title: input.title, version: input.version ?? '1.0.0', ...(input.description ? { description: input.description } : {}) },
+    info: {
+      title: input.title,
+      version: input.version ?? '1.0.0',
+      ...(input.description ? { description: input.description } : {}),
+    },
     defaultContentType: JSON_CONTENT_TYPE,
     channels: {},
     operations: {},
     components: { messages: {}, schemas: {} },
   };
-  const contracts = [...input.contracts].sort((a, b) => a.meta.stream.localeCompare(b.meta.stream) || a.meta.type.localeCompare(b.meta.type) || a.meta.version - b.meta.version);
+  const contracts = [...input.contracts].sort(
+    (a, b) =>
+      a.meta.stream.localeCompare(b.meta.stream) ||
+      a.meta.type.localeCompare(b.meta.type) ||
+      a.meta.version - b.meta.version,
+  );
   const newestOf = new Map<string, number>();
   for (const { meta } of contracts) newestOf.set(meta.type, Math.max(newestOf.get(meta.type) ?? 0, meta.version));
 
@@ -90,7 +109,8 @@ export function buildAsyncApi(input: AsyncApiInput): AsyncApiDocument {
   }
 
   const byGroup = new Map<string, EventSubscription[]>();
-  for (const s of input.subscriptions) byGroup.set(`${s.group}.receive.${s.type}`, [...(byGroup.get(`${s.group}.receive.${s.type}`) ?? []), s]);
+  for (const s of input.subscriptions)
+    byGroup.set(`${s.group}.receive.${s.type}`, [...(byGroup.get(`${s.group}.receive.${s.type}`) ?? []), s]);
   for (const [key, subs] of [...byGroup].sort(([a], [b]) => a.localeCompare(b))) {
     const { group, service, stream, type } = subs[0];
     const versions = contracts.filter((c) => c.meta.type === type);
@@ -100,8 +120,18 @@ export function buildAsyncApi(input: AsyncApiInput): AsyncApiDocument {
       action: 'receive',
       channel: { $ref: `#/channels/${stream}` },
       title: `${group} receives ${type}`,
-      summary: `consumer group ${group}${service ? ` (${service})` : ''}: ${subs.map((s) => s.handler).sort().join(', ')}`,
-      ...(versions.length > 1 ? { description: `Reads every version; v${versions.slice(0, -1).map((c) => c.meta.version).join(', v')} entries are upcast to v${newest} before its handlers run.` } : {}),
+      summary: `consumer group ${group}${service ? ` (${service})` : ''}: ${subs
+        .map((s) => s.handler)
+        .sort()
+        .join(', ')}`,
+      ...(versions.length > 1
+        ? {
+            description: `Reads every version; v${versions
+              .slice(0, -1)
+              .map((c) => c.meta.version)
+              .join(', v')} entries are upcast to v${newest} before its handlers run.`,
+          }
+        : {}),
       messages: versions.map((c) => ({ $ref: `#/channels/${stream}/messages/${messageId(type, c.meta.version)}` })),
       'x-consumer-group': group,
       ...(service ? { 'x-service': service } : {}),
@@ -110,12 +140,19 @@ export function buildAsyncApi(input: AsyncApiInput): AsyncApiDocument {
   return doc;
 }
 
-function message(contract: RegisteredContract, newest: number, upcasters: readonly RegisteredUpcaster[], schemas: Record<string, JsonSchema>): JsonSchema {
+function message(
+  contract: RegisteredContract,
+  newest: number,
+  upcasters: readonly RegisteredUpcaster[],
+  schemas: Record<string, JsonSchema>,
+): JsonSchema {
   const { type, version, subjectField } = contract.meta;
   const id = messageId(type, version);
   const upcaster = upcasters.find((u) => u.type === type && u.from === version);
   const notes = [
-    version === newest ? 'The newest version: what handlers receive.' : `An older version: consumers upcast it to v${newest} before handlers see it.`,
+    version === newest
+      ? 'The newest version: what handlers receive.'
+      : `An older version: consumers upcast it to v${newest} before handlers see it.`,
     upcaster ? `Upcast to v${upcaster.to} by ${upcaster.name}.` : '',
   ].filter(Boolean);
   return {
@@ -126,7 +163,10 @@ function message(contract: RegisteredContract, newest: number, upcasters: readon
     contentType: JSON_CONTENT_TYPE,
     headers: envelopeSchema(type, version, subjectField),
     payload: payloadSchema(contract, id, schemas),
-    correlationId: { description: 'Shared by every event of one business flow', location: '$message.header#/correlationid' },
+    correlationId: {
+      description: 'Shared by every event of one business flow',
+      location: '$message.header#/correlationid',
+    },
     'x-event-type': type,
     'x-event-version': version,
     'x-event-class': contract.cls.name,
@@ -142,7 +182,11 @@ function envelopeSchema(type: string, version: number, subjectField?: string): J
       specversion: { type: 'string', const: CLOUDEVENTS_SPEC_VERSION },
       id: text('unique event id chosen by the publisher; the dedupe key'),
       type: { type: 'string', const: type },
-      version: { type: 'string', const: String(version), description: version === 1 ? 'absent means 1' : 'schema version of data' },
+      version: {
+        type: 'string',
+        const: String(version),
+        description: version === 1 ? 'absent means 1' : 'schema version of data',
+      },
       source: text('the publishing service'),
       time: { type: 'string', format: 'date-time', description: 'RFC 3339 UTC time of the fact' },
       datacontenttype: { type: 'string', const: JSON_CONTENT_TYPE },
@@ -153,7 +197,16 @@ function envelopeSchema(type: string, version: number, subjectField?: string): J
       traceparent: text('W3C trace context'),
       tracestate: text('W3C trace context'),
     },
-    required: ['specversion', 'id', 'type', ...(version === 1 ? [] : ['version']), 'source', 'time', 'datacontenttype', 'data'],
+    required: [
+      'specversion',
+      'id',
+      'type',
+      ...(version === 1 ? [] : ['version']),
+      'source',
+      'time',
+      'datacontenttype',
+      'data',
+    ],
   };
 }
 
@@ -166,9 +219,15 @@ function payloadSchema(contract: RegisteredContract, id: string, schemas: Record
     if (Array.isArray(node)) return node.map(rewrite);
     if (!node || typeof node !== 'object') return node;
     return Object.fromEntries(
-      Object.entries(node).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' && v.startsWith(DEFINITIONS) ? `#/components/schemas/${component(v.slice(DEFINITIONS.length))}` : rewrite(v)]),
+      Object.entries(node).map(([k, v]) => [
+        k,
+        k === '$ref' && typeof v === 'string' && v.startsWith(DEFINITIONS)
+          ? `#/components/schemas/${component(v.slice(DEFINITIONS.length))}`
+          : rewrite(v),
+      ]),
     );
   };
-  for (const [name, schema] of Object.entries((definitions ?? {}) as Record<string, JsonSchema>)) schemas[component(name)] = rewrite(schema) as JsonSchema;
+  for (const [name, schema] of Object.entries((definitions ?? {}) as Record<string, JsonSchema>))
+    schemas[component(name)] = rewrite(schema) as JsonSchema;
   return rewrite(payload) as JsonSchema;
 }

@@ -3,7 +3,11 @@ import { MODULE_METADATA } from '@nestjs/common/constants';
 import { MetadataScanner } from '@nestjs/core';
 import { getContract } from '../../contracts/contract-registry';
 import type { SubscriberMetadata } from '../../decorators/subscribe.decorator';
-import { EVENT_BUS_FEATURE_OPTIONS, EVENT_CONSUMER_GROUP_METADATA, EVENT_SUBSCRIBER_METADATA } from '../../event-bus.constants';
+import {
+  EVENT_BUS_FEATURE_OPTIONS,
+  EVENT_CONSUMER_GROUP_METADATA,
+  EVENT_SUBSCRIBER_METADATA,
+} from '../../event-bus.constants';
 import type { EventBusFeatureOptions } from '../../interfaces/event-bus-options.interface';
 import type { EventSubscription } from './event-subscription';
 
@@ -35,13 +39,24 @@ export function scanSubscriptions(root: ModuleRef): EventSubscription[] {
       if (!cls) continue;
       for (const method of scanner.getAllMethodNames(cls.prototype as object)) {
         const fn = (cls.prototype as Record<string, unknown>)[method];
-        const subscriptions = (typeof fn === 'function' ? Reflect.getMetadata(EVENT_SUBSCRIBER_METADATA, fn) : undefined) as SubscriberMetadata[] | undefined;
+        const subscriptions = (
+          typeof fn === 'function' ? Reflect.getMetadata(EVENT_SUBSCRIBER_METADATA, fn) : undefined
+        ) as SubscriberMetadata[] | undefined;
         for (const { event, options } of subscriptions ?? []) {
-          const group = options.group ?? (Reflect.getMetadata(EVENT_CONSUMER_GROUP_METADATA, cls) as string | undefined) ?? feature?.group;
+          const group =
+            options.group ??
+            (Reflect.getMetadata(EVENT_CONSUMER_GROUP_METADATA, cls) as string | undefined) ??
+            feature?.group;
           if (!group) continue;
           const contract = getContract(event);
           const own = feature?.group === group ? feature : undefined;
-          out.push({ group, service: own?.source ?? own?.group, stream: contract.stream, type: contract.type, handler: `${cls.name}.${method}` });
+          out.push({
+            group,
+            service: own?.source ?? own?.group,
+            stream: contract.stream,
+            type: contract.type,
+            handler: `${cls.name}.${method}`,
+          });
         }
       }
     }
