@@ -2,8 +2,7 @@ import Redis from 'ioredis';
 import request from 'supertest';
 import { OrderModule } from '@app/order';
 import { createTestPlatformApp } from './support/platform-app';
-import { RedisServer } from './support/redis-server';
-import { waitFor } from './support/redis';
+import { ReplicatedRedis, RedisServer } from './support/redis-server';
 
 /**
  * REDIS_WAIT_REPLICAS / REDIS_WAIT_TIMEOUT_MS: the platform's setting for the bus's `publishWait`
@@ -11,26 +10,17 @@ import { waitFor } from './support/redis';
  * replica; the replica is paused (SIGSTOP) to make replication stall.
  */
 describe('REDIS_WAIT_REPLICAS: the shop answers once N replicas have the write', () => {
+  let redis: ReplicatedRedis;
   let primary: RedisServer;
-  let replica: RedisServer;
   let onReplica: Redis;
 
   beforeAll(async () => {
-    primary = await RedisServer.start();
-    replica = await RedisServer.start({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
-    onReplica = new Redis(replica.url);
-    await waitFor(
-      'replica linked',
-      async () => /master_link_status:up/.test(await onReplica.info('replication')),
-      10_000,
-    );
+    redis = await ReplicatedRedis.start();
+    ({ primary, onReplica } = redis);
   });
 
   afterAll(async () => {
-    if (replica?.pid) process.kill(replica.pid, 'SIGCONT');
-    onReplica?.disconnect();
-    await replica?.destroy();
-    await primary?.destroy();
+    await redis?.destroy();
   });
 
   it('POST /orders answers 201 once the replica has the order, 503 when it cannot confirm', async () => {
@@ -43,12 +33,12 @@ describe('REDIS_WAIT_REPLICAS: the shop answers once N replicas have the write',
       const placed = await request(app.getHttpServer()).post('/orders').send(order).expect(201);
       const ns = process.env.EVENT_BUS_NAMESPACE!;
       expect(await onReplica.hget(`${ns}:svc:order:order:${placed.body.orderId}`, 'status')).toBe('Pending');
-      process.kill(replica.pid!, 'SIGSTOP');
+      redis.pause();
       try {
         const refused = await request(app.getHttpServer()).post('/orders').send(order).expect(503);
         expect(refused.body.message).toMatch(/0 of 1 replica\(s\) confirmed it within 300 ms/);
       } finally {
-        process.kill(replica.pid!, 'SIGCONT');
+        redis.resume();
       }
     } finally {
       await app.close();

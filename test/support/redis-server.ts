@@ -127,3 +127,43 @@ async function waitForPing(url: string, timeoutMs: number): Promise<void> {
   }
   throw new Error(`redis-server at ${url} did not answer within ${timeoutMs} ms: ${String(lastError)}`);
 }
+
+/** A primary and one replica of it, linked; `pause()` stalls replication (SIGSTOP of the replica). */
+export class ReplicatedRedis {
+  private constructor(
+    readonly primary: RedisServer,
+    readonly replica: RedisServer,
+    /** A client on the replica, to see what replication delivered. */
+    readonly onReplica: Redis,
+  ) {}
+
+  static async start(linkTimeoutMs = 10_000): Promise<ReplicatedRedis> {
+    const primary = await RedisServer.start();
+    const replica = await RedisServer.start({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
+    const pair = new ReplicatedRedis(primary, replica, new Redis(replica.url));
+    const deadline = Date.now() + linkTimeoutMs;
+    while (!/master_link_status:up/.test(await pair.onReplica.info('replication'))) {
+      if (Date.now() > deadline) {
+        await pair.destroy();
+        throw new Error(`replica of ${primary.url} not linked within ${linkTimeoutMs} ms`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return pair;
+  }
+
+  pause(): void {
+    process.kill(this.replica.pid!, 'SIGSTOP');
+  }
+
+  resume(): void {
+    if (this.replica.pid) process.kill(this.replica.pid, 'SIGCONT');
+  }
+
+  async destroy(): Promise<void> {
+    this.resume();
+    this.onReplica.disconnect();
+    await this.replica.destroy();
+    await this.primary.destroy();
+  }
+}

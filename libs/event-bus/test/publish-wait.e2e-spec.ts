@@ -4,36 +4,26 @@ import type { INestApplicationContext } from '@nestjs/common';
 import Redis from 'ioredis';
 import { EventBusModule, EventPublisher, PublishFailedError } from '@nest-streams/event-bus';
 import { ParcelShipped } from './fixtures/fixture-events';
-import { RedisServer } from '../../../test/support/redis-server';
-import { waitFor } from '../../../test/support/redis';
+import { ReplicatedRedis, RedisServer } from '../../../test/support/redis-server';
 
 /**
  * `publishWait`: a publish resolves once the replicas have the write. Real
  * primary and replica; the replica is paused (SIGSTOP) to make replication stall.
  */
 describe('publishWait: a publish resolves once N replicas have it', () => {
+  let redis: ReplicatedRedis;
   let primary: RedisServer;
-  let replica: RedisServer;
   let onReplica: Redis;
   const apps: INestApplicationContext[] = [];
 
   beforeAll(async () => {
-    primary = await RedisServer.start();
-    replica = await RedisServer.start({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
-    onReplica = new Redis(replica.url);
-    await waitFor(
-      'replica linked',
-      async () => /master_link_status:up/.test(await onReplica.info('replication')),
-      10_000,
-    );
+    redis = await ReplicatedRedis.start();
+    ({ primary, onReplica } = redis);
   });
 
   afterAll(async () => {
-    if (replica?.pid) process.kill(replica.pid, 'SIGCONT');
     await Promise.all(apps.map((app) => app.close()));
-    onReplica?.disconnect();
-    await replica?.destroy();
-    await primary?.destroy();
+    await redis?.destroy();
   });
 
   async function publisher(publishWait?: { replicas: number; timeoutMs?: number }): Promise<EventPublisher> {
@@ -67,7 +57,7 @@ describe('publishWait: a publish resolves once N replicas have it', () => {
     // Tried: the replica paused (SIGSTOP) while publishing, with and without publishWait.
     const waiting = await publisher({ replicas: 1, timeoutMs: 300 });
     const plain = await publisher();
-    process.kill(replica.pid!, 'SIGSTOP');
+    redis.pause();
     try {
       const began = Date.now();
       const failed = await waiting
@@ -87,7 +77,7 @@ describe('publishWait: a publish resolves once N replicas have it', () => {
         stream: 'parcels',
       });
     } finally {
-      process.kill(replica.pid!, 'SIGCONT');
+      redis.resume();
     }
   });
 });
