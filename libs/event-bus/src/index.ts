@@ -21,7 +21,12 @@ export type {
 export { DeadLetterService, type DeadLetter, type DeadLetterFilter } from './dead-letter/dead-letter.service';
 export { GroupAdminService, type GroupInfo, type ConsumerInfo, type PendingEntry } from './ops/group-admin.service';
 export { ReplayService, type ReplayRequest, type ReplayResult, type ReplayOptions } from './ops/replay.service';
-export { RetentionService, type RetentionPolicy, type TrimResult } from './ops/retention.service';
+export {
+  DEFAULT_RETENTION_MAX_AGE_MS,
+  RetentionService,
+  type RetentionPolicy,
+  type TrimResult,
+} from './ops/retention.service';
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './consumer/retry-policy';
 export { currentDelivery } from './context/delivery-context';
 export { encodeEnvelope, decodeEnvelope } from './envelope/envelope';

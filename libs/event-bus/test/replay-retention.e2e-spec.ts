@@ -60,6 +60,7 @@ describe('replay and retention (real Redis)', () => {
     namespace: string,
     consumer: ConsumerTuning = {},
     retentionIgnoresGroups?: string[],
+    retentionMaxAgeMs?: number,
   ): Promise<INestApplicationContext> {
     @Module({
       imports: [
@@ -68,6 +69,7 @@ describe('replay and retention (real Redis)', () => {
           namespace,
           retentionIntervalMs: 0,
           retentionIgnoresGroups,
+          retentionMaxAgeMs,
           consumer: { blockMs: 100, ...consumer },
         }),
       ],
@@ -217,6 +219,59 @@ describe('replay and retention (real Redis)', () => {
       expect((await retention.apply('parcels')).deleted).toBe(4);
     },
   );
+
+  itIf(unpartitioned, rawKeys)(
+    'gives every stream a default retention by age that keeps what a group has not acknowledged; its own policy overrides it',
+    async () => {
+      const ns = testNamespace('retention-default');
+      const key = testKeys(ns).stream('parcels');
+      // Three entries two hours old, written before the groups exist: alpha and beta start after them.
+      const old = Date.now() - 2 * 3_600_000;
+      for (let i = 0; i < 3; i++) await redis.xadd(key, `${old}-${i}`, 'id', `old-${i}`);
+      const app = await start(ns, { startFrom: 'new' }, undefined, 3_600_000);
+      await redis.xgroup('CREATE', key, 'laggard', '0');
+      await app.get(EventPublisher).publishMany(parcels(4, 'D'));
+      await waitFor('alpha and beta done', () => count('alpha') === 4 && count('beta') === 4);
+      const retention = app.get(RetentionService);
+      expect(await retention.policy('parcels')).toBeNull();
+      expect(retention.defaultPolicy).toEqual({ maxAgeMs: 3_600_000 });
+
+      // 'laggard' has read nothing: the old entries stay.
+      expect(await retention.apply('parcels')).toEqual({ deleted: 0, keptBecauseUnacknowledged: 3 });
+      expect(await redis.xlen(key)).toBe(7);
+
+      // A stream's own policy replaces the default.
+      await redis.xgroup('SETID', key, 'laggard', '$');
+      await retention.setPolicy('parcels', { maxLength: 100 });
+      expect(await retention.apply('parcels')).toEqual({ deleted: 0, keptBecauseUnacknowledged: 0 });
+
+      // Back to the default: the old entries go, the new ones stay.
+      await retention.setPolicy('parcels', null);
+      expect(await retention.apply('parcels')).toEqual({ deleted: 3, keptBecauseUnacknowledged: 0 });
+      expect(await redis.xlen(key)).toBe(4);
+    },
+  );
+
+  itIf(unpartitioned, rawKeys)('keeps everything with a default retention of 0', async () => {
+    const ns = testNamespace('retention-forever');
+    const key = testKeys(ns).stream('parcels');
+    await redis.xadd(key, `${Date.now() - 30 * 86_400_000}-0`, 'id', 'ancient');
+    const app = await start(ns, { startFrom: 'new' }, undefined, 0);
+    const retention = app.get(RetentionService);
+    expect(retention.defaultPolicy).toBeNull();
+    expect(await retention.apply('parcels')).toEqual({ deleted: 0, keptBecauseUnacknowledged: 0 });
+    expect(await redis.xlen(key)).toBe(1);
+  });
+
+  itIf(unpartitioned, rawKeys)('trims entries older than 7 days by default', async () => {
+    const ns = testNamespace('retention-7d');
+    const key = testKeys(ns).stream('parcels');
+    await redis.xadd(key, `${Date.now() - 8 * 86_400_000}-0`, 'id', 'eight-days');
+    await redis.xadd(key, `${Date.now() - 6 * 86_400_000}-0`, 'id', 'six-days');
+    const app = await start(ns, { startFrom: 'new' });
+    expect(await app.get(RetentionService).apply('parcels')).toEqual({ deleted: 1, keptBecauseUnacknowledged: 0 });
+    expect((await redis.xrange(key, '-', '+')).map(([, f]) => f[1])).toEqual(['six-days']);
+  });
 
   itIf(unpartitioned, rawKeys)(
     'does not wait for groups it is told to ignore (observers such as the flow indexer)',

@@ -33,6 +33,13 @@ describe('validateEnvironment', () => {
       /RETENTION_IGNORES_GROUPS must be a comma-separated list/,
     );
   });
+
+  it('gives streams a default retention of 7 days, 0 keeping events forever', () => {
+    expect(validateEnvironment({}).EVENT_RETENTION_MAX_AGE_MS).toBe(604_800_000);
+    expect(validateEnvironment({ EVENT_RETENTION_MAX_AGE_MS: '0' }).EVENT_RETENTION_MAX_AGE_MS).toBe(0);
+    expect(() => validateEnvironment({ EVENT_RETENTION_MAX_AGE_MS: '-1' })).toThrow(/EVENT_RETENTION_MAX_AGE_MS/);
+    expect(validateEnvironment({}).FLOW_INDEX_TTL_SECONDS).toBeUndefined();
+  });
 });
 
 describe('validateEnvironment: Redis Cluster', () => {

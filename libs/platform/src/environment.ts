@@ -111,6 +111,15 @@ export class Environment {
   })
   RETENTION_IGNORES_GROUPS?: string;
 
+  /**
+   * The retention of every stream without a policy of its own, in ms (default 7 days): older
+   * entries are trimmed once every group has acknowledged them; 0 keeps them forever.
+   */
+  @Type(() => Number)
+  @IsInt({ message: 'EVENT_RETENTION_MAX_AGE_MS must be an integer (ms; 0 keeps events forever)' })
+  @Min(0)
+  EVENT_RETENTION_MAX_AGE_MS = 604_800_000;
+
   @IsOptional()
   @IsString()
   CONSUMER_NAME?: string;
@@ -216,12 +225,16 @@ export class Environment {
   @Matches(/^(true|false)$/i, { message: 'OTEL_SDK_DISABLED must be true or false' })
   OTEL_SDK_DISABLED?: string;
 
-  /** How long the flow view's index (`<ns>:flow:*`) keeps a flow after its last event, in seconds (default 7 days). */
+  /**
+   * How long the flow view's index (`<ns>:flow:*`) keeps a flow after its last event, in seconds
+   * (default: EVENT_RETENTION_MAX_AGE_MS, or 7 days when that is 0).
+   */
+  @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'FLOW_INDEX_TTL_SECONDS must be an integer (seconds)' })
   @Min(60)
   @Max(31_536_000)
-  FLOW_INDEX_TTL_SECONDS = 604_800;
+  FLOW_INDEX_TTL_SECONDS?: number;
 }
 
 const SECRET_VARIABLES = new Set(['API_KEYS']);

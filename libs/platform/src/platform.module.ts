@@ -51,6 +51,7 @@ export class PlatformModule {
               heartbeatMs: config.get('CONSUMER_HEARTBEAT_MS', { infer: true }),
               sessionTimeoutMs: config.get('CONSUMER_SESSION_TIMEOUT_MS', { infer: true }),
             },
+            retentionMaxAgeMs: config.get('EVENT_RETENTION_MAX_AGE_MS', { infer: true }),
             retentionIgnoresGroups: config.get('RETENTION_IGNORES_GROUPS', { infer: true })?.split(',') ?? [],
             publishWait: {
               replicas: config.get('REDIS_WAIT_REPLICAS', { infer: true }),

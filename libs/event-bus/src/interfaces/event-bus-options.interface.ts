@@ -98,6 +98,13 @@ export interface EventBusModuleOptions {
   /** How often this process applies the streams' retention policies, in ms; 0 never. @default 60000 */
   retentionIntervalMs?: number;
   /**
+   * The retention of every stream without a policy of its own: entries older than this, in ms,
+   * are trimmed by the periodic retention once every group has acknowledged them (a stream's own
+   * policy, set through RetentionService, replaces it). 0 keeps entries forever.
+   * @default 604800000 (7 days)
+   */
+  retentionMaxAgeMs?: number;
+  /**
    * Groups whose position does not hold retention back: observers (an indexer, an audit tap)
    * that would rather miss entries trimmed before they read them than keep a stream from ever
    * being trimmed while they are not running. docs/contract.md section 4 leaves trimming what a group

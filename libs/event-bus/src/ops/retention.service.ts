@@ -22,11 +22,14 @@ export interface TrimResult {
   keptBecauseUnacknowledged: number;
 }
 
+/** `retentionMaxAgeMs` when not set: 7 days. */
+export const DEFAULT_RETENTION_MAX_AGE_MS = 7 * 24 * 3_600_000;
+
 /**
- * Trims streams by their policy without ever deleting an entry some group has not acknowledged
+ * Trims streams by their policy (a stream without one: `retentionMaxAgeMs`, 7 days by default) without ever deleting an entry some group has not acknowledged
  * (pending, or not yet delivered), unless forced (docs/contract.md section 4). Policies live in
  * `<ns>:{<stream>}:retention` (one per stream, also when partitioned); every
- * `retentionIntervalMs` each process applies them. With partitioned streams the policy is applied
+ * `retentionIntervalMs` each process applies them to every registered stream. With partitioned streams the policy is applied
  * to each partition on its own: `maxLength` as `ceil(maxLength / partitions)` entries per
  * partition, and each partition's groups set its floor; the results are summed.
  * NOTE: Redis 8.2's XTRIM ... ACKED would do the group bookkeeping server-side.
@@ -47,6 +50,18 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
     if (this.timer) clearInterval(this.timer);
   }
 
+  /** The policy of streams without one of their own: `retentionMaxAgeMs` (7 days by default), null when it is 0. */
+  get defaultPolicy(): RetentionPolicy | null {
+    const maxAgeMs = this.core.options.retentionMaxAgeMs ?? DEFAULT_RETENTION_MAX_AGE_MS;
+    return maxAgeMs > 0 ? { maxAgeMs } : null;
+  }
+
+  /** The policy `apply` uses: the stream's own, else the default (null: keep everything). */
+  async effectivePolicy(stream: string): Promise<RetentionPolicy | null> {
+    return (await this.policy(stream)) ?? this.defaultPolicy;
+  }
+
+  /** The stream's own policy (null: none; the default then applies). */
   async policy(stream: string): Promise<RetentionPolicy | null> {
     const raw = await this.core.redis.hgetall(this.core.keys.retention(stream));
     if (!raw.maxLength && !raw.maxAgeMs) return null;
@@ -65,7 +80,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   async apply(stream: string, opts: { force?: boolean } = {}): Promise<TrimResult> {
-    const policy = await this.policy(stream);
+    const policy = await this.effectivePolicy(stream);
     if (!policy) return { deleted: 0, keptBecauseUnacknowledged: 0 };
     const { keys } = this.core;
     const perPartition: RetentionPolicy = { ...policy };

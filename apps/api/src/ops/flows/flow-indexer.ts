@@ -33,7 +33,11 @@ export class FlowIndexer implements OnApplicationBootstrap {
     config: ConfigService<Environment, true>,
   ) {
     this.keys = new FlowKeys(core.keys.namespace);
-    this.ttlSeconds = config.get('FLOW_INDEX_TTL_SECONDS', { infer: true });
+    // NOTE: by default a flow lives as long as its events do (the streams' default retention).
+    const retentionMs = config.get('EVENT_RETENTION_MAX_AGE_MS', { infer: true });
+    this.ttlSeconds =
+      config.get('FLOW_INDEX_TTL_SECONDS', { infer: true }) ??
+      (retentionMs > 0 ? Math.max(60, Math.ceil(retentionMs / 1000)) : 604_800);
   }
 
   async onApplicationBootstrap(): Promise<void> {
