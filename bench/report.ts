@@ -7,6 +7,7 @@ import type { ConsumePhase } from './consume';
 import { quantile } from './guard';
 import type { GuardPair, GuardPhase } from './guard';
 import type { LatencyPhase, LatencyRun } from './latency';
+import type { PeerLatency, PeerRun, PeersPhase } from './peers';
 import type { PublishPhase } from './publish';
 import { fmt, table } from './util';
 
@@ -32,6 +33,7 @@ export interface Results {
   backlog?: BacklogPhase;
   eventStore?: import('./event-store').EventStoreBench;
   cluster?: ClusterPhase;
+  peers?: PeersPhase;
   verdicts: Verdict[];
   totalSeconds?: number;
 }
@@ -614,6 +616,7 @@ export function render(r: Results): string {
     ),
   );
   lines.push('');
+  if (r.peers) lines.push(renderPeers(r.peers), '');
   const notes: string[] = [];
   if (r.publish) {
     const p = r.publish;
@@ -704,4 +707,89 @@ function median(values: number[]): number {
     values.filter((v) => !Number.isNaN(v)),
     0.5,
   );
+}
+
+/**
+ * The peers phase's own table: the library next to a BullMQ Worker and Nest's Redis transport.
+ * Throughput ratio = library / peer (above 1: the library is faster); latency ratio = peer / library
+ * (above 1: the library's figure is lower). Informational: no target.
+ */
+export function renderPeers(p: PeersPhase): string {
+  const rows: string[][] = [];
+  const range = (values: number[], digits = 0): string => {
+    const s = spread(values);
+    return values.length ? `${fmt(s.median, digits)} (${fmt(s.min, digits)}..${fmt(s.max, digits)})` : '-';
+  };
+  /** a[round] / b[round] over the rounds both sides finished: median (min..max). */
+  const paired = <T extends { round: number }>(a: T[], b: T[], of: (x: T) => number): string => {
+    const ratios = a.flatMap((x) => {
+      const y = b.find((z) => z.round === x.round);
+      return y ? [of(x) / of(y)] : [];
+    });
+    return ratios.length ? range(ratios, 2) : '-';
+  };
+  const names: Array<[Exclude<keyof PeersPhase['throughput'], 'library'>, string]> = [
+    ['bullmq', `BullMQ Worker (c=${p.bullConcurrency})`],
+    ['nest', 'Nest Redis transport'],
+  ];
+  const lib = p.throughput.library;
+  const perSec = (runs: PeerRun[]): number[] => runs.map((x) => x.perSec);
+  for (const [peer, name] of names) {
+    const runs = p.throughput[peer];
+    const lost =
+      peer === 'nest' && runs.length ? `lost ${runs.map((x) => fmt(x.lost)).join(' / ')} of ${fmt(p.events)}` : '';
+    rows.push([
+      `consume ${fmt(p.events)} events (ev/s): library vs ${name}`,
+      range(perSec(runs)),
+      range(perSec(lib)),
+      `lib/peer ${paired(lib, runs, (x) => x.perSec)}`,
+      lost,
+    ]);
+  }
+  const lat = p.latency.library;
+  const lostOf = (runs: PeerLatency[]): string => {
+    const lost = runs.reduce((a, x) => a + x.lost, 0);
+    return lost ? `${fmt(lost)} lost` : '';
+  };
+  for (const [peer, name] of names) {
+    const runs = p.latency[peer];
+    for (const q of ['p50', 'p99'] as const)
+      rows.push([
+        `latency @${fmt(p.ratePerSec)}/s ${q} ms: library vs ${name}`,
+        range(
+          runs.map((x) => x.stats[q]),
+          2,
+        ),
+        range(
+          lat.map((x) => x.stats[q]),
+          2,
+        ),
+        `peer/lib ${paired(runs, lat, (x) => x.stats[q])}`,
+        q === 'p99'
+          ? [lostOf(runs) && `peer ${lostOf(runs)}`, lostOf(lat) && `library ${lostOf(lat)}`].filter(Boolean).join(', ')
+          : '',
+      ]);
+  }
+  const lines = [
+    table(['peers: median (min..max) of the rounds', 'peer', 'library', 'ratio, per round', 'note'], rows),
+    `* peers: ${p.repeat} rounds in rotating order (${p.orders.map((o) => o.join('>')).join(', ')}); library defaults (batchSize 100, concurrency 32, validate and dedupe on), timed from app start until N handled and XPENDING = 0 (boot ${lib.map((x) => fmt(x.bootMs)).join(' / ')} ms); ` +
+      `BullMQ: N jobs addBulk'ed beforehand (removeOnComplete), timed from new Worker() until N completed; Nest: emit() flat out in chunks of ${p.emitChunk} from this process, timed from the first emit until the handler's last event, lost = never seen`,
+    `* peers: all runs ev/s: library ${
+      perSec(lib)
+        .map((x) => fmt(x))
+        .join(' / ') || '-'
+    }, BullMQ ${
+      perSec(p.throughput.bullmq)
+        .map((x) => fmt(x))
+        .join(' / ') || '-'
+    }, Nest ${
+      perSec(p.throughput.nest)
+        .map((x) => fmt(x))
+        .join(' / ') || '-'
+    }; latency: ${fmt(p.ratePerSec)}/s for ${p.seconds} s each (500 ms warm-up excluded), producer and handler in this process`,
+  ];
+  for (const failure of p.failures) lines.push(`* peers: failed, left out: ${failure}`);
+  if (p.leftoverKeys) lines.push(`* peers: ${p.leftoverKeys} keys left under peers*`);
+  if (p.error) lines.push(`* peers phase error: ${p.error}`);
+  return lines.join('\n');
 }

@@ -11,6 +11,7 @@ import { benchConsume } from './consume';
 import { benchGuard } from './guard';
 import { makeOrder } from './events';
 import { benchLatency } from './latency';
+import { benchPeers } from './peers';
 import { benchPublish } from './publish';
 import { Results, render, verdicts } from './report';
 import { cleanupAll, envInt, loadLib, log, now, onCleanup } from './util';
@@ -22,15 +23,27 @@ import { cleanupAll, envInt, loadLib, log, now, onCleanup } from './util';
  *   5. RSS while draining a large backlog                6. the event store
  *   7. consume, change state and publish in one step (`ctx.commit({ publish })`) against plain publish() and raw MULTIs
  *   8. partitioned streams (`cluster`): one Redis vs a 3-master Redis Cluster with partitions: 16, and P=16 vs P=1 reads (bench/cluster.ts)
+ *   9. peers: the library next to a BullMQ Worker and @nestjs/microservices' Redis transport, consume and latency (bench/peers.ts)
  * `npm run bench`. Environment: BENCH_EVENTS (100000), BENCH_BACKLOG (1000000), BENCH_LATENCY_SECONDS (5),
  * BENCH_LATENCY_RATE (10000/s), BENCH_CONCURRENCY (64), BENCH_REPEAT (2, best run counts), BENCH_CONSUME_REPEAT (max(BENCH_REPEAT, 5): consume repetitions), BENCH_GUARD_EVENTS (50000) and BENCH_GUARD_PAIRS (15): the dedupe guard's on/off pairs,
  * BENCH_COMMIT_EVENTS (20000) and BENCH_COMMIT_REPEAT (3): the commit phase's events per run and repetitions of its three variants,
  * BENCH_CLUSTER_EVENTS (20000), BENCH_CLUSTER_REPEAT (3), BENCH_CLUSTER_PAIRS (5), BENCH_CLUSTER_RATE (1000/s), BENCH_CLUSTER_LATENCY_SECONDS (2): the cluster phase,
- * BENCH_DRAIN_VALIDATE (0), BENCH_LIB_CONSUMER (JSON tuning for every library consumer), BENCH_LIB_ROOT (JSON forRoot options, e.g. {"metrics":false}), BENCH_WARN (1: the library's warnings), BENCH_PHASES (publish,consume,guard,commit,latency,backlog,event-store,cluster; e.g. BENCH_PHASES=commit), BENCH_DEBUG (1: tail diagnostics).
+ * BENCH_PEERS_EVENTS (20000), BENCH_PEERS_REPEAT (3), BENCH_PEERS_RATE (1000/s), BENCH_PEERS_SECONDS (3): the peers phase,
+ * BENCH_DRAIN_VALIDATE (0), BENCH_LIB_CONSUMER (JSON tuning for every library consumer), BENCH_LIB_ROOT (JSON forRoot options, e.g. {"metrics":false}), BENCH_WARN (1: the library's warnings), BENCH_PHASES (publish,consume,guard,commit,latency,backlog,event-store,cluster,peers; e.g. BENCH_PHASES=commit), BENCH_DEBUG (1: tail diagnostics).
  * Runs on its own throwaway redis-server (never the shared one); results also in bench/results/latest.json.
  */
 
-const PHASES = ['publish', 'consume', 'guard', 'commit', 'latency', 'backlog', 'event-store', 'cluster'] as const;
+const PHASES = [
+  'publish',
+  'consume',
+  'guard',
+  'commit',
+  'latency',
+  'backlog',
+  'event-store',
+  'cluster',
+  'peers',
+] as const;
 
 async function main(): Promise<void> {
   const started = now();
@@ -51,6 +64,12 @@ async function main(): Promise<void> {
   const clusterPairs = envInt('BENCH_CLUSTER_PAIRS', 5);
   const clusterRate = envInt('BENCH_CLUSTER_RATE', 1_000);
   const clusterLatencySeconds = envInt('BENCH_CLUSTER_LATENCY_SECONDS', 2);
+  const peers = {
+    events: envInt('BENCH_PEERS_EVENTS', 20_000),
+    repeat: envInt('BENCH_PEERS_REPEAT', 3),
+    ratePerSec: envInt('BENCH_PEERS_RATE', 1_000),
+    seconds: envInt('BENCH_PEERS_SECONDS', 3),
+  };
   const drainValidate = process.env.BENCH_DRAIN_VALIDATE === '1';
   const phases = (process.env.BENCH_PHASES ?? PHASES.join(',')).split(',').map((p) => p.trim());
   for (const p of phases)
@@ -94,6 +113,14 @@ async function main(): Promise<void> {
             BENCH_CLUSTER_PAIRS: clusterPairs,
             BENCH_CLUSTER_RATE: clusterRate,
             BENCH_CLUSTER_LATENCY_SECONDS: clusterLatencySeconds,
+          }
+        : {}),
+      ...(phases.includes('peers')
+        ? {
+            BENCH_PEERS_EVENTS: peers.events,
+            BENCH_PEERS_REPEAT: peers.repeat,
+            BENCH_PEERS_RATE: peers.ratePerSec,
+            BENCH_PEERS_SECONDS: peers.seconds,
           }
         : {}),
       BENCH_DRAIN_VALIDATE: drainValidate,
@@ -147,6 +174,10 @@ async function main(): Promise<void> {
       },
       lib,
     );
+  }
+  if (phases.includes('peers')) {
+    results.peers = await benchPeers(server.url, peers, lib);
+    await between();
   }
   results.totalSeconds = (now() - started) / 1000;
   results.verdicts = verdicts(results);
