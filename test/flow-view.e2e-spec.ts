@@ -310,6 +310,31 @@ describe('flow view (GET /ops/flows/:id)', () => {
     );
   });
 
+  it('finds an event by an id that is neither its correlation id nor derived from its subject', async () => {
+    const correlationId = randomUUID();
+    const id = randomUUID();
+    const fields = encodeEnvelope({
+      specversion: '1.0',
+      id,
+      type: 'ParcelNoted',
+      version: 1,
+      source: 'foreign-service',
+      time: new Date().toISOString(),
+      datacontenttype: 'application/json',
+      data: { note: 'x' },
+      subject: 'ORD-RAW-2',
+      correlationid: correlationId,
+      causationid: correlationId,
+    });
+    const entryId = (await redis.xadd(`${ns}:{orders}`, '*', ...fields))!;
+    await settled();
+    const byEvent = (await ops.get(`/ops/flows/${id}`).expect(200)).body;
+    expect([byEvent.correlationId, byEvent.resolvedFrom, byEvent.events]).toEqual([correlationId, 'event-id', 1]);
+    expect(byEvent.tree[0]).toMatchObject({ entryId, eventId: id, causationId: correlationId, subject: 'ORD-RAW-2' });
+    const byCorrelation = (await ops.get(`/ops/flows/${correlationId}`).expect(200)).body;
+    expect(byCorrelation.tree).toEqual(byEvent.tree);
+  });
+
   it('shows a delivery in progress as pending with its consumer, then as handled', async () => {
     const orderId = await place('slow');
     await decided(orderId);

@@ -1,4 +1,4 @@
-import { flowIndexWrite, parseIndexedEntry } from './flow-entry';
+import { flowIndexWrite, isSubjectDerived, parseIndexedEntry, subjectsOfEventId } from './flow-entry';
 
 const fields = (record: Record<string, string>): string[] => Object.entries(record).flat();
 
@@ -29,8 +29,9 @@ describe('flowIndexWrite', () => {
       subject: 'ORD-1',
       score: 1736154000000,
       member: expect.any(String),
+      needsIdEntry: true,
     });
-    expect(JSON.parse(write!.member)).toEqual({
+    expect(parseIndexedEntry(write!.member, 'evt-1')).toEqual({
       kind: 'event',
       stream: 'orders',
       entryId: '1736154000000-3',
@@ -60,7 +61,7 @@ describe('flowIndexWrite', () => {
     );
     expect(write?.correlationId).toBe('lonely');
     expect(write?.subject).toBeNull();
-    expect(JSON.parse(write!.member)).toMatchObject({
+    expect(parseIndexedEntry(write!.member, 'lonely')).toMatchObject({
       id: 'lonely',
       version: 1,
       source: null,
@@ -93,7 +94,7 @@ describe('flowIndexWrite', () => {
     });
     const write = flowIndexWrite('dead-letter', 'orders', '1736154005000-0', dead);
     expect(write).toMatchObject({ correlationId: 'evt-1', eventId: 'evt-2', subject: 'ORD-1', score: 1736154005000 });
-    expect(parseIndexedEntry(write!.member)).toEqual({
+    expect(parseIndexedEntry(write!.member, write!.correlationId)).toEqual({
       kind: 'dead-letter',
       stream: 'orders',
       entryId: '1736154000000-3',
@@ -123,7 +124,7 @@ describe('flowIndexWrite', () => {
       fields({ reason: 'bad-json', entryid: '8-0', group: 'g', eventid: 'evt-9', envelope: '{' }),
     );
     expect(write?.correlationId).toBe('evt-9');
-    expect(parseIndexedEntry(write!.member)).toMatchObject({
+    expect(parseIndexedEntry(write!.member, 'evt-9')).toMatchObject({
       kind: 'dead-letter',
       id: 'evt-9',
       entryId: '8-0',
@@ -134,10 +135,71 @@ describe('flowIndexWrite', () => {
 });
 
 describe('parseIndexedEntry', () => {
-  it.each(['not json', '1', 'null', '{"id":"x"}', '{"kind":"other","id":"x","stream":"s","entryId":"1-0"}'])(
-    '%s is not a member the indexer wrote',
+  it.each(['not json', '1', 'null', '{"id":"x"}', '["orders"]', '[0,"orders","1-0"]', '[1,2,3,4,5,6,7,8,9]'])(
+    '%s is not a record the indexer wrote',
     (member) => {
-      expect(parseIndexedEntry(member)).toBeUndefined();
+      expect(parseIndexedEntry(member, 'evt-1')).toBeUndefined();
     },
   );
+});
+
+describe('the compact record', () => {
+  it('writes ids of the flow and of its subject, the entry id and the time in short form, and reads them back', () => {
+    const write = flowIndexWrite(
+      'event',
+      'inventory',
+      '1736154000050-0',
+      fields({ ...placed, id: 'ORD-1:reserved', type: 'InventoryReserved', version: '1', causationid: 'evt-1' }),
+    );
+    expect(write?.needsIdEntry).toBe(false);
+    expect(JSON.parse(write!.member)).toEqual([
+      'inventory',
+      1736154000050,
+      '^:reserved',
+      'InventoryReserved',
+      1,
+      'order-service',
+      'ORD-1',
+      -50,
+      0,
+    ]);
+    expect(parseIndexedEntry(write!.member, 'evt-1')).toEqual({
+      kind: 'event',
+      stream: 'inventory',
+      entryId: '1736154000050-0',
+      id: 'ORD-1:reserved',
+      type: 'InventoryReserved',
+      version: 1,
+      source: 'order-service',
+      subject: 'ORD-1',
+      time: '2025-01-06T09:00:00.000Z',
+      causationid: 'evt-1',
+    });
+  });
+
+  it('keeps values as they are when the short forms do not apply, a partition too', () => {
+    const odd = { ...placed, id: '^odd', causationid: '\\back', time: '2025-01-06T09:00:00Z', correlationid: 'c-1' };
+    const write = flowIndexWrite('event', 'orders', '1736154000000-7', fields(odd), 3);
+    expect(write?.needsIdEntry).toBe(true);
+    expect(parseIndexedEntry(write!.member, 'c-1')).toEqual({
+      kind: 'event',
+      stream: 'orders',
+      entryId: '1736154000000-7',
+      partition: 3,
+      id: '^odd',
+      type: 'OrderPlaced',
+      version: 2,
+      source: 'order-service',
+      subject: 'ORD-1',
+      time: '2025-01-06T09:00:00Z',
+      causationid: '\\back',
+    });
+  });
+
+  it('finds the subjects an event id may be derived from', () => {
+    expect(subjectsOfEventId('ORD-1:payment:retry')).toEqual(['ORD-1:payment', 'ORD-1']);
+    expect(subjectsOfEventId('evt-1')).toEqual([]);
+    expect(isSubjectDerived('ORD-1:reserved', 'ORD-1')).toBe(true);
+    expect(isSubjectDerived('ORD-10:reserved', 'ORD-1')).toBe(false);
+  });
 });

@@ -40,10 +40,15 @@ export interface FlowIndexWrite {
   correlationId: string;
   eventId: string;
   subject: string | null;
-  /** Milliseconds of the entry id: the member's score. */
+  /** Milliseconds of the entry id: when the entry was written. */
   score: number;
-  /** Compact JSON of the IndexedEntry: the flow set's member. */
+  /** The compact record of the IndexedEntry (encodeEntry): an element of the flow's list. */
   member: string;
+  /**
+   * The event id is found only through the id index: it is neither the correlation id nor
+   * `<subject>:<suffix>` (found through the subject index).
+   */
+  needsIdEntry: boolean;
 }
 
 /**
@@ -67,31 +72,152 @@ export function flowIndexWrite(
   const correlationId = sane(kind === 'event' ? record.correlationid : envelopeOf(record).correlationid) ?? entry.id;
   const score = Number(entryId.split('-')[0]);
   if (!Number.isFinite(score)) return undefined;
+  const subject = sane(entry.subject ?? undefined) ?? null;
   return {
     correlationId,
     eventId: entry.id,
-    subject: sane(entry.subject ?? undefined) ?? null,
+    subject,
     score,
-    member: JSON.stringify(entry),
+    member: encodeEntry(entry, correlationId),
+    needsIdEntry: entry.id !== correlationId && !(subject !== null && isSubjectDerived(entry.id, subject)),
   };
 }
 
-/** A member of a flow set, or undefined when it is not one the indexer wrote. */
-export function parseIndexedEntry(member: string): IndexedEntry | undefined {
+/** True when `eventId` is `<subject>:<suffix>`: the flow view finds such an event through its subject. */
+export function isSubjectDerived(eventId: string, subject: string): boolean {
+  return eventId.length > subject.length + 1 && eventId.startsWith(subject) && eventId[subject.length] === ':';
+}
+
+/**
+ * The subjects an event id may be derived from (`a:b:c`: `a:b`, then `a`), for finding an event
+ * the id index does not hold.
+ */
+export function subjectsOfEventId(eventId: string): string[] {
+  const out: string[] = [];
+  for (let at = eventId.lastIndexOf(':'); at > 0; at = eventId.lastIndexOf(':', at - 1)) out.push(eventId.slice(0, at));
+  return out;
+}
+
+/*
+ * The compact record of an entry: a JSON array, positional, without field names.
+ *   event:       [stream, entry, id, type, version, source, subject, time, causationid(, partition)]
+ *   dead letter: [0, stream, entry, id, ..., causationid, partition|null, deadLetterId, group, reason,
+ *                 error, handler, consumer, attempts, deadletteredat]
+ * `entry`: the entry id, or its milliseconds (a number) when its sequence is 0. `id` and
+ * `causationid`: 0 for the flow's correlation id, `^<rest>` for `<subject><rest>`, else as is
+ * (a value starting with `^` or `\` gets a `\` in front). `time`: the ms it is after the entry
+ * id's time (a number) when that gives back the same ISO string, else as is.
+ */
+
+/** The compact record of `entry` in the flow of `correlationId`. */
+export function encodeEntry(entry: IndexedEntry, correlationId: string): string {
+  const ms = Number(entry.entryId.split('-')[0]);
+  const ref = (v: string | null): string | number | null => encodeRef(v, correlationId, entry.subject);
+  const event: unknown[] = [
+    entry.stream,
+    entry.entryId.endsWith('-0') && String(ms) + '-0' === entry.entryId ? ms : entry.entryId,
+    ref(entry.id),
+    entry.type,
+    entry.version,
+    entry.source,
+    entry.subject,
+    encodeTime(entry.time, ms),
+    ref(entry.causationid),
+  ];
+  if (entry.kind === 'event') {
+    if (entry.partition !== undefined) event.push(entry.partition);
+    return JSON.stringify(event);
+  }
+  return JSON.stringify([
+    0,
+    ...event,
+    entry.partition ?? null,
+    entry.deadLetterId,
+    entry.group,
+    entry.reason,
+    entry.error,
+    entry.handler,
+    entry.consumer,
+    entry.attempts,
+    entry.deadletteredat,
+  ]);
+}
+
+/** A record of the flow `correlationId`'s list, or undefined when it is not one the indexer wrote. */
+export function parseIndexedEntry(member: string, correlationId: string): IndexedEntry | undefined {
+  let a: unknown;
   try {
-    const value = JSON.parse(member) as IndexedEntry;
-    if (
-      typeof value !== 'object' ||
-      value === null ||
-      typeof value.id !== 'string' ||
-      typeof value.stream !== 'string' ||
-      typeof value.entryId !== 'string'
-    )
-      return undefined;
-    return value.kind === 'dead-letter' || value.kind === 'event' ? value : undefined;
+    a = JSON.parse(member);
   } catch {
     return undefined;
   }
+  if (!Array.isArray(a)) return undefined;
+  const dead = a[0] === 0;
+  const r = dead ? a.slice(1) : a;
+  if (dead ? r.length !== 18 : r.length !== 9 && r.length !== 10) return undefined;
+  const [stream, entry, id, type, version, source, subject, time, causation, partition] = r as unknown[];
+  const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+  if (typeof stream !== 'string' || (typeof entry !== 'string' && typeof entry !== 'number')) return undefined;
+  const entryId = typeof entry === 'number' ? `${entry}-0` : entry;
+  const subjectOf = str(subject);
+  const eventId = decodeRef(id, correlationId, subjectOf);
+  if (eventId === null) return undefined;
+  const event: IndexedEvent = {
+    kind: 'event',
+    stream,
+    entryId,
+    ...(typeof partition === 'number' ? { partition } : {}),
+    id: eventId,
+    type: str(type),
+    version: num(version),
+    source: str(source),
+    subject: subjectOf,
+    time: decodeTime(time, Number(entryId.split('-')[0])),
+    causationid: decodeRef(causation, correlationId, subjectOf),
+  };
+  if (!dead) return event;
+  const [deadLetterId, group, reason, error, handler, consumer, attempts, deadletteredat] = r.slice(10) as unknown[];
+  if (typeof deadLetterId !== 'string') return undefined;
+  const { kind: _kind, ...rest } = event;
+  return {
+    kind: 'dead-letter',
+    ...rest,
+    deadLetterId,
+    group: str(group) ?? '',
+    reason: str(reason) ?? '',
+    error: str(error) ?? '',
+    handler: str(handler) ?? '',
+    consumer: str(consumer) ?? '',
+    attempts: num(attempts),
+    deadletteredat: str(deadletteredat),
+  };
+}
+
+function encodeRef(v: string | null, correlationId: string, subject: string | null): string | number | null {
+  if (v === null) return null;
+  if (v === correlationId) return 0;
+  if (subject && v.length > subject.length && v.startsWith(subject)) return '^' + v.slice(subject.length);
+  return v.startsWith('^') || v.startsWith('\\') ? '\\' + v : v;
+}
+
+function decodeRef(v: unknown, correlationId: string, subject: string | null): string | null {
+  if (v === 0) return correlationId;
+  if (typeof v !== 'string') return null;
+  if (v.startsWith('^')) return subject === null ? null : subject + v.slice(1);
+  return v.startsWith('\\') ? v.slice(1) : v;
+}
+
+function encodeTime(time: string | null, entryMs: number): string | number | null {
+  if (time === null) return null;
+  const ms = Date.parse(time);
+  if (!Number.isFinite(ms) || !Number.isFinite(entryMs) || new Date(ms).toISOString() !== time) return time;
+  return ms - entryMs;
+}
+
+function decodeTime(v: unknown, entryMs: number): string | null {
+  if (typeof v === 'number') return Number.isFinite(entryMs + v) ? new Date(entryMs + v).toISOString() : null;
+  return typeof v === 'string' ? v : null;
 }
 
 function eventOf(
@@ -102,7 +228,6 @@ function eventOf(
 ): IndexedEvent | undefined {
   const id = sane(r.id);
   if (!id) return undefined;
-  // NOTE: the keys are written in one fixed order, so indexing an entry twice writes the same member.
   return { kind: 'event', stream, entryId, ...(partition === undefined ? {} : { partition }), id, ...described(r) };
 }
 

@@ -17,13 +17,14 @@ import {
  * its own consumer group (`flow-index`) on every registered stream and on each stream's dead
  * letters (every partition's, when streams are partitioned: each entry is indexed with the partition
  * of the key it came from), created at the beginning so that what exists is indexed too. Per batch one pipeline
- * writes the index (flow-keys.ts); the bus acknowledges the batch once it is written, retries it
+ * writes the index (flow-keys.ts: one list per flow, not keys per event); the bus acknowledges the batch once it is written, retries it
  * while Redis fails (index writes are idempotent), and stops the subscription at shutdown.
  */
 @Injectable()
 export class FlowIndexer implements OnApplicationBootstrap {
   readonly keys: FlowKeys;
-  private readonly ttlSeconds: number;
+  /** How long a flow is kept after its last write, in seconds. */
+  readonly ttlSeconds: number;
   /** Entries indexed (and skipped as unplaceable) since this process started. */
   readonly stats = { indexed: 0, skipped: 0 };
 
@@ -62,15 +63,21 @@ export class FlowIndexer implements OnApplicationBootstrap {
     const ttl = this.ttlSeconds;
     // NOTE: one EXPIRE per key and batch: the events of a flow tend to arrive together.
     const expiring = new Set<string>();
+    const ids = this.keys.ids(Date.now());
+    let idEntries = 0;
     let indexed = 0;
     for (const entry of batch) {
       const write = flowIndexWrite(entry.kind, entry.stream, entry.entryId, entry.fields, this.partitionOf(entry));
       if (!write) continue;
       indexed++;
+      // NOTE: a batch indexed again (a retry, a claim) appends its records again; the view drops the copies.
       const flow = this.keys.flow(write.correlationId);
-      pipeline.zadd(flow, write.score, write.member);
+      pipeline.rpush(flow, write.member);
       expiring.add(flow);
-      pipeline.set(this.keys.event(write.eventId), write.correlationId, 'EX', ttl);
+      if (write.needsIdEntry) {
+        pipeline.hset(ids, write.eventId, write.correlationId);
+        idEntries++;
+      }
       if (write.subject) {
         const subject = this.keys.subject(write.subject);
         pipeline.zadd(subject, 'GT', write.score, write.correlationId);
@@ -78,6 +85,7 @@ export class FlowIndexer implements OnApplicationBootstrap {
       }
     }
     for (const key of expiring) pipeline.expire(key, ttl);
+    if (idEntries > 0) pipeline.expire(ids, ttl + 3600);
     if (pipeline.length > 0) {
       const failed = ((await pipeline.exec()) ?? []).find(([error]) => error);
       if (failed) throw failed[0];

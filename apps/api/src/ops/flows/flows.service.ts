@@ -4,7 +4,7 @@ import { DedupeGuard } from '@nest-streams/event-bus/consumer/dedupe.guard';
 import { EventBusCore } from '@nest-streams/event-bus';
 import { scripted, withConsumerScripts } from '@nest-streams/event-bus/consumer/consumer-scripts';
 import { toRecord } from '../http/redis-replies';
-import { IndexedDeadLetter, IndexedEntry, parseIndexedEntry } from './flow-entry';
+import { IndexedDeadLetter, IndexedEntry, parseIndexedEntry, subjectsOfEventId } from './flow-entry';
 import { FlowIndexer } from './flow-indexer';
 import { buildFlowTree, flowNodes, FlowNode, GroupFacts, groupStatus } from './flow-tree';
 import { FLOW_INDEX_GROUP, FLOW_VIEW_LIMIT, FLOW_VIEW_OTHER_FLOWS } from './flows.constants';
@@ -30,8 +30,7 @@ export class FlowsService {
   }
 
   async view(id: string): Promise<FlowViewDto> {
-    const { correlationId, resolvedFrom, members, otherCorrelationIds } = await this.resolve(id);
-    const entries = members.map(parseIndexedEntry).filter((e): e is IndexedEntry => e !== undefined);
+    const { correlationId, resolvedFrom, entries, otherCorrelationIds } = await this.resolve(id);
     const truncated = entries.length > FLOW_VIEW_LIMIT;
     const nodes = flowNodes(truncated ? entries.slice(0, FLOW_VIEW_LIMIT) : entries);
     await this.addGroups(
@@ -48,40 +47,55 @@ export class FlowsService {
     };
   }
 
-  /** A correlation id, else an event id, else a subject (its latest flow): one round trip, two when the id is not a correlation id. */
-  private async resolve(
-    id: string,
-  ): Promise<{ correlationId: string; resolvedFrom: ResolvedFrom; members: string[]; otherCorrelationIds: string[] }> {
+  /**
+   * A correlation id, else an event id (the id index, else the flows of the subject the id is
+   * derived from, `<subject>:<suffix>`), else a subject (its latest flow): two round trips, one
+   * when the id is a correlation id.
+   */
+  private async resolve(id: string): Promise<{
+    correlationId: string;
+    resolvedFrom: ResolvedFrom;
+    entries: IndexedEntry[];
+    otherCorrelationIds: string[];
+  }> {
     const keys = this.indexer.keys;
-    const [flow, event, subject] = await this.exec(
-      this.core.redis
-        .pipeline()
-        .zrange(keys.flow(id), 0, FLOW_VIEW_LIMIT)
-        .get(keys.event(id))
-        .zrevrange(keys.subject(id), 0, FLOW_VIEW_OTHER_FLOWS),
-    );
-    if ((flow as string[]).length > 0)
-      return { correlationId: id, resolvedFrom: 'correlation-id', members: flow as string[], otherCorrelationIds: [] };
-    const candidates: Array<[string, ResolvedFrom]> = [];
-    if (typeof event === 'string') candidates.push([event, 'event-id']);
-    for (const c of subject as string[]) candidates.push([c, 'subject']);
+    const buckets = keys.idBuckets(Date.now(), this.indexer.ttlSeconds);
+    const derivedFrom = subjectsOfEventId(id);
+    const first = this.core.redis.pipeline().lrange(keys.flow(id), 0, FLOW_VIEW_LIMIT);
+    for (const bucket of buckets) first.hget(bucket, id);
+    for (const subject of [...derivedFrom, id]) first.zrevrange(keys.subject(subject), 0, FLOW_VIEW_OTHER_FLOWS);
+    const replies = await this.exec(first);
+    const flow = parseFlow(replies[0] as string[], id);
+    if (flow.length > 0)
+      return { correlationId: id, resolvedFrom: 'correlation-id', entries: flow, otherCorrelationIds: [] };
+
+    const byId = replies.slice(1, 1 + buckets.length).find((v): v is string => typeof v === 'string');
+    const derived = [...new Set(replies.slice(1 + buckets.length, -1).flatMap((v) => v as string[]))];
+    const bySubject = replies[replies.length - 1] as string[];
+    const candidates: Array<[string, ResolvedFrom | 'derived']> = [
+      ...(byId ? [[byId, 'event-id'] as [string, ResolvedFrom]] : []),
+      ...derived.map((c): [string, 'derived'] => [c, 'derived']),
+      ...bySubject.map((c): [string, ResolvedFrom] => [c, 'subject']),
+    ];
     if (candidates.length === 0) {
       throw new NotFoundException(
         `no flow found for "${id}": it is not a correlation id, event id or subject the flow index has seen (flows are kept FLOW_INDEX_TTL_SECONDS after their last event)`,
       );
     }
-    const flows = await this.exec(
-      candidates.reduce((p, [c]) => p.zrange(keys.flow(c), 0, FLOW_VIEW_LIMIT), this.core.redis.pipeline()),
+    const flows = (
+      await this.exec(
+        candidates.reduce((p, [c]) => p.lrange(keys.flow(c), 0, FLOW_VIEW_LIMIT), this.core.redis.pipeline()),
+      )
+    ).map((members, i) => parseFlow(members as string[], candidates[i][0]));
+    const found = flows.findIndex(
+      (entries, i) => entries.length > 0 && (candidates[i][1] !== 'derived' || entries.some((e) => e.id === id)),
     );
-    const found = flows.findIndex((m) => (m as string[]).length > 0);
     if (found < 0)
       throw new NotFoundException(`"${id}" was indexed, but its flow has expired (FLOW_INDEX_TTL_SECONDS)`);
-    const [correlationId, resolvedFrom] = candidates[found];
-    const otherCorrelationIds =
-      resolvedFrom === 'subject'
-        ? candidates.filter(([c, from]) => from === 'subject' && c !== correlationId).map(([c]) => c)
-        : [];
-    return { correlationId, resolvedFrom, members: flows[found] as string[], otherCorrelationIds };
+    const [correlationId, from] = candidates[found];
+    const resolvedFrom: ResolvedFrom = from === 'derived' ? 'event-id' : from;
+    const otherCorrelationIds = resolvedFrom === 'subject' ? bySubject.filter((c) => c !== correlationId) : [];
+    return { correlationId, resolvedFrom, entries: flows[found], otherCorrelationIds };
   }
 
   /**
@@ -169,4 +183,12 @@ export class FlowsService {
       throw error;
     });
   }
+}
+
+/** The records of a flow's list, oldest entry first (a record written twice is dropped later, by flowNodes). */
+function parseFlow(members: string[], correlationId: string): IndexedEntry[] {
+  return members
+    .map((m) => parseIndexedEntry(m, correlationId))
+    .filter((e): e is IndexedEntry => e !== undefined)
+    .sort((a, b) => compareIds(a.entryId, b.entryId));
 }
