@@ -6,6 +6,8 @@ import type { CommitPhase } from './commit';
 import type { ConsumePhase } from './consume';
 import { quantile } from './guard';
 import type { GuardPair, GuardPhase } from './guard';
+import { MEMORY_BOOKKEEPING_TARGET } from './memory';
+import type { MemoryPhase } from './memory';
 import type { LatencyPhase, LatencyRun } from './latency';
 import type { PeerLatency, PeerRun, PeersPhase } from './peers';
 import type { PublishPhase } from './publish';
@@ -33,6 +35,7 @@ export interface Results {
   backlog?: BacklogPhase;
   eventStore?: import('./event-store').EventStoreBench;
   cluster?: ClusterPhase;
+  memory?: MemoryPhase;
   peers?: PeersPhase;
   verdicts: Verdict[];
   totalSeconds?: number;
@@ -448,7 +451,24 @@ export function verdicts(r: Results): Verdict[] {
     }
   }
   if (r.cluster) rows.push(...clusterRows(r.cluster));
+  if (r.memory) rows.push(memoryRow(r.memory));
   return rows;
+}
+
+/** Bookkeeping bytes (dedupe markers, flow index, bus keys) over the events' own, after a burst of orders. */
+function memoryRow(m: MemoryPhase): Verdict {
+  const bytes = (kind: string): number => m.byKind.find((k) => k.kind === kind)?.bytes ?? 0;
+  const perEvent = (b: number): string => (m.events > 0 ? `${fmt(b / m.events)} B/event` : '-');
+  const events = bytes('events');
+  const ok = Number.isFinite(m.bookkeepingRatio) && !m.error;
+  return {
+    measure: `redis bookkeeping / events bytes (${fmt(m.orders)} orders)`,
+    raw: perEvent(events),
+    library: ok ? perEvent(m.bookkeepingRatio * events) : '(failed)',
+    ratio: ok ? m.bookkeepingRatio.toFixed(3) : '-',
+    target: `<= ${MEMORY_BOOKKEEPING_TARGET.toFixed(2)}`,
+    result: !ok ? 'n/a' : m.bookkeepingRatio <= MEMORY_BOOKKEEPING_TARGET ? 'PASS' : 'MISS',
+  };
 }
 
 /** The cluster phase: one Redis vs a 3-master cluster at partitions 16, and P=16 vs P=1 reads. */

@@ -9,6 +9,7 @@ import { benchCommit } from './commit';
 import { benchEventStore, renderEventStoreBench } from './event-store';
 import { benchConsume } from './consume';
 import { benchGuard } from './guard';
+import { benchMemory, renderMemoryBench } from './memory';
 import { makeOrder } from './events';
 import { benchLatency } from './latency';
 import { benchPeers } from './peers';
@@ -23,7 +24,8 @@ import { cleanupAll, envInt, loadLib, log, now, onCleanup } from './util';
  *   5. RSS while draining a large backlog                6. the event store
  *   7. consume, change state and publish in one step (`ctx.commit({ publish })`) against plain publish() and raw MULTIs
  *   8. partitioned streams (`cluster`): one Redis vs a 3-master Redis Cluster with partitions: 16, and P=16 vs P=1 reads (bench/cluster.ts)
- *   9. peers: the library next to a BullMQ Worker and @nestjs/microservices' Redis transport, consume and latency (bench/peers.ts)
+ *   9. Redis memory per event of the shop by kind of key (`memory`; bench/memory.ts), BENCH_MEMORY_ORDERS (2000)
+ *   10. peers: the library next to a BullMQ Worker and @nestjs/microservices' Redis transport, consume and latency (bench/peers.ts)
  * `npm run bench`. Environment: BENCH_EVENTS (100000), BENCH_BACKLOG (1000000), BENCH_LATENCY_SECONDS (5),
  * BENCH_LATENCY_RATE (10000/s), BENCH_CONCURRENCY (64), BENCH_REPEAT (2, best run counts), BENCH_CONSUME_REPEAT (max(BENCH_REPEAT, 5): consume repetitions), BENCH_GUARD_EVENTS (50000) and BENCH_GUARD_PAIRS (15): the dedupe guard's on/off pairs,
  * BENCH_COMMIT_EVENTS (20000) and BENCH_COMMIT_REPEAT (3): the commit phase's events per run and repetitions of its three variants,
@@ -42,6 +44,7 @@ const PHASES = [
   'backlog',
   'event-store',
   'cluster',
+  'memory',
   'peers',
 ] as const;
 
@@ -70,6 +73,7 @@ async function main(): Promise<void> {
     ratePerSec: envInt('BENCH_PEERS_RATE', 1_000),
     seconds: envInt('BENCH_PEERS_SECONDS', 3),
   };
+  const memoryOrders = envInt('BENCH_MEMORY_ORDERS', 2_000);
   const drainValidate = process.env.BENCH_DRAIN_VALIDATE === '1';
   const phases = (process.env.BENCH_PHASES ?? PHASES.join(',')).split(',').map((p) => p.trim());
   for (const p of phases)
@@ -175,6 +179,11 @@ async function main(): Promise<void> {
       lib,
     );
   }
+  if (phases.includes('memory')) {
+    results.config.BENCH_MEMORY_ORDERS = memoryOrders;
+    results.memory = await benchMemory(server.url, memoryOrders);
+    await between();
+  }
   if (phases.includes('peers')) {
     results.peers = await benchPeers(server.url, peers, lib);
     await between();
@@ -184,6 +193,7 @@ async function main(): Promise<void> {
 
   process.stdout.write(render(results) + '\n');
   if (results.eventStore) process.stdout.write('\n' + renderEventStoreBench(results.eventStore) + '\n');
+  if (results.memory) process.stdout.write('\n' + renderMemoryBench(results.memory) + '\n');
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'latest.json');
