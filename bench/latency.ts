@@ -1,7 +1,9 @@
 import Redis from 'ioredis';
 import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
+import { stageProbe } from '@nest-streams/event-bus/consumer/stage-probe';
+import type { ConsumerStage } from '@nest-streams/event-bus/consumer/stage-probe';
 import { dataField, makeOrder, rawFields, streamKey } from './events';
-import { LatencyStats, LibModule, latencyStats, log, now, sleep, waitUntil } from './util';
+import { LatencyStats, LibModule, fmt, latencyStats, log, now, sleep, table, waitUntil } from './util';
 
 /**
  * Phase 3: end-to-end latency at a steady rate, producer and consumer live in this process.
@@ -10,6 +12,12 @@ import { LatencyStats, LibModule, latencyStats, log, now, sleep, waitUntil } fro
  * time (performance.now() when publish/xadd was called) is kept in a Map orderId -> t0; the
  * consumer records now - t0 when the handler (raw: the read loop, after JSON.parse) sees it.
  * The first WARMUP_MS of events are sent but excluded from the figures.
+ *
+ * Library side, per event, the time of each stage (the library's internal stage probe, see
+ * consumer/stage-probe.ts, plus the send time): published -> read (XREADGROUP returned its batch)
+ * -> claimed (the dedupe guard's claim of the batch answered) -> released (batch handed to the
+ * dispatcher) -> started (handler called) -> handled (handler returned) -> acked (the XACK's
+ * reply); `stages` holds the percentiles of each step's delta and of published -> acked.
  */
 
 export const WARMUP_MS = 500;
@@ -24,7 +32,24 @@ export interface LatencyRun {
   /** Where a tail can come from: event-loop delay (1 ms resolution) and GC pauses during the run, in ms. */
   loopDelay: { p50: number; p99: number; max: number };
   gc: { count: number; totalMs: number; maxMs: number };
+  /** This process's CPU time over the measured window, in % of one core (producer and consumer together). */
+  cpuPct: number;
+  /** Library side: per stage step ("published->read", ...), percentiles of its delta in ms. */
+  stages?: Record<string, StageStats>;
 }
+
+export interface StageStats {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** The stages timed per event, in order (0: the send time). */
+const STAGES = ['published', 'read', 'claimed', 'released', 'started', 'handled', 'acked', 'written'] as const;
+/** Not in the chain: when the publisher's XADD was answered (it races the read of the same entry). */
+const WRITTEN = STAGES.indexOf('written');
+const STAGE_INDEX = new Map<string, number>(STAGES.map((s, i) => [s, i]));
 
 export interface LatencyPhase {
   ratePerSec: number;
@@ -43,7 +68,50 @@ interface Recorder {
   at: number[];
   received: number;
   warmupUntil: number;
-  stopMonitors: () => Pick<LatencyRun, 'loopDelay' | 'gc'>;
+  stopMonitors: () => Pick<LatencyRun, 'loopDelay' | 'gc' | 'cpuPct'>;
+  /** Library side: stage times by entry id (index as in STAGES; NaN: not seen). */
+  stages?: Map<string, Float64Array>;
+}
+
+/** The stage times of `entryId` (created on first sight). */
+function stageTimes(rec: Recorder, entryId: string): Float64Array {
+  let times = rec.stages!.get(entryId);
+  if (!times) rec.stages!.set(entryId, (times = new Float64Array(STAGES.length).fill(NaN)));
+  return times;
+}
+
+function recordStage(rec: Recorder, stage: ConsumerStage, entryIds: readonly string[]): void {
+  const t = now();
+  const index = STAGE_INDEX.get(stage)!;
+  for (const id of entryIds) {
+    const times = stageTimes(rec, id);
+    // NOTE: the first time counts (a redelivery would repeat stages).
+    if (Number.isNaN(times[index])) times[index] = t;
+  }
+}
+
+/** Percentiles of each step between consecutive stages, and of published -> acked, over events sent after warm-up. */
+function stageStats(rec: Recorder): Record<string, StageStats> {
+  const steps: Array<[string, number, number]> = [];
+  for (let i = 1; i < WRITTEN; i++) steps.push([`${STAGES[i - 1]}->${STAGES[i]}`, i - 1, i]);
+  steps.push([`published->acked`, 0, WRITTEN - 1], ['published->written (XADD reply)', 0, WRITTEN]);
+  const deltas = steps.map(() => [] as number[]);
+  for (const times of rec.stages!.values()) {
+    if (!(times[0] >= rec.warmupUntil)) continue;
+    steps.forEach(([, from, to], k) => {
+      const d = times[to] - times[from];
+      if (Number.isFinite(d)) deltas[k].push(d);
+    });
+  }
+  const r = (n: number): number => Math.round(n * 100) / 100;
+  const out: Record<string, StageStats> = {};
+  steps.forEach(([name], k) => {
+    const sorted = Float64Array.from(deltas[k]).sort();
+    const at = (q: number): number =>
+      sorted.length ? r(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]) : NaN;
+    out[name] = { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted.length ? r(sorted[sorted.length - 1]) : NaN };
+  });
+  return out;
 }
 
 let gcLog: string[] = [];
@@ -68,10 +136,14 @@ function startMonitors(): Recorder['stopMonitors'] {
   });
   observer.observe({ entryTypes: ['gc'] });
   const r = (n: number): number => Math.round(n * 100) / 100;
+  const cpu0 = process.cpuUsage();
+  const t0 = now();
   return () => {
     loop.disable();
     observer.disconnect();
+    const cpu = process.cpuUsage(cpu0);
     return {
+      cpuPct: Math.round((cpu.user + cpu.system) / 10 / (now() - t0)),
       loopDelay: { p50: r(loop.percentile(50) / 1e6), p99: r(loop.percentile(99) / 1e6), max: r(loop.max / 1e6) },
       gc: { count: gc.count, totalMs: r(gc.totalMs), maxMs: r(gc.maxMs) },
     };
@@ -137,6 +209,7 @@ async function finish(rec: Recorder, sent: number, ms: number): Promise<LatencyR
     achievedPerSec: Math.round((sent * 1000) / ms),
     stats: latencyStats(rec.samples),
     ...rec.stopMonitors(),
+    ...(rec.stages ? { stages: stageStats(rec) } : {}),
   };
 }
 
@@ -146,7 +219,11 @@ const newRecorder = (): Recorder => ({
   at: [],
   received: 0,
   warmupUntil: 0,
-  stopMonitors: () => ({ loopDelay: { p50: NaN, p99: NaN, max: NaN }, gc: { count: 0, totalMs: 0, maxMs: 0 } }),
+  stopMonitors: () => ({
+    loopDelay: { p50: NaN, p99: NaN, max: NaN },
+    gc: { count: 0, totalMs: 0, maxMs: 0 },
+    cpuPct: NaN,
+  }),
 });
 
 async function rawLatency(url: string, ratePerSec: number, seconds: number): Promise<LatencyRun> {
@@ -216,25 +293,43 @@ async function libLatency(
 ): Promise<LatencyRun> {
   const namespace = validate ? 'lat-lib-v' : 'lat-lib';
   const rec = newRecorder();
+  rec.stages = new Map();
   let errors = 0;
   const app = await lib.createLibApp({
     url,
     namespace,
     group: 'lat',
     consumer: { batchSize: 500, concurrency, validate, blockMs: 1000, startFrom: 'new' },
-    sink: { onEvent: (payload) => received(rec, payload.orderId) },
+    sink: {
+      onEvent: (payload, context) => {
+        const t0 = rec.sent.get(payload.orderId);
+        if (t0 !== undefined) stageTimes(rec, context.entryId)[0] = t0;
+        received(rec, payload.orderId);
+      },
+    },
   });
+  stageProbe.on = (stage, entryIds) => recordStage(rec, stage, entryIds);
   try {
     await sleep(50);
     const { sent, ms } = await produce(ratePerSec, seconds, rec, (orderId, i) => {
       const order = makeOrder(i, 'l');
       order.orderId = orderId;
-      app.publisher.publish(lib.toEvent(order)).catch(() => errors++);
+      app.publisher.publish(lib.toEvent(order)).then(
+        (published) => (stageTimes(rec, published.entryId)[WRITTEN] = now()),
+        () => errors++,
+      );
     });
     const run = await finish(rec, sent, ms);
     if (errors) throw new Error(`library latency: ${errors} publish errors`);
+    log(
+      `latency: library validate=${validate} ${ratePerSec}/s: p50 ${fmt(run.stats.p50, 2)} p99 ${fmt(run.stats.p99, 2)} max ${fmt(run.stats.max, 2)} ms; ` +
+        `loop p99 ${fmt(run.loopDelay.p99, 2)}, cpu ${run.cpuPct}%; ${Object.entries(run.stages!)
+          .map(([k, v]) => `${k} ${fmt(v.p50, 2)}/${fmt(v.p99, 2)}`)
+          .join(' ')}`,
+    );
     return run;
   } finally {
+    stageProbe.on = undefined;
     await app.close();
     const admin = new Redis(url);
     await admin.del(streamKey(namespace)).catch(() => undefined);
@@ -252,6 +347,9 @@ export async function benchLatency(
   const schedule = `1 ms timer, drift-corrected (~${ratePerSec / 1000} events per tick), ${WARMUP_MS} ms warm-up excluded`;
   log(`latency: raw ${ratePerSec}/s for ${seconds}s`);
   const result: LatencyPhase = { ratePerSec, seconds, schedule, raw: await rawLatency(url, ratePerSec, seconds) };
+  log(
+    `latency: raw ${ratePerSec}/s: p50 ${fmt(result.raw.stats.p50, 2)} p99 ${fmt(result.raw.stats.p99, 2)} max ${fmt(result.raw.stats.max, 2)} ms; loop p99 ${fmt(result.raw.loopDelay.p99, 2)}, cpu ${result.raw.cpuPct}%`,
+  );
   if (lib instanceof Error) {
     result.error = String(lib);
     return result;
@@ -265,4 +363,27 @@ export async function benchLatency(
     result.error = String(error);
   }
   return result;
+}
+
+/** The library side's stage breakdown of each latency phase (one table per rate and validation setting). */
+export function renderLatencyStages(phases: LatencyPhase[]): string {
+  const ms = (n: number): string => fmt(n, 2);
+  const out: string[] = [];
+  for (const phase of phases) {
+    for (const [label, run] of [
+      ['validate=false', phase.libNoValidate],
+      ['validate=true', phase.libValidate],
+    ] as const) {
+      if (!run?.stages) continue;
+      out.push(
+        `Latency stages, library ${label} at ${fmt(phase.ratePerSec)}/s (ms; end to end p50 / p99 ${ms(run.stats.p50)} / ${ms(run.stats.p99)}, raw ${ms(phase.raw.stats.p50)} / ${ms(phase.raw.stats.p99)}; event-loop delay p99 ${ms(run.loopDelay.p99)}, max ${ms(run.loopDelay.max)}; CPU ${run.cpuPct}% of a core; GC ${run.gc.count} pauses, max ${ms(run.gc.maxMs)}):`,
+        table(
+          ['step', 'p50', 'p90', 'p99', 'max'],
+          Object.entries(run.stages).map(([step, s]) => [step, ms(s.p50), ms(s.p90), ms(s.p99), ms(s.max)]),
+        ),
+        '',
+      );
+    }
+  }
+  return out.join('\n');
 }

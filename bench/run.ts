@@ -11,7 +11,8 @@ import { benchConsume } from './consume';
 import { benchGuard } from './guard';
 import { benchMemory, renderMemoryBench } from './memory';
 import { makeOrder } from './events';
-import { benchLatency } from './latency';
+import { benchLatency, renderLatencyStages } from './latency';
+import type { LatencyPhase } from './latency';
 import { benchPeers } from './peers';
 import { benchPublish } from './publish';
 import { Results, render, verdicts } from './report';
@@ -27,7 +28,7 @@ import { cleanupAll, envInt, loadLib, log, now, onCleanup } from './util';
  *   9. Redis memory per event of the shop by kind of key (`memory`; bench/memory.ts), BENCH_MEMORY_ORDERS (2000)
  *   10. peers: the library next to a BullMQ Worker and @nestjs/microservices' Redis transport, consume and latency (bench/peers.ts)
  * `npm run bench`. Environment: BENCH_EVENTS (100000), BENCH_BACKLOG (1000000), BENCH_LATENCY_SECONDS (5),
- * BENCH_LATENCY_RATE (10000/s), BENCH_CONCURRENCY (64), BENCH_REPEAT (2, best run counts), BENCH_CONSUME_REPEAT (max(BENCH_REPEAT, 5): consume repetitions), BENCH_GUARD_EVENTS (50000) and BENCH_GUARD_PAIRS (15): the dedupe guard's on/off pairs,
+ * BENCH_LATENCY_RATE (10000/s; a list such as 1000,10000 runs the phase per rate), BENCH_CONCURRENCY (64), BENCH_REPEAT (2, best run counts), BENCH_CONSUME_REPEAT (max(BENCH_REPEAT, 5): consume repetitions), BENCH_GUARD_EVENTS (50000) and BENCH_GUARD_PAIRS (15): the dedupe guard's on/off pairs,
  * BENCH_COMMIT_EVENTS (20000) and BENCH_COMMIT_REPEAT (3): the commit phase's events per run and repetitions of its three variants,
  * BENCH_CLUSTER_EVENTS (20000), BENCH_CLUSTER_REPEAT (3), BENCH_CLUSTER_PAIRS (5), BENCH_CLUSTER_RATE (1000/s), BENCH_CLUSTER_LATENCY_SECONDS (2): the cluster phase,
  * BENCH_PEERS_EVENTS (20000), BENCH_PEERS_REPEAT (3), BENCH_PEERS_RATE (1000/s), BENCH_PEERS_SECONDS (3): the peers phase,
@@ -53,7 +54,12 @@ async function main(): Promise<void> {
   const events = envInt('BENCH_EVENTS', 100_000);
   const backlog = envInt('BENCH_BACKLOG', 1_000_000);
   const latencySeconds = envInt('BENCH_LATENCY_SECONDS', 5);
-  const latencyRate = envInt('BENCH_LATENCY_RATE', 10_000);
+  // NOTE: a comma-separated list runs the latency phase once per rate, e.g. 1000,10000.
+  const latencyRates = (process.env.BENCH_LATENCY_RATE || '10000').split(',').map((rate) => {
+    const value = Number(rate.trim().replace(/_/g, ''));
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`BENCH_LATENCY_RATE=${rate} is not a positive number`);
+    return Math.floor(value);
+  });
   const concurrency = envInt('BENCH_CONCURRENCY', 64);
   const repeat = envInt('BENCH_REPEAT', 2);
   // NOTE: the consume phase's paired on/off comparison wants more than two pairs to take a median of.
@@ -102,7 +108,7 @@ async function main(): Promise<void> {
       BENCH_EVENTS: events,
       BENCH_BACKLOG: backlog,
       BENCH_LATENCY_SECONDS: latencySeconds,
-      BENCH_LATENCY_RATE: latencyRate,
+      BENCH_LATENCY_RATE: latencyRates.join(','),
       BENCH_CONCURRENCY: concurrency,
       BENCH_REPEAT: repeat,
       BENCH_CONSUME_REPEAT: consumeRepeat,
@@ -155,8 +161,12 @@ async function main(): Promise<void> {
     await between();
   }
   if (phases.includes('latency')) {
-    results.latency = await benchLatency(server.url, latencyRate, latencySeconds, concurrency, lib);
-    await between();
+    const latency: LatencyPhase[] = [];
+    for (const rate of latencyRates) {
+      latency.push(await benchLatency(server.url, rate, latencySeconds, concurrency, lib));
+      await between();
+    }
+    results.latency = latency;
   }
   if (phases.includes('backlog')) {
     results.backlog = await benchBacklog(server.url, backlog, concurrency, drainValidate, !(lib instanceof Error));
@@ -192,6 +202,7 @@ async function main(): Promise<void> {
   results.verdicts = verdicts(results);
 
   process.stdout.write(render(results) + '\n');
+  if (results.latency?.length) process.stdout.write('\n' + renderLatencyStages(results.latency));
   if (results.eventStore) process.stdout.write('\n' + renderEventStoreBench(results.eventStore) + '\n');
   if (results.memory) process.stdout.write('\n' + renderMemoryBench(results.memory) + '\n');
   const dir = join(__dirname, 'results');

@@ -4,6 +4,7 @@ import type { LeaseFence } from '../dead-letter/dead-letter.writer';
 import type { ConsumerScripts } from './consumer-scripts';
 import { queueHandled } from './dedupe.guard';
 import type { DedupeBucket } from './dedupe.guard';
+import { stageProbe } from './stage-probe';
 
 interface PendingAcks {
   ids: string[];
@@ -112,6 +113,7 @@ export class AckBatcher {
         const failed = (results ?? [[new Error('pipeline discarded'), null]]).find(([error]) => error);
         if (failed && String(failed[0]).includes('FENCED')) this.fence!.onFenced(count);
         else if (failed) this.onError(failed[0], count);
+        else if (stageProbe.on) for (const acks of batch.values()) stageProbe.on('acked', acks.ids);
       })
       .catch((error: unknown) => this.onError(error, count))
       .finally(() => {

@@ -28,6 +28,7 @@ import type { ConsumerScripts } from './consumer-scripts';
 import { UnrecoverableError } from '../errors/unrecoverable.error';
 import { backoffDelay, isRetryable, resolveRetryPolicy, ResolvedRetryPolicy } from './retry-policy';
 import { abortableSleep } from '../utils/abortable-sleep';
+import { stageProbe } from './stage-probe';
 
 export interface ProcessorDeps {
   core: EventBusCore;
@@ -234,8 +235,10 @@ export class DeliveryProcessor {
       } else if (succeeded === undefined) {
         // NOTE: one handler, the common case, awaited right here (run() would add a promise per delivery).
         const binding = route.bindings[0];
+        stageProbe.on?.('started', [d.entryId]);
         try {
           await binding.handler(payload, context);
+          stageProbe.on?.('handled', [d.entryId]);
         } catch (error) {
           failure = { error, binding };
         }

@@ -5,6 +5,7 @@ import { Delivery, Source } from './delivery';
 import { DeliveryProcessor } from './delivery-processor';
 import { Dispatcher, Pause } from './dispatcher';
 import { GroupReader, PartitionScope } from './group-reader';
+import { entryIdsOf, stageProbe } from './stage-probe';
 
 export type { ConsumerStats } from './group-reader';
 
@@ -75,11 +76,14 @@ export class GroupConsumer extends GroupReader<Delivery, Source> {
    * A batch reaches the dispatcher once claimed, in read order (per-subject order holds).
    */
   protected override dispatch(batch: Delivery[]): void {
+    stageProbe.on?.('read', entryIdsOf(batch));
     const begun = this.processor.begin(batch);
     const queued = { batch, claimed: !begun };
+    if (!begun) stageProbe.on?.('claimed', entryIdsOf(batch));
     this.unreleased.push(queued);
     if (begun) {
       const settled = begun.then(() => {
+        stageProbe.on?.('claimed', entryIdsOf(batch));
         queued.claimed = true;
         this.claimsInFlight.delete(settled);
         this.release();
@@ -102,8 +106,9 @@ export class GroupConsumer extends GroupReader<Delivery, Source> {
   protected override release(): void {
     if (this.prefetching) return;
     while (this.unreleased.length > 0 && this.unreleased[0].claimed) {
-      for (const delivery of this.unreleased.shift()!.batch)
-        this.dispatcher.submit(delivery.envelope?.subject, this.run1, delivery);
+      const batch = this.unreleased.shift()!.batch;
+      stageProbe.on?.('released', entryIdsOf(batch));
+      for (const delivery of batch) this.dispatcher.submit(delivery.envelope?.subject, this.run1, delivery);
     }
   }
 
