@@ -1,4 +1,11 @@
-import { flowIndexWrite, isSubjectDerived, parseIndexedEntry, subjectsOfEventId } from './flow-entry';
+import {
+  encodeEntry,
+  flowIndexWrite,
+  isSubjectDerived,
+  namesOf,
+  parseIndexedEntry,
+  subjectsOfEventId,
+} from './flow-entry';
 
 const fields = (record: Record<string, string>): string[] => Object.entries(record).flat();
 
@@ -28,6 +35,7 @@ describe('flowIndexWrite', () => {
       eventId: 'evt-2',
       subject: 'ORD-1',
       score: 1736154000000,
+      entry: expect.objectContaining({ kind: 'event', id: 'evt-2' }),
       member: expect.any(String),
       needsIdEntry: true,
     });
@@ -194,6 +202,17 @@ describe('the compact record', () => {
       time: '2025-01-06T09:00:00Z',
       causationid: '\\back',
     });
+  });
+
+  it('writes stream, type and source as codes when it has them, and reads them back through the names', () => {
+    const write = flowIndexWrite('event', 'orders', '1736154000000-0', fields(placed))!;
+    const codes: Record<string, number> = { orders: 1, OrderPlaced: 2, 'order-service': 3 };
+    const member = encodeEntry(write.entry, write.correlationId, (n) => codes[n]);
+    expect(JSON.parse(member)).toEqual([1, 1736154000000, 0, 2, 2, 3, 'ORD-1', 0, null]);
+    expect(namesOf(write.entry)).toEqual(['orders', 'OrderPlaced', 'order-service']);
+    const names = Object.fromEntries(Object.entries(codes).map(([n, c]) => [c, n]));
+    expect(parseIndexedEntry(member, 'evt-1', (c) => names[c])).toEqual(parseIndexedEntry(write.member, 'evt-1'));
+    expect(parseIndexedEntry(member, 'evt-1')).toBeUndefined();
   });
 
   it('finds the subjects an event id may be derived from', () => {

@@ -42,7 +42,9 @@ export interface FlowIndexWrite {
   subject: string | null;
   /** Milliseconds of the entry id: when the entry was written. */
   score: number;
-  /** The compact record of the IndexedEntry (encodeEntry): an element of the flow's list. */
+  /** What the record holds. */
+  entry: IndexedEntry;
+  /** The compact record of `entry` without name codes (encodeEntry): an element of the flow's list. */
   member: string;
   /**
    * The event id is found only through the id index: it is neither the correlation id nor
@@ -78,6 +80,7 @@ export function flowIndexWrite(
     eventId: entry.id,
     subject,
     score,
+    entry,
     member: encodeEntry(entry, correlationId),
     needsIdEntry: entry.id !== correlationId && !(subject !== null && isSubjectDerived(entry.id, subject)),
   };
@@ -103,23 +106,37 @@ export function subjectsOfEventId(eventId: string): string[] {
  *   event:       [stream, entry, id, type, version, source, subject, time, causationid(, partition)]
  *   dead letter: [0, stream, entry, id, ..., causationid, partition|null, deadLetterId, group, reason,
  *                 error, handler, consumer, attempts, deadletteredat]
- * `entry`: the entry id, or its milliseconds (a number) when its sequence is 0. `id` and
+ * `stream`, `type`, `source`: a number, the name's code in `<ns>:flow:names` (FlowNames), or the
+ * name. `entry`: the entry id, or its milliseconds (a number) when its sequence is 0. `id` and
  * `causationid`: 0 for the flow's correlation id, `^<rest>` for `<subject><rest>`, else as is
  * (a value starting with `^` or `\` gets a `\` in front). `time`: the ms it is after the entry
  * id's time (a number) when that gives back the same ISO string, else as is.
  */
 
-/** The compact record of `entry` in the flow of `correlationId`. */
-export function encodeEntry(entry: IndexedEntry, correlationId: string): string {
+/** The names of an entry that a record may write as codes (FlowNames): stream, type, source. */
+export function namesOf(entry: IndexedEntry): string[] {
+  return [entry.stream, entry.type, entry.source].filter((n): n is string => n !== null);
+}
+
+/**
+ * The compact record of `entry` in the flow of `correlationId`; `codeOf` gives the code (a
+ * number from 1) of a stream, type or source name, written instead of the name.
+ */
+export function encodeEntry(
+  entry: IndexedEntry,
+  correlationId: string,
+  codeOf: (name: string) => number | undefined = () => undefined,
+): string {
   const ms = Number(entry.entryId.split('-')[0]);
   const ref = (v: string | null): string | number | null => encodeRef(v, correlationId, entry.subject);
+  const name = (v: string | null): string | number | null => (v === null ? null : (codeOf(v) ?? v));
   const event: unknown[] = [
-    entry.stream,
+    name(entry.stream),
     entry.entryId.endsWith('-0') && String(ms) + '-0' === entry.entryId ? ms : entry.entryId,
     ref(entry.id),
-    entry.type,
+    name(entry.type),
     entry.version,
-    entry.source,
+    name(entry.source),
     entry.subject,
     encodeTime(entry.time, ms),
     ref(entry.causationid),
@@ -143,8 +160,15 @@ export function encodeEntry(entry: IndexedEntry, correlationId: string): string 
   ]);
 }
 
-/** A record of the flow `correlationId`'s list, or undefined when it is not one the indexer wrote. */
-export function parseIndexedEntry(member: string, correlationId: string): IndexedEntry | undefined {
+/**
+ * A record of the flow `correlationId`'s list, or undefined when it is not one the indexer wrote;
+ * `nameOf` gives the name of a code.
+ */
+export function parseIndexedEntry(
+  member: string,
+  correlationId: string,
+  nameOf: (code: number) => string | undefined = () => undefined,
+): IndexedEntry | undefined {
   let a: unknown;
   try {
     a = JSON.parse(member);
@@ -155,8 +179,10 @@ export function parseIndexedEntry(member: string, correlationId: string): Indexe
   const dead = a[0] === 0;
   const r = dead ? a.slice(1) : a;
   if (dead ? r.length !== 18 : r.length !== 9 && r.length !== 10) return undefined;
-  const [stream, entry, id, type, version, source, subject, time, causation, partition] = r as unknown[];
+  const [streamOrCode, entry, id, type, version, source, subject, time, causation, partition] = r as unknown[];
   const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  const name = (v: unknown): string | null => (typeof v === 'number' ? (nameOf(v) ?? null) : str(v));
+  const stream = name(streamOrCode);
   const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
   if (typeof stream !== 'string' || (typeof entry !== 'string' && typeof entry !== 'number')) return undefined;
   const entryId = typeof entry === 'number' ? `${entry}-0` : entry;
@@ -169,9 +195,9 @@ export function parseIndexedEntry(member: string, correlationId: string): Indexe
     entryId,
     ...(typeof partition === 'number' ? { partition } : {}),
     id: eventId,
-    type: str(type),
+    type: name(type),
     version: num(version),
-    source: str(source),
+    source: name(source),
     subject: subjectOf,
     time: decodeTime(time, Number(entryId.split('-')[0])),
     causationid: decodeRef(causation, correlationId, subjectOf),

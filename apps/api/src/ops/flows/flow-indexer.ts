@@ -3,7 +3,8 @@ import { ConfigService } from '@nestjs/config';
 import { EventBusCore, RawEntry, RawSubscriptions } from '@nest-streams/event-bus';
 import type { Environment } from '@app/platform';
 import { registeredStreams } from '../http/ops-params';
-import { flowIndexWrite } from './flow-entry';
+import { encodeEntry, flowIndexWrite, FlowIndexWrite, namesOf } from './flow-entry';
+import { FlowNames } from './flow-names';
 import { FlowKeys } from './flow-keys';
 import {
   FLOW_INDEX_BATCH,
@@ -23,6 +24,7 @@ import {
 @Injectable()
 export class FlowIndexer implements OnApplicationBootstrap {
   readonly keys: FlowKeys;
+  private readonly names: FlowNames;
   /** How long a flow is kept after its last write, in seconds. */
   readonly ttlSeconds: number;
   /** Entries indexed (and skipped as unplaceable) since this process started. */
@@ -34,6 +36,7 @@ export class FlowIndexer implements OnApplicationBootstrap {
     config: ConfigService<Environment, true>,
   ) {
     this.keys = new FlowKeys(core.keys.namespace);
+    this.names = new FlowNames(core.redis, this.keys.names());
     // NOTE: by default a flow lives as long as its events do (the streams' default retention).
     const retentionMs = config.get('EVENT_RETENTION_MAX_AGE_MS', { infer: true });
     this.ttlSeconds =
@@ -59,20 +62,20 @@ export class FlowIndexer implements OnApplicationBootstrap {
 
   /** One pipeline: the index writes of every entry of the batch, then their expiries. Throws when a write failed (the batch is retried). */
   private async index(batch: RawEntry[]): Promise<void> {
+    const writes = batch
+      .map((entry) => flowIndexWrite(entry.kind, entry.stream, entry.entryId, entry.fields, this.partitionOf(entry)))
+      .filter((w): w is FlowIndexWrite => w !== undefined);
+    await this.names.ensure(writes.flatMap((w) => namesOf(w.entry)));
     const pipeline = this.core.redis.pipeline();
     const ttl = this.ttlSeconds;
     // NOTE: one EXPIRE per key and batch: the events of a flow tend to arrive together.
     const expiring = new Set<string>();
     const ids = this.keys.ids(Date.now());
     let idEntries = 0;
-    let indexed = 0;
-    for (const entry of batch) {
-      const write = flowIndexWrite(entry.kind, entry.stream, entry.entryId, entry.fields, this.partitionOf(entry));
-      if (!write) continue;
-      indexed++;
+    for (const write of writes) {
       // NOTE: a batch indexed again (a retry, a claim) appends its records again; the view drops the copies.
       const flow = this.keys.flow(write.correlationId);
-      pipeline.rpush(flow, write.member);
+      pipeline.rpush(flow, encodeEntry(write.entry, write.correlationId, this.names.codeOf));
       expiring.add(flow);
       if (write.needsIdEntry) {
         pipeline.hset(ids, write.eventId, write.correlationId);
@@ -90,8 +93,8 @@ export class FlowIndexer implements OnApplicationBootstrap {
       const failed = ((await pipeline.exec()) ?? []).find(([error]) => error);
       if (failed) throw failed[0];
     }
-    this.stats.indexed += indexed;
-    this.stats.skipped += batch.length - indexed;
+    this.stats.indexed += writes.length;
+    this.stats.skipped += batch.length - writes.length;
   }
 
   /**

@@ -6,6 +6,7 @@ import { scripted, withConsumerScripts } from '@nest-streams/event-bus/consumer/
 import { toRecord } from '../http/redis-replies';
 import { IndexedDeadLetter, IndexedEntry, parseIndexedEntry, subjectsOfEventId } from './flow-entry';
 import { FlowIndexer } from './flow-indexer';
+import { FlowNames } from './flow-names';
 import { buildFlowTree, flowNodes, FlowNode, GroupFacts, groupStatus } from './flow-tree';
 import { FLOW_INDEX_GROUP, FLOW_VIEW_LIMIT, FLOW_VIEW_OTHER_FLOWS } from './flows.constants';
 import type { FlowViewDto } from './flow.dto';
@@ -61,11 +62,12 @@ export class FlowsService {
     const keys = this.indexer.keys;
     const buckets = keys.idBuckets(Date.now(), this.indexer.ttlSeconds);
     const derivedFrom = subjectsOfEventId(id);
-    const first = this.core.redis.pipeline().lrange(keys.flow(id), 0, FLOW_VIEW_LIMIT);
+    const first = this.core.redis.pipeline().hgetall(keys.names()).lrange(keys.flow(id), 0, FLOW_VIEW_LIMIT);
     for (const bucket of buckets) first.hget(bucket, id);
     for (const subject of [...derivedFrom, id]) first.zrevrange(keys.subject(subject), 0, FLOW_VIEW_OTHER_FLOWS);
-    const replies = await this.exec(first);
-    const flow = parseFlow(replies[0] as string[], id);
+    const [names, ...replies] = await this.exec(first);
+    const nameOf = FlowNames.decode(names as Record<string, string>);
+    const flow = parseFlow(replies[0] as string[], id, nameOf);
     if (flow.length > 0)
       return { correlationId: id, resolvedFrom: 'correlation-id', entries: flow, otherCorrelationIds: [] };
 
@@ -86,7 +88,7 @@ export class FlowsService {
       await this.exec(
         candidates.reduce((p, [c]) => p.lrange(keys.flow(c), 0, FLOW_VIEW_LIMIT), this.core.redis.pipeline()),
       )
-    ).map((members, i) => parseFlow(members as string[], candidates[i][0]));
+    ).map((members, i) => parseFlow(members as string[], candidates[i][0], nameOf));
     const found = flows.findIndex(
       (entries, i) => entries.length > 0 && (candidates[i][1] !== 'derived' || entries.some((e) => e.id === id)),
     );
@@ -186,9 +188,13 @@ export class FlowsService {
 }
 
 /** The records of a flow's list, oldest entry first (a record written twice is dropped later, by flowNodes). */
-function parseFlow(members: string[], correlationId: string): IndexedEntry[] {
+function parseFlow(
+  members: string[],
+  correlationId: string,
+  nameOf: (code: number) => string | undefined,
+): IndexedEntry[] {
   return members
-    .map((m) => parseIndexedEntry(m, correlationId))
+    .map((m) => parseIndexedEntry(m, correlationId, nameOf))
     .filter((e): e is IndexedEntry => e !== undefined)
     .sort((a, b) => compareIds(a.entryId, b.entryId));
 }
