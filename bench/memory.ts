@@ -56,15 +56,17 @@ export async function benchMemory(url: string, orders: number): Promise<MemoryPh
   const ns = 'bench-memory';
   const redis = new Redis(url);
   let app: INestApplication | undefined;
+  const env: Record<string, string> = {
+    REDIS_URL: url,
+    REDIS_CLUSTER: 'false',
+    EVENT_BUS_NAMESPACE: ns,
+    PORT: '0',
+    LOG_LEVEL: process.env.BENCH_DEBUG === '1' ? 'warn' : 'error',
+    OPS_RATE_LIMIT: '1000000',
+  };
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
   try {
-    Object.assign(process.env, {
-      REDIS_URL: url,
-      REDIS_CLUSTER: 'false',
-      EVENT_BUS_NAMESPACE: ns,
-      PORT: '0',
-      LOG_LEVEL: process.env.BENCH_DEBUG === '1' ? 'warn' : 'error',
-      OPS_RATE_LIMIT: '1000000',
-    });
+    Object.assign(process.env, env);
     log(`memory: starting the platform app in namespace ${ns}`);
     const { createApp } = await import('../apps/api/src/bootstrap');
     app = await createApp();
@@ -141,6 +143,10 @@ export async function benchMemory(url: string, orders: number): Promise<MemoryPh
   } finally {
     await app?.close().catch(() => undefined);
     redis.disconnect();
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   }
 }
 
