@@ -116,6 +116,11 @@ interface DedupeCommands {
   ): Promise<number[]>;
 }
 
+/** The dedupe scripts, queued on a pipeline. */
+type DedupePipeline = {
+  [K in keyof DedupeCommands]: (...args: Parameters<DedupeCommands[K]>) => ChainableCommander;
+};
+
 /** The client, with the dedupe scripts defined on it (once; see EventBusCore: before any command is sent). */
 export function withDedupeCommands(redis: Redis): Redis & DedupeCommands {
   const client = redis as Redis & Partial<DedupeCommands>;
@@ -380,18 +385,23 @@ export class DedupeGuard {
           // NOTE: the claim text of every entry, built by the join itself (no string per entry).
           claims = prefix + entryList.join(`${at}\n${prefix}`) + at;
         }
-        const answer = await this.scripts.dedupeClaimEvents(
-          first.bucket!.key,
-          this.keys.stream(first.source.stream, k),
-          this.keys.redrive(first.source.stream, group, k),
-          this.keys.replay(first.source.stream, group, k),
-          group,
-          first.bucket!.expireAt,
-          ids,
-          claims,
-          single,
-          first.deliveryCount === 1 ? '1' : '0',
-        );
+        // NOTE: an explicit pipeline is written at once: an auto-pipelined call would wait for the
+        // client's auto-pipeline in flight (ioredis sends one at a time), i.e. behind publishes.
+        const [[error, answer]] = (await (this.scripts.pipeline() as ChainableCommander & DedupePipeline)
+          .dedupeClaimEvents(
+            first.bucket!.key,
+            this.keys.stream(first.source.stream, k),
+            this.keys.redrive(first.source.stream, group, k),
+            this.keys.replay(first.source.stream, group, k),
+            group,
+            first.bucket!.expireAt,
+            ids,
+            claims,
+            single,
+            first.deliveryCount === 1 ? '1' : '0',
+          )
+          .exec())! as [[Error | null, number[]]];
+        if (error) throw error;
         for (let j = 0; j < answer.length; j += 2)
           out[indexes[Number(answer[j]) - 1]] =
             Number(answer[j + 1]) === CLAIM_HANDLED ? 'handled' : Number(answer[j + 1]) === CLAIM_HELD ? 'held' : 'run';
