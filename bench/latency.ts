@@ -69,25 +69,39 @@ interface Recorder {
   received: number;
   warmupUntil: number;
   stopMonitors: () => Pick<LatencyRun, 'loopDelay' | 'gc' | 'cpuPct'>;
-  /** Library side: stage times by entry id (index as in STAGES; NaN: not seen). */
-  stages?: Map<string, Float64Array>;
+  /** Library side: the stage log, appended to while the run goes and joined by entry id at its end. */
+  stages?: StageLog;
 }
 
-/** The stage times of `entryId` (created on first sight). */
-function stageTimes(rec: Recorder, entryId: string): Float64Array {
-  let times = rec.stages!.get(entryId);
-  if (!times) rec.stages!.set(entryId, (times = new Float64Array(STAGES.length).fill(NaN)));
-  return times;
+/** One row per (stage, entry): appending costs less while measuring than a record per entry (GC). */
+interface StageLog {
+  ids: string[];
+  stages: number[];
+  times: number[];
+}
+
+function logStage(rec: Recorder, index: number, entryId: string, t: number): void {
+  const log = rec.stages!;
+  log.ids.push(entryId);
+  log.stages.push(index);
+  log.times.push(t);
 }
 
 function recordStage(rec: Recorder, stage: ConsumerStage, entryIds: readonly string[]): void {
   const t = now();
   const index = STAGE_INDEX.get(stage)!;
-  for (const id of entryIds) {
-    const times = stageTimes(rec, id);
-    // NOTE: the first time counts (a redelivery would repeat stages).
-    if (Number.isNaN(times[index])) times[index] = t;
+  for (const id of entryIds) logStage(rec, index, id, t);
+}
+
+/** The stage times of each entry (index as in STAGES; NaN: not seen; the first time counts, a redelivery repeats stages). */
+function stageTimes(log: StageLog): Map<string, Float64Array> {
+  const byEntry = new Map<string, Float64Array>();
+  for (let i = 0; i < log.ids.length; i++) {
+    let times = byEntry.get(log.ids[i]);
+    if (!times) byEntry.set(log.ids[i], (times = new Float64Array(STAGES.length).fill(NaN)));
+    if (Number.isNaN(times[log.stages[i]])) times[log.stages[i]] = log.times[i];
   }
+  return byEntry;
 }
 
 /** Percentiles of each step between consecutive stages, and of published -> acked, over events sent after warm-up. */
@@ -96,7 +110,7 @@ function stageStats(rec: Recorder): Record<string, StageStats> {
   for (let i = 1; i < WRITTEN; i++) steps.push([`${STAGES[i - 1]}->${STAGES[i]}`, i - 1, i]);
   steps.push([`published->acked`, 0, WRITTEN - 1], ['published->written (XADD reply)', 0, WRITTEN]);
   const deltas = steps.map(() => [] as number[]);
-  for (const times of rec.stages!.values()) {
+  for (const times of stageTimes(rec.stages!).values()) {
     if (!(times[0] >= rec.warmupUntil)) continue;
     steps.forEach(([, from, to], k) => {
       const d = times[to] - times[from];
@@ -293,7 +307,7 @@ async function libLatency(
 ): Promise<LatencyRun> {
   const namespace = validate ? 'lat-lib-v' : 'lat-lib';
   const rec = newRecorder();
-  rec.stages = new Map();
+  rec.stages = { ids: [], stages: [], times: [] };
   let errors = 0;
   const app = await lib.createLibApp({
     url,
@@ -303,7 +317,7 @@ async function libLatency(
     sink: {
       onEvent: (payload, context) => {
         const t0 = rec.sent.get(payload.orderId);
-        if (t0 !== undefined) stageTimes(rec, context.entryId)[0] = t0;
+        if (t0 !== undefined) logStage(rec, 0, context.entryId, t0);
         received(rec, payload.orderId);
       },
     },
@@ -315,7 +329,7 @@ async function libLatency(
       const order = makeOrder(i, 'l');
       order.orderId = orderId;
       app.publisher.publish(lib.toEvent(order)).then(
-        (published) => (stageTimes(rec, published.entryId)[WRITTEN] = now()),
+        (published) => logStage(rec, WRITTEN, published.entryId, now()),
         () => errors++,
       );
     });
