@@ -13,7 +13,7 @@ import { fmt, log, pool, sleep, table, waitUntil } from './util';
 export const MEMORY_KINDS = [
   { kind: 'events', what: 'the streams: the events themselves', bookkeeping: false },
   { kind: 'dead letters', what: ':dlq, :redrive:, :replay: streams', bookkeeping: false },
-  { kind: 'dedupe markers', what: ':seen:<group>:<hour>:<shard> hashes', bookkeeping: true },
+  { kind: 'dedupe markers', what: ':seen:<group>:<hour> hashes', bookkeeping: true },
   { kind: 'flow index', what: '<ns>:flow:*', bookkeeping: true },
   { kind: 'bus other', what: 'retention policies, leases, epochs, members', bookkeeping: true },
   { kind: 'service state', what: '<ns>:svc:*', bookkeeping: false },

@@ -45,7 +45,7 @@ describe('DedupeGuard claims', () => {
         // NOTE: a copy from another entry: the claim's entry is not pending (no such stream), so handled.
         expect(await guard.claimMany('g', [{ ...request, entryId: '2-0' }])).toEqual(['handled']);
         await blocked;
-        await redis.del(...bucket.shards);
+        await redis.del(bucket.key);
       } finally {
         redis.disconnect();
       }

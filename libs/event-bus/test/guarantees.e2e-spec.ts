@@ -332,7 +332,7 @@ describe('delivery guarantees (real Redis)', () => {
           .map((key) => keysMatching(redis, `${key}:seen:alpha:*`)),
       )
     ).flat();
-    expect(await redis.hget(bucket, 'evt-slow')).toMatch(/^~l\d+-\d+@[0-9a-z]+$/);
+    expect(await redis.hget(bucket, 'evt-slow')).toMatch(/^~l\d+-\d+@\d+$/);
     await app.get(ReplayService).moveGroup('parcels', 'alpha', { id: '0' });
     expect(await redis.hget(bucket, 'evt-slow')).toBeNull();
     await waitFor('nothing pending', async () => (await pendingOf(ns, 'alpha')) === 0);

@@ -9,13 +9,12 @@ import type { EventBusKeys } from '../utils/keys';
  * replays, group moves and the operations services call what is exported here.
  */
 
-// KEYS[1..3] the stream's live, redrive and replay keys, KEYS[4..] the shards of the dedupe bucket
-// (hashes) the events fall in. ARGV[1] group, ARGV[2] bucket expiry (unix s), ARGV[3] event ids
-// joined by "\n", ARGV[4] the claims of their entries, "~<source><entry id>@<ms, base 36>" (source
-// l, d or p: KEYS[1..3]) joined by "\n" (one argument each: per-argument cost is what a batch pays
-// in the client), ARGV[5] "1" when ARGV[3] and ARGV[4] are single values, ARGV[6] "1" when these
-// entries were never delivered to the group before (read with ">"), ARGV[7] the shard of each
-// event, one character each: "0" for KEYS[4], "1" for KEYS[5], and so on.
+// KEYS[1] the dedupe bucket (hash), KEYS[2..4] the stream's live, redrive and replay keys.
+// ARGV[1] group, ARGV[2] bucket expiry (unix s), ARGV[3] event ids joined by "\n", ARGV[4] the
+// claims of their entries, "~<source><entry id>@<ms>" (source l, d or p: KEYS[2..4]) joined by
+// "\n" (one argument each: per-argument cost is what a batch pays in the client), ARGV[5] "1"
+// when ARGV[3] and ARGV[4] are single values, ARGV[6] "1" when these entries were never
+// delivered to the group before (read with ">").
 // An event nobody holds is claimed (the claim is written) and runs; a redelivery of the entry
 // holding it runs again. Answers [index, 1] for an event handled already: a final marker, a
 // claim whose entry is no longer pending (acknowledged: claims of dead letters are released),
@@ -39,26 +38,17 @@ else
   split(ARGV[3], ids)
   split(ARGV[4], claims)
 end
-local shardOf, byShard = ARGV[7], {}
-for i = 1, #ids do
-  local s = string.byte(shardOf, i) - 44
-  local list = byShard[s]
-  if not list then list = {} byShard[s] = list end
-  list[#list + 1] = i
-end
-local values = {}
-for s = 4, #KEYS do
-  local list = byShard[s]
-  if list then
-    local names = {}
-    for j = 1, #list do names[j] = ids[list[j]] end
-    for from = 1, #names, 1000 do
-      local chunk = redis.call('HMGET', KEYS[s], unpack(names, from, math.min(from + 999, #names)))
-      for j = 1, #chunk do values[list[from + j - 1]] = chunk[j] end
-    end
+local values
+if #ids <= 1000 then
+  values = redis.call('HMGET', KEYS[1], unpack(ids))
+else
+  values = {}
+  for from = 1, #ids, 1000 do
+    local chunk = redis.call('HMGET', KEYS[1], unpack(ids, from, math.min(from + 999, #ids)))
+    for i = 1, #chunk do values[from + i - 1] = chunk[i] end
   end
 end
-local sources = { l = KEYS[1], d = KEYS[2], p = KEYS[3] }
+local sources = { l = KEYS[2], d = KEYS[3], p = KEYS[4] }
 local fresh = ARGV[6] == '1'
 local writes, out, now = {}, {}, {}
 for i = 1, #ids do
@@ -76,16 +66,13 @@ for i = 1, #ids do
         if fresh then code = 1 end
       else
         local entry = string.sub(holder, 3)
-        local ok, p = pcall(redis.call, 'XPENDING', sources[string.sub(holder, 2, 2)] or KEYS[1], ARGV[1], entry, entry, 1)
+        local ok, p = pcall(redis.call, 'XPENDING', sources[string.sub(holder, 2, 2)] or KEYS[2], ARGV[1], entry, entry, 1)
         if ok and p[1] then code = 2 else code = 1 end
       end
     end
   else
-    local s = string.byte(shardOf, i) - 44
-    local w = writes[s]
-    if not w then w = {} writes[s] = w end
-    w[#w + 1] = id
-    w[#w + 1] = claims[i]
+    writes[#writes + 1] = id
+    writes[#writes + 1] = claims[i]
   end
   if code == 0 then
     now[id] = true
@@ -94,20 +81,14 @@ for i = 1, #ids do
     out[#out + 1] = code
   end
 end
-for s = 4, #KEYS do
-  local w = writes[s]
-  if w then
-    for from = 1, #w, 1000 do
-      redis.call('HSET', KEYS[s], unpack(w, from, math.min(from + 999, #w)))
-    end
-    redis.call('EXPIREAT', KEYS[s], ARGV[2])
-  end
+for from = 1, #writes, 1000 do
+  redis.call('HSET', KEYS[1], unpack(writes, from, math.min(from + 999, #writes)))
 end
+if #writes > 0 then redis.call('EXPIREAT', KEYS[1], ARGV[2]) end
 return out`;
 
 /**
- * KEYS[1] the shard of a dedupe bucket holding the event's marker; ARGV[1] event id, ARGV[2] a
- * claim's holder (`~<source><entry id>`).
+ * KEYS[1] a dedupe bucket; ARGV[1] event id, ARGV[2] a claim's holder (`~<source><entry id>`).
  * Deletes the event's claim if that entry holds it (a dead letter lets its copies run). Sent
  * with EVAL inside a MULTI: rare, and no script cache to miss after a restart.
  */
@@ -121,8 +102,18 @@ const CLAIM_HANDLED = 1;
 const CLAIM_HELD = 2;
 
 interface DedupeCommands {
-  /** `numKeys`, then the live, redrive and replay keys and the shards, then ARGV as above. */
-  dedupeClaimEvents(numKeys: number, ...keysThenArgs: Array<string | number>): Promise<number[]>;
+  dedupeClaimEvents(
+    bucket: string,
+    live: string,
+    redrive: string,
+    replay: string,
+    group: string,
+    expireAt: number,
+    ids: string,
+    claims: string,
+    single: '1' | '0',
+    fresh: '1' | '0',
+  ): Promise<number[]>;
 }
 
 /** The dedupe scripts, queued on a pipeline. */
@@ -133,13 +124,13 @@ type DedupePipeline = {
 /** The client, with the dedupe scripts defined on it (once; see EventBusCore: before any command is sent). */
 export function withDedupeCommands(redis: Redis): Redis & DedupeCommands {
   const client = redis as Redis & Partial<DedupeCommands>;
-  if (!client.dedupeClaimEvents) redis.defineCommand('dedupeClaimEvents', { lua: CLAIM_EVENTS_LUA });
+  if (!client.dedupeClaimEvents) redis.defineCommand('dedupeClaimEvents', { numberOfKeys: 4, lua: CLAIM_EVENTS_LUA });
   return client as Redis & DedupeCommands;
 }
 
 /** Where the dedupe guard records that a group handled an event. */
 export interface Marker {
-  /** The shard of the hour bucket: `<ns>:{<stream>}:seen:<group>:<YYYYMMDDHH of the event's time>:<shard>`. */
+  /** The hour bucket hash: `<ns>:{<stream>}:seen:<group>:<YYYYMMDDHH of the event's time>`. */
   key: string;
   /** The event id: the hash field (the dedupe key is group + event id). */
   field: string;
@@ -148,46 +139,11 @@ export interface Marker {
 }
 
 /**
- * How many hashes (shards) hold the markers of one (stream partition, group, hour). Redis keeps a
- * hash in its compact listpack encoding up to `hash-max-listpack-entries` fields (128 by default)
- * and each field within `hash-max-listpack-value` bytes (64); past that it becomes a hash table,
- * about twice the bytes a marker. 64 shards keep a bucket compact up to about 128 x 64 = 8,192
- * markers a group and hour per partition; beyond that the fullest shards convert (correct, only
- * larger), and an idle bucket costs at most 64 small keys.
- */
-export const SEEN_SHARDS = 64;
-
-/**
- * The shard of an event id's marker: FNV-1a (32 bit) of its UTF-16 code units, mod SEEN_SHARDS.
- * Only the shard comes from the hash: the field is the event id itself, so ids never collide.
- */
-export function shardOf(eventId: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < eventId.length; i++) h = Math.imul(h ^ eventId.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % SEEN_SHARDS;
-}
-
-/** The shard hash of `bucket` that holds the marker of `eventId`. */
-export function shardKey(bucket: DedupeBucket, eventId: string): string {
-  return bucket.shards[shardOf(eventId)];
-}
-
-/**
- * A final marker's value: `<handled at, ms in base 36>:<attempts>`, written when an event was
- * handled after a retry or through `context.commit()`.
+ * A final marker's value: `<handled at, ms>:<attempts>`, written when an event was handled after
+ * a retry or through `context.commit()`. (Markers written before this format hold `1`.)
  */
 function markerValue(handledAtMs: number, attempts: number): string {
-  return `${handledAtMs.toString(36)}:${attempts}`;
-}
-
-/**
- * A marker's time (ms): base 36, or decimal when it is 12 digits or more (a base 36 time of this
- * era has 8 digits); null when the text is neither.
- */
-function readTime(text: string): number | null {
-  if (/^\d{12,}$/.test(text)) return Number(text);
-  if (!/^[0-9a-z]{1,11}$/.test(text)) return null;
-  return parseInt(text, 36);
+  return `${handledAtMs}:${attempts}`;
 }
 
 /** What a marker's value says, for readers such as the flow view. */
@@ -202,7 +158,7 @@ export type SourceKind = 'live' | 'redrive' | 'replay';
 const SOURCE_CODE: Record<SourceKind, string> = { live: 'l', redrive: 'd', replay: 'p' };
 const SOURCE_KIND: Record<string, SourceKind> = { l: 'live', d: 'redrive', p: 'replay' };
 
-/** `~<source><entry id>`: who holds a claim (its value adds `@<claimed at, ms in base 36>`). */
+/** `~<source><entry id>`: who holds a claim (its value adds `@<claimed at ms>`). */
 export function claimHolder(source: SourceKind, entryId: string): string {
   return `~${SOURCE_CODE[source]}${entryId}`;
 }
@@ -212,17 +168,16 @@ export function readMarker(value: string | null | undefined): MarkerState | unde
   if (typeof value !== 'string') return undefined;
   if (value.startsWith('~')) {
     const sep = value.indexOf('@');
+    const at = sep < 0 ? NaN : Number(value.slice(sep + 1));
     return {
       kind: 'claimed',
       source: SOURCE_KIND[value[1]] ?? 'live',
       entryId: value.slice(2, sep < 0 ? undefined : sep),
-      at: sep < 0 ? null : readTime(value.slice(sep + 1)),
+      at: Number.isFinite(at) ? at : null,
     };
   }
-  const sep = value.indexOf(':');
-  const at = sep < 0 ? null : readTime(value.slice(0, sep));
-  const attempts = sep < 0 ? NaN : Number(value.slice(sep + 1));
-  const detailed = at !== null && value.length > sep + 1 && Number.isInteger(attempts);
+  const [at, attempts] = value.split(':').map(Number);
+  const detailed = value.includes(':') && Number.isFinite(at) && Number.isFinite(attempts);
   return { kind: 'handled', at: detailed ? at : null, attempts: detailed ? attempts : null };
 }
 
@@ -248,13 +203,12 @@ function hourOf(eventTime: string): number {
   return at - (at % HOUR_MS);
 }
 
-function hourText(hourStart: number): string {
-  return new Date(hourStart).toISOString().slice(0, 13).replace(/[-T]/g, '');
+function bucketKey(keys: EventBusKeys, stream: string, group: string, hourStart: number, k = 0): string {
+  return keys.seen(stream, group, new Date(hourStart).toISOString().slice(0, 13).replace(/[-T]/g, ''), k);
 }
 
-/** A claim an entry may hold on its event: the shard hash of its bucket, the event id (the field) and the holder text. */
+/** A claim an entry may hold on its event: the bucket, the event id (the field) and the holder text. */
 export interface HeldClaim {
-  /** The shard of the event's bucket that holds its marker. */
   bucket: string;
   eventId: string;
   /** `~<source><entry id>` */
@@ -276,11 +230,7 @@ export function claimOfEntry(
 ): HeldClaim | undefined {
   const { id, time } = fieldsToRecord(fields);
   if (!id || !time) return undefined;
-  return {
-    bucket: keys.seen(stream, group, hourText(hourOf(time)), shardOf(id), k),
-    eventId: id,
-    holder: claimHolder(kind, entryId),
-  };
+  return { bucket: bucketKey(keys, stream, group, hourOf(time), k), eventId: id, holder: claimHolder(kind, entryId) };
 }
 
 /** Queues on `tx` the release of `claim`: deleted only while that entry still holds it, so its event's copies and redrives run. */
@@ -288,35 +238,23 @@ export function queueReleaseClaim(tx: ChainableCommander, claim: HeldClaim): voi
   tx.eval(RELEASE_CLAIM_LUA, 1, claim.bucket, claim.eventId, claim.holder);
 }
 
-/**
- * Queues on `tx` the final markers (`<ms>:<attempts>`) of events of one bucket handled after a
- * retry or by commit(): one HSET and EXPIREAT per shard they fall in.
- */
+/** Queues on `tx` the final markers (`<ms>:<attempts>`) of events of one bucket handled after a retry or by commit(). */
 export function queueHandled(
   tx: ChainableCommander,
   bucket: DedupeBucket,
   marks: ReadonlyArray<readonly [eventId: string, attempts: number]>,
   now = Date.now(),
 ): void {
-  const byShard = new Map<string, string[]>();
-  for (const [eventId, attempts] of marks) {
-    const key = shardKey(bucket, eventId);
-    const args = byShard.get(key);
-    if (args) args.push(eventId, markerValue(now, attempts));
-    else byShard.set(key, [eventId, markerValue(now, attempts)]);
-  }
-  for (const [key, args] of byShard) {
-    tx.hset(key, ...args);
-    tx.expireat(key, bucket.expireAt);
-  }
+  const args: string[] = [];
+  for (const [eventId, attempts] of marks) args.push(eventId, markerValue(now, attempts));
+  tx.hset(bucket.key, ...args);
+  tx.expireat(bucket.key, bucket.expireAt);
 }
 
-/** The hashes that hold the markers of one (stream, group, hour of the event's time), shared by its events. */
+/** The hash that holds the markers of one (stream, group, hour of the event's time), shared by its events. */
 export interface DedupeBucket {
-  /** `<ns>:{<stream>}:seen:<group>:<YYYYMMDDHH>`: the prefix of its shards (no key of its own). */
+  /** `<ns>:{<stream>}:seen:<group>:<YYYYMMDDHH>` */
   key: string;
-  /** Its SEEN_SHARDS hashes, `<key>:<shard>`, by shard ({@link shardOf} of the event id). */
-  shards: string[];
   /** Unix seconds at which it expires: the end of its hour plus the TTL. */
   expireAt: number;
 }
@@ -324,22 +262,19 @@ export interface DedupeBucket {
 /**
  * The dedupe guard: a group's handlers run for an event id once while its marker lives.
  *
- * Markers are fields of a bucket per (stream, group, hour of the event's `time`), split into
- * SEEN_SHARDS small hashes by a hash of the event id (the field stays the id), so every copy of an
- * event (a resent XADD, a replay, a redrive: all carry the original `time`) looks in the same
- * place, each hash stays in Redis's compact listpack encoding, and an EXPIREAT per shard ages a
- * whole hour out, much cheaper for Redis than a key with a TTL per event. An event is
- * deduplicated while its time is within `ttlMs` (plus the rest of its hour) of now.
+ * Markers are fields of one hash per (stream, group, hour of the event's `time`), so every copy
+ * of an event (a resent XADD, a replay, a redrive: all carry the original `time`) looks in the
+ * same place, and one EXPIREAT ages a whole hour out, much cheaper for Redis than a key with a
+ * TTL per event. An event is deduplicated while its time is within `ttlMs` (plus the rest of its
+ * hour) of now.
  *
- * Each read batch claims its events in Redis with one script call per bucket (all the shards its
- * events fall in are keys of that call: they share the stream's hash tag), before any of them
+ * Each read batch claims its events in Redis with one script call per bucket, before any of them
  * runs (event and entry ids go joined into one argument each: per-argument work is what a batch
- * costs the client). An event nobody holds is claimed for its entry, `~<source><entry id>@<ms>`
- * (the time in base 36),
+ * costs the client). An event nobody holds is claimed for its entry, `~<source><entry id>@<ms>`,
  * and runs. The claim then stands for the outcome: once its entry is acknowledged (and it was
  * not dead-lettered: a dead letter releases its claim in the same MULTI) the event counts as
  * handled, so a first-attempt success writes nothing more. A final marker `<ms>:<attempts>` is
- * written (the time in base 36) only after a retry or by `context.commit()`. A copy finding the event claimed by an
+ * written only after a retry or by `context.commit()`. A copy finding the event claimed by an
  * entry still pending (a copy in flight, here or on another instance) waits and asks again.
  * Because Redis decides atomically, two copies can never both run, whichever instance holds them,
  * and no consumer keeps per-event state in memory.
@@ -367,8 +302,8 @@ export class DedupeGuard {
 
   /** The marker of `eventId` (for a reader such as the flow view). */
   marker(stream: string, group: string, eventId: string, eventTime: string, k = 0): Marker {
-    const bucket = this.bucket(stream, group, eventTime, k);
-    return { key: shardKey(bucket, eventId), field: eventId, expireAt: bucket.expireAt };
+    const { key, expireAt } = this.bucket(stream, group, eventTime, k);
+    return { key, field: eventId, expireAt };
   }
 
   /** The bucket of an event by its time; the same object for every event of that hour (no allocation per event). */
@@ -392,10 +327,8 @@ export class DedupeGuard {
     let bucket = this.buckets.get(cacheKey);
     if (!bucket) {
       const hourStart = hourOf(eventTime);
-      const hour = hourText(hourStart);
       bucket = {
-        key: this.keys.seen(stream, group, hour, undefined, k),
-        shards: Array.from({ length: SEEN_SHARDS }, (_, shard) => this.keys.seen(stream, group, hour, shard, k)),
+        key: bucketKey(this.keys, stream, group, hourStart, k),
         expireAt: Math.ceil((hourStart + HOUR_MS + this.ttlMs) / 1000),
       };
       if (this.buckets.size > 1000) this.buckets.clear();
@@ -407,8 +340,7 @@ export class DedupeGuard {
   }
 
   /**
-   * Claims the events of a read batch for their entries (one script call per bucket, with the
-   * shards its events fall in as keys); the verdict
+   * Claims the events of a read batch for their entries (one script call per bucket); the verdict
    * for each request, in order.
    */
   async claimMany(group: string, requests: ClaimRequest[]): Promise<ClaimVerdict[]> {
@@ -439,45 +371,34 @@ export class DedupeGuard {
         const k = first.source.partition ?? 0;
         const single = indexes.length === 1 ? '1' : '0';
         const prefix = claimHolder(first.source.kind, '');
-        const at = `@${Date.now().toString(36)}`;
-        const idList = new Array<string>(indexes.length);
-        const entryList = new Array<string>(indexes.length);
-        // NOTE: the shard keys this call touches, and per event one character naming its key among them.
-        const shards = first.bucket!.shards;
-        const position = new Map<number, number>();
-        const shardKeys: string[] = [];
-        let shardText = '';
-        for (let j = 0; j < indexes.length; j++) {
-          const r = requests[indexes[j]];
-          idList[j] = r.envelope!.id;
-          entryList[j] = r.entryId;
-          const shard = shardOf(idList[j]);
-          let p = position.get(shard);
-          if (p === undefined) {
-            position.set(shard, (p = shardKeys.length));
-            shardKeys.push(shards[shard]);
+        const at = `@${Date.now()}`;
+        let ids = first.envelope!.id;
+        let claims = prefix + first.entryId + at;
+        if (single === '0') {
+          const idList = new Array<string>(indexes.length);
+          const entryList = new Array<string>(indexes.length);
+          for (let j = 0; j < indexes.length; j++) {
+            idList[j] = requests[indexes[j]].envelope!.id;
+            entryList[j] = requests[indexes[j]].entryId;
           }
-          shardText += String.fromCharCode(48 + p);
+          ids = idList.join('\n');
+          // NOTE: the claim text of every entry, built by the join itself (no string per entry).
+          claims = prefix + entryList.join(`${at}\n${prefix}`) + at;
         }
-        // NOTE: the claim text of every entry, built by the join itself (no string per entry).
-        const ids = single === '1' ? idList[0] : idList.join('\n');
-        const claims = prefix + (single === '1' ? entryList[0] : entryList.join(`${at}\n${prefix}`)) + at;
         // NOTE: an explicit pipeline is written at once: an auto-pipelined call would wait for the
         // client's auto-pipeline in flight (ioredis sends one at a time), i.e. behind publishes.
         const [[error, answer]] = (await (this.scripts.pipeline() as ChainableCommander & DedupePipeline)
           .dedupeClaimEvents(
-            3 + shardKeys.length,
+            first.bucket!.key,
             this.keys.stream(first.source.stream, k),
             this.keys.redrive(first.source.stream, group, k),
             this.keys.replay(first.source.stream, group, k),
-            ...shardKeys,
             group,
             first.bucket!.expireAt,
             ids,
             claims,
             single,
             first.deliveryCount === 1 ? '1' : '0',
-            shardText,
           )
           .exec())! as [[Error | null, number[]]];
         if (error) throw error;

@@ -15,7 +15,7 @@ import { assertPartitions, partitionOf, partitionTag } from './partition';
  * | `<ns>:{<stream>}:redrive:<group>` | stream | dead letters sent back to the one group that failed them |
  * | `<ns>:{<stream>}:replay:<group>` | stream | a replayed range, read only by that group (`ctx.replay`) |
  * | `<ns>:{<stream>}:retention` | hash | the stream's retention policy (`maxLength`, `maxAgeMs`) |
- * | `<ns>:{<stream>}:seen:<group>:<YYYYMMDDHH>:<shard>` | hash (expires) | dedupe markers: a field per event id the group handled, by the hour of the event's time, in one of 64 shards by a hash of the id (see dedupe.guard.ts) |
+ * | `<ns>:{<stream>}:seen:<group>:<YYYYMMDDHH>` | hash (expires) | dedupe markers: a field per event id the group handled, by the hour of the event's time |
  *
  * **P partitions** (`partitions > 1`): partition k of *every* stream shares the hash tag
  * `{<ns>/<k>}`, so one XREADGROUP reads all of a group's streams of partition k, and a MULTI or
@@ -25,7 +25,7 @@ import { assertPartitions, partitionOf, partitionTag } from './partition';
  * | key | what |
  * |---|---|
  * | `<ns>:{<ns>/<k>}:{<stream>}` | the events of partition k |
- * | `<ns>:{<ns>/<k>}:{<stream>}:dlq`, `:redrive:<group>`, `:replay:<group>`, `:seen:<group>:<hour>:<shard>` | as above, per partition |
+ * | `<ns>:{<ns>/<k>}:{<stream>}:dlq`, `:redrive:<group>`, `:replay:<group>`, `:seen:<group>:<hour>` | as above, per partition |
  * | `<ns>:{<ns>/0}:{<stream>}:retention` | the stream's retention policy (once, in partition 0) |
  * | `<ns>:{<ns>/<k>}:lease:<group>` | string `<member>\|<epoch>` with a TTL: who owns (group, k) |
  * | `<ns>:{<ns>/<k>}:epoch:<group>` | counter: the epoch of the latest grant (the fencing token) |
@@ -97,13 +97,8 @@ export class EventBusKeys {
     return `${this.stream(stream, 0)}:retention`;
   }
 
-  /**
-   * A shard of the dedupe markers of (`stream` partition k, `group`, hour `YYYYMMDDHH`); without a
-   * shard, the prefix the hour's shards share (`<prefix>:<shard>`).
-   */
-  seen(stream: string, group: string, hourBucket: string, shard?: number, k = 0): string {
-    const bucket = `${this.stream(stream, k)}:seen:${group}:${hourBucket}`;
-    return shard === undefined ? bucket : `${bucket}:${shard}`;
+  seen(stream: string, group: string, hourBucket: string, k = 0): string {
+    return `${this.stream(stream, k)}:seen:${group}:${hourBucket}`;
   }
 
   /** The lease of (group, partition k): `<member>|<epoch>` while owned. */
