@@ -437,6 +437,15 @@ export class PartitionScenarios {
     throw new Error(`not everything handled within ${timeoutMs} ms: ${state}`);
   }
 
+  /** Waits until `instance`'s run log shows a run started and not ended. */
+  async waitRunning(instance: Instance, timeoutMs: number): Promise<void> {
+    const deadline = now() + timeoutMs;
+    while (!this.readRuns([instance], {}).runs.some((r) => !r.finished)) {
+      if (now() > deadline) throw new Error(`${instance.name} started no handler run within ${timeoutMs} ms`);
+      await sleep(2);
+    }
+  }
+
   /** Resolves with the time the process is first seen stopped (state T), after a SIGSTOP. */
   async stopped(instance: Instance): Promise<number> {
     const deadline = now() + 5_000;
@@ -481,9 +490,10 @@ export class PartitionScenarios {
     expect(await w2.process.waitForExit(15_000)).toEqual({ code: 0, signal: null });
     await sleep(this.settleMs);
 
-    // A crash (SIGKILL).
+    // A crash (SIGKILL), sent while w3 has a handler running (on a busy machine it can sit idle for a moment).
     const w3 = workers.find((i) => i.name === 'w3')!;
     const ownersAtKill = await this.leaseOwners(keys, groups);
+    await this.waitRunning(w3, 10_000);
     const killAt = now();
     expect((await w3.process.kill()).signal).toBe('SIGKILL');
     const diedAt = now();
