@@ -16,10 +16,18 @@ export class Deadlines {
 
   constructor(private readonly resolutionMs = 25) {}
 
-  /** `work`'s outcome, or `timeout()` as the rejection once `at` (epoch ms) has passed first. */
-  race<T>(work: Promise<T>, at: number, timeout: () => Error): Promise<T> {
+  /**
+   * `work`'s outcome, or `timeout()` as the rejection once `at` (epoch ms) has passed first;
+   * `mapError` turns either rejection into the one the caller throws.
+   */
+  race<T>(
+    work: Promise<T>,
+    at: number,
+    timeout: () => Error,
+    mapError: (error: unknown) => unknown = (error) => error,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const waiter: Waiter = { at, fail: () => reject(timeout()) };
+      const waiter: Waiter = { at, fail: () => reject(mapError(timeout())) };
       this.waiting.add(waiter);
       if (!this.timer) {
         this.timer = setInterval(() => this.sweep(), this.resolutionMs);
@@ -32,7 +40,7 @@ export class Deadlines {
         },
         (error: unknown) => {
           this.waiting.delete(waiter);
-          reject(error);
+          reject(mapError(error));
         },
       );
     });

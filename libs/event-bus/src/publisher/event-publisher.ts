@@ -46,7 +46,7 @@ export class EventPublisher {
     const contract = contractOf(event);
     const trace = this.core.options.tracing === false ? undefined : startPublishSpan(contract.stream, contract.type, 1);
     try {
-      const prepared = this.prepare(event, options, trace?.carrier);
+      const prepared = this.prepare(event, options, trace?.carrier, contract);
       const entryId = await this.withinDeadline([prepared.envelope.id], () =>
         this.core.redis.xadd(prepared.key, '*', ...prepared.fields),
       );
@@ -182,23 +182,35 @@ export class EventPublisher {
    * Sends only once the connection is up (waiting at most publishTimeoutMs, then failing with
    * nothing sent), and fails a write that gets no answer within what is left of that time.
    */
-  private async withinDeadline<T>(ids: string[], send: () => Promise<T>): Promise<T> {
+  private withinDeadline<T>(ids: string[], send: () => Promise<T>): Promise<T> {
     const timeoutMs = this.core.options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
-    const began = Date.now();
-    if (this.core.redis.status !== 'ready' && !(await this.core.writable(timeoutMs))) {
-      throw new PublishFailedError(ids, new Error(`Redis is not reachable (waited ${timeoutMs} ms, nothing was sent)`));
-    }
-    const at = began + timeoutMs;
+    const at = Date.now() + timeoutMs;
+    // NOTE: no async frame on the path of a connected client: each costs a promise per publish.
+    if (this.core.redis.status === 'ready') return this.raceDeadline(ids, send, at, timeoutMs);
+    return this.core.writable(timeoutMs).then((up) => {
+      if (!up)
+        throw new PublishFailedError(
+          ids,
+          new Error(`Redis is not reachable (waited ${timeoutMs} ms, nothing was sent)`),
+        );
+      return this.raceDeadline(ids, send, at, timeoutMs);
+    });
+  }
+
+  /** `send`'s outcome by `at`, its errors as PublishFailedError (a cross-slot refusal as itself). */
+  private raceDeadline<T>(ids: string[], send: () => Promise<T>, at: number, timeoutMs: number): Promise<T> {
+    let work: Promise<T>;
     try {
-      return await this.deadlines.race(
-        this.redirected(send, at),
-        at,
-        () => new Error(`no answer from Redis within ${timeoutMs} ms (the write may still land)`),
-      );
+      work = this.core.cluster ? this.redirected(send, at) : send();
     } catch (error) {
-      if (error instanceof CrossSlotTransactionError) throw error;
-      throw new PublishFailedError(ids, error);
+      work = Promise.reject(error);
     }
+    return this.deadlines.race(
+      work,
+      at,
+      () => new Error(`no answer from Redis within ${timeoutMs} ms (the write may still land)`),
+      (error) => (error instanceof CrossSlotTransactionError ? error : new PublishFailedError(ids, error)),
+    );
   }
 
   /**
@@ -218,8 +230,12 @@ export class EventPublisher {
     }
   }
 
-  private prepare(event: object, options: PublishOptions, trace?: TraceCarrier): PreparedEvent {
-    const contract = contractOf(event);
+  private prepare(
+    event: object,
+    options: PublishOptions,
+    trace?: TraceCarrier,
+    contract = contractOf(event),
+  ): PreparedEvent {
     const result = createPayloadValidator(event.constructor as new () => object).validate(event);
     if (!result.ok) throw new EventValidationError(contract.type, result.errors);
     const delivery = currentDelivery();
