@@ -1,4 +1,5 @@
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Redis from 'ioredis';
 import { prefill } from './consume';
@@ -14,19 +15,75 @@ export interface BacklogPhase {
   redisUsedMemoryMB: number;
   concurrency: number;
   validate: boolean;
+  /** true: the children ran compiled JavaScript; false: through ts-node (compiling failed). */
+  compiled?: boolean;
   raw?: DrainResult;
   lib?: DrainResult;
   error?: string;
 }
 
 const ROOT = resolve(__dirname, '..');
+/** Where the drain children's JavaScript is compiled to (inside the repo, so node_modules resolve). */
+const COMPILED = join(ROOT, 'dist', 'bench-js');
 
-function drainInChild(config: DrainConfig): Promise<DrainResult> {
+/** How the drain children run: compiled JavaScript (what a service runs), or through ts-node when compiling failed. */
+interface ChildRuntime {
+  script: string;
+  execArgv: string[];
+  env: Record<string, string>;
+  compiled: boolean;
+}
+
+/**
+ * Compiles the project with tsc into dist/bench-js, so each drain child's RSS is that of the code a
+ * service runs, not of ts-node and the TypeScript compiler holding every transpiled file of the
+ * library and its Nest app. The path aliases resolve through a tsconfig written next to it.
+ */
+function compileChildren(): ChildRuntime {
+  const fallback: ChildRuntime = {
+    script: join(__dirname, 'drain-child.ts'),
+    execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
+    env: {},
+    compiled: false,
+  };
+  try {
+    rmSync(COMPILED, { recursive: true, force: true });
+    execFileSync(
+      process.execPath,
+      [
+        require.resolve('typescript/bin/tsc'),
+        '-p',
+        join(ROOT, 'tsconfig.json'),
+        '--outDir',
+        COMPILED,
+        '--sourceMap',
+        'false',
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    const { compilerOptions } = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')) as {
+      compilerOptions: { paths: Record<string, string[]> };
+    };
+    const project = join(COMPILED, 'tsconfig.json');
+    writeFileSync(project, JSON.stringify({ compilerOptions: { baseUrl: '.', paths: compilerOptions.paths } }));
+    return {
+      script: join(COMPILED, 'bench', 'drain-child.js'),
+      execArgv: ['-r', 'tsconfig-paths/register'],
+      env: { TS_NODE_PROJECT: project },
+      compiled: true,
+    };
+  } catch (error) {
+    log(`backlog: compiling the drain children failed, running them through ts-node: ${String(error).slice(0, 300)}`);
+    return fallback;
+  }
+}
+
+function drainInChild(config: DrainConfig, runtime: ChildRuntime): Promise<DrainResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = fork(join(__dirname, 'drain-child.ts'), [], {
+    const child = fork(runtime.script, [], {
       cwd: ROOT,
-      execArgv: ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register'],
-      env: { ...process.env, BENCH_DRAIN: JSON.stringify(config) },
+      execArgv: runtime.execArgv,
+      env: { ...process.env, ...runtime.env, BENCH_DRAIN: JSON.stringify(config) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const kill = (): void => {
@@ -75,12 +132,15 @@ export async function benchBacklog(
       validate,
     };
     const base = { url, namespace, key, n, concurrency, validate };
+    log(`backlog: compiling the drain children`);
+    const runtime = compileChildren();
+    result.compiled = runtime.compiled;
     log(`backlog: raw drain in a child`);
-    result.raw = await drainInChild({ ...base, mode: 'raw', group: 'raw' });
+    result.raw = await drainInChild({ ...base, mode: 'raw', group: 'raw' }, runtime);
     if (!libAvailable) return { ...result, error: 'library not loadable' };
     try {
       log(`backlog: library drain in a child`);
-      result.lib = await drainInChild({ ...base, mode: 'lib', group: 'lib' });
+      result.lib = await drainInChild({ ...base, mode: 'lib', group: 'lib' }, runtime);
     } catch (error) {
       result.error = String(error);
     }

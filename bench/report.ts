@@ -705,7 +705,7 @@ export function render(r: Results): string {
   if (r.backlog) {
     const b = r.backlog;
     notes.push(
-      `backlog: ${fmt(b.backlog)} events prefilled at ${fmt(b.prefillPerSec)} ev/s, Redis used_memory ${fmt(b.redisUsedMemoryMB, 1)} MB; library consumer batchSize 500, concurrency ${b.concurrency}, validate=${b.validate}; each side drained by its own child process`,
+      `backlog: ${fmt(b.backlog)} events prefilled at ${fmt(b.prefillPerSec)} ev/s, Redis used_memory ${fmt(b.redisUsedMemoryMB, 1)} MB; library consumer batchSize 500, concurrency ${b.concurrency}, validate=${b.validate}; each side drained by its own child process${b.compiled === false ? ' through ts-node (compiling to JavaScript failed: RSS includes the TypeScript compiler)' : ' running the project compiled to JavaScript'}`,
     );
     if (b.error) notes.push(`backlog library error: ${b.error}`);
   }
