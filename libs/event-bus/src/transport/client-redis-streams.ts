@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import { ClientProxy } from '@nestjs/microservices';
+import { InvalidMessageException } from '@nestjs/microservices/errors/invalid-message.exception';
+import type { ReadPacket, WritePacket } from '@nestjs/microservices';
+import { connectable, defer, Observable, Subject, throwError } from 'rxjs';
+import type Redis from 'ioredis';
+import { contractRegistry } from '../contracts/contract-registry';
+import { currentDelivery } from '../context/delivery-context';
+import { encodeEnvelope } from '../envelope/envelope';
+import { PublishFailedError } from '../errors/publish-failed.error';
+import { CLOUDEVENTS_SPEC_VERSION, DEFAULT_PUBLISH_TIMEOUT_MS, JSON_CONTENT_TYPE } from '../event-bus.constants';
+import { EventBusCore } from '../event-bus.core';
+import type { EventEnvelope } from '../interfaces/event-envelope.interface';
+import type { PublishedEvent } from '../interfaces/publish.interface';
+import { endSpan, startPublishSpan } from '../observability/tracing';
+import { routeOf, wrapPayload } from './pattern-route';
+import { DEFAULT_CLIENT_SOURCE } from './redis-streams.constants';
+import type { RedisStreamsClientOptions } from './redis-streams.options';
+import { RedisStreamsRecord } from './redis-streams.record';
+import { PendingListeners, RedisStreamsStatus, reportStatus } from './redis-status';
+import { NOT_LISTENING, REQUEST_REPLY_UNSUPPORTED } from './transport.messages';
+
+/**
+ * A Nest `ClientProxy` that appends events to the platform's streams:
+ * `lastValueFrom(client.emit('order.placed', order))` resolves once Redis has the entry, and
+ * rejects with `PublishFailedError` when Redis does not take it within `publishTimeoutMs`.
+ */
+export class ClientRedisStreams extends ClientProxy<Record<string, (...args: unknown[]) => void>, RedisStreamsStatus> {
+  private core?: EventBusCore;
+  private readonly pending = new PendingListeners();
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: RedisStreamsClientOptions = {}) {
+    super();
+    this.timeoutMs = options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
+    this.initializeSerializer(options);
+    this.initializeDeserializer(options);
+  }
+
+  /** Resolves once Redis answers; rejects when it does not within `publishTimeoutMs` (it keeps trying in the background). */
+  async connect(): Promise<void> {
+    if (!(await this.bus().writable(this.timeoutMs))) {
+      throw new Error(`Redis did not answer within ${this.timeoutMs} ms: check that it is reachable`);
+    }
+  }
+
+  /**
+   * Appends the event; the Observable is hot (the write happens whether or not anyone subscribes)
+   * and emits the written entry (`PublishedEvent`) once Redis has it, or fails with
+   * `PublishFailedError`. It does not wait for connect(): a write waits for the connection itself,
+   * up to `publishTimeoutMs`.
+   */
+  override emit<TResult = PublishedEvent, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
+    if (pattern === undefined || pattern === null || data === undefined || data === null) {
+      return throwError(() => new InvalidMessageException());
+    }
+    const source = connectable(
+      defer(() => this.dispatchEvent<TResult>({ pattern, data })),
+      {
+        connector: () => new Subject<TResult>(),
+        resetOnDisconnect: false,
+      },
+    );
+    source.connect();
+    return source;
+  }
+
+  protected async dispatchEvent<T = PublishedEvent>(packet: ReadPacket): Promise<T> {
+    const core = this.bus();
+    const serialized = this.serializer.serialize(packet) as ReadPacket;
+    const record = serialized.data instanceof RedisStreamsRecord ? (serialized.data as RedisStreamsRecord) : undefined;
+    const data: unknown = record ? record.data : serialized.data;
+    const route = routeOf(this.normalizePattern(serialized.pattern), this.options.route);
+    const contract = contractRegistry.newest(route.type)?.meta;
+    const delivery = currentDelivery();
+    const id = record?.options.id ?? randomUUID();
+    const trace = this.options.tracing === false ? undefined : startPublishSpan(route.stream, route.type, 1);
+    const envelope: EventEnvelope<unknown> = {
+      specversion: CLOUDEVENTS_SPEC_VERSION,
+      id,
+      type: route.type,
+      version: contract?.version ?? 1,
+      source: this.options.source ?? DEFAULT_CLIENT_SOURCE,
+      time: new Date().toISOString(),
+      datacontenttype: JSON_CONTENT_TYPE,
+      data: wrapPayload(data),
+      subject: record?.options.subject ?? subjectOf(data, contract?.subjectField),
+      correlationid: record?.options.correlationId ?? delivery?.envelope.correlationid ?? delivery?.envelope.id ?? id,
+      causationid: record?.options.causationId ?? delivery?.envelope.id,
+      traceparent: trace?.carrier.traceparent,
+      tracestate: trace?.carrier.tracestate,
+    };
+    const keys = core.keys;
+    const key = keys.stream(route.stream, keys.partitionOf(envelope.subject ?? id));
+    try {
+      const entryId = await this.append(core, id, key, encodeEnvelope(envelope));
+      core.metrics?.published(route.stream, route.type);
+      if (trace) endSpan(trace.span);
+      const published: PublishedEvent = { envelope, stream: route.stream, entryId };
+      return published as T;
+    } catch (error) {
+      core.metrics?.publishFailed(route.stream, route.type);
+      if (trace) endSpan(trace.span, error);
+      throw error;
+    }
+  }
+
+  /** XADD within `publishTimeoutMs`, the connection's wait included; PublishFailedError otherwise. */
+  private async append(core: EventBusCore, id: string, key: string, fields: string[]): Promise<string> {
+    const started = Date.now();
+    if (!(await core.writable(this.timeoutMs))) {
+      throw new PublishFailedError([id], new Error(`Redis did not answer within ${this.timeoutMs} ms`));
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`Redis did not take the write within ${this.timeoutMs} ms`)),
+        Math.max(1, this.timeoutMs - (Date.now() - started)),
+      );
+    });
+    try {
+      return (await Promise.race([core.redis.xadd(key, '*', ...fields), deadline])) ?? '';
+    } catch (error) {
+      throw new PublishFailedError([id], error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Request/reply is not served yet: `send()` fails at once. */
+  protected publish(_packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    callback({ err: new Error(REQUEST_REPLY_UNSUPPORTED) });
+    return () => undefined;
+  }
+
+  /** Closes the connection; the next emit() opens a new one. */
+  async close(): Promise<void> {
+    const core = this.core;
+    this.core = undefined;
+    if (core) await core.onApplicationShutdown();
+    this._status$.next('disconnected');
+  }
+
+  /** Listens to an ioredis event of the connection (queued until it exists). */
+  override on(event: string, callback: (...args: unknown[]) => void): void {
+    if (this.core) this.core.redis.on(event, callback);
+    else this.pending.add(event, callback);
+  }
+
+  /** The connection (ioredis); throws before connect() or a first emit(). */
+  unwrap<T = Redis>(): T {
+    if (!this.core) throw new Error(NOT_LISTENING('ClientRedisStreams'));
+    return this.core.redis as T;
+  }
+
+  /** The connection and key layout, created on first use. */
+  private bus(): EventBusCore {
+    if (this.core) return this.core;
+    const { source: _source, route: _route, ...bus } = this.options;
+    const core = (this.core = new EventBusCore({ ...bus, consume: false }));
+    reportStatus(core.redis, (status) => this._status$.next(status));
+    this.pending.attach(core.redis);
+    return core;
+  }
+}
+
+function subjectOf(data: unknown, field: string | undefined): string | undefined {
+  if (!field || data === null || typeof data !== 'object') return undefined;
+  const value = (data as Record<string, unknown>)[field];
+  return value === undefined || value === null ? undefined : String(value);
+}
