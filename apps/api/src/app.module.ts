@@ -7,11 +7,12 @@ import { LedgerModule } from '@app/ledger';
 import { LoyaltyModule } from '@app/loyalty';
 import { OrderModule } from '@app/order';
 import { PaymentModule } from '@app/payment';
+import { ConsoleModule } from './console/console.module';
 import { EventCatalogueController } from './event-catalogue.controller';
 import { EventTypesController } from './event-types.controller';
 import { OpsModule } from './ops/ops.module';
 
-/** The platform in one process: every service (each its own consumer group), the API and the operations API (/ops). */
+/** The platform in one process: every service (each its own consumer group), the API, the operations API (/ops) and its console (/console). */
 @Module({
   imports: [
     PlatformModule.forRoot({ source: 'api' }),
@@ -23,6 +24,7 @@ import { OpsModule } from './ops/ops.module';
     AnalyticsModule,
     LedgerModule,
     OpsModule,
+    ConsoleModule,
   ],
   controllers: [EventTypesController, EventCatalogueController],
 })

@@ -7,8 +7,10 @@ import { EventBusCore } from '@nest-streams/event-bus';
 import type { Environment } from '@app/platform';
 import { ServiceStoreModule } from '@app/platform';
 import '@app/contracts';
+import { ConsoleSessionsModule } from '../console/sessions/console-sessions.module';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { OpsApiKeys } from './auth/ops-api-keys';
+import { OpsCallers } from './auth/ops-callers';
 import { OpsThrottlerGuard } from './auth/ops-throttler.guard';
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
 import { OpsEventsController } from './events/events.controller';
@@ -30,7 +32,7 @@ import { StreamsService } from './streams/streams.service';
  * The operations API under `/ops`: streams, entries, groups, pending entries, dead
  * letters, replays (BullMQ queue `replays`), publishing, retention, and the flow view (
  * `GET /ops/flows/:id`, indexed by the `flow-index` consumer group). Behind API keys
- * (`API_KEYS`, reader/operator), rate limited (`OPS_RATE_LIMIT` per minute, counted in Redis across
+ * (`API_KEYS`, reader/operator) or a console session (ConsoleSessionsModule), rate limited (`OPS_RATE_LIMIT` per minute, counted in Redis across
  * instances), errors in one shape.
  * Needs `PlatformModule.forRoot()` in the root module (config, bus, BullMQ connection).
  */
@@ -47,6 +49,7 @@ import { StreamsService } from './streams/streams.service';
     }),
     BullModule.registerQueue({ name: REPLAY_QUEUE }),
     ServiceStoreModule.forService(OPS_SERVICE),
+    ConsoleSessionsModule,
   ],
   controllers: [
     StreamsController,
@@ -59,6 +62,7 @@ import { StreamsService } from './streams/streams.service';
   ],
   providers: [
     OpsApiKeys,
+    OpsCallers,
     ApiKeyGuard,
     OpsThrottlerGuard,
     StreamsService,
@@ -69,5 +73,6 @@ import { StreamsService } from './streams/streams.service';
     FlowIndexer,
     FlowsService,
   ],
+  exports: [OpsApiKeys, OpsCallers],
 })
 export class OpsModule {}

@@ -23,12 +23,12 @@ export class OpsApiKeys {
     if (configured) {
       for (const entry of configured.split(',')) {
         const at = entry.indexOf(':');
-        this.roles.set(digest(entry.slice(at + 1)), entry.slice(0, at) as OpsRole);
+        this.roles.set(keyDigest(entry.slice(at + 1)), entry.slice(0, at) as OpsRole);
       }
       return;
     }
     this.developmentKey = `dev-${randomBytes(24).toString('hex')}`;
-    this.roles.set(digest(this.developmentKey), 'operator');
+    this.roles.set(keyDigest(this.developmentKey), 'operator');
     this.logger.warn(
       `API_KEYS is not set: generated a development operator key for /ops, valid until this process exits: ${this.developmentKey}\n` +
         'Send it as the x-api-key header. Configure keys with API_KEYS=reader:<key>,operator:<key> (several of each allowed, ' +
@@ -38,7 +38,12 @@ export class OpsApiKeys {
 
   /** The role of a key, or undefined for an unknown one. */
   roleOf(key: string | undefined): OpsRole | undefined {
-    return key ? this.roles.get(digest(key)) : undefined;
+    return key ? this.roles.get(keyDigest(key)) : undefined;
+  }
+
+  /** The role of the key with this sha256 (a console session keeps only the digest), or undefined. */
+  roleOfDigest(digest: string): OpsRole | undefined {
+    return this.roles.get(digest);
   }
 
   /** Whether `role` may do what `needed` requires (operator includes reader). */
@@ -47,6 +52,7 @@ export class OpsApiKeys {
   }
 }
 
-function digest(key: string): string {
+/** sha256 of a key, in hex: how keys are looked up and how a session remembers its key. */
+export function keyDigest(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
