@@ -30,6 +30,7 @@ import { assertName } from './utils/names';
 import { closeRedis, createRedis, isClusterConnection } from './utils/redis-connection';
 import { TransactionBatcher } from './publisher/transaction-batcher';
 import { ReplicationWaiter } from './publisher/replication-waiter';
+import { OnceWriter } from './publisher/once-writer';
 import { withConsumerScripts } from './consumer/consumer-scripts';
 import { withDedupeCommands } from './consumer/dedupe.guard';
 
@@ -60,9 +61,16 @@ export class EventBusCore implements OnApplicationShutdown {
   readonly transactions: TransactionBatcher;
   /** Replicas a publish waits for (`publishWait`); undefined when it waits for none. */
   readonly replication?: ReplicationWaiter;
+  /**
+   * Plain publishes on one Redis: their own connection, which never resends an unanswered write
+   * by itself (see OnceWriter). Undefined on a cluster, where publishes use the command connection.
+   */
+  readonly writer?: OnceWriter;
+  /** Replicas the writer's publishes wait for (`publishWait`): WAIT on the connection that sent them. */
+  readonly writerReplication?: ReplicationWaiter;
   private readonly readers = new Set<Redis>();
-  /** Resolves at the command connection's next 'ready' (shared by every caller of writable()). */
-  private ready?: Promise<void>;
+  /** Per connection, resolves at its next 'ready' (shared by every caller of writable()). */
+  private readonly ready = new Map<Redis, Promise<void>>();
   /** Publishes sent again after a cluster redirection refused them (they had not run). */
   redirectRetries = 0;
 
@@ -88,16 +96,26 @@ export class EventBusCore implements OnApplicationShutdown {
     });
     this.redis.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
     this.transactions = new TransactionBatcher(this.redis, this.cluster);
+    if (!this.cluster) {
+      const publishing = createRedis(options.redis, `event-bus-publish:${this.consumerName}`, {
+        // NOTE: the OnceWriter pipelines each turn's writes itself (see there why not auto-pipelining).
+        lazyConnect: true,
+        maxRetriesPerRequest: options.publishRetries ?? 3,
+        retryStrategy: (times: number) => Math.min(times * 100, 1000),
+        // NOTE: a write unanswered when the connection drops is searched for, not resent blindly.
+        autoResendUnfulfilledCommands: false,
+      });
+      publishing.on('error', (error: Error) => this.logger.warn(`redis (publishing): ${error.message}`));
+      this.writer = new OnceWriter(publishing, this.logger);
+    }
     const wait = options.publishWait;
     if (wait && wait.replicas > 0) {
-      this.replication = new ReplicationWaiter(
-        this.redis,
-        {
-          replicas: wait.replicas,
-          timeoutMs: wait.timeoutMs ?? options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS,
-        },
-        this.cluster,
-      );
+      const policy = {
+        replicas: wait.replicas,
+        timeoutMs: wait.timeoutMs ?? options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS,
+      };
+      this.replication = new ReplicationWaiter(this.redis, policy, this.cluster);
+      if (this.writer) this.writerReplication = new ReplicationWaiter(this.writer.redis, policy);
     }
     // NOTE: every script the library calls is defined before the first command: a command defined
     // while an auto-pipelined batch is open is missing from that batch, and calling it there shifts
@@ -106,21 +124,24 @@ export class EventBusCore implements OnApplicationShutdown {
     withDedupeCommands(this.redis);
   }
 
-  /** Resolves true once the command connection is up, or false after `timeoutMs`. */
-  writable(timeoutMs: number): Promise<boolean> {
-    const redis = this.redis;
+  /** Resolves true once `redis` (the command connection by default) is up, or false after `timeoutMs`. */
+  writable(timeoutMs: number, redis = this.redis): Promise<boolean> {
     if (redis.status === 'ready') return Promise.resolve(true);
     if (redis.status === 'wait') redis.connect().catch(() => undefined);
     // NOTE: one 'ready' listener for every caller waiting (publishes pile up while Redis is away).
-    this.ready ??= new Promise<void>((resolve) =>
-      redis.once('ready', () => {
-        this.ready = undefined;
-        resolve();
-      }),
-    );
+    let ready = this.ready.get(redis);
+    if (!ready) {
+      ready = new Promise<void>((resolve) =>
+        redis.once('ready', () => {
+          this.ready.delete(redis);
+          resolve();
+        }),
+      );
+      this.ready.set(redis, ready);
+    }
     let timer: NodeJS.Timeout | undefined;
     return Promise.race([
-      this.ready.then(() => true),
+      ready.then(() => true),
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
     ]).finally(() => clearTimeout(timer));
   }
@@ -174,6 +195,10 @@ export class EventBusCore implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([...this.readers].map((reader) => closeRedis(reader)));
     this.readers.clear();
+    if (this.writer) {
+      this.writer.close();
+      await closeRedis(this.writer.redis);
+    }
     await closeRedis(this.redis);
   }
 }

@@ -18,6 +18,8 @@ import type { PublishedEvent, OutgoingEvent, OutboxOptions, TransactionWrites } 
 
 interface PreparedEvent {
   envelope: EventEnvelope<unknown>;
+  /** The event id (what the OnceWriter searches for after a dropped connection). */
+  id: string;
   stream: string;
   key: string;
   fields: string[];
@@ -47,10 +49,10 @@ export class EventPublisher {
     const trace = this.core.options.tracing === false ? undefined : startPublishSpan(contract.stream, contract.type, 1);
     try {
       const prepared = this.prepare(event, options, trace?.carrier, contract);
-      const entryId = await this.withinDeadline([prepared.envelope.id], () =>
-        this.core.redis.xadd(prepared.key, '*', ...prepared.fields),
-      );
-      if (this.core.replication) await this.replicated([prepared.envelope.id], [prepared.key]);
+      const entryId = this.core.writer
+        ? (await this.writeOnce([prepared]))[0]
+        : await this.withinDeadline([prepared.id], () => this.core.redis.xadd(prepared.key, '*', ...prepared.fields));
+      if (this.core.replication) await this.replicated([prepared.id], [prepared.key], !!this.core.writer);
       this.core.metrics?.published(prepared.stream, prepared.envelope.type);
       if (trace) endSpan(trace.span);
       return { envelope: prepared.envelope, stream: prepared.stream, entryId: entryId ?? '' };
@@ -69,24 +71,52 @@ export class EventPublisher {
   async publishMany(events: Array<object | OutgoingEvent>, options: OutboxOptions = {}): Promise<PublishedEvent[]> {
     if (events.length === 0 && !options.with) return [];
     if (options.with) return this.inTransaction(options.with, events);
-    return this.send(events, async (prepared) => {
-      if (this.core.cluster) {
-        // NOTE: the events' keys may be on several masters: independent XADDs, which the command
-        // client auto-pipelines per node (a pipeline must stay on one node).
-        const until = Date.now() + (this.core.options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS);
-        const results = await Promise.all(
-          prepared.map((p) =>
-            this.redirected(() => this.core.redis.xadd(p.key, '*', ...p.fields), until).then(
-              (id): [Error | null, unknown] => [null, id],
-              (error: Error): [Error | null, unknown] => [error, null],
+    return this.send(
+      events,
+      async (prepared) => {
+        if (this.core.cluster) {
+          // NOTE: the events' keys may be on several masters: independent XADDs, which the command
+          // client auto-pipelines per node (a pipeline must stay on one node).
+          const until = Date.now() + (this.core.options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS);
+          const results = await Promise.all(
+            prepared.map((p) =>
+              this.redirected(() => this.core.redis.xadd(p.key, '*', ...p.fields), until).then(
+                (id): [Error | null, unknown] => [null, id],
+                (error: Error): [Error | null, unknown] => [error, null],
+              ),
             ),
-          ),
-        );
-        return { results, offset: 0 };
-      }
-      const pipeline = this.core.redis.pipeline();
-      for (const p of prepared) pipeline.xadd(p.key, '*', ...p.fields);
-      return { results: await pipeline.exec(), offset: 0 };
+          );
+          return { results, offset: 0 };
+        }
+        const entryIds = await this.writeOnce(prepared);
+        return { results: entryIds.map((id): [Error | null, unknown] => [null, id]), offset: 0, once: true };
+      },
+      !this.core.cluster,
+    );
+  }
+
+  /**
+   * Appends `prepared` through the core's OnceWriter (one Redis): waits at most publishTimeoutMs
+   * for its connection (then fails with nothing sent), and fails a write unanswered by then.
+   */
+  private writeOnce(prepared: PreparedEvent[]): Promise<string[]> {
+    const writer = this.core.writer!;
+    const timeoutMs = this.core.options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
+    const at = Date.now() + timeoutMs;
+    const timeout = (): Error =>
+      new Error(
+        `no answer from Redis within ${timeoutMs} ms (the write may have landed, once: it is never written twice)`,
+      );
+    const failed = (error: unknown): never => {
+      throw new PublishFailedError(
+        prepared.map((p) => p.id),
+        error,
+      );
+    };
+    if (writer.redis.status === 'ready') return writer.write(prepared, at, timeout).catch(failed);
+    return this.core.writable(timeoutMs, writer.redis).then((up) => {
+      if (!up) failed(new Error(`Redis is not reachable (waited ${timeoutMs} ms, nothing was sent)`));
+      return writer.write(prepared, at, timeout).catch(failed);
     });
   }
 
@@ -122,9 +152,15 @@ export class EventPublisher {
   /** Prepares every event, runs `exec` within the deadline, and reads the XADDs' replies from `offset`. */
   private async send(
     events: Array<object | OutgoingEvent>,
-    exec: (
-      prepared: PreparedEvent[],
-    ) => Promise<{ results: Array<[Error | null, unknown]> | null; offset: number; written?: string[] }>,
+    exec: (prepared: PreparedEvent[]) => Promise<{
+      results: Array<[Error | null, unknown]> | null;
+      offset: number;
+      written?: string[];
+      /** true: written through the OnceWriter (its own deadline and errors; WAIT on its connection). */
+      once?: boolean;
+    }>,
+    /** true: `exec` waits for the connection and keeps the deadline itself (the OnceWriter does). */
+    ownDeadline = false,
   ): Promise<PublishedEvent[]> {
     const first = events.length > 0 ? contractOf(isOutgoing(events[0]) ? events[0].event : events[0]) : undefined;
     const trace =
@@ -138,12 +174,15 @@ export class EventPublisher {
           ? this.prepare(item.event, item.options ?? {}, trace?.carrier)
           : this.prepare(item, {}, trace?.carrier),
       );
-      const ids = prepared.map((p) => p.envelope.id);
-      const { results, offset, written } = await this.withinDeadline(ids, () => exec(prepared));
+      const ids = prepared.map((p) => p.id);
+      const { results, offset, written, once } = ownDeadline
+        ? await exec(prepared)
+        : await this.withinDeadline(ids, () => exec(prepared));
       const failed = (results ?? []).find(([error]) => error);
       if (!results || failed)
         throw new PublishFailedError(ids, failed?.[0] ?? new Error('the transaction was discarded'));
-      if (this.core.replication) await this.replicated(ids, [...prepared.map((p) => p.key), ...(written ?? [])]);
+      if (this.core.replication)
+        await this.replicated(ids, [...prepared.map((p) => p.key), ...(written ?? [])], once === true);
       for (const p of prepared) this.core.metrics?.published(p.stream, p.envelope.type);
       if (trace) endSpan(trace.span);
       return prepared.map((p, i) => ({
@@ -160,11 +199,12 @@ export class EventPublisher {
   }
 
   /** Waits for `publishWait.replicas` replicas to have the writes sent so far; PublishFailedError when fewer do in time. */
-  private async replicated(ids: string[], keys: string[]): Promise<void> {
-    const { replicas, timeoutMs } = this.core.replication!.policy;
+  private async replicated(ids: string[], keys: string[], onWriter = false): Promise<void> {
+    const waiter = onWriter ? this.core.writerReplication! : this.core.replication!;
+    const { replicas, timeoutMs } = waiter.policy;
     let acknowledged: number;
     try {
-      acknowledged = await this.core.replication!.acknowledged(keys);
+      acknowledged = await waiter.acknowledged(keys);
     } catch (error) {
       throw new PublishFailedError(ids, error);
     }
@@ -259,7 +299,7 @@ export class EventPublisher {
     // NOTE: an event and every copy of it go to the partition of its subject (its id when it has none).
     const keys = this.core.keys;
     const key = keys.stream(contract.stream, keys.partitioned ? keys.partitionOf(envelope.subject ?? id) : 0);
-    return { envelope, stream: contract.stream, key, fields: encodeEnvelope(envelope) };
+    return { envelope, id, stream: contract.stream, key, fields: encodeEnvelope(envelope) };
   }
 }
 
