@@ -13,7 +13,7 @@ import {
 } from '@nestjs/common';
 import type { INestApplicationContext, INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { BaseRpcExceptionFilter, Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { BaseRpcExceptionFilter, ClientsModule, Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type Redis from 'ioredis';
 import { lastValueFrom, Observable, tap } from 'rxjs';
 import {
@@ -31,6 +31,7 @@ import {
   eventPattern,
   RedisStreamsContext,
   RedisStreamsRecord,
+  ServerRedisStreams,
 } from '@nest-streams/event-bus/transport';
 import { ParcelOrdered } from './fixtures/fixture-events';
 import { FAST_CONSUMER, INSTANCE, startService, transportClient } from './fixtures/transport-service';
@@ -458,6 +459,53 @@ describe('ServerRedisStreams and ClientRedisStreams: events', () => {
     expect(parcelRuns('stuck', 'i2')[0].deliveryCount).toBeGreaterThanOrEqual(2);
     await waitFor('acknowledged', async () => (await pendingCount(redis, namespace, 'parcel.sent', 'impatient')) === 0);
   }, 30_000);
+
+  it('status, on() and unwrap(): unwrap() throws before listen(), listeners queued by on() fire, status says connected', async () => {
+    const server = new ServerRedisStreams({ ...bus, namespace, group: 'lifecycle', metrics: false });
+    closing.push({ close: () => server.close() });
+    const statuses: string[] = [];
+    server.status.subscribe((s) => statuses.push(s));
+    let readyEvents = 0;
+    server.on('ready', () => readyEvents++);
+    expect(() => server.unwrap()).toThrow(/not listening yet/);
+    await new Promise<void>((resolve, reject) => void server.listen((error) => (error ? reject(error) : resolve())));
+    expect(readyEvents).toBe(1);
+    expect(statuses).toEqual(['connected']);
+    expect(await server.unwrap<Redis>().ping()).toBe('PONG');
+    await server.close();
+    expect(statuses).toEqual(['connected', 'disconnected']);
+  });
+
+  it('works as a ClientsModule.register({ customClass }) client, and counts in the library metrics', async () => {
+    const { Registry } = await import('prom-client');
+    const registry = new Registry();
+    await service('metered', 'm1', [NotificationController], {
+      server: { metrics: { registry, processMetrics: false } },
+    });
+    @Module({
+      imports: [
+        ClientsModule.register([
+          {
+            name: 'EVENTS',
+            customClass: ClientRedisStreams,
+            options: { ...bus, namespace, metrics: false, source: 'registered-client' },
+          },
+        ]),
+      ],
+    })
+    class ClientModule {}
+    const app = await NestFactory.createApplicationContext(ClientModule, { logger: ['error'] });
+    closing.push(app);
+    const registered = app.get<ClientRedisStreams>('EVENTS');
+    expect(registered).toBeInstanceOf(ClientRedisStreams);
+    const published = await lastValueFrom(registered.emit<PublishedEvent>('notification', { via: 'ClientsModule' }));
+    expect(published.envelope.source).toBe('registered-client');
+    await waitFor('handled', () => runs.length === 1);
+    await waitFor('acknowledged', async () => (await pendingCount(redis, namespace, 'notification', 'metered')) === 0);
+    const text = await registry.metrics();
+    expect(text).toMatch(/eventbus_events_acked_total\{[^}]*group="metered"[^}]*\} 1/);
+    expect(text).toMatch(/eventbus_events_delivered_total\{[^}]*stream="notification"[^}]*\} 1/);
+  });
 
   describe('interop with the library', () => {
     @Injectable()
