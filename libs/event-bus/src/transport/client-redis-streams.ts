@@ -17,15 +17,17 @@ import { routeOf, wrapPayload } from './pattern-route';
 import { DEFAULT_CLIENT_SOURCE } from './redis-streams.constants';
 import type { RedisStreamsClientOptions } from './redis-streams.options';
 import { RedisStreamsRecord } from './redis-streams.record';
-import { PendingListeners, RedisStreamsStatus, reportStatus } from './redis-status';
+import { PendingListeners, reportStatus } from './redis-status';
 import { NOT_LISTENING, REQUEST_REPLY_UNSUPPORTED } from './transport.messages';
 
+// NOTE: `status` emits RedisStreamsStatus values; typed `string` as the base class is, so the class fits
+// ClientsModule.register({ customClass }), whose type expects a ClientProxy<..., string>.
 /**
  * A Nest `ClientProxy` that appends events to the platform's streams:
  * `lastValueFrom(client.emit('order.placed', order))` resolves once Redis has the entry, and
  * rejects with `PublishFailedError` when Redis does not take it within `publishTimeoutMs`.
  */
-export class ClientRedisStreams extends ClientProxy<Record<string, (...args: unknown[]) => void>, RedisStreamsStatus> {
+export class ClientRedisStreams extends ClientProxy {
   private core?: EventBusCore;
   private readonly pending = new PendingListeners();
   private readonly timeoutMs: number;
