@@ -28,7 +28,7 @@ import { cleanupAll, envInt, loadLib, log, now, onCleanup } from './util';
  *   9. Redis memory per event of the shop by kind of key (`memory`; bench/memory.ts), BENCH_MEMORY_ORDERS (2000)
  *   10. peers: the library next to a BullMQ Worker and @nestjs/microservices' Redis transport, consume and latency (bench/peers.ts)
  * `npm run bench`. Environment: BENCH_EVENTS (100000), BENCH_BACKLOG (1000000), BENCH_LATENCY_SECONDS (5),
- * BENCH_LATENCY_RATE (10000/s; a list such as 1000,10000 runs the phase per rate), BENCH_CONCURRENCY (64), BENCH_REPEAT (2, best run counts), BENCH_CONSUME_REPEAT (max(BENCH_REPEAT, 5): consume repetitions), BENCH_GUARD_EVENTS (50000) and BENCH_GUARD_PAIRS (15): the dedupe guard's on/off pairs,
+ * BENCH_LATENCY_RATE (1000,10000: the phase runs once per rate of the list), BENCH_CONCURRENCY (64), BENCH_REPEAT (2, best run counts), BENCH_CONSUME_REPEAT (max(BENCH_REPEAT, 5): consume repetitions), BENCH_GUARD_EVENTS (50000) and BENCH_GUARD_PAIRS (15): the dedupe guard's on/off pairs,
  * BENCH_COMMIT_EVENTS (20000) and BENCH_COMMIT_REPEAT (3): the commit phase's events per run and repetitions of its three variants,
  * BENCH_CLUSTER_EVENTS (20000), BENCH_CLUSTER_REPEAT (3), BENCH_CLUSTER_PAIRS (5), BENCH_CLUSTER_RATE (1000/s), BENCH_CLUSTER_LATENCY_SECONDS (2): the cluster phase,
  * BENCH_PEERS_EVENTS (20000), BENCH_PEERS_REPEAT (3), BENCH_PEERS_RATE (1000/s), BENCH_PEERS_SECONDS (3): the peers phase,
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const backlog = envInt('BENCH_BACKLOG', 1_000_000);
   const latencySeconds = envInt('BENCH_LATENCY_SECONDS', 5);
   // NOTE: a comma-separated list runs the latency phase once per rate, e.g. 1000,10000.
-  const latencyRates = (process.env.BENCH_LATENCY_RATE || '10000').split(',').map((rate) => {
+  const latencyRates = (process.env.BENCH_LATENCY_RATE || '1000,10000').split(',').map((rate) => {
     const value = Number(rate.trim().replace(/_/g, ''));
     if (!Number.isFinite(value) || value <= 0) throw new Error(`BENCH_LATENCY_RATE=${rate} is not a positive number`);
     return Math.floor(value);
