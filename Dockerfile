@@ -16,6 +16,7 @@ RUN npm ci --no-audit --no-fund
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY libs ./libs
 COPY apps ./apps
+COPY scripts/build-console.js ./scripts/
 
 # Every app lands at dist/apps/<app>/src/main.js (libs at dist/libs/..., imports rewritten to
 # relative paths). NOTE: tsconfig.build.json includes apps/** and libs/**, so each `nest build`
@@ -26,6 +27,8 @@ ARG APPS="api order inventory payment email loyalty analytics"
 RUN set -e; \
     for app in $APPS; do npx nest build "$app"; done; \
     for app in $APPS; do test -f "dist/apps/$app/src/main.js" || { echo "missing dist/apps/$app/src/main.js" >&2; exit 1; }; done
+# The operations console the api serves at /console (apps/api/console, bundled by esbuild).
+RUN node scripts/build-console.js && test -f dist/console/index.html
 
 # ---- runtime: production dependencies and dist/ only -------------------------------------------
 FROM node:20-bookworm-slim AS runtime

@@ -60,6 +60,22 @@ export default defineConfig(
     },
   },
 
+  // The console's front end (apps/api/console): TSX for the browser, bundled by scripts/build-console.js.
+  {
+    files: ['apps/api/console/**/*.ts', 'apps/api/console/**/*.tsx'],
+    extends: [js.configs.recommended, tseslint.configs.recommended],
+    languageOptions: {
+      ecmaVersion: 2022,
+      sourceType: 'module',
+      globals: { ...globals.browser },
+    },
+    rules: {
+      'no-unused-vars': 'off',
+      '@typescript-eslint/no-unused-vars': unusedVars,
+      '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+
   // Tests and benchmarks may use `any` (mocks, fixtures, raw Redis replies) and jest globals.
   {
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts', '**/*.fault-spec.ts', 'test/**', 'bench/**'],

@@ -3,7 +3,7 @@
 /**
  * `npm start` / `npm run start:dev`: make sure a Redis answers, build the api, run it.
  *
- *   npm start                      build if needed, run dist/.../main.js
+ *   npm start                      build if needed (the api, then the console), run dist/.../main.js
  *   npm run start:dev              `nest start api --watch` instead of build + run, NODE_ENV=development
  *                                  unless set (so logs are pretty: LOG_FORMAT)
  *   npm start -- --some-flag            arguments not meant for this script go to the app
@@ -26,6 +26,7 @@ const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const Redis = require('ioredis');
+const { buildConsole, consoleIsFresh } = require('./build-console');
 
 const ROOT = path.resolve(__dirname, '..');
 const LIFELINE = path.join(__dirname, 'lifeline.js');
@@ -42,6 +43,7 @@ const MAIN_CANDIDATES = [
   'dist/apps/api/apps/api/src/main.js',
   'dist/main.js',
 ];
+const CONSOLE_SOURCE = path.join(ROOT, 'apps', 'api', 'console');
 const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 const log = (line) => console.log(`[start] ${line}`);
@@ -308,6 +310,7 @@ function newestSource() {
     for (const entry of entries) {
       if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
       const full = path.join(dir, entry.name);
+      if (full === CONSOLE_SOURCE) continue; // the browser's code: built by build-console.js
       if (entry.isDirectory()) walk(full);
       else if (entry.name.endsWith('.ts') && !entry.name.endsWith('spec.ts')) consider(full);
     }
@@ -318,7 +321,24 @@ function newestSource() {
   return newest;
 }
 
-function buildIfNeeded(state) {
+async function buildIfNeeded(state) {
+  const mainJs = await buildApiIfNeeded(state);
+  if (mainJs && state.phase !== 'stopping') await buildConsoleIfNeeded();
+  return mainJs;
+}
+
+/** The console (scripts/build-console.js) when dist/console is missing or older than its sources. */
+async function buildConsoleIfNeeded() {
+  if (consoleIsFresh()) return;
+  log('The console in dist/console is missing or stale: building it');
+  try {
+    await buildConsole();
+  } catch (error) {
+    fail(`could not build the console (${error && error.message ? error.message : error}); /console answers 503`);
+  }
+}
+
+function buildApiIfNeeded(state) {
   const main = findMain();
   const source = newestSource();
   if (main && main.mtimeMs >= source.mtimeMs) return Promise.resolve(main.file);
