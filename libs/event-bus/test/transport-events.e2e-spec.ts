@@ -13,7 +13,7 @@ import {
 } from '@nestjs/common';
 import type { INestApplicationContext, INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { BaseRpcExceptionFilter, ClientsModule, Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { BaseRpcExceptionFilter, ClientsModule, Ctx, EventPattern, Payload, RpcException } from '@nestjs/microservices';
 import type Redis from 'ioredis';
 import { lastValueFrom, Observable, tap } from 'rxjs';
 import {
@@ -25,6 +25,7 @@ import {
   PublishedEvent,
   PublishFailedError,
   Subscribe,
+  UnrecoverableError,
 } from '@nest-streams/event-bus';
 import {
   ClientRedisStreams,
@@ -40,6 +41,7 @@ import {
   deadLetterCount,
   pendingCount,
   testBusOptions,
+  testKeys,
   testNamespace,
   testRedisClient,
   waitFor,
@@ -56,6 +58,7 @@ interface Run {
   deliveryCount: number;
   eventId: string;
   redrive: boolean;
+  partition: number;
 }
 
 let runs: Run[] = [];
@@ -75,6 +78,7 @@ function record(instance: string, data: unknown, ctx: RedisStreamsContext): void
     deliveryCount: ctx.getDeliveryCount(),
     eventId: ctx.getEnvelope().id,
     redrive: ctx.getEventContext().redrive,
+    partition: ctx.getPartition(),
   });
 }
 
@@ -140,6 +144,27 @@ class ParcelController {
     if (parcel.cursed && ParcelController.cursed.has(parcel.id)) throw new Error(`parcel ${parcel.id} is cursed`);
     if (parcel.flaky && ctx.getDeliveryCount() === 1) throw new Error(`parcel ${parcel.id} fails once`);
     record(this.instance, parcel, ctx);
+  }
+}
+
+/** Refuses unknown customers for good, and announces known ones through the transport's client. */
+@Controller()
+class CustomerController {
+  static client?: ClientRedisStreams;
+
+  constructor(@Inject(INSTANCE) private readonly instance: string) {}
+
+  @EventPattern('customer.seen')
+  async seen(@Payload() customer: { id: string }, @Ctx() ctx: RedisStreamsContext): Promise<void> {
+    if (customer.id === 'nobody')
+      throw new RpcException(new UnrecoverableError('no such customer', 'unknown-customer'));
+    record(this.instance, customer, ctx);
+    await lastValueFrom(CustomerController.client!.emit('customer.welcomed', { id: customer.id }));
+  }
+
+  @EventPattern('customer.welcomed')
+  welcomed(@Payload() customer: { id: string }, @Ctx() ctx: RedisStreamsContext): void {
+    record(this.instance, customer, ctx);
   }
 }
 
@@ -261,6 +286,7 @@ describe('ServerRedisStreams and ClientRedisStreams: events', () => {
       deliveryCount: 1,
       eventId: published.envelope.id,
       redrive: false,
+      partition: expect.any(Number),
     });
     await waitFor('acknowledged', async () => (await pendingCount(redis, namespace, 'notification', 'notifier')) === 0);
   });
@@ -384,6 +410,8 @@ describe('ServerRedisStreams and ClientRedisStreams: events', () => {
         handler: '@EventPattern(parcel.sent)',
         attempts: 3,
         type: 'parcel.sent',
+        // NOTE: what Nest's exception filter makes of a plain Error (RpcExceptionsHandler logs the original).
+        error: 'Internal server error',
       });
     }
     ParcelController.cursed.clear();
@@ -391,6 +419,27 @@ describe('ServerRedisStreams and ClientRedisStreams: events', () => {
     await waitFor('the redriven parcels handled', () => cursed.every((id) => parcelRuns(id).length > 0));
     expectEachOnce(ids, 'p1');
     expect(cursed.flatMap((id) => parcelRuns(id)).every((r) => r.redrive)).toBe(true);
+  });
+
+  it('an RpcException carrying an UnrecoverableError dead-letters at once; an event emitted in a handler carries its correlation', async () => {
+    CustomerController.client = client;
+    await service('customers', 'c1', [CustomerController]);
+    await lastValueFrom(client.emit('customer.seen', { id: 'nobody' }));
+    const first = await lastValueFrom(client.emit<PublishedEvent>('customer.seen', { id: 'ada' }));
+    await waitFor('dead-lettered', async () => (await deadLetterCount(redis, namespace, 'customer.seen')) === 1);
+    await waitFor('the follow-up handled', () => runs.some((r) => r.pattern === 'customer.welcomed'));
+    const [letter] = await deadLetters().list('customer.seen');
+    expect(letter).toMatchObject({ reason: 'unknown-customer', error: 'no such customer', attempts: 1 });
+    const welcomed = runs.find((r) => r.pattern === 'customer.welcomed')!;
+    const [entry] = await redis.xrange(
+      testKeys(namespace).stream('customer.welcomed', welcomed.partition),
+      welcomed.entryId,
+      welcomed.entryId,
+    );
+    const fields = entry[1];
+    const field = (name: string) => fields[fields.indexOf(name) + 1];
+    expect(field('correlationid')).toBe(first.envelope.id);
+    expect(field('causationid')).toBe(first.envelope.id);
   });
 
   it('events emitted while no server runs are handled once one starts, each exactly once', async () => {
@@ -522,6 +571,7 @@ describe('ServerRedisStreams and ClientRedisStreams: events', () => {
           deliveryCount: ctx.deliveryCount,
           eventId: ctx.envelope.id,
           redrive: ctx.redrive,
+          partition: ctx.partition,
         });
       }
     }
