@@ -219,7 +219,7 @@ describe('operations console', () => {
         .post('/orders')
         .send({ userId: `console-${i}`, email: 'ada@example.com', items: [{ sku: 'SKU-MUG', quantity: 1 }] })
         .expect(201);
-      await new Promise((r) => setTimeout(r, 60));
+      await new Promise((r) => setTimeout(r, 150));
     }
     // OrderPlaced, then OrderConfirmed or OrderCancelled, on the orders stream.
     await waitFor(
@@ -227,6 +227,7 @@ describe('operations console', () => {
       async () => (await figure(watched, 'orders', 'length')) >= before + 2 * placed,
       15_000,
     );
+    await screenshot(page, 'console-overview'); // while the groups are still catching up
     const rates = await page.locator('article[data-stream="orders"] .spark polyline').getAttribute('points');
     expect(rates!.split(' ').length).toBeGreaterThan(1);
     await card(watched, 'orders').locator('tr[data-group="inventory"]').waitFor();
@@ -237,7 +238,6 @@ describe('operations console', () => {
         (await card(watched, 'orders').locator('tr[data-group="inventory"] [data-field="lag"]').innerText()) === '0',
       15_000,
     );
-    await screenshot(page, 'console-overview');
   });
 
   it('asks before an operator redrives dead letters, and does nothing on Cancel', async () => {
