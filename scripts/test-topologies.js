@@ -20,10 +20,10 @@ const ROOT = resolve(__dirname, '..');
 
 /**
  * The specs that run on every topology: the library end to end (delivery, retries, dead letters,
- * dedupe, commits, replay, retention, raw subscriptions), the shop's order flow through HTTP, and
- * the operations API. The others run on standalone P=1 only: they inspect raw keys of that
- * layout, start Redis servers of their own, or (order-flow-processes: six ts-node processes)
- * cost more time than the three extra runs have.
+ * dedupe, commits, replay, retention, raw subscriptions), the shop's order flow through HTTP, the
+ * operations API and its console in Chromium. The others run on standalone P=1 only: they
+ * inspect raw keys of that layout, start Redis servers of their own, or (order-flow-processes:
+ * six ts-node processes) cost more time than the three extra runs have.
  */
 const TOPOLOGY_SPECS = [
   'libs/event-bus/test/event-bus.e2e-spec.ts',
@@ -32,6 +32,7 @@ const TOPOLOGY_SPECS = [
   'libs/event-bus/test/raw-subscription.e2e-spec.ts',
   'test/order-flow.e2e-spec.ts',
   'apps/api/test/ops-api.e2e-spec.ts',
+  'apps/api/test/console.e2e-spec.ts',
 ];
 
 const TOPOLOGIES = [

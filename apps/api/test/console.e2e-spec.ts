@@ -18,6 +18,8 @@ import {
 import { createOpsTestApp, OpsTestApp, OPERATOR_KEY, READER_KEY } from './support/ops-app';
 
 const SAMPLE_MS = 250;
+/** The console's script, minified: Preact and the screens. */
+const BUNDLE_BUDGET = 60_000;
 
 /** The operations console in Debian's Chromium against the whole platform app on the run's Redis. */
 describe('operations console', () => {
@@ -89,6 +91,7 @@ describe('operations console', () => {
     const asset = await request(platform.url).get(`/console/assets/${script}`).expect(200);
     expect(asset.headers['content-type']).toMatch(/^text\/javascript/);
     expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(asset.text.length).toBeLessThan(BUNDLE_BUDGET);
     await request(platform.url).get('/console/assets/nothing.js').expect(404);
     await request(platform.url).get('/console/api/live').expect(401);
   });
