@@ -235,6 +235,8 @@ describe('operations console', () => {
     expect(rates!.split(' ').length).toBeGreaterThan(1);
     await card(watched, 'orders').locator('tr[data-group="inventory"]').waitFor();
     expect(await page.evaluate('window.marker')).toBe('same page');
+    // One live stream for the tab, opened once: every update came over it.
+    expect(watched.requests.filter((url) => url.includes('/console/api/live'))).toHaveLength(1);
     await waitFor(
       'the inventory group caught up on the page',
       async () =>

@@ -8,6 +8,7 @@ import {
   HttpException,
   HttpStatus,
   Inject,
+  Logger,
   Post,
   Req,
   Res,
@@ -42,6 +43,8 @@ interface SessionResponse {
 @Controller('console/api/session')
 @UseFilters(OpsExceptionFilter)
 export class SessionController {
+  private readonly logger = new Logger('Console');
+
   constructor(
     private readonly keys: OpsApiKeys,
     private readonly sessions: ConsoleSessions,
@@ -70,7 +73,10 @@ export class SessionController {
     // NOTE: a new id at every sign-in; a session the browser still had is ended, not reused.
     const previous = sessionIdOf(request);
     if (previous) await this.sessions.end(previous);
-    const { id, session } = await this.sessions.open(keyDigest(body.apiKey));
+    const digest = keyDigest(body.apiKey);
+    const { id, session } = await this.sessions.open(digest);
+    // NOTE: the key's digest prefix tells keys apart in the log; neither the key nor the session id is logged.
+    this.logger.log(`sign-in: ${role} key ${digest.slice(0, 8)} from ${address}`);
     response.setHeader('Set-Cookie', sessionCookie(id, this.settings.sessionMaxMs, this.secure(request)));
     return { signedIn: true, role, expiresAt: session.expiresAt, idleTimeoutMs: this.settings.sessionIdleMs };
   }
@@ -99,7 +105,9 @@ export class SessionController {
     noStore(response);
     this.assertSameSite(request);
     const id = sessionIdOf(request);
+    const session = id ? await this.sessions.peek(id) : undefined;
     if (id) await this.sessions.end(id);
+    if (session) this.logger.log(`sign-out: key ${session.keyDigest.slice(0, 8)}`);
     response.setHeader('Set-Cookie', clearedSessionCookie(this.secure(request)));
   }
 
