@@ -5,6 +5,7 @@
 export { ServerRedisStreams } from './transport/server-redis-streams';
 export { ClientRedisStreams } from './transport/client-redis-streams';
 export { RedisStreamsContext } from './transport/redis-streams.context';
+export { RequestTimeoutError } from './transport/request-timeout.error';
 export { RedisStreamsRecord, type RedisStreamsRecordOptions } from './transport/redis-streams.record';
 export { REDIS_STREAMS_TRANSPORT } from './transport/redis-streams.constants';
 export { defaultPatternRouter, eventPattern, type PatternRoute, type PatternRouter } from './transport/pattern-route';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ClientProxy } from '@nestjs/microservices';
 import { InvalidMessageException } from '@nestjs/microservices/errors/invalid-message.exception';
-import type { ReadPacket, WritePacket } from '@nestjs/microservices';
+import type { PacketId, ReadPacket, WritePacket } from '@nestjs/microservices';
+import { NO_MESSAGE_HANDLER } from '@nestjs/microservices/constants';
 import { connectable, defer, Observable, Subject, throwError } from 'rxjs';
 import type Redis from 'ioredis';
 import { contractRegistry } from '../contracts/contract-registry';
@@ -14,11 +15,14 @@ import type { EventEnvelope } from '../interfaces/event-envelope.interface';
 import type { PublishedEvent } from '../interfaces/publish.interface';
 import { endSpan, startPublishSpan } from '../observability/tracing';
 import { routeOf, wrapPayload } from './pattern-route';
-import { DEFAULT_CLIENT_SOURCE } from './redis-streams.constants';
+import { DEFAULT_CLIENT_SOURCE, DEFAULT_REQUEST_TIMEOUT_MS, VALUE_KEY } from './redis-streams.constants';
+import { RequestData, replyStreamKey, requestRouteOf } from './request-route';
+import { ReplyReader } from './reply-reader';
+import { RequestTimeoutError } from './request-timeout.error';
 import type { RedisStreamsClientOptions } from './redis-streams.options';
 import { RedisStreamsRecord } from './redis-streams.record';
 import { PendingListeners, reportStatus } from './redis-status';
-import { NOT_LISTENING, REQUEST_REPLY_UNSUPPORTED } from './transport.messages';
+import { NOT_LISTENING } from './transport.messages';
 
 // NOTE: `status` emits RedisStreamsStatus values; typed `string` as the base class is, so the class fits
 // ClientsModule.register({ customClass }), whose type expects a ClientProxy<..., string>.
@@ -31,10 +35,17 @@ export class ClientRedisStreams extends ClientProxy {
   private core?: EventBusCore;
   private readonly pending = new PendingListeners();
   private readonly timeoutMs: number;
+  private readonly requestTimeoutMs: number;
+  /** Names this instance's reply stream. */
+  private readonly clientId = randomUUID();
+  private replies?: ReplyReader;
+  /** Request stream keys a group was seen on. */
+  private readonly servedKeys = new Set<string>();
 
   constructor(private readonly options: RedisStreamsClientOptions = {}) {
     super();
     this.timeoutMs = options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.initializeSerializer(options);
     this.initializeDeserializer(options);
   }
@@ -129,16 +140,98 @@ export class ClientRedisStreams extends ClientProxy {
     }
   }
 
-  /** Request/reply is not served yet: `send()` fails at once. */
-  protected publish(_packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
-    callback({ err: new Error(REQUEST_REPLY_UNSUPPORTED) });
-    return () => undefined;
+  /**
+   * Sends a request to the services serving `packet.pattern` (the first of their instances to read
+   * it runs it) and routes the reply packets from this client's reply stream to `callback`. Fails
+   * at once with Nest's "no matching message handler" when no service reads the pattern, and with
+   * RequestTimeoutError when the reply is not complete within `requestTimeoutMs`.
+   */
+  protected publish(partial: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    const packet = this.assignPacketId(partial);
+    const pattern = this.normalizePattern(packet.pattern);
+    let done = false;
+    const finish = (reply: WritePacket): void => {
+      if (done) return;
+      if (reply.err !== undefined || reply.isDisposed) teardown();
+      callback(reply);
+    };
+    const timer = setTimeout(
+      () => finish({ err: new RequestTimeoutError(pattern, this.requestTimeoutMs), isDisposed: true }),
+      this.requestTimeoutMs,
+    );
+    const teardown = (): void => {
+      done = true;
+      clearTimeout(timer);
+      this.routingMap.delete(packet.id);
+    };
+    this.routingMap.set(packet.id, finish);
+    this.request(packet, pattern).then(
+      // NOTE: Nest's own transports answer an unknown pattern with this message as the error.
+      (sent) => sent || finish({ err: NO_MESSAGE_HANDLER, isDisposed: true }),
+      (error: unknown) => finish({ err: error, isDisposed: true }),
+    );
+    return teardown;
+  }
+
+  /** Appends the request; false when no service reads its stream. */
+  private async request(packet: ReadPacket & PacketId, pattern: string): Promise<boolean> {
+    const core = this.bus();
+    const replies = this.replyReader(core);
+    const route = requestRouteOf(pattern);
+    const key = core.keys.stream(route.stream, core.keys.partitionOf(packet.id));
+    if (!(await this.served(core, key))) return false;
+    const serialized = this.serializer.serialize(packet) as ReadPacket;
+    const data: RequestData = {
+      [VALUE_KEY]: serialized.data,
+      '@replyto': replies.key,
+      '@deadline': Date.now() + this.requestTimeoutMs,
+    };
+    const delivery = currentDelivery();
+    const envelope: EventEnvelope<unknown> = {
+      specversion: CLOUDEVENTS_SPEC_VERSION,
+      id: packet.id,
+      type: route.type,
+      version: 1,
+      source: this.options.source ?? DEFAULT_CLIENT_SOURCE,
+      time: new Date().toISOString(),
+      datacontenttype: JSON_CONTENT_TYPE,
+      data,
+      correlationid: delivery?.envelope.correlationid ?? delivery?.envelope.id ?? packet.id,
+      causationid: delivery?.envelope.id,
+    };
+    await this.append(core, packet.id, key, encodeEnvelope(envelope));
+    return true;
+  }
+
+  /** Whether a consumer group reads the request stream `key` (a service serves the pattern); a yes is remembered. */
+  private async served(core: EventBusCore, key: string): Promise<boolean> {
+    if (this.servedKeys.has(key)) return true;
+    if (!(await core.writable(this.timeoutMs))) throw new Error(`Redis did not answer within ${this.timeoutMs} ms`);
+    const groups = (await core.redis.xinfo('GROUPS', key).catch(() => [])) as unknown[];
+    if (groups.length === 0) return false;
+    this.servedKeys.add(key);
+    return true;
+  }
+
+  /** This instance's reply reader, started on the first request. */
+  private replyReader(core: EventBusCore): ReplyReader {
+    this.replies ??= new ReplyReader(core, replyStreamKey(core.keys.namespace, this.clientId), (raw) => {
+      void Promise.resolve(this.deserializer.deserialize(raw)).then((reply: WritePacket & Partial<PacketId>) => {
+        if (reply.id !== undefined) this.routingMap.get(reply.id)?.(reply);
+      });
+    });
+    this.replies.start();
+    return this.replies;
   }
 
   /** Closes the connection; the next emit() opens a new one. */
   async close(): Promise<void> {
     const core = this.core;
     this.core = undefined;
+    const replies = this.replies;
+    this.replies = undefined;
+    this.servedKeys.clear();
+    await replies?.stop();
     if (core) await core.onApplicationShutdown();
     this._status$.next('disconnected');
   }

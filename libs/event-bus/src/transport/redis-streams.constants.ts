@@ -9,3 +9,6 @@ export const VALUE_KEY = '@value';
 
 /** The CloudEvents `source` of events the transport's client emits, unless set. */
 export const DEFAULT_CLIENT_SOURCE = 'nest-client';
+
+/** How long `send()` waits for a complete reply, unless set. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;

@@ -37,6 +37,8 @@ export interface RedisStreamsServerOptions extends RedisStreamsOptions {
 export interface RedisStreamsClientOptions extends RedisStreamsOptions {
   /** CloudEvents `source` of the events it emits. @default 'nest-client' */
   source?: string;
-  /** How long `emit()` may wait for Redis before it fails with `PublishFailedError`. @default 1000 */
+  /** How long `emit()` and `send()` may wait for Redis to take the write before they fail with `PublishFailedError`. @default 1000 */
   publishTimeoutMs?: number;
+  /** How long `send()` waits for a complete reply before it fails with `RequestTimeoutError`. @default 30000 */
+  requestTimeoutMs?: number;
 }

@@ -1,4 +1,11 @@
-import type { CustomTransportStrategy, IncomingRequest, MessageHandler, ReadPacket } from '@nestjs/microservices';
+import type {
+  CustomTransportStrategy,
+  IncomingRequest,
+  MessageHandler,
+  ReadPacket,
+  WritePacket,
+} from '@nestjs/microservices';
+import { NO_MESSAGE_HANDLER } from '@nestjs/microservices/constants';
 import { Server } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type Redis from 'ioredis';
@@ -11,11 +18,13 @@ import type { EventContext } from '../interfaces/event-context.interface';
 import { EventPublisher } from '../publisher/event-publisher';
 import { assertName } from '../utils/names';
 import { contractForRoute, routeOf, unwrapPayload } from './pattern-route';
-import { REDIS_STREAMS_TRANSPORT } from './redis-streams.constants';
+import { REDIS_STREAMS_TRANSPORT, VALUE_KEY } from './redis-streams.constants';
 import { RedisStreamsContext } from './redis-streams.context';
 import type { RedisStreamsServerOptions } from './redis-streams.options';
 import { PendingListeners, RedisStreamsStatus, reportStatus } from './redis-status';
-import { NO_REQUEST_REPLY, NOT_LISTENING } from './transport.messages';
+import { NOT_LISTENING } from './transport.messages';
+import { isRequestData, REPLY_STREAM_MAXLEN, REPLY_STREAM_TTL_MS, requestRouteOf } from './request-route';
+import { UnrecoverableError } from '../errors/unrecoverable.error';
 import { handlerError } from './handler-error';
 
 /**
@@ -23,7 +32,8 @@ import { handlerError } from './handler-error';
  * `app.connectMicroservice({ strategy: new ServerRedisStreams({ redis, group }) })`. Each
  * `@EventPattern` handler is a handler of the service's consumer group, run by the library's own
  * consumer: acknowledged once it succeeded, retried with backoff, then dead-lettered; claimed from
- * dead instances; per-subject order; drained at close.
+ * dead instances; per-subject order; drained at close. Each `@MessagePattern` reads its request
+ * stream in the same group and replies to the caller's reply stream.
  */
 export class ServerRedisStreams
   extends Server<Record<string, (...args: unknown[]) => void>, RedisStreamsStatus>
@@ -77,29 +87,31 @@ export class ServerRedisStreams
     await this.runner.start();
   }
 
-  /** One binding per event pattern (a pattern's chained handlers run as one, as Nest chains them); request handlers are left out. */
+  /**
+   * One binding per pattern: an event pattern's chained handlers run as one delivery (as Nest
+   * chains them); a message pattern reads its request stream and replies to the caller's.
+   */
   private bindings(publisher: EventPublisher): HandlerBinding[] {
-    const requests: string[] = [];
+    const group = this.options.group;
     const bindings: HandlerBinding[] = [];
     for (const [pattern, handler] of this.messageHandlers) {
-      if (!handler.isEventHandler) {
-        requests.push(pattern);
-        continue;
-      }
-      const route = routeOf(pattern, this.options.route);
+      const request = !handler.isEventHandler;
+      const route = request ? requestRouteOf(pattern) : routeOf(pattern, this.options.route);
+      const name = `@${request ? 'MessagePattern' : 'EventPattern'}(${pattern})`;
       bindings.push({
-        group: this.options.group,
+        group,
         stream: route.stream,
         type: route.type,
         contract: contractForRoute(route),
-        name: `@EventPattern(${pattern})`,
+        name,
         validate: false,
-        handler: (payload, context) => this.handle(pattern, payload, context),
+        handler: request
+          ? (payload, context) => this.handleRequest(pattern, payload, context)
+          : (payload, context) => this.handle(pattern, payload, context),
         publisher,
       });
-      this.logger.log(`@EventPattern(${pattern}) <- ${route.stream}/${route.type} [group ${this.options.group}]`);
+      this.logger.log(`${name} <- ${route.stream}/${route.type} [group ${group}]`);
     }
-    if (requests.length > 0) this.logger.warn(NO_REQUEST_REPLY(requests));
     return bindings;
   }
 
@@ -137,6 +149,58 @@ export class ServerRedisStreams
     await outcome.catch((error: unknown) => {
       throw handlerError(error);
     });
+  }
+
+  /**
+   * One request: runs the pattern's handler and writes each packet of its result (`response`,
+   * `err`, `isDisposed`, as Nest's `Server.send` orders them) to the caller's reply stream;
+   * resolves once the last one is written, so the request is acknowledged only then. A request
+   * whose caller stopped waiting is acknowledged without running.
+   */
+  private async handleRequest(pattern: string, data: unknown, delivery: EventContext): Promise<void> {
+    if (!isRequestData(data)) {
+      throw new UnrecoverableError(`a request of ${pattern} without a reply stream`, 'not-a-request');
+    }
+    if (Date.now() > data['@deadline']) {
+      this.logger.debug?.(`request ${delivery.envelope.id} of ${pattern} expired before it ran: not run`);
+      return;
+    }
+    const id = delivery.envelope.id;
+    const replyTo = data['@replyto'];
+    const context = new RedisStreamsContext([pattern, delivery]);
+    const packet = (await this.deserializer.deserialize({ pattern, data: data[VALUE_KEY], id })) as ReadPacket;
+    const handler = this.getHandlerByPattern(pattern);
+    await new Promise<void>((resolve, reject) => {
+      const respond = async (response: WritePacket): Promise<void> => {
+        try {
+          await this.reply(replyTo, id, response);
+          if (response.isDisposed) resolve();
+        } catch (error) {
+          reject(error);
+        }
+      };
+      const run = async (): Promise<void> => {
+        try {
+          if (!handler) throw new Error(NO_MESSAGE_HANDLER);
+          this.send(this.transformToObservable(await handler(packet.data, context)), respond);
+        } catch (error) {
+          await respond({ err: error, isDisposed: true });
+        }
+      };
+      this.onProcessingStartHook(this.transportId, context, run);
+    });
+  }
+
+  /** Appends one reply packet to a caller's reply stream (trimmed, and expiring once nobody reads it). */
+  private async reply(replyTo: string, id: string, packet: WritePacket): Promise<void> {
+    const err: unknown = packet.err instanceof Error ? { status: 'error', message: packet.err.message } : packet.err;
+    const serialized: unknown = this.serializer.serialize({ ...packet, err, id });
+    const results = await this.core!.redis.multi()
+      .xadd(replyTo, 'MAXLEN', '~', REPLY_STREAM_MAXLEN, '*', 'packet', JSON.stringify(serialized))
+      .pexpire(replyTo, REPLY_STREAM_TTL_MS)
+      .exec();
+    const failed = results?.find(([error]) => error);
+    if (failed) throw failed[0];
   }
 
   /** Stops reading, waits for the handlers in flight (up to `consumer.shutdownTimeoutMs`), acknowledges, disconnects. */

@@ -8,9 +8,3 @@ export const STREAM_OF_CONTRACT = (pattern: string, type: string, stream: string
 
 export const NOT_LISTENING = (what: string): string =>
   `${what} is not listening yet: call unwrap() after listen() (once the microservice has started)`;
-
-export const NO_REQUEST_REPLY = (patterns: string[]): string =>
-  `@MessagePattern handlers are not served by this transport yet, ignored: ${patterns.join(', ')}`;
-
-export const REQUEST_REPLY_UNSUPPORTED =
-  'ClientRedisStreams does not support send() (request/reply) yet: use emit() for events';
