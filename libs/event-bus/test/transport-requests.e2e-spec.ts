@@ -1,9 +1,27 @@
-import { CanActivate, Controller, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, Controller, ExecutionContext, Get, Inject, Injectable, Module, Query } from '@nestjs/common';
 import type { INestMicroservice } from '@nestjs/common';
-import { Ctx, MessagePattern, Payload, RpcException } from '@nestjs/microservices';
+import { NestFactory } from '@nestjs/core';
+import {
+  ClientProxy,
+  ClientsModule,
+  Ctx,
+  EventPattern,
+  MessagePattern,
+  Payload,
+  RpcException,
+  Transport,
+} from '@nestjs/microservices';
+import type { AsyncMicroserviceOptions } from '@nestjs/microservices';
+import request from 'supertest';
 import type Redis from 'ioredis';
 import { from, lastValueFrom, Observable, scan, toArray } from 'rxjs';
-import { ClientRedisStreams, RedisStreamsContext, RequestTimeoutError } from '@nest-streams/event-bus/transport';
+import {
+  ClientRedisStreams,
+  REDIS_STREAMS_TRANSPORT,
+  RedisStreamsContext,
+  RequestTimeoutError,
+  ServerRedisStreams,
+} from '@nest-streams/event-bus/transport';
 import { INSTANCE, startService } from './fixtures/transport-service';
 import { freePort } from '../../../test/support/redis-server';
 import {
@@ -70,6 +88,31 @@ class MathController {
 class RefuseGuarded implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     return context.switchToRpc().getContext<RedisStreamsContext>().getPattern() !== 'guarded';
+  }
+}
+
+/** Nest's integration tests go through HTTP: this controller sends what its route is asked. */
+@Controller()
+class HttpController {
+  constructor(@Inject('MATH') private readonly math: ClientProxy) {}
+
+  @Get()
+  call(@Query('command') command: string): Observable<number> {
+    return this.math.send<number>({ cmd: command }, [1, 2, 3, 4, 5]);
+  }
+}
+
+/** Handlers pinned to a transport: only those for this one (or for none) bind to ServerRedisStreams. */
+@Controller()
+class PinnedController {
+  @EventPattern('pinned', REDIS_STREAMS_TRANSPORT)
+  ours(): void {
+    runs.push('ours');
+  }
+
+  @EventPattern('pinned', Transport.REDIS)
+  nestRedis(): void {
+    runs.push('nest redis');
   }
 }
 
@@ -214,6 +257,51 @@ describe('ServerRedisStreams and ClientRedisStreams: request/reply', () => {
     expect(runs).toHaveLength(inputs.length);
     expect(runs.filter((r) => r.startsWith('m1 ')).length).toBeGreaterThan(0);
     expect(runs.filter((r) => r.startsWith('m2 ')).length).toBeGreaterThan(0);
+  });
+
+  it("through HTTP, as Nest's own tests drive it: a sum is 15, an unknown pattern is a 500", async () => {
+    await service('m1');
+    @Module({
+      imports: [
+        ClientsModule.register([
+          { name: 'MATH', customClass: ClientRedisStreams, options: { ...bus, namespace, metrics: false } },
+        ]),
+      ],
+      controllers: [HttpController],
+    })
+    class HttpModule {}
+    const app = await NestFactory.create(HttpModule, { logger: false });
+    closing.push(app);
+    await app.init();
+    await request(app.getHttpServer()).get('/?command=sum').expect(200).expect('15');
+    await request(app.getHttpServer()).get('/?command=streamSum').expect(200).expect('15');
+    await request(app.getHttpServer()).get('/?command=none').expect(500);
+  });
+
+  it('the strategy can come from an async useFactory', async () => {
+    @Module({ controllers: [MathController], providers: [{ provide: INSTANCE, useValue: 'f1' }] })
+    class FactoryModule {}
+    const app = await NestFactory.createMicroservice<AsyncMicroserviceOptions>(FactoryModule, {
+      logger: ['error'],
+      inject: [INSTANCE],
+      useFactory: (instance: string) => ({
+        strategy: new ServerRedisStreams({ ...bus, namespace, group: 'math', consumerName: instance, metrics: false }),
+      }),
+    });
+    closing.push(app);
+    await app.listen();
+    expect(await lastValueFrom(client.send<number>({ cmd: 'sum' }, [1, 2, 3, 4, 5]))).toBe(15);
+    expect(runs).toEqual(['f1 sum']);
+  });
+
+  it('binds handlers pinned to this transport or to none, not those pinned to another transport', async () => {
+    await startService({ ...bus, namespace, group: 'pins', instance: 'p1', controllers: [PinnedController] }).then(
+      ({ app }) => closing.push(app),
+    );
+    await lastValueFrom(client.emit('pinned', { n: 1 }));
+    await waitFor('handled', () => runs.length > 0);
+    await waitFor('acknowledged', async () => (await pendingCount(redis, namespace, 'pinned', 'pins')) === 0);
+    expect(runs).toEqual(['ours']);
   });
 
   it('a disconnected client fails send() promptly instead of hanging', async () => {
