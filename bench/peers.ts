@@ -12,7 +12,8 @@ import type { OrderProps } from './events';
 import { LatencyStats, LibModule, latencyStats, log, now, pendingCount, rate, sleep, waitUntil } from './util';
 
 /**
- * Peers: the library next to a BullMQ `Worker` and `@nestjs/microservices`' Redis transport, on the
+ * Peers: the library next to a BullMQ `Worker`, `@nestjs/microservices`' Redis transport and the
+ * platform's own Nest transport (`ServerRedisStreams` / `ClientRedisStreams`), on the
  * same redis-server, the same fat OrderPlaced payload and a handler that only counts.
  *   Throughput: N events each. Library: a prefilled stream, a fresh group per run, library defaults
  *   (batchSize 100, concurrency 32, validate and the dedupe guard on), timed from app start until the
@@ -21,13 +22,15 @@ import { LatencyStats, LibModule, latencyStats, log, now, pendingCount, rate, sl
  *   Nest: Pub/Sub keeps no backlog, so a listening microservice (@EventPattern) and a ClientProxy in
  *   this process; timed from the first emit() until the handler saw its last event; the emitter runs
  *   flat out (chunks of EMIT_CHUNK, yielding to the event loop between chunks); events never seen are lost.
- *   Rounds rotate the order of the three sides; one untimed warm-up run of each side first.
+ *   Transport: like Nest's side (a listening microservice, emit() flat out from this process), timed
+ *   until the handler saw all N (it is durable: nothing may be lost); a fresh namespace per run.
+ *   Rounds rotate the order of the sides; one untimed warm-up run of each side first.
  *   Latency: a steady rate on a 1 ms drift-corrected timer, the send time of each event kept by orderId
  *   (the payload's key) and read back in the handler; the first WARMUP_MS of events are not measured.
  */
 
-export type Peer = 'library' | 'bullmq' | 'nest';
-export const PEERS: readonly Peer[] = ['library', 'bullmq', 'nest'];
+export type Peer = 'library' | 'bullmq' | 'nest' | 'transport';
+export const PEERS: readonly Peer[] = ['library', 'bullmq', 'nest', 'transport'];
 export const BULL_CONCURRENCY = 50;
 const EMIT_CHUNK = 1000;
 const WARMUP_MS = 500;
@@ -38,6 +41,9 @@ const LIB_NS = 'peers';
 const LIB_WARM_NS = 'peers-warm';
 const LIB_LAT_NS = 'peers-lat';
 const BULL_PREFIX = 'peers-bull';
+/** The platform's own Nest transport: its namespace prefix (one namespace per run) and its group. */
+const TRANSPORT_NS = 'peers-tr';
+const TRANSPORT_GROUP = 'peers-transport';
 
 export interface PeerRun {
   /** 1-based round (pairs the sides' runs). */
@@ -141,6 +147,43 @@ async function withNest<T>(url: string, admin: Redis, sink: Sink, fn: (client: C
       5,
     );
     client = ClientProxyFactory.create({ transport: Transport.REDIS, options: redisOptions(url) });
+    await client.connect();
+    return await fn(client);
+  } finally {
+    await client?.close();
+    await app?.close();
+  }
+}
+
+/** The transport's subpath, loaded when used: the other sides run when the library does not load. */
+type TransportModule = typeof import('@nest-streams/event-bus/transport');
+
+/**
+ * A listening microservice on the platform's own transport (`ServerRedisStreams`, its consumer
+ * defaults) and a connected `ClientRedisStreams`, in namespace `ns`; both closed when `fn` ends.
+ */
+async function withTransport<T>(
+  url: string,
+  ns: string,
+  sink: Sink,
+  fn: (client: ClientProxy) => Promise<T>,
+): Promise<T> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ServerRedisStreams, ClientRedisStreams } = require('@nest-streams/event-bus/transport') as TransportModule;
+  const module: DynamicModule = {
+    module: NestPeersModule,
+    controllers: [NestOrdersController],
+    providers: [{ provide: NEST_SINK, useValue: sink }],
+  };
+  let app: INestMicroservice | undefined;
+  let client: ClientProxy | undefined;
+  try {
+    app = await NestFactory.createMicroservice(module, {
+      strategy: new ServerRedisStreams({ redis: url, namespace: ns, group: TRANSPORT_GROUP, metrics: false }),
+      logger: process.env.BENCH_WARN === '1' ? ['error', 'warn'] : ['error'],
+    });
+    await app.listen();
+    client = new ClientRedisStreams({ redis: url, namespace: ns, metrics: false });
     await client.connect();
     return await fn(client);
   } finally {
@@ -263,6 +306,35 @@ async function nestThroughput(url: string, admin: Redis, n: number): Promise<Run
       if (errors) throw new Error(`Nest: ${errors} emit errors`);
       const ms = Math.max(1, lastSeen - t0);
       return { events: n, seen, lost: n - seen, ms: Math.round(ms), perSec: rate(seen, ms) };
+    },
+  );
+}
+
+/** The platform's transport: emit() flat out as the Nest side does; every event must arrive (durable). */
+async function transportThroughput(url: string, ns: string, n: number): Promise<Run> {
+  let seen = 0;
+  let errors = 0;
+  const s = signal(Math.max(60_000, n), () => `transport handler saw ${seen} of ${n}`);
+  return withTransport(
+    url,
+    ns,
+    {
+      onEvent: (data) => {
+        if (typeof data.orderId === 'string' && ++seen === n) s.done();
+      },
+    },
+    async (client) => {
+      const orders = Array.from({ length: n }, (_, i) => makeOrder(i, 'pt'));
+      const t0 = now();
+      for (let b = 0; b < n; b += EMIT_CHUNK) {
+        for (let i = b; i < Math.min(n, b + EMIT_CHUNK); i++)
+          client.emit(NEST_CHANNEL, orders[i]).subscribe({ error: () => errors++ });
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      await s.wait;
+      const ms = now() - t0;
+      if (errors) throw new Error(`transport: ${errors} emit errors`);
+      return { events: n, seen, lost: 0, ms: Math.round(ms), perSec: rate(seen, ms) };
     },
   );
 }
@@ -391,6 +463,19 @@ async function nestLatency(url: string, admin: Redis, ratePerSec: number, second
   });
 }
 
+async function transportLatency(url: string, ns: string, ratePerSec: number, seconds: number): Promise<Lat> {
+  const rec = newRecorder();
+  let errors = 0;
+  return withTransport(url, ns, { onEvent: (data) => received(rec, data.orderId) }, async (client) => {
+    await sleep(50);
+    const run = await paced(rec, ratePerSec, seconds, (order) => {
+      client.emit(NEST_CHANNEL, order).subscribe({ error: () => errors++ });
+    });
+    if (errors) throw new Error(`transport latency: ${errors} emit errors`);
+    return run;
+  });
+}
+
 // ---- the phase ----
 
 /** Deletes every key of the phase (library namespaces and BullMQ prefix all start with `peers`). */
@@ -420,8 +505,8 @@ export async function benchPeers(
     bullConcurrency: BULL_CONCURRENCY,
     emitChunk: EMIT_CHUNK,
     orders: [],
-    throughput: { library: [], bullmq: [], nest: [] },
-    latency: { library: [], bullmq: [], nest: [] },
+    throughput: { library: [], bullmq: [], nest: [], transport: [] },
+    latency: { library: [], bullmq: [], nest: [], transport: [] },
     failures: [],
   };
   const attempt = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
@@ -435,7 +520,7 @@ export async function benchPeers(
     }
   };
   try {
-    const sides = PEERS.filter((p) => p !== 'library' || !(lib instanceof Error));
+    const sides = PEERS.filter((p) => (p !== 'library' && p !== 'transport') || !(lib instanceof Error));
     if (lib instanceof Error) result.error = `library not loadable: ${lib.message.split('\n')[0]}`;
     const warm = Math.min(2000, n);
     log(`peers: prefill ${n} + ${warm} for the library, warm-up of each side (${warm} events)`);
@@ -452,6 +537,7 @@ export async function benchPeers(
           events,
         );
       if (side === 'bullmq') return bullThroughput(url, `orders-${tag}`, events);
+      if (side === 'transport') return transportThroughput(url, `${TRANSPORT_NS}-${tag}`, events);
       return nestThroughput(url, admin, events);
     };
     for (const side of sides) await attempt(`warm-up ${side}`, () => throughput(side, 'warm', warm));
@@ -477,7 +563,9 @@ export async function benchPeers(
             ? libLatency(lib as LibModule, url, `peers-lat-${r}`, o.ratePerSec, o.seconds)
             : side === 'bullmq'
               ? bullLatency(url, `orders-lat-${r}`, o.ratePerSec, o.seconds)
-              : nestLatency(url, admin, o.ratePerSec, o.seconds),
+              : side === 'transport'
+                ? transportLatency(url, `${TRANSPORT_NS}-lat-${r}`, o.ratePerSec, o.seconds)
+                : nestLatency(url, admin, o.ratePerSec, o.seconds),
         );
         if (run) result.latency[side].push({ ...run, round: r });
       }

@@ -768,6 +768,7 @@ export function renderPeers(p: PeersPhase): string {
   const names: Array<[Exclude<keyof PeersPhase['throughput'], 'library'>, string]> = [
     ['bullmq', `BullMQ Worker (c=${p.bullConcurrency})`],
     ['nest', 'Nest Redis transport'],
+    ['transport', 'the platform Nest transport'],
   ];
   const lib = p.throughput.library;
   const perSec = (runs: PeerRun[]): number[] => runs.map((x) => x.perSec);
@@ -810,7 +811,7 @@ export function renderPeers(p: PeersPhase): string {
   const lines = [
     table(['peers: median (min..max) of the rounds', 'peer', 'library', 'ratio, per round', 'note'], rows),
     `* peers: ${p.repeat} rounds in rotating order (${p.orders.map((o) => o.join('>')).join(', ')}); library defaults (batchSize 100, concurrency 32, validate and dedupe on), timed from app start until N handled and XPENDING = 0 (boot ${lib.map((x) => fmt(x.bootMs)).join(' / ')} ms); ` +
-      `BullMQ: N jobs addBulk'ed beforehand (removeOnComplete), timed from new Worker() until N completed; Nest: emit() flat out in chunks of ${p.emitChunk} from this process, timed from the first emit until the handler's last event, lost = never seen`,
+      `BullMQ: N jobs addBulk'ed beforehand (removeOnComplete), timed from new Worker() until N completed; Nest: emit() flat out in chunks of ${p.emitChunk} from this process, timed from the first emit until the handler's last event, lost = never seen; the platform's transport (ServerRedisStreams, consumer defaults): the same emit() loop, timed until all N handled`,
     `* peers: all runs ev/s: library ${
       perSec(lib)
         .map((x) => fmt(x))
@@ -821,6 +822,10 @@ export function renderPeers(p: PeersPhase): string {
         .join(' / ') || '-'
     }, Nest ${
       perSec(p.throughput.nest)
+        .map((x) => fmt(x))
+        .join(' / ') || '-'
+    }, transport ${
+      perSec(p.throughput.transport)
         .map((x) => fmt(x))
         .join(' / ') || '-'
     }; latency: ${fmt(p.ratePerSec)}/s for ${p.seconds} s each (500 ms warm-up excluded), producer and handler in this process`,
