@@ -196,7 +196,8 @@ export class EventBusCore implements OnApplicationShutdown {
     await Promise.all([...this.readers].map((reader) => closeRedis(reader)));
     this.readers.clear();
     if (this.writer) {
-      this.writer.close();
+      // NOTE: publishes still in flight settle first (each within its deadline).
+      await this.writer.drain();
       await closeRedis(this.writer.redis);
     }
     await closeRedis(this.redis);

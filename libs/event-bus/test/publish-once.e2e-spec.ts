@@ -126,6 +126,20 @@ describe('publish: a dropped connection never writes an event twice', () => {
     expect((await entriesById()).get(late)).toHaveLength(1);
   });
 
+  it('closing the app with a publish unanswered waits for it to settle: it fails at its deadline, close() returns', async () => {
+    // Tried: replies dropped, one publish in flight, app.close() called at once (publishTimeoutMs 400 ms).
+    const { publisher } = await start(400);
+    proxy.mode = 'drop-replies';
+    const app = apps.pop()!;
+    const began = Date.now();
+    const publishing = publisher.publish(new ParcelShipped({ parcelId: 'closing' })).catch((error: unknown) => error);
+    await app.close();
+    const closedAfter = Date.now() - began;
+    expect(await publishing).toBeInstanceOf(PublishFailedError);
+    expect(closedAfter).toBeGreaterThanOrEqual(350);
+    expect(closedAfter).toBeLessThan(5_000);
+  });
+
   it('the hazard is real: a plain ioredis client through the same proxy writes such events twice', async () => {
     // Tried: ioredis defaults (it resends unanswered commands after reconnecting), replies dropped, then cut.
     const plain = new Redis(proxy.url);

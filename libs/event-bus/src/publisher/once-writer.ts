@@ -285,10 +285,12 @@ export class OnceWriter {
     return true;
   }
 
-  /** Stops the deadline timer (the connection is closed by its owner). */
-  close(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+  /**
+   * Resolves once every write in flight is settled: answered, found, or failed at its deadline (so
+   * at most the publish timeout). The owner closes the connection after it.
+   */
+  async drain(): Promise<void> {
+    while (this.attempts.size > 0) await new Promise((resolve) => setTimeout(resolve, this.resolutionMs));
   }
 }
 
