@@ -168,6 +168,21 @@ class CustomerController {
   }
 }
 
+/** Steps of several accounts: records when each handler run starts and ends, to check order per subject. */
+@Controller()
+class LedgerController {
+  static spans: Array<{ instance: string; account: string; seq: number; start: number; end: number }> = [];
+
+  constructor(@Inject(INSTANCE) private readonly instance: string) {}
+
+  @EventPattern('ledger.step')
+  async step(@Payload() step: { account: string; seq: number }): Promise<void> {
+    const start = performance.now();
+    await new Promise((r) => setTimeout(r, 1 + (step.seq % 4)));
+    LedgerController.spans.push({ instance: this.instance, ...step, start, end: performance.now() });
+  }
+}
+
 /** A transport handler of the library's own contract. */
 @Controller()
 class ParcelOrderedController {
@@ -474,6 +489,36 @@ describe('ServerRedisStreams and ClientRedisStreams: events', () => {
     expect(share('billing-1')).toBeGreaterThan(0);
     expect(share('billing-2')).toBeGreaterThan(0);
     expect(share('billing-1') + share('billing-2')).toBe(ids.length);
+  }, 30_000);
+
+  it('events of one subject run one after another in emit order, across two instances with partitions', async () => {
+    LedgerController.spans = [];
+    // NOTE: its own partition count (the namespace is the test's): per-subject order across instances needs partitions.
+    const partitioned = { partitions: 4 };
+    await service('ledger', 'ledger-1', [LedgerController], partitioned);
+    await service('ledger', 'ledger-2', [LedgerController], partitioned);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const ordered = transportClient(bus.redis, namespace, 4);
+    closing.push(ordered);
+    const accounts = ['acc-a', 'acc-b', 'acc-c', 'acc-d', 'acc-e', 'acc-f'];
+    const perAccount = 15;
+    for (let seq = 0; seq < perAccount; seq++) {
+      await Promise.all(
+        accounts.map((account) =>
+          lastValueFrom(ordered.emit('ledger.step', new RedisStreamsRecord({ account, seq }, { subject: account }))),
+        ),
+      );
+    }
+    const total = accounts.length * perAccount;
+    await waitFor('every step handled', () => LedgerController.spans.length >= total, 20_000);
+    await waitFor('acknowledged', async () => (await pendingCount(redis, namespace, 'ledger.step', 'ledger')) === 0);
+    expect(LedgerController.spans).toHaveLength(total);
+    for (const account of accounts) {
+      const spans = LedgerController.spans.filter((s) => s.account === account).sort((a, b) => a.start - b.start);
+      expect(spans.map((s) => s.seq)).toEqual(Array.from({ length: perAccount }, (_, i) => i));
+      for (let i = 1; i < spans.length; i++) expect(spans[i].start).toBeGreaterThanOrEqual(spans[i - 1].end);
+    }
+    expect(new Set(LedgerController.spans.map((s) => s.instance)).size).toBe(2);
   }, 30_000);
 
   it('close() drains: a handler running at close finishes and its entry is acknowledged; SIGTERM listeners are removed', async () => {

@@ -7,7 +7,7 @@ const NAME = /^[A-Za-z0-9._:-]{1,180}$/;
 /**
  * Where the requests of a `@MessagePattern` go: the stream `rpc.<pattern>` (type the same), read by
  * the groups that serve the pattern. A pattern that is not a valid name (an object's JSON, say
- * `{"cmd":"sum"}`) becomes `rpc.<its letters and digits>-<8 hex of its SHA-1>`.
+ * `{"cmd":"sum"}`) becomes `rpc.<it, other characters as _>-<8 hex of its SHA-1>`: `rpc._cmd_:_sum_-8ecef3d9`.
  */
 export function requestRouteOf(pattern: string): PatternRoute {
   const name = NAME.test(pattern)
