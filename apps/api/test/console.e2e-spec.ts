@@ -267,6 +267,13 @@ describe('operations console', () => {
     await screenshot(page, 'console-redrive-confirm');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'detached' });
+    // From the keyboard: Cancel has the focus, Escape closes the dialog as well.
+    await redrive.click();
+    expect(
+      await dialog.getByRole('button', { name: 'Cancel' }).evaluate((b) => b === b.ownerDocument.activeElement),
+    ).toBe(true);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
     expect(await page.getByRole('status').filter({ hasText: 'sent back' }).count()).toBe(0);
 
     await redrive.click();

@@ -1,4 +1,5 @@
 import type { ComponentChildren } from 'preact';
+import { useEffect, useRef } from 'preact/hooks';
 
 interface Props {
   title: string;
@@ -9,15 +10,25 @@ interface Props {
   onCancel(): void;
 }
 
-/** A modal confirmation: nothing happens until its button is pressed. */
+/** A modal confirmation: nothing happens until its button is pressed; Cancel has the focus, Escape cancels. */
 export function Confirm({ title, children, confirmLabel, busy, onConfirm, onCancel }: Props) {
+  const cancel = useRef<HTMLButtonElement>(null);
+  useEffect(() => cancel.current?.focus(), []);
   return (
     <div class="backdrop">
-      <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="confirm-title">
+      <div
+        class="dialog"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="confirm-title"
+        onKeyDown={(event) => {
+          if (event.key === 'Escape' && !busy) onCancel();
+        }}
+      >
         <h2 id="confirm-title">{title}</h2>
         <div>{children}</div>
         <div class="actions">
-          <button type="button" class="secondary" onClick={onCancel} disabled={busy}>
+          <button ref={cancel} type="button" class="secondary" onClick={onCancel} disabled={busy}>
             Cancel
           </button>
           <button type="button" class="danger" onClick={onConfirm} disabled={busy}>

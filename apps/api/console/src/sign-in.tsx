@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, Session, sessionApi } from './api';
 
 interface Props {
@@ -13,6 +13,8 @@ interface Props {
 export function SignIn({ notice, onSignedIn }: Props) {
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const field = useRef<HTMLInputElement>(null);
+  useEffect(() => field.current?.focus(), []);
 
   const submit = async (event: SubmitEvent): Promise<void> => {
     event.preventDefault();
@@ -45,6 +47,7 @@ export function SignIn({ notice, onSignedIn }: Props) {
         {notice && <p class="notice">{notice}</p>}
         <label for="api-key">API key</label>
         <input
+          ref={field}
           id="api-key"
           name="apiKey"
           type="password"
