@@ -107,16 +107,15 @@ export class EventPublisher {
       new Error(
         `no answer from Redis within ${timeoutMs} ms (the write may have landed, once: it is never written twice)`,
       );
-    const failed = (error: unknown): never => {
-      throw new PublishFailedError(
+    const asFailure = (error: unknown): PublishFailedError =>
+      new PublishFailedError(
         prepared.map((p) => p.id),
         error,
       );
-    };
-    if (writer.redis.status === 'ready') return writer.write(prepared, at, timeout).catch(failed);
+    if (writer.redis.status === 'ready') return writer.write(prepared, at, timeout, asFailure);
     return this.core.writable(timeoutMs, writer.redis).then((up) => {
-      if (!up) failed(new Error(`Redis is not reachable (waited ${timeoutMs} ms, nothing was sent)`));
-      return writer.write(prepared, at, timeout).catch(failed);
+      if (!up) throw asFailure(new Error(`Redis is not reachable (waited ${timeoutMs} ms, nothing was sent)`));
+      return writer.write(prepared, at, timeout, asFailure);
     });
   }
 

@@ -27,6 +27,9 @@ interface Attempt {
   timeout: () => Error;
 }
 
+/** The indexes of a single write (shared, never changed). */
+const ONE: readonly number[] = [0];
+
 /** How far before a lost write's send time (in Redis's clock) its stream is searched for it. */
 const SEARCH_MARGIN_MS = 2_000;
 /** At most this many entries of one stream are searched for lost writes; past it they fail as ambiguous. */
@@ -55,7 +58,7 @@ export class OnceWriter {
   private timer?: NodeJS.Timeout;
   private recovering = false;
   /** Writes queued for this turn's pipeline. */
-  private queue: Array<[Attempt, number[]]> = [];
+  private queue: Array<[Attempt, readonly number[]]> = [];
   private flushing = false;
   private again = false;
 
@@ -79,10 +82,16 @@ export class OnceWriter {
 
   /**
    * Appends `writes` (one XADD each, pipelined); resolves with their entry ids, or rejects with
-   * the error of a write Redis refused, or with `timeout()` at `at` (epoch ms).
+   * `mapError` of the error of a write Redis refused, or of `timeout()` at `at` (epoch ms).
    */
-  write(writes: EntryWrite[], at: number, timeout: () => Error): Promise<string[]> {
-    return new Promise<string[]>((resolve, reject) => {
+  write(
+    writes: EntryWrite[],
+    at: number,
+    timeout: () => Error,
+    mapError: (error: unknown) => unknown = (error) => error,
+  ): Promise<string[]> {
+    return new Promise<string[]>((resolve, fail) => {
+      const reject = (error: unknown): void => fail(mapError(error));
       const attempt: Attempt = {
         writes,
         entryIds: new Array<string | undefined>(writes.length),
@@ -99,15 +108,12 @@ export class OnceWriter {
         this.timer = setInterval(() => this.sweep(), this.resolutionMs);
         this.timer.unref();
       }
-      this.send(
-        attempt,
-        writes.map((_, i) => i),
-      );
+      this.send(attempt, writes.length === 1 ? ONE : writes.map((_, i) => i));
     });
   }
 
   /** Queues the writes of `attempt` at `indexes` for this turn's pipeline. */
-  private send(attempt: Attempt, indexes: number[]): void {
+  private send(attempt: Attempt, indexes: readonly number[]): void {
     this.queue.push([attempt, indexes]);
     if (!this.flushing) {
       this.flushing = true;
@@ -147,7 +153,7 @@ export class OnceWriter {
   /** Records the replies (from `offset` in `results`) to the writes of `attempt` at `indexes`. */
   private answered(
     attempt: Attempt,
-    indexes: number[],
+    indexes: readonly number[],
     results: Array<[Error | null, unknown]> | null,
     offset: number,
     failure?: unknown,
