@@ -252,7 +252,7 @@ export class ClientRedisStreams extends ClientProxy {
   private bus(): EventBusCore {
     if (this.core) return this.core;
     const { source: _source, route: _route, ...bus } = this.options;
-    const core = (this.core = new EventBusCore({ ...bus, consume: false }));
+    const core = (this.core = new EventBusCore({ ...bus, metrics: bus.metrics ?? false, consume: false }));
     reportStatus(core.redis, (status) => this._status$.next(status));
     this.pending.attach(core.redis);
     return core;

@@ -15,7 +15,11 @@ export interface RedisStreamsOptions {
   route?: PatternRouter;
   /** Spans and `traceparent` through `@opentelemetry/api`, as the library's. @default true */
   tracing?: boolean;
-  /** The library's Prometheus instruments, `{ registry, prefix, processMetrics }`, or `false`. @default {} with prom-client installed */
+  /**
+   * The library's Prometheus instruments on `registry` (the application's: the one it scrapes, e.g.
+   * `EventBusCore.metrics.registry`), with `prefix` and `processMetrics`; none without it.
+   * @default false
+   */
   metrics?: EventBusMetricsOptions | false;
 }
 

@@ -68,7 +68,8 @@ export class ServerRedisStreams
 
   private async start(): Promise<void> {
     const { group, consumer, source, route, ...bus } = this.options;
-    const core = (this.core = new EventBusCore({ ...bus, consume: true, consumer }));
+    // NOTE: no metrics unless asked for with a registry: a private registry nobody scrapes only costs.
+    const core = (this.core = new EventBusCore({ ...bus, metrics: bus.metrics ?? false, consume: true, consumer }));
     reportStatus(core.redis, (status) => this._status$.next(status));
     this.pending.attach(core.redis);
     const bindings = this.bindings(new EventPublisher(core, source ?? group));
