@@ -30,7 +30,8 @@ import { assertName } from './utils/names';
 import { closeRedis, createRedis, isClusterConnection } from './utils/redis-connection';
 import { TransactionBatcher } from './publisher/transaction-batcher';
 import { ReplicationWaiter } from './publisher/replication-waiter';
-import { OnceWriter } from './publisher/once-writer';
+import { OnceWriter, type EntryWrite } from './publisher/once-writer';
+import { PublishFailedError } from './errors/publish-failed.error';
 import { withConsumerScripts } from './consumer/consumer-scripts';
 import { withDedupeCommands } from './consumer/dedupe.guard';
 
@@ -144,6 +145,30 @@ export class EventBusCore implements OnApplicationShutdown {
       ready.then(() => true),
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
     ]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Appends each entry at most once through the OnceWriter (one Redis only: `writer` is set):
+   * waits at most `timeoutMs` for its connection (then fails with nothing sent), and fails a write
+   * unanswered by then. Rejects with PublishFailedError naming the writes' event ids.
+   */
+  appendOnce(writes: EntryWrite[], timeoutMs: number): Promise<string[]> {
+    const writer = this.writer!;
+    const at = Date.now() + timeoutMs;
+    const timeout = (): Error =>
+      new Error(
+        `no answer from Redis within ${timeoutMs} ms (the write may have landed, once: it is never written twice)`,
+      );
+    const asFailure = (error: unknown): PublishFailedError =>
+      new PublishFailedError(
+        writes.map((w) => w.id),
+        error,
+      );
+    if (writer.redis.status === 'ready') return writer.write(writes, at, timeout, asFailure);
+    return this.writable(timeoutMs, writer.redis).then((up) => {
+      if (!up) throw asFailure(new Error(`Redis is not reachable (waited ${timeoutMs} ms, nothing was sent)`));
+      return writer.write(writes, at, timeout, asFailure);
+    });
   }
 
   /** Lease and membership timings of partitioned groups. */

@@ -95,28 +95,9 @@ export class EventPublisher {
     );
   }
 
-  /**
-   * Appends `prepared` through the core's OnceWriter (one Redis): waits at most publishTimeoutMs
-   * for its connection (then fails with nothing sent), and fails a write unanswered by then.
-   */
+  /** Appends `prepared` at most once each through the core's OnceWriter (one Redis). */
   private writeOnce(prepared: PreparedEvent[]): Promise<string[]> {
-    const writer = this.core.writer!;
-    const timeoutMs = this.core.options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
-    const at = Date.now() + timeoutMs;
-    const timeout = (): Error =>
-      new Error(
-        `no answer from Redis within ${timeoutMs} ms (the write may have landed, once: it is never written twice)`,
-      );
-    const asFailure = (error: unknown): PublishFailedError =>
-      new PublishFailedError(
-        prepared.map((p) => p.id),
-        error,
-      );
-    if (writer.redis.status === 'ready') return writer.write(prepared, at, timeout, asFailure);
-    return this.core.writable(timeoutMs, writer.redis).then((up) => {
-      if (!up) throw asFailure(new Error(`Redis is not reachable (waited ${timeoutMs} ms, nothing was sent)`));
-      return writer.write(prepared, at, timeout, asFailure);
-    });
+    return this.core.appendOnce(prepared, this.core.options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS);
   }
 
   /**
