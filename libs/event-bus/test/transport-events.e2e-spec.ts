@@ -183,6 +183,18 @@ class LedgerController {
   }
 }
 
+/** Records the AsyncLocalStorage store a processing hook opened around it. */
+@Controller()
+class HookedController {
+  static store: () => string | undefined = () => undefined;
+  static seen: Array<string | undefined> = [];
+
+  @EventPattern('hooked')
+  hooked(): void {
+    HookedController.seen.push(HookedController.store());
+  }
+}
+
 /** A transport handler of the library's own contract. */
 @Controller()
 class ParcelOrderedController {
@@ -553,6 +565,30 @@ describe('ServerRedisStreams and ClientRedisStreams: events', () => {
     expect(parcelRuns('stuck', 'i2')[0].deliveryCount).toBeGreaterThanOrEqual(2);
     await waitFor('acknowledged', async () => (await pendingCount(redis, namespace, 'parcel.sent', 'impatient')) === 0);
   }, 30_000);
+
+  it('runs handlers inside the processing hooks: an AsyncLocalStorage store a start hook opens reaches the handler', async () => {
+    const { AsyncLocalStorage } = await import('node:async_hooks');
+    const store = new AsyncLocalStorage<string>();
+    const stores: Array<string | undefined> = [];
+    const { app, server } = await startService({
+      ...bus,
+      namespace,
+      group: 'hooked',
+      instance: 'h1',
+      controllers: [HookedController],
+    });
+    closing.push(app);
+    HookedController.store = () => store.getStore();
+    server.setOnProcessingStartHook((_transport, context, done) => {
+      void store.run(`request ${(context as RedisStreamsContext).getEnvelope().id}`, done);
+    });
+    server.setOnProcessingEndHook(() => stores.push('end'));
+    const published = await lastValueFrom(client.emit<PublishedEvent>('hooked', { n: 1 }));
+    await waitFor('handled', () => HookedController.seen.length === 1);
+    expect(HookedController.seen).toEqual([`request ${published.envelope.id}`]);
+    await waitFor('the end hook ran', () => stores.length === 1);
+    await waitFor('acknowledged', async () => (await pendingCount(redis, namespace, 'hooked', 'hooked')) === 0);
+  });
 
   it('status, on() and unwrap(): unwrap() throws before listen(), listeners queued by on() fire, status says connected', async () => {
     const server = new ServerRedisStreams({ ...bus, namespace, group: 'lifecycle', metrics: false });

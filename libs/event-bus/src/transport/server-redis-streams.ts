@@ -56,7 +56,7 @@ export class ServerRedisStreams
     return this.runner;
   }
 
-  /** Connects, binds every `@EventPattern` handler to the group and starts consuming; `callback(error)` when that fails. */
+  /** Connects, binds every `@EventPattern` and `@MessagePattern` handler to the group and starts consuming; `callback(error)` when that fails. */
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
       await this.start();
@@ -131,8 +131,9 @@ export class ServerRedisStreams
   override async handleEvent(pattern: string, packet: ReadPacket, context: RedisStreamsContext): Promise<void> {
     const handler: MessageHandler | null = this.getHandlerByPattern(pattern);
     if (!handler) throw new Error(`no @EventPattern handler for ${pattern}`);
-    let outcome!: Promise<void>;
-    await new Promise<void>((hookDone) => {
+    // NOTE: the hooks decide when the handler runs (an AsyncLocalStorage hook runs it inside its
+    // store): `done` is what they call, and its promise is the delivery's outcome.
+    const outcome = new Promise<void>((settled, failed) => {
       const run = async (): Promise<void> => {
         try {
           const result: unknown = await handler(packet.data, context);
@@ -141,11 +142,15 @@ export class ServerRedisStreams
           this.onProcessingEndHook?.(this.transportId, context);
         }
       };
-      this.onProcessingStartHook(this.transportId, context, () => {
-        outcome = run();
-        hookDone();
-        return outcome;
-      });
+      try {
+        this.onProcessingStartHook(this.transportId, context, () => {
+          const running = run();
+          running.then(settled, failed);
+          return running;
+        });
+      } catch (error) {
+        failed(error);
+      }
     });
     await outcome.catch((error: unknown) => {
       throw handlerError(error);
@@ -188,7 +193,11 @@ export class ServerRedisStreams
           await respond({ err: error, isDisposed: true });
         }
       };
-      this.onProcessingStartHook(this.transportId, context, run);
+      try {
+        this.onProcessingStartHook(this.transportId, context, run);
+      } catch (error) {
+        reject(error);
+      }
     });
   }
 
