@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { RedisServer } from '../../../test/support/redis-server';
-import { buildConsoleForTest, launchChromium, openWatchedPage, signIn, WatchedPage } from './support/console-browser';
+import { launchChromium, openWatchedPage, signIn, WatchedPage, withConsoleBuild } from './support/console-browser';
 import { createOpsTestApp, OpsTestApp, READER_KEY } from './support/ops-app';
 
 /** The console while its Redis is gone: a banner on the live overview, not a blank page, and back by itself. */
@@ -13,9 +13,9 @@ describe('console while Redis is down', () => {
   beforeAll(async () => {
     // NOTE: an AOF written at every command, so that the session survives the SIGKILL below.
     server = await RedisServer.start({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
-    platform = await createOpsTestApp({
-      env: { REDIS_URL: server.url, CONSOLE_ASSETS_DIR: buildConsoleForTest(), CONSOLE_SAMPLE_MS: '300' },
-    });
+    platform = await withConsoleBuild((assets) =>
+      createOpsTestApp({ env: { REDIS_URL: server.url, CONSOLE_ASSETS_DIR: assets, CONSOLE_SAMPLE_MS: '300' } }),
+    );
     browser = await launchChromium();
   }, 60_000);
 

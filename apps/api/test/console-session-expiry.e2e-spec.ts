@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import request from 'supertest';
 import { SESSION_COOKIE } from '../src/console/console.constants';
-import { buildConsoleForTest, launchChromium, openWatchedPage, signIn, WatchedPage } from './support/console-browser';
+import { launchChromium, openWatchedPage, signIn, WatchedPage, withConsoleBuild } from './support/console-browser';
 import { createOpsTestApp, OpsTestApp, OPERATOR_KEY, READER_KEY } from './support/ops-app';
 
 const IDLE_MS = 2000;
@@ -21,15 +21,17 @@ describe('console session expiry', () => {
       .send({ apiKey: key });
 
   beforeAll(async () => {
-    platform = await createOpsTestApp({
-      env: {
-        CONSOLE_ASSETS_DIR: buildConsoleForTest(),
-        CONSOLE_SESSION_IDLE_MS: String(IDLE_MS),
-        CONSOLE_SESSION_MAX_MS: String(MAX_MS),
-        CONSOLE_SIGNIN_FAILURES: String(FAILURES),
-        CONSOLE_SAMPLE_MS: '500',
-      },
-    });
+    platform = await withConsoleBuild((assets) =>
+      createOpsTestApp({
+        env: {
+          CONSOLE_ASSETS_DIR: assets,
+          CONSOLE_SESSION_IDLE_MS: String(IDLE_MS),
+          CONSOLE_SESSION_MAX_MS: String(MAX_MS),
+          CONSOLE_SIGNIN_FAILURES: String(FAILURES),
+          CONSOLE_SAMPLE_MS: '500',
+        },
+      }),
+    );
     browser = await launchChromium();
   }, 60_000);
 

@@ -8,12 +8,12 @@ import { xaddEvent } from '../../../test/support/streams';
 import { CONSOLE_CSP } from '../src/console/assets/console-assets.controller';
 import { SESSION_COOKIE } from '../src/console/console.constants';
 import {
-  buildConsoleForTest,
   launchChromium,
   openWatchedPage,
   screenshot,
   signIn,
   WatchedPage,
+  withConsoleBuild,
 } from './support/console-browser';
 import { createOpsTestApp, OpsTestApp, OPERATOR_KEY, READER_KEY } from './support/ops-app';
 
@@ -58,10 +58,11 @@ describe('operations console', () => {
   }
 
   beforeAll(async () => {
-    const assets = buildConsoleForTest();
-    platform = await createOpsTestApp({
-      env: { CONSOLE_ASSETS_DIR: assets, CONSOLE_SAMPLE_MS: String(SAMPLE_MS), OPS_RATE_LIMIT: '100000' },
-    });
+    platform = await withConsoleBuild((assets) =>
+      createOpsTestApp({
+        env: { CONSOLE_ASSETS_DIR: assets, CONSOLE_SAMPLE_MS: String(SAMPLE_MS), OPS_RATE_LIMIT: '100000' },
+      }),
+    );
     redis = testRedisClient();
     browser = await launchChromium();
   }, 60_000);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
@@ -10,16 +10,24 @@ const ROOT = resolve(__dirname, '..', '..', '..', '..');
 /** Where screenshots go when CONSOLE_SCREENSHOTS=1 (the docs show them). */
 const SCREENSHOTS = join(ROOT, 'docs', 'images');
 
-/** Builds the console (scripts/build-console.js) into a folder of its own; answers the folder (CONSOLE_ASSETS_DIR). */
-export function buildConsoleForTest(): string {
+/**
+ * Builds the console (scripts/build-console.js) into a folder of its own and gives it to `start`
+ * (as CONSOLE_ASSETS_DIR of the app it creates); the folder is removed once `start` is done: the
+ * app reads the files into memory when it starts.
+ */
+export async function withConsoleBuild<T>(start: (assetsDir: string) => Promise<T>): Promise<T> {
   const out = mkdtempSync(join(tmpdir(), 'console-'));
-  const run = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-console.js'), out], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  if (run.status !== 0) throw new Error(`the console build failed:\n${run.stdout}${run.stderr}`);
-  return out;
+  try {
+    const run = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-console.js'), out], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    if (run.status !== 0) throw new Error(`the console build failed:\n${run.stdout}${run.stderr}`);
+    return await start(out);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 }
 
 /** Headless Chromium with the flags this machine needs (no sandbox as root, no background traffic). */
