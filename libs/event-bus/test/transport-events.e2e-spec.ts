@@ -366,7 +366,7 @@ describe('ServerRedisStreams and ClientRedisStreams: events', () => {
     expect(() => offline.unwrap()).not.toThrow();
   });
 
-  it('a server whose Redis is unreachable fails listen() instead of starting', async () => {
+  it('a server whose Redis is unreachable fails listen() instead of starting, and stops trying to connect', async () => {
     const port = await freePort();
     await expect(
       startService({
@@ -377,6 +377,15 @@ describe('ServerRedisStreams and ClientRedisStreams: events', () => {
         controllers: [NotificationController],
       }),
     ).rejects.toThrow(/ECONNREFUSED|Connection is closed/);
+    const server = new ServerRedisStreams({ redis: `redis://127.0.0.1:${port}`, namespace, group: 'nowhere' });
+    let attempts = 0;
+    server.on('reconnecting', () => attempts++);
+    const failure = await new Promise<unknown>((resolve) => void server.listen(resolve));
+    expect(String(failure)).toMatch(/ECONNREFUSED|Connection is closed/);
+    const attemptsAtFailure = attempts;
+    // NOTE: a live connection would have tried again within 300 ms (the retry strategy waits 100 ms, then 200 ms).
+    await new Promise((r) => setTimeout(r, 600));
+    expect(attempts).toBe(attemptsAtFailure);
   });
 
   it('applies global guards, pipes, interceptors and exception filters; a refused event is retried, then dead-lettered, not acknowledged', async () => {

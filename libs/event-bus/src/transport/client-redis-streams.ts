@@ -27,9 +27,10 @@ import { NOT_LISTENING } from './transport.messages';
 // NOTE: `status` emits RedisStreamsStatus values; typed `string` as the base class is, so the class fits
 // ClientsModule.register({ customClass }), whose type expects a ClientProxy<..., string>.
 /**
- * A Nest `ClientProxy` that appends events to the platform's streams:
- * `lastValueFrom(client.emit('order.placed', order))` resolves once Redis has the entry, and
- * rejects with `PublishFailedError` when Redis does not take it within `publishTimeoutMs`.
+ * A Nest `ClientProxy` on the platform's streams: `lastValueFrom(client.emit('order.placed', order))`
+ * resolves once Redis has the entry, and rejects with `PublishFailedError` when Redis does not take
+ * it within `publishTimeoutMs`; `send(pattern, data)` is a request to the services serving the
+ * pattern, answered on this instance's reply stream.
  */
 export class ClientRedisStreams extends ClientProxy {
   private core?: EventBusCore;

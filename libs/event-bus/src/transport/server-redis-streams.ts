@@ -61,6 +61,8 @@ export class ServerRedisStreams
     try {
       await this.start();
     } catch (error) {
+      // NOTE: a connection left behind would go on reconnecting to a Redis the app gave up on.
+      await this.close().catch(() => undefined);
       return callback(error);
     }
     callback();
