@@ -6,6 +6,7 @@ import { NO_MESSAGE_HANDLER } from '@nestjs/microservices/constants';
 import { connectable, defer, Observable, Subject, throwError } from 'rxjs';
 import type Redis from 'ioredis';
 import { contractRegistry } from '../contracts/contract-registry';
+import type { ConsumerScripts } from '../consumer/consumer-scripts';
 import { currentDelivery } from '../context/delivery-context';
 import { encodeEnvelope } from '../envelope/envelope';
 import { PublishFailedError } from '../errors/publish-failed.error';
@@ -208,7 +209,8 @@ export class ClientRedisStreams extends ClientProxy {
   private async served(core: EventBusCore, key: string): Promise<boolean> {
     if (this.servedKeys.has(key)) return true;
     if (!(await core.writable(this.timeoutMs))) throw new Error(`Redis did not answer within ${this.timeoutMs} ms`);
-    const groups = (await core.redis.xinfo('GROUPS', key).catch(() => [])) as unknown[];
+    // NOTE: XINFO through the library's one-key script: on a cluster a bare XINFO goes to a random node.
+    const groups = (await (core.redis as Redis & ConsumerScripts).xinfoOf(key, 'GROUPS').catch(() => [])) as unknown[];
     if (groups.length === 0) return false;
     this.servedKeys.add(key);
     return true;

@@ -4,6 +4,9 @@ import { VALUE_KEY } from './redis-streams.constants';
 
 const NAME = /^[A-Za-z0-9._:-]{1,180}$/;
 
+/** What every request stream's name starts with. */
+export const REQUEST_STREAM_PREFIX = 'rpc.';
+
 /**
  * Where the requests of a `@MessagePattern` go: the stream `rpc.<pattern>` (type the same), read by
  * the groups that serve the pattern. A pattern that is not a valid name (an object's JSON, say
@@ -13,7 +16,7 @@ export function requestRouteOf(pattern: string): PatternRoute {
   const name = NAME.test(pattern)
     ? pattern
     : `${pattern.replace(/[^A-Za-z0-9._:-]+/g, '_').slice(0, 100)}-${createHash('sha1').update(pattern).digest('hex').slice(0, 8)}`;
-  const stream = `rpc.${name}`;
+  const stream = `${REQUEST_STREAM_PREFIX}${name}`;
   return { stream, type: stream };
 }
 

@@ -11,6 +11,7 @@ import { isObservable, lastValueFrom } from 'rxjs';
 import type Redis from 'ioredis';
 import { EventBusCore } from '../event-bus.core';
 import type { HandlerBinding } from '../consumer/binding';
+import type { ConsumerScripts } from '../consumer/consumer-scripts';
 import { Dispatcher } from '../consumer/dispatcher';
 import { GroupConsumer } from '../consumer/group-consumer';
 import { GroupRunner, PartitionedGroup } from '../consumer/partitioned-group';
@@ -23,7 +24,13 @@ import { RedisStreamsContext } from './redis-streams.context';
 import type { RedisStreamsServerOptions } from './redis-streams.options';
 import { PendingListeners, RedisStreamsStatus, reportStatus } from './redis-status';
 import { NOT_LISTENING } from './transport.messages';
-import { isRequestData, REPLY_STREAM_MAXLEN, REPLY_STREAM_TTL_MS, requestRouteOf } from './request-route';
+import {
+  isRequestData,
+  REPLY_STREAM_MAXLEN,
+  REPLY_STREAM_TTL_MS,
+  REQUEST_STREAM_PREFIX,
+  requestRouteOf,
+} from './request-route';
 import { UnrecoverableError } from '../errors/unrecoverable.error';
 import { handlerError } from './handler-error';
 
@@ -76,7 +83,9 @@ export class ServerRedisStreams
     this.pending.attach(core.redis);
     const bindings = this.bindings(new EventPublisher(core, source ?? group));
     if (core.redis.status === 'wait') await core.redis.connect();
+    await core.redis.ping();
     if (bindings.length === 0) return;
+    await this.ensureRequestGroups(core, bindings);
     const tuning = core.tuning(consumer);
     const dispatcher = new Dispatcher(tuning.concurrency);
     this.runner = core.keys.partitioned
@@ -88,6 +97,19 @@ export class ServerRedisStreams
         )
       : new GroupConsumer(core, group, tuning, bindings);
     await this.runner.start();
+  }
+
+  /**
+   * Creates the group on every partition of its request streams at once: a client takes a group on
+   * a request stream as the sign that a service serves the pattern, and a partition's own consumer
+   * creates it only once its lease is taken.
+   */
+  private async ensureRequestGroups(core: EventBusCore, bindings: HandlerBinding[]): Promise<void> {
+    const scripts = core.redis as Redis & ConsumerScripts;
+    const keys = bindings
+      .filter((binding) => binding.stream.startsWith(REQUEST_STREAM_PREFIX))
+      .flatMap((binding) => core.keys.streamKeys(binding.stream));
+    await Promise.all(keys.map((key) => scripts.ensureGroup(key, this.options.group, '0')));
   }
 
   /**
