@@ -2,6 +2,7 @@ import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import type Redis from 'ioredis';
 import { lastValueFrom } from 'rxjs';
+import { ClientRedisStreams } from '@nest-streams/event-bus/transport';
 import { RedisStreamsRecord } from '@nest-streams/event-bus/transport';
 import { transportClient, workerKeys } from './fixtures/transport-service';
 import {
@@ -114,5 +115,40 @@ describe('ServerRedisStreams: a SIGKILLed instance', () => {
       expect(runs.filter((r) => r.id === id).map((r) => r.instance)).toEqual(['survivor']);
     // NOTE: the jobs the dead instance was running were claimed from it: their delivery count says so.
     for (const id of inFlight) expect(runs.find((r) => r.id === id)!.deliveryCount).toBeGreaterThanOrEqual(2);
+  }, 90_000);
+
+  it('its requests, running or waiting, are answered by another instance while their callers still wait', async () => {
+    const namespace = testNamespace('transport-kill-rpc');
+    const keys = workerKeys(namespace);
+    const env = {
+      REDIS_URL: testRedisUrl(),
+      NAMESPACE: namespace,
+      GROUP: 'answers',
+      PARTITIONS: String(testPartitions()),
+    };
+    // NOTE: the doomed instance never finishes a request: everything it took must move.
+    const doomed = Worker.start({ ...env, INSTANCE: 'doomed', HANDLER_DELAY_MS: '60000' });
+    workers.push(doomed);
+    await doomed.ready();
+    const client = new ClientRedisStreams({
+      redis: testRedisUrl(),
+      namespace,
+      partitions: testPartitions(),
+      requestTimeoutMs: 30_000,
+    });
+    const ids = Array.from({ length: 6 }, (_, i) => `q${i}`);
+    const answers = Promise.all(ids.map((id) => lastValueFrom(client.send<string>('job.answer', { id }))));
+    await waitFor('the doomed instance runs requests', async () => (await redis.hlen(keys.started)) >= 4, 20_000);
+    await doomed.kill();
+    const survivor = Worker.start({ ...env, INSTANCE: 'survivor', HANDLER_DELAY_MS: '10' });
+    workers.push(survivor);
+    await survivor.ready();
+    expect(await answers).toEqual(ids.map((id) => `survivor answers ${id}`));
+    await waitFor(
+      'nothing pending',
+      async () => (await pendingCount(redis, namespace, 'rpc.job.answer', 'answers')) === 0,
+    );
+    await client.close();
+    await survivor.stop();
   }, 90_000);
 });
