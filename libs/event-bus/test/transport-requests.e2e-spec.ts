@@ -19,6 +19,7 @@ import {
   ClientRedisStreams,
   REDIS_STREAMS_TRANSPORT,
   RedisStreamsContext,
+  RedisStreamsRecord,
   RequestTimeoutError,
   ServerRedisStreams,
 } from '@nest-streams/event-bus/transport';
@@ -76,6 +77,12 @@ class MathController {
     runs.push(`${this.instance} fails`);
     if (how === 'rpc') throw new RpcException('bad input');
     throw new Error('boom');
+  }
+
+  @MessagePattern('echo.envelope')
+  echo(@Payload() data: unknown, @Ctx() ctx: RedisStreamsContext) {
+    const { subject, correlationid } = ctx.getEnvelope();
+    return { data, subject, correlationid };
   }
 
   @MessagePattern('guarded')
@@ -302,6 +309,32 @@ describe('ServerRedisStreams and ClientRedisStreams: request/reply', () => {
     await waitFor('handled', () => runs.length > 0);
     await waitFor('acknowledged', async () => (await pendingCount(redis, namespace, 'pinned', 'pins')) === 0);
     expect(runs).toEqual(['ours']);
+  });
+
+  it('a RedisStreamsRecord payload reaches the handler as its data, with its subject and correlation on the envelope', async () => {
+    await service('m1');
+    const answer = await lastValueFrom(
+      client.send<{ data: unknown; subject?: string; correlationid?: string }>(
+        'echo.envelope',
+        new RedisStreamsRecord([1, 2], { subject: 'acc-7', correlationId: 'corr-1' }),
+      ),
+    );
+    expect(answer).toEqual({ data: [1, 2], subject: 'acc-7', correlationid: 'corr-1' });
+  });
+
+  it('close() fails the requests still waiting for a reply, at once', async () => {
+    await service('m1');
+    const closingClient = newClient(30_000);
+    const waiting = lastValueFrom(closingClient.send('slow.sum', { numbers: [1], delayMs: 1_500 })).catch(
+      (e: unknown) => e,
+    );
+    await waitFor('the request runs', () => runs.includes('m1 slow 1'));
+    const began = Date.now();
+    await closingClient.close();
+    const failure = await waiting;
+    expect(String(failure)).toMatch(/closed before the reply came/);
+    expect(Date.now() - began).toBeLessThan(1_000);
+    expect((closingClient as unknown as { routingMap: Map<string, unknown> }).routingMap.size).toBe(0);
   });
 
   it('a disconnected client fails send() promptly instead of hanging', async () => {

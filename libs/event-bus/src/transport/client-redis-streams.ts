@@ -180,11 +180,13 @@ export class ClientRedisStreams extends ClientProxy {
     const core = this.bus();
     const replies = this.replyReader(core);
     const route = requestRouteOf(pattern);
-    const key = core.keys.stream(route.stream, core.keys.partitionOf(packet.id));
-    if (!(await this.served(core, key))) return false;
     const serialized = this.serializer.serialize(packet) as ReadPacket;
+    const record = serialized.data instanceof RedisStreamsRecord ? (serialized.data as RedisStreamsRecord) : undefined;
+    const subject = record?.options.subject;
+    const key = core.keys.stream(route.stream, core.keys.partitionOf(subject ?? packet.id));
+    if (!(await this.served(core, key))) return false;
     const data: RequestData = {
-      [VALUE_KEY]: serialized.data,
+      [VALUE_KEY]: record ? record.data : serialized.data,
       '@replyto': replies.key,
       '@deadline': Date.now() + this.requestTimeoutMs,
     };
@@ -198,8 +200,10 @@ export class ClientRedisStreams extends ClientProxy {
       time: new Date().toISOString(),
       datacontenttype: JSON_CONTENT_TYPE,
       data,
-      correlationid: delivery?.envelope.correlationid ?? delivery?.envelope.id ?? packet.id,
-      causationid: delivery?.envelope.id,
+      subject,
+      correlationid:
+        record?.options.correlationId ?? delivery?.envelope.correlationid ?? delivery?.envelope.id ?? packet.id,
+      causationid: record?.options.causationId ?? delivery?.envelope.id,
     };
     await this.append(core, packet.id, key, encodeEnvelope(envelope));
     return true;
@@ -227,8 +231,11 @@ export class ClientRedisStreams extends ClientProxy {
     return this.replies;
   }
 
-  /** Closes the connection; the next emit() opens a new one. */
+  /** Fails the requests still waiting for a reply, stops reading replies, and closes the connection; the next call opens a new one. */
   async close(): Promise<void> {
+    for (const callback of [...this.routingMap.values()]) {
+      callback({ err: new Error('ClientRedisStreams was closed before the reply came'), isDisposed: true });
+    }
     const core = this.core;
     this.core = undefined;
     const replies = this.replies;
