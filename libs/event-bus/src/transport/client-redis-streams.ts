@@ -122,6 +122,9 @@ export class ClientRedisStreams extends ClientProxy {
 
   /** XADD within `publishTimeoutMs`, the connection's wait included; PublishFailedError otherwise. */
   private async append(core: EventBusCore, id: string, key: string, fields: string[]): Promise<string> {
+    // NOTE: on one Redis through the library's at-most-once writer, as its publishes: a write whose
+    // connection dropped before the answer is looked for, not sent again.
+    if (core.writer) return (await core.appendOnce([{ key, fields, id }], this.timeoutMs))[0] ?? '';
     const started = Date.now();
     if (!(await core.writable(this.timeoutMs))) {
       throw new PublishFailedError([id], new Error(`Redis did not answer within ${this.timeoutMs} ms`));
