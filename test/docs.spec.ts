@@ -78,10 +78,13 @@ describe('docs', () => {
     expect(broken).toEqual([]);
   });
 
-  it('documents in the event-bus README exactly what index.ts exports, and the catalogue entry point', () => {
+  it('documents in the event-bus README exactly what index.ts exports, and the catalogue and transport entry points', () => {
     const readme = readFileSync(join(ROOT, 'libs/event-bus/README.md'), 'utf8');
     expect(documentedNames(readme, /^## API/)).toEqual(exportsOf('libs/event-bus/src/index.ts'));
     expect(documentedNames(readme, /^## Contract tooling/)).toEqual(exportsOf('libs/event-bus/src/catalogue.ts'));
+    expect(documentedNames(readme, /^## Nest microservices transport/)).toEqual(
+      exportsOf('libs/event-bus/src/transport.ts'),
+    );
   });
 
   it('documents in the event-store README exactly what its index.ts exports', () => {

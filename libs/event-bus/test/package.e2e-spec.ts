@@ -8,8 +8,9 @@ import { RedisServer } from '../../../test/support/redis-server';
 /**
  * The libraries as packages: `npm pack` of libs/event-bus and libs/event-store (their `prepack`
  * builds dist/), both tarballs installed into a copy of test/package-app outside the repository
- * with everything else from the registry (no prom-client, no OpenTelemetry), the app type-checked
- * with `strict` and `skipLibCheck: false`, then run against a redis-server of its own.
+ * with everything else from the registry (no prom-client, no OpenTelemetry; @nestjs/microservices for
+ * the /transport subpath), the app type-checked with `strict` and `skipLibCheck: false`, then run
+ * against a redis-server of its own.
  */
 
 const exec = promisify(execFile);
@@ -137,6 +138,20 @@ describe('the libraries as installed packages', () => {
     expect(result.refused).toMatchObject({ eventType: 'OrderPlaced', fields: ['quantity'] });
     expect(result.refused!.message).toContain('quantity');
     expect(result.eventStore).toEqual({ version: 1, read: [{ type: 'AccountOpened', version: 1, owner: 'ada' }] });
+  }, 30_000);
+
+  it('runs a Nest microservice on the /transport subpath: an emitted event is handled, a request answered', async () => {
+    const out = await run(
+      'node',
+      ['dist/transport.js'],
+      appDir,
+      childEnv({ REDIS_URL: redis!.url, EVENT_BUS_NAMESPACE: 'package-app' }),
+    );
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({
+      emitted: { stream: 'note.taken' },
+      received: [{ note: 'hello', stream: 'note.taken', group: 'notes' }],
+      sum: 6,
+    });
   }, 30_000);
 
   it('exports the contract tooling at /catalogue, and no deep import', async () => {
