@@ -33,6 +33,7 @@ const TOPOLOGY_SPECS = [
   'test/order-flow.e2e-spec.ts',
   'apps/api/test/ops-api.e2e-spec.ts',
   'apps/api/test/console.e2e-spec.ts',
+  'apps/api/test/console-stream.e2e-spec.ts',
 ];
 
 const TOPOLOGIES = [

@@ -1,13 +1,16 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError, onSignedOut, Session, sessionApi } from './api';
 import { Overview } from './overview';
+import { useRoute } from './router';
 import { SignIn } from './sign-in';
+import { StreamPage } from './stream';
 
 type Auth = { state: 'checking' } | { state: 'signed-out'; notice?: string } | { state: 'signed-in'; session: Session };
 
 /** The console: sign-in, then the screens under a header with the role and sign-out. */
 export function App() {
   const [auth, setAuth] = useState<Auth>({ state: 'checking' });
+  const route = useRoute();
 
   const ended = useCallback(
     () => setAuth({ state: 'signed-out', notice: 'Your session has ended: sign in again.' }),
@@ -41,7 +44,7 @@ export function App() {
       <header class="top">
         <h1>Operations console</h1>
         <nav aria-label="Screens">
-          <a href="#/" aria-current="page">
+          <a href="#/" aria-current={route.screen === 'overview' ? 'page' : undefined}>
             Overview
           </a>
         </nav>
@@ -55,7 +58,11 @@ export function App() {
         </div>
       </header>
       <main>
-        <Overview role={role} onSessionEnded={ended} />
+        {route.screen === 'stream' ? (
+          <StreamPage key={route.stream} stream={route.stream} role={role} />
+        ) : (
+          <Overview role={role} onSessionEnded={ended} />
+        )}
       </main>
     </div>
   );

@@ -1,18 +1,14 @@
 import { useState } from 'preact/hooks';
 import { ApiError, call, Role } from './api';
 import { Confirm } from './confirm';
+import { count, READER_REASON } from './format';
 import { LiveState, OverviewSample, OverviewStream, useLive } from './live';
+import { streamHref } from './router';
 import { Sparkline } from './sparkline';
 
 interface Props {
   role: Role;
   onSessionEnded(): void;
-}
-
-const READER_REASON = 'Operators only: your key has the reader role.';
-
-function count(n: number | null): string {
-  return n === null ? '–' : n.toLocaleString('en-US');
 }
 
 function rate(r: number | null): string {
@@ -125,7 +121,9 @@ function StreamCard({ stream, history, role, onRedrive }: CardProps) {
   const reason = !operator ? READER_REASON : stream.deadLetters === 0 ? 'No dead letters.' : undefined;
   return (
     <article class="stream" data-stream={stream.stream} aria-label={`Stream ${stream.stream}`}>
-      <h3>{stream.stream}</h3>
+      <h3>
+        <a href={streamHref(stream.stream)}>{stream.stream}</a>
+      </h3>
       <dl class="figures">
         <div>
           <dt>Length</dt>

@@ -103,6 +103,48 @@ export class MovePositionDto {
   confirm?: boolean;
 }
 
+/** Where a move would take a group: `GET .../position/preview?id=` or `?time=`. */
+export class PositionPreviewQuery {
+  @ApiPropertyOptional({ example: '1735689600000-0', description: 'the new last-delivered id' })
+  @IsOptional()
+  @Matches(ENTRY_ID_PATTERN, { message: 'id must be an entry id (<ms>-<seq>)' })
+  id?: string;
+
+  @ApiPropertyOptional({ example: '2025-01-01T00:00:00Z', description: 'entries at or after this time' })
+  @IsOptional()
+  @ValidateBy({
+    name: 'isIsoTime',
+    validator: { validate: isIsoTime, defaultMessage: () => 'time must be an ISO 8601 time (2025-01-31T12:00:00Z)' },
+  })
+  time?: string;
+}
+
+export class PositionPreviewDto {
+  @ApiProperty({ example: 'orders' })
+  stream!: string;
+
+  @ApiProperty({ example: 'inventory' })
+  group!: string;
+
+  @ApiProperty({ example: '1735689700000-0', description: "the group's last-delivered id now" })
+  from!: string;
+
+  @ApiProperty({ example: '1735689599999-18446744073709551615', description: 'the last-delivered id after the move' })
+  lastDeliveredId!: string;
+
+  @ApiProperty({ example: 42, description: 'entries after the new position: the group would be delivered these' })
+  redeliver!: number;
+
+  @ApiProperty({ example: 40, description: 'entries the group would be delivered again (the position moves back)' })
+  replay!: number;
+
+  @ApiProperty({
+    example: 0,
+    description: 'entries not yet delivered that the group would never be delivered (the position moves forward)',
+  })
+  skip!: number;
+}
+
 export class MovedPositionDto {
   @ApiProperty({ example: 'orders' })
   stream!: string;

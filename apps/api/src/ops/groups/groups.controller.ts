@@ -23,6 +23,8 @@ import {
   PendingActionDto,
   PendingEntryDto,
   PendingQuery,
+  PositionPreviewDto,
+  PositionPreviewQuery,
 } from './group.dto';
 import { GroupsService } from './groups.service';
 
@@ -72,6 +74,20 @@ export class GroupsController {
     @Body() body: MovePositionDto,
   ): Promise<MovedPositionDto> {
     return this.groups.move(stream, group, body);
+  }
+
+  @Get(':group/position/preview')
+  @ApiOperation({
+    summary: "What moving a group's position would do, changing nothing: entries it would get again or skip",
+  })
+  @ApiParam({ name: 'group', example: 'analytics' })
+  @ApiOkResponse({ type: PositionPreviewDto })
+  preview(
+    @Param('stream', RegisteredStreamPipe) stream: string,
+    @Param('group', SafeNamePipe) group: string,
+    @Query() query: PositionPreviewQuery,
+  ): Promise<PositionPreviewDto> {
+    return this.groups.preview(stream, group, query);
   }
 
   @Delete(':group/consumers/:consumer')

@@ -7,6 +7,7 @@ import type {
   MovePositionDto,
   PendingActionDto,
   PendingEntryDto,
+  PositionPreviewDto,
 } from './group.dto';
 
 /**
@@ -36,15 +37,34 @@ export class GroupsService {
     return { stream, group, lastDeliveredId: created.lastDeliveredId };
   }
 
+  /**
+   * What moving the group would do, changing nothing: how many entries follow the new position,
+   * and how many of them the group would get again, or would never get. The entries not yet
+   * delivered are the group's lag, or where Redis cannot tell it (after a SETID) the entries after
+   * its last-delivered id.
+   */
+  async preview(stream: string, group: string, to: { id?: string; time?: string }): Promise<PositionPreviewDto> {
+    const target = eitherIdOrTime(to);
+    const now = await this.admin.group(stream, group);
+    const [moved, undelivered] = await Promise.all([
+      this.admin.moveGroup(stream, group, target, { dryRun: true }),
+      now.lag ??
+        this.admin.moveGroup(stream, group, { id: now.lastDeliveredId }, { dryRun: true }).then((m) => m.redeliver),
+    ]);
+    return {
+      stream,
+      group,
+      from: now.lastDeliveredId,
+      lastDeliveredId: moved.lastDeliveredId,
+      redeliver: moved.redeliver,
+      replay: Math.max(0, moved.redeliver - undelivered),
+      skip: Math.max(0, undelivered - moved.redeliver),
+    };
+  }
+
   /** Moves the group's position; without `confirm: true` only says what it would do (400). */
   async move(stream: string, group: string, body: MovePositionDto): Promise<MovedPositionDto> {
-    if ((body.id === undefined) === (body.time === undefined)) {
-      throw new BadRequestException({
-        message: 'give either id or time (not both)',
-        details: [{ field: body.id === undefined ? 'id' : 'time', messages: ['give either id or time (not both)'] }],
-      });
-    }
-    const to = body.id !== undefined ? { id: body.id } : { time: body.time };
+    const to = eitherIdOrTime(body);
     if (body.confirm !== true) {
       const preview = await this.admin.moveGroup(stream, group, to, { dryRun: true });
       const what = `moving group "${group}" of stream ${stream} to ${preview.lastDeliveredId} would deliver ${preview.redeliver} entries (again)`;
@@ -84,4 +104,15 @@ export class GroupsService {
     });
     return { id, outcome: 'dead-lettered', deadLetterId };
   }
+}
+
+/** `{ id }` or `{ time }`; a 400 naming the field unless exactly one is given. */
+function eitherIdOrTime(body: { id?: string; time?: string }): { id: string } | { time: string } {
+  if ((body.id === undefined) === (body.time === undefined)) {
+    throw new BadRequestException({
+      message: 'give either id or time (not both)',
+      details: [{ field: body.id === undefined ? 'id' : 'time', messages: ['give either id or time (not both)'] }],
+    });
+  }
+  return body.id !== undefined ? { id: body.id } : { time: body.time! };
 }

@@ -1,0 +1,48 @@
+/** The /ops answers the stream screen reads (see apps/api/src/ops/groups and streams for the full DTOs). */
+export interface Consumer {
+  name: string;
+  idleMs: number;
+  pending: number;
+  partition?: number;
+}
+
+export interface Group {
+  group: string;
+  lag: number | null;
+  pending: number;
+  lastDeliveredId: string;
+  consumers: Consumer[];
+}
+
+export interface PendingEntry {
+  id: string;
+  consumer: string;
+  idleMs: number;
+  deliveries: number;
+}
+
+export interface PositionPreview {
+  from: string;
+  lastDeliveredId: string;
+  redeliver: number;
+  replay: number;
+  skip: number;
+}
+
+export interface StreamEntry {
+  id: string;
+  time: string | null;
+  type: string | null;
+  version: number | null;
+  source: string | null;
+  subject: string | null;
+  eventId: string | null;
+  correlationId: string | null;
+  causationId: string | null;
+  data: unknown;
+}
+
+export interface EntryPage {
+  entries: StreamEntry[];
+  nextCursor: string | null;
+}

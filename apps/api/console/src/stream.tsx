@@ -1,0 +1,145 @@
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { call, Role } from './api';
+import { count, duration, errorText, Outcome, READER_REASON, streamPath } from './format';
+import { MovePosition } from './move-position';
+import type { Group } from './ops-types';
+import { PendingEntries } from './pending';
+
+interface Props {
+  stream: string;
+  role: Role;
+}
+
+/** One stream: its consumer groups with their consumers, pending entries and position. */
+export function StreamPage({ stream, role }: Props) {
+  const [groups, setGroups] = useState<Group[]>();
+  const [error, setError] = useState<string>();
+  const [outcome, setOutcome] = useState<Outcome>();
+  const [moving, setMoving] = useState<Group>();
+  const [version, setVersion] = useState(0);
+
+  const reload = useCallback(() => {
+    call<Group[]>('GET', `${streamPath(stream)}/groups`).then(
+      (answer) => {
+        setGroups(answer);
+        setError(undefined);
+        setVersion((v) => v + 1);
+      },
+      (caught: unknown) => setError(errorText(caught)),
+    );
+  }, [stream]);
+  useEffect(reload, [reload]);
+
+  const done = (result: Outcome): void => {
+    setOutcome(result);
+    reload();
+  };
+  const operator = role === 'operator';
+
+  return (
+    <section class="stream-page" aria-labelledby="stream-title" data-stream-page={stream}>
+      <div class="title-row">
+        <a href="#/">Overview</a>
+        <h2 id="stream-title">Stream {stream}</h2>
+        <button type="button" class="secondary" onClick={reload}>
+          Refresh
+        </button>
+      </div>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {outcome && (
+        <p class={outcome.ok ? 'notice' : 'error'} role="status">
+          {outcome.text}
+        </p>
+      )}
+      {!groups ? (
+        !error && <p class="loading">Loading the groups…</p>
+      ) : groups.length === 0 ? (
+        <p class="empty">No consumer groups.</p>
+      ) : (
+        groups.map((g) => (
+          <article class="group" key={g.group} data-group={g.group} aria-label={`Group ${g.group}`}>
+            <h3>Group {g.group}</h3>
+            <dl class="figures">
+              <div>
+                <dt>Lag</dt>
+                <dd data-field="lag" class={g.lag ? 'warn' : undefined}>
+                  {count(g.lag)}
+                </dd>
+              </div>
+              <div>
+                <dt>Pending</dt>
+                <dd data-field="pending" class={g.pending ? 'warn' : undefined}>
+                  {count(g.pending)}
+                </dd>
+              </div>
+              <div>
+                <dt>Last delivered</dt>
+                <dd data-field="last-delivered">
+                  <code>{g.lastDeliveredId}</code>
+                </dd>
+              </div>
+            </dl>
+            <div class="row-actions">
+              <button
+                type="button"
+                class="secondary"
+                disabled={!operator}
+                title={operator ? undefined : READER_REASON}
+                aria-describedby={operator ? undefined : `move-reason-${g.group}`}
+                onClick={() => setMoving(g)}
+              >
+                Move position
+              </button>
+              {!operator && (
+                <span class="reason" id={`move-reason-${g.group}`}>
+                  {READER_REASON}
+                </span>
+              )}
+            </div>
+            {g.consumers.length === 0 ? (
+              <p class="empty">No consumers.</p>
+            ) : (
+              <table class="groups">
+                <caption>Consumers</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Consumer</th>
+                    <th scope="col">Pending</th>
+                    <th scope="col">Idle</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {g.consumers.map((c) => (
+                    <tr key={`${c.partition ?? ''}/${c.name}`} data-consumer={c.name}>
+                      <th scope="row">
+                        {c.name}
+                        {c.partition !== undefined && <span class="muted"> (partition {c.partition})</span>}
+                      </th>
+                      <td data-field="pending">{count(c.pending)}</td>
+                      <td data-field="idle">{duration(c.idleMs)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+            <PendingEntries stream={stream} group={g} role={role} version={version} onDone={done} />
+          </article>
+        ))
+      )}
+      {moving && (
+        <MovePosition
+          stream={stream}
+          group={moving}
+          onDone={(result) => {
+            setMoving(undefined);
+            if (result) done(result);
+          }}
+        />
+      )}
+    </section>
+  );
+}

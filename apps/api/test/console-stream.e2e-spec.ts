@@ -1,0 +1,279 @@
+import type Redis from 'ioredis';
+import type { Browser } from 'playwright-core';
+import request from 'supertest';
+import { formatPartitionId, parsePartitionId } from '@nest-streams/event-bus/ops/partition-ids';
+import { deadLetterCount, testKeys, testRedisClient, waitFor } from '../../../test/support/redis';
+import {
+  launchChromium,
+  openWatchedPage,
+  screenshot,
+  signIn,
+  WatchedPage,
+  withConsoleBuild,
+} from './support/console-browser';
+import { createOpsTestApp, OpsTestApp, OPERATOR_KEY, READER_KEY } from './support/ops-app';
+import { opsClient } from './support/ops-client';
+
+/** The stream screen of the console in Chromium, acting on the orders stream of the whole platform; effects checked in Redis. */
+describe('operations console: the stream screen', () => {
+  let platform: OpsTestApp;
+  let browser: Browser;
+  let redis: Redis;
+  let ops: ReturnType<typeof opsClient>;
+  const pages: WatchedPage[] = [];
+  const keys = () => testKeys(platform.namespace);
+
+  async function newPage(key: string): Promise<WatchedPage> {
+    const watched = await openWatchedPage(browser);
+    pages.push(watched);
+    watched.page.setDefaultTimeout(10_000);
+    await signIn(watched.page, platform.url, key);
+    return watched;
+  }
+
+  /** Opens the stream from the overview's link. */
+  async function openStream(watched: WatchedPage, stream: string): Promise<void> {
+    await watched.page.locator(`article[data-stream="${stream}"]`).getByRole('link', { name: stream }).click();
+    await watched.page.getByRole('heading', { name: `Stream ${stream}` }).waitFor();
+  }
+
+  async function placeOrders(n: number, label: string): Promise<void> {
+    for (let i = 0; i < n; i++)
+      await request(platform.url)
+        .post('/orders')
+        .send({ userId: `${label}-${i}`, email: 'ada@example.com', items: [{ sku: 'SKU-MUG', quantity: 1 }] })
+        .expect(201);
+  }
+
+  /** A group of orders no service reads, and `count` entries (per partition) pending with `consumer`, as a stuck consumer leaves them. */
+  async function stuckGroup(group: string, consumer: string, count: number): Promise<void> {
+    await ops.post('/ops/streams/orders/groups', { group, startFrom: 'beginning' }).expect(201);
+    for (const key of keys().streamKeys('orders'))
+      await redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'STREAMS', key, '>');
+  }
+
+  /** The pending entries of a group in Redis (every partition): id as the API shows it, and its consumer. */
+  async function pendingInRedis(group: string): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    for (const k of keys().all) {
+      const rows = (await redis.xpending(keys().stream('orders', k), group, '-', '+', 1000)) as Array<[string, string]>;
+      for (const [id, consumer] of rows) found.set(formatPartitionId(keys(), k, id), consumer);
+    }
+    return found;
+  }
+
+  /** The group's last-delivered id on each partition. */
+  async function positions(group: string): Promise<string[]> {
+    return Promise.all(
+      keys()
+        .streamKeys('orders')
+        .map(async (key) => {
+          const groups = (await redis.xinfo('GROUPS', key)) as unknown[][];
+          const row = groups.find((g) => g[1] === group)!;
+          return String(row[row.indexOf('last-delivered-id') + 1]);
+        }),
+    );
+  }
+
+  beforeAll(async () => {
+    platform = await withConsoleBuild((assets) =>
+      createOpsTestApp({ env: { CONSOLE_ASSETS_DIR: assets, CONSOLE_SAMPLE_MS: '250', OPS_RATE_LIMIT: '100000' } }),
+    );
+    redis = testRedisClient();
+    ops = opsClient(platform.url);
+    browser = await launchChromium();
+    await placeOrders(4, 'stream-screen');
+  }, 60_000);
+
+  afterEach(async () => {
+    for (const watched of pages.splice(0)) {
+      const problems = await watched.problems();
+      await watched.context.close();
+      expect(problems).toEqual([]);
+    }
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.app.close();
+    redis?.disconnect();
+  });
+
+  it("shows a stream's groups with their consumers, and lets an operator claim, acknowledge and dead-letter pending entries after a confirmation", async () => {
+    await stuckGroup('audit', 'stuck-1', 3);
+    const pendingBefore = await pendingInRedis('audit');
+    expect(pendingBefore.size).toBeGreaterThanOrEqual(3);
+    const watched = await newPage(OPERATOR_KEY);
+    const { page } = watched;
+    await openStream(watched, 'orders');
+    expect(page.url()).toMatch(/#\/streams\/orders$/);
+
+    const audit = page.locator('article[data-group="audit"]');
+    expect(await audit.locator('[data-field="pending"]').first().innerText()).toBe(String(pendingBefore.size));
+    await audit.locator('tr[data-consumer="stuck-1"]').first().waitFor();
+    // The services' own groups are there too, with their consumers.
+    await page.locator('article[data-group="inventory"] tr[data-consumer]').first().waitFor();
+    const rows = audit.locator('table[data-pending] tbody tr');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(pendingBefore.size);
+    const [claimed, acked, deadLettered] = await rows.evaluateAll((trs) =>
+      trs.slice(0, 3).map((tr) => tr.getAttribute('data-entry')!),
+    );
+    const row = (id: string) => audit.locator(`tr[data-entry="${id}"]`);
+    const dialog = page.getByRole('dialog');
+
+    await row(claimed).getByRole('button', { name: 'Claim' }).click();
+    await dialog.getByLabel('Consumer').fill('ops-recovery');
+    await screenshot(page, 'console-stream-claim');
+    await dialog.getByRole('button', { name: 'Claim' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Entry ${claimed} of group audit claimed by ops-recovery.` })
+      .waitFor();
+    expect((await pendingInRedis('audit')).get(claimed)).toBe('ops-recovery');
+
+    // Cancel changes nothing; confirming acknowledges.
+    await row(acked).getByRole('button', { name: 'Acknowledge' }).click();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect((await pendingInRedis('audit')).has(acked)).toBe(true);
+    await row(acked).getByRole('button', { name: 'Acknowledge' }).click();
+    await dialog.getByRole('button', { name: 'Acknowledge' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Entry ${acked} of group audit acknowledged.` })
+      .waitFor();
+    expect((await pendingInRedis('audit')).has(acked)).toBe(false);
+
+    const deadBefore = await deadLetterCount(redis, platform.namespace, 'orders');
+    await row(deadLettered).getByRole('button', { name: 'Dead-letter' }).click();
+    await dialog.getByRole('button', { name: 'Dead-letter' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Entry ${deadLettered} of group audit dead-lettered.` })
+      .waitFor();
+    expect((await pendingInRedis('audit')).has(deadLettered)).toBe(false);
+    expect(await deadLetterCount(redis, platform.namespace, 'orders')).toBe(deadBefore + 1);
+    const at = parsePartitionId(keys(), deadLettered)!;
+    const letters = await redis.xrange(keys().deadLetter('orders', at.partition), '-', '+');
+    expect(letters.some(([, fields]) => fields.join(' ').includes(at.id))).toBe(true);
+    // The page shows what Redis has now.
+    await waitFor(
+      'the page re-read the pending entries',
+      async () => (await rows.count()) === pendingBefore.size - 2,
+      5_000,
+    );
+    expect(await row(claimed).locator('[data-field="consumer"]').innerText()).toBe('ops-recovery');
+  });
+
+  it('shows a reader the pending entries and the move with every action disabled and the reason; the API refuses the reader', async () => {
+    await stuckGroup('audit-reader', 'stuck-2', 2);
+    const before = await pendingInRedis('audit-reader');
+    const watched = await newPage(READER_KEY);
+    await openStream(watched, 'orders');
+    const group = watched.page.locator('article[data-group="audit-reader"]');
+    await group.locator('table[data-pending] tbody tr').first().waitFor();
+    const buttons = group.getByRole('button', { name: /^(Claim|Acknowledge|Dead-letter|Move position)$/ });
+    expect(await buttons.count()).toBe(3 * before.size + 1);
+    for (const button of await buttons.all()) {
+      expect(await button.isDisabled()).toBe(true);
+      expect(await button.getAttribute('title')).toBe('Operators only: your key has the reader role.');
+    }
+    await group.getByText('Operators only: your key has the reader role.').first().waitFor();
+    await screenshot(watched.page, 'console-stream-reader');
+
+    watched.allow(/status of 403/); // the forged request, on purpose
+    const [id] = [...before.keys()];
+    const forged = await watched.page.evaluate<number>(
+      `fetch('/ops/streams/orders/groups/audit-reader/pending/${encodeURIComponent(id)}/ack', {
+        method: 'POST', headers: { 'x-console-csrf': '1' } }).then((r) => r.status)`,
+    );
+    expect(forged).toBe(403);
+    expect(await pendingInRedis('audit-reader')).toEqual(before);
+  });
+
+  it("moves a group's position after a preview of what it would deliver again, and not on Cancel", async () => {
+    const since = new Date(Date.now() - 1000).toISOString();
+    await placeOrders(3, 'move');
+    // What the group would get again: every entry of orders at or after `since` (each order and its outcome).
+    const after = async (): Promise<number> => {
+      let n = 0;
+      for (const key of keys().streamKeys('orders'))
+        n += (await redis.xrange(key, String(Date.parse(since)), '+')).length;
+      return n;
+    };
+    let expected = -1;
+    let stableSince = Date.now();
+    await waitFor('the orders and their outcomes written', async () => {
+      const now = await after();
+      if (now !== expected) [expected, stableSince] = [now, Date.now()];
+      return now >= 6 && Date.now() - stableSince > 1000;
+    });
+    await ops.post('/ops/streams/orders/groups', { group: 'replayer', startFrom: 'end' }).expect(201);
+    const start = await positions('replayer');
+
+    const watched = await newPage(OPERATOR_KEY);
+    const { page } = watched;
+    await openStream(watched, 'orders');
+    const group = page.locator('article[data-group="replayer"]');
+    const dialog = page.getByRole('dialog');
+    await group.getByRole('button', { name: 'Move position' }).click();
+    expect(await dialog.getByRole('button', { name: 'Move', exact: true }).isDisabled()).toBe(true);
+    await dialog.getByLabel('Time (ISO 8601, UTC)').fill(since);
+    await dialog.getByRole('button', { name: 'Preview' }).click();
+    const preview = dialog.locator('[data-preview]');
+    await preview.getByText(`${expected} would be delivered again.`).waitFor();
+    expect(await preview.locator('li').count()).toBe(Math.min(5, expected));
+    await screenshot(page, 'console-stream-move');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(await positions('replayer')).toEqual(start);
+
+    await group.getByRole('button', { name: 'Move position' }).click();
+    await dialog.getByLabel('Time (ISO 8601, UTC)').fill(since);
+    await dialog.getByRole('button', { name: 'Preview' }).click();
+    await preview.getByText(`${expected} would be delivered again.`).waitFor();
+    await dialog.getByRole('button', { name: 'Move', exact: true }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `${expected} entries follow it.` })
+      .waitFor();
+    const moved = await positions('replayer');
+    for (const id of moved) expect(id).toBe(`${Date.parse(since) - 1}-18446744073709551615`);
+  });
+
+  it('previews a move through the API for readers too, and names the field of bad input', async () => {
+    await ops.post('/ops/streams/orders/groups', { group: 'skipper', startFrom: 'beginning' }).expect(201);
+    const summary = (await ops.get('/ops/streams').expect(200)).body as Array<{
+      stream: string;
+      lastId: string;
+      length: number;
+    }>;
+    const orders = summary.find((s) => s.stream === 'orders')!;
+    const forward = await ops
+      .get(`/ops/streams/orders/groups/skipper/position/preview?id=${orders.lastId}`)
+      .expect(200);
+    expect(forward.body).toMatchObject({
+      stream: 'orders',
+      group: 'skipper',
+      from: '0-0',
+      lastDeliveredId: orders.lastId,
+    });
+    expect(forward.body.skip).toBeGreaterThan(0);
+    expect(forward.body.replay).toBe(0);
+    expect(forward.body.redeliver + forward.body.skip).toBe(orders.length);
+    expect(await positions('skipper')).toEqual(keys().all.map(() => '0-0'));
+
+    const bad = await ops.get('/ops/streams/orders/groups/skipper/position/preview?id=yesterday').expect(400);
+    expect(bad.body.details[0].field).toBe('id');
+    const badTime = await ops.get('/ops/streams/orders/groups/skipper/position/preview?time=noon').expect(400);
+    expect(badTime.body.details[0].field).toBe('time');
+    const neither = await ops.get('/ops/streams/orders/groups/skipper/position/preview').expect(400);
+    expect(neither.body.details[0].field).toBe('id');
+    await ops.get('/ops/streams/orders/groups/nobody/position/preview?id=1-0').expect(404);
+    // A reader may look, not move.
+    await ops
+      .post('/ops/streams/orders/groups/skipper/position', { id: orders.lastId, confirm: true }, 'reader')
+      .expect(403);
+  });
+});
