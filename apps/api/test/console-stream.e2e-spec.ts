@@ -2,7 +2,8 @@ import type Redis from 'ioredis';
 import type { Browser } from 'playwright-core';
 import request from 'supertest';
 import { formatPartitionId, parsePartitionId } from '@nest-streams/event-bus/ops/partition-ids';
-import { deadLetterCount, testKeys, testRedisClient, waitFor } from '../../../test/support/redis';
+import { deadLetterCount, streamLength, testKeys, testRedisClient, waitFor } from '../../../test/support/redis';
+import { xrangeAll } from '../../../test/support/streams';
 import {
   launchChromium,
   openWatchedPage,
@@ -35,6 +36,18 @@ describe('operations console: the stream screen', () => {
   async function openStream(watched: WatchedPage, stream: string): Promise<void> {
     await watched.page.locator(`article[data-stream="${stream}"]`).getByRole('link', { name: stream }).click();
     await watched.page.getByRole('heading', { name: `Stream ${stream}` }).waitFor();
+  }
+
+  /** Waits until the orders stream stopped growing (every order placed has its outcome). */
+  async function settledOrders(): Promise<number> {
+    let last = -1;
+    let stableSince = Date.now();
+    await waitFor('the orders stream settled', async () => {
+      const now = await streamLength(redis, platform.namespace, 'orders');
+      if (now !== last) [last, stableSince] = [now, Date.now()];
+      return Date.now() - stableSince > 1000;
+    });
+    return last;
   }
 
   async function placeOrders(n: number, label: string): Promise<void> {
@@ -275,5 +288,113 @@ describe('operations console: the stream screen', () => {
     await ops
       .post('/ops/streams/orders/groups/skipper/position', { id: orders.lastId, confirm: true }, 'reader')
       .expect(403);
+  });
+
+  it('browses the messages a page at a time, back and forth, filtered by type, subject, time and payload text, and decodes one', async () => {
+    await placeOrders(10, 'filler'); // enough entries for three pages of ten
+    const since = new Date().toISOString();
+    await placeOrders(3, 'needle');
+    await settledOrders();
+    const all = (await xrangeAll(redis, platform.namespace, 'orders')).reverse();
+    const bare = (id: string) => id.replace(/^p\d+\//, '');
+    const watched = await newPage(OPERATOR_KEY);
+    const { page } = watched;
+    await openStream(watched, 'orders');
+    const messages = page.locator('section.messages');
+    const shown = async (): Promise<string[]> =>
+      (
+        await messages
+          .locator('tbody tr[data-entry]')
+          .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-entry')!))
+      ).map(bare);
+    const pageShows = async (caption: string, ids: string[]) => {
+      await messages.getByText(caption, { exact: true }).waitFor();
+      await waitFor(
+        `${caption} shows its entries`,
+        async () => JSON.stringify(await shown()) === JSON.stringify(ids),
+        5_000,
+      );
+    };
+
+    await messages.getByLabel('Per page').selectOption('10');
+    await messages.getByRole('button', { name: 'Apply' }).click();
+    const newest = all.map(([id]) => id);
+    await pageShows('Page 1', newest.slice(0, 10));
+    expect(await messages.getByRole('button', { name: 'Previous' }).isDisabled()).toBe(true);
+    await messages.getByRole('button', { name: 'Next' }).click();
+    await pageShows('Page 2', newest.slice(10, 20));
+    await messages.getByRole('button', { name: 'Next' }).click();
+    await pageShows('Page 3', newest.slice(20, 30));
+    await messages.getByRole('button', { name: 'Previous' }).click();
+    await pageShows('Page 2', newest.slice(10, 20));
+
+    // The needles: OrderPlaced since `since` whose payload names the user.
+    const needles = all
+      .filter(([id, fields]) => Number(id.split('-')[0]) >= Date.parse(since) && fields.join(' ').includes('needle-'))
+      .map(([id, fields]) => ({
+        id,
+        type: fields[fields.indexOf('type') + 1],
+        subject: fields[fields.indexOf('subject') + 1],
+      }))
+      .filter((e) => e.type === 'OrderPlaced')
+      .reverse();
+    expect(needles).toHaveLength(3);
+    await messages.getByLabel('Type').fill('OrderPlaced');
+    await messages.getByLabel('From').fill(since);
+    await messages.getByLabel('Order').selectOption('oldest');
+    await messages.getByRole('button', { name: 'Apply' }).click();
+    await pageShows(
+      'Page 1',
+      needles.map((n) => n.id),
+    );
+    await messages.getByLabel('From').fill('');
+    await messages.getByLabel('Text in the payload').fill('NEEDLE-1');
+    await messages.getByRole('button', { name: 'Apply' }).click();
+    await pageShows('Page 1', [needles[1].id]);
+    await messages.getByLabel('Text in the payload').fill('');
+    await messages.getByLabel('Subject').fill(needles[2].subject);
+    await messages.getByRole('button', { name: 'Apply' }).click();
+    await pageShows('Page 1', [needles[2].id]);
+
+    await messages.locator('tbody tr[data-entry]').getByRole('button').click();
+    const details = messages.locator('[data-details]');
+    expect(JSON.parse(await details.locator('[data-field="payload"]').innerText())).toMatchObject({
+      userId: 'needle-2',
+    });
+    expect(JSON.parse(await details.locator('[data-field="envelope"]').innerText())).toMatchObject({
+      type: 'OrderPlaced',
+      subject: needles[2].subject,
+      source: expect.any(String),
+    });
+    await screenshot(page, 'console-stream-messages');
+
+    // Bad input: the server's answer names the field.
+    watched.allow(/status of 400/);
+    await messages.getByLabel('To').fill('yesterday');
+    await messages.getByRole('button', { name: 'Apply' }).click();
+    await messages.getByRole('alert').filter({ hasText: 'to must be a stream id' }).waitFor();
+  });
+
+  it('filters entries by text in the payload through the API, and names the field of bad input', async () => {
+    await placeOrders(3, 'haystack');
+    const found = await ops
+      .get('/ops/streams/orders/entries?text=HAYSTACK-&type=OrderPlaced&order=oldest&count=2')
+      .expect(200);
+    expect(found.body.entries.map((e: { data: { userId: string } }) => e.data.userId)).toEqual([
+      'haystack-0',
+      'haystack-1',
+    ]);
+    const next = await ops
+      .get(
+        `/ops/streams/orders/entries?text=HAYSTACK-&type=OrderPlaced&order=oldest&count=2&cursor=${found.body.nextCursor}`,
+      )
+      .expect(200);
+    expect(next.body.entries.map((e: { data: { userId: string } }) => e.data.userId)).toEqual(['haystack-2']);
+    // The envelope is not searched: only the payload.
+    expect((await ops.get('/ops/streams/orders/entries?text=OrderPlaced').expect(200)).body.entries).toEqual([]);
+    const empty = await ops.get('/ops/streams/orders/entries?text=').expect(400);
+    expect(empty.body.details[0].field).toBe('text');
+    const long = await ops.get(`/ops/streams/orders/entries?text=${'x'.repeat(201)}`).expect(400);
+    expect(long.body.details[0].field).toBe('text');
   });
 });

@@ -16,7 +16,7 @@ export function duration(ms: number): string {
 /** The time of a stream entry id (`<ms>-<seq>`, or `p<k>/<ms>-<seq>`), or of an ISO time. */
 export function timeOf(idOrTime: string | null): string {
   if (!idOrTime) return '–';
-  const ms = /^(?:p\d+\/)?(\d+)-/.exec(idOrTime)?.[1];
+  const ms = /^(?:p\d+\/)?(\d+)-\d+$/.exec(idOrTime)?.[1];
   const date = new Date(ms === undefined ? idOrTime : Number(ms));
   return Number.isFinite(date.getTime()) ? date.toISOString().replace('T', ' ').replace('Z', '') : idOrTime;
 }

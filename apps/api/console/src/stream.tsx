@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { call, Role } from './api';
 import { count, duration, errorText, Outcome, READER_REASON, streamPath } from './format';
+import { Messages } from './messages';
 import { MovePosition } from './move-position';
 import type { Group } from './ops-types';
 import { PendingEntries } from './pending';
@@ -60,76 +61,79 @@ export function StreamPage({ stream, role }: Props) {
       ) : groups.length === 0 ? (
         <p class="empty">No consumer groups.</p>
       ) : (
-        groups.map((g) => (
-          <article class="group" key={g.group} data-group={g.group} aria-label={`Group ${g.group}`}>
-            <h3>Group {g.group}</h3>
-            <dl class="figures">
-              <div>
-                <dt>Lag</dt>
-                <dd data-field="lag" class={g.lag ? 'warn' : undefined}>
-                  {count(g.lag)}
-                </dd>
+        <div class="group-grid">
+          {groups.map((g) => (
+            <article class="group" key={g.group} data-group={g.group} aria-label={`Group ${g.group}`}>
+              <h3>Group {g.group}</h3>
+              <dl class="figures">
+                <div>
+                  <dt>Lag</dt>
+                  <dd data-field="lag" class={g.lag ? 'warn' : undefined}>
+                    {count(g.lag)}
+                  </dd>
+                </div>
+                <div>
+                  <dt>Pending</dt>
+                  <dd data-field="pending" class={g.pending ? 'warn' : undefined}>
+                    {count(g.pending)}
+                  </dd>
+                </div>
+                <div>
+                  <dt>Last delivered</dt>
+                  <dd data-field="last-delivered">
+                    <code>{g.lastDeliveredId}</code>
+                  </dd>
+                </div>
+              </dl>
+              <div class="row-actions">
+                <button
+                  type="button"
+                  class="secondary"
+                  disabled={!operator}
+                  title={operator ? undefined : READER_REASON}
+                  aria-describedby={operator ? undefined : `move-reason-${g.group}`}
+                  onClick={() => setMoving(g)}
+                >
+                  Move position
+                </button>
+                {!operator && (
+                  <span class="reason" id={`move-reason-${g.group}`}>
+                    {READER_REASON}
+                  </span>
+                )}
               </div>
-              <div>
-                <dt>Pending</dt>
-                <dd data-field="pending" class={g.pending ? 'warn' : undefined}>
-                  {count(g.pending)}
-                </dd>
-              </div>
-              <div>
-                <dt>Last delivered</dt>
-                <dd data-field="last-delivered">
-                  <code>{g.lastDeliveredId}</code>
-                </dd>
-              </div>
-            </dl>
-            <div class="row-actions">
-              <button
-                type="button"
-                class="secondary"
-                disabled={!operator}
-                title={operator ? undefined : READER_REASON}
-                aria-describedby={operator ? undefined : `move-reason-${g.group}`}
-                onClick={() => setMoving(g)}
-              >
-                Move position
-              </button>
-              {!operator && (
-                <span class="reason" id={`move-reason-${g.group}`}>
-                  {READER_REASON}
-                </span>
-              )}
-            </div>
-            {g.consumers.length === 0 ? (
-              <p class="empty">No consumers.</p>
-            ) : (
-              <table class="groups">
-                <caption>Consumers</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Consumer</th>
-                    <th scope="col">Pending</th>
-                    <th scope="col">Idle</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {g.consumers.map((c) => (
-                    <tr key={`${c.partition ?? ''}/${c.name}`} data-consumer={c.name}>
-                      <th scope="row">
-                        {c.name}
-                        {c.partition !== undefined && <span class="muted"> (partition {c.partition})</span>}
-                      </th>
-                      <td data-field="pending">{count(c.pending)}</td>
-                      <td data-field="idle">{duration(c.idleMs)}</td>
+              {g.consumers.length === 0 ? (
+                <p class="empty">No consumers.</p>
+              ) : (
+                <table class="groups">
+                  <caption>Consumers</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Consumer</th>
+                      <th scope="col">Pending</th>
+                      <th scope="col">Idle</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
-            <PendingEntries stream={stream} group={g} role={role} version={version} onDone={done} />
-          </article>
-        ))
+                  </thead>
+                  <tbody>
+                    {g.consumers.map((c) => (
+                      <tr key={`${c.partition ?? ''}/${c.name}`} data-consumer={c.name}>
+                        <th scope="row">
+                          {c.name}
+                          {c.partition !== undefined && <span class="muted"> (partition {c.partition})</span>}
+                        </th>
+                        <td data-field="pending">{count(c.pending)}</td>
+                        <td data-field="idle">{duration(c.idleMs)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+              <PendingEntries stream={stream} group={g} role={role} version={version} onDone={done} />
+            </article>
+          ))}
+        </div>
       )}
+      <Messages stream={stream} />
       {moving && (
         <MovePosition
           stream={stream}

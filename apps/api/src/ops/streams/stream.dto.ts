@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { IsIdOrTime } from '../http/is-id-or-time.validator';
 import { NAME_PATTERN, PARTITION_ENTRY_ID_PATTERN } from '../ops.constants';
 
@@ -83,6 +83,16 @@ export class ListEntriesQuery {
   @IsString()
   @MaxLength(200)
   subject?: string;
+
+  @ApiPropertyOptional({
+    example: 'SKU-MUG',
+    description: 'text the payload (data, as stored) contains, case-insensitive',
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  text?: string;
 
   @ApiPropertyOptional({ example: '2025-01-01T00:00:00Z', description: 'stream id or ISO time, inclusive' })
   @IsOptional()

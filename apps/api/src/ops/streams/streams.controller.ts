@@ -24,7 +24,7 @@ export class StreamsController {
   @Get(':stream/entries')
   @ApiOperation({
     summary:
-      'Entries of a stream, newest or oldest first, filtered by type, subject and id/time range; paged by cursor',
+      'Entries of a stream, newest or oldest first, filtered by type, subject, payload text and id/time range; paged by cursor',
   })
   @ApiParam({ name: 'stream', example: 'orders' })
   @ApiOkResponse({ type: EntryPageDto })

@@ -66,7 +66,7 @@ export class StreamsService {
   }
 
   /**
-   * A page of entries, newest or oldest first, filtered by type and subject while paging; reads
+   * A page of entries, newest or oldest first, filtered by type, subject and payload text while paging; reads
    * at most ENTRY_SCAN_LIMIT entries per call (nextCursor then continues where it stopped).
    */
   async entries(stream: string, query: ListEntriesQuery): Promise<EntryPageDto> {
@@ -80,7 +80,7 @@ export class StreamsService {
       if (newest) high = `(${query.cursor}`;
       else low = `(${query.cursor}`;
     }
-    const filtered = query.type !== undefined || query.subject !== undefined;
+    const filtered = query.type !== undefined || query.subject !== undefined || query.text !== undefined;
     const entries: StreamEntryDto[] = [];
     let scanned = 0;
     for (;;) {
@@ -93,10 +93,7 @@ export class StreamsService {
       for (const [id, fields] of page) {
         scanned++;
         const record = toRecord<string>(fields);
-        if (
-          (query.type === undefined || record.type === query.type) &&
-          (query.subject === undefined || record.subject === query.subject)
-        ) {
+        if (matches(query, record)) {
           entries.push(toEntry(id, record));
           if (entries.length === count) return { entries, nextCursor: id };
         }
@@ -193,7 +190,7 @@ export class StreamsService {
       // NOTE: a bare cursor is after that id on every partition.
       if (isBareEntryId(query.cursor)) cursor = { id: cursor.id, partition: newest ? 0 : keys.partitions - 1 };
     }
-    const filtered = query.type !== undefined || query.subject !== undefined;
+    const filtered = query.type !== undefined || query.subject !== undefined || query.text !== undefined;
     const pageSize = filtered ? 500 : count;
     const heads = keys.all.map((k) => ({
       k,
@@ -236,16 +233,25 @@ export class StreamsService {
       const qualified = formatPartitionId(keys, next.k, id);
       scanned++;
       const record = toRecord<string>(fields);
-      if (
-        (query.type === undefined || record.type === query.type) &&
-        (query.subject === undefined || record.subject === query.subject)
-      ) {
+      if (matches(query, record)) {
         entries.push(toEntry(qualified, record));
         if (entries.length === count) return { entries, nextCursor: qualified };
       }
       if (scanned >= ENTRY_SCAN_LIMIT) return { entries, nextCursor: qualified };
     }
   }
+}
+
+/** Whether an entry passes the listing's filters: type, subject, and text in its payload as stored (case-insensitive). */
+export function matches(
+  query: Pick<ListEntriesQuery, 'type' | 'subject' | 'text'>,
+  r: Record<string, string>,
+): boolean {
+  return (
+    (query.type === undefined || r.type === query.type) &&
+    (query.subject === undefined || r.subject === query.subject) &&
+    (query.text === undefined || (r.data ?? '').toLowerCase().includes(query.text.toLowerCase()))
+  );
 }
 
 /** An entry as the API shows it; fields an entry lacks (a contract breaker) are null. */
