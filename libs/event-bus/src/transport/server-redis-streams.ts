@@ -50,12 +50,30 @@ export class ServerRedisStreams
   private core?: EventBusCore;
   private runner?: GroupRunner;
   private readonly pending = new PendingListeners();
+  /** Each pattern's handler, looked up once: Nest's lookup tries JSON.parse on the pattern every time. */
+  private readonly handlerOf = new Map<string, MessageHandler | null>();
 
   constructor(private readonly options: RedisStreamsServerOptions) {
     super();
     assertName('group', options.group);
     this.initializeSerializer(options);
     this.initializeDeserializer(options);
+  }
+
+  override addHandler(
+    pattern: unknown,
+    callback: MessageHandler,
+    isEventHandler?: boolean,
+    extras?: Record<string, unknown>,
+  ): void {
+    this.handlerOf.clear();
+    super.addHandler(pattern, callback, isEventHandler, extras);
+  }
+
+  override getHandlerByPattern(pattern: string): MessageHandler | null {
+    let handler = this.handlerOf.get(pattern);
+    if (handler === undefined) this.handlerOf.set(pattern, (handler = super.getHandlerByPattern(pattern)));
+    return handler;
   }
 
   /** The group's consumer in this process: counters (`stats`), entries in flight; undefined before listen. */
