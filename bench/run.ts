@@ -28,7 +28,7 @@ import { cleanupAll, envInt, loadLib, log, now, onCleanup } from './util';
  *   9. Redis memory per event of the shop by kind of key (`memory`; bench/memory.ts), BENCH_MEMORY_ORDERS (2000)
  *   10. peers: the library next to a BullMQ Worker and @nestjs/microservices' Redis transport, consume and latency (bench/peers.ts)
  * `npm run bench`. Environment: BENCH_EVENTS (100000), BENCH_BACKLOG (1000000), BENCH_LATENCY_SECONDS (5),
- * BENCH_LATENCY_RATE (1000,10000: the phase runs once per rate of the list), BENCH_CONCURRENCY (64), BENCH_REPEAT (2, best run counts), BENCH_CONSUME_REPEAT (max(BENCH_REPEAT, 5): consume repetitions), BENCH_GUARD_EVENTS (50000) and BENCH_GUARD_PAIRS (15): the dedupe guard's on/off pairs,
+ * BENCH_LATENCY_RATE (1000,10000: the phase runs once per rate of the list), BENCH_CONCURRENCY (64), BENCH_REPEAT (2, best run counts), BENCH_CONSUME_REPEAT (max(BENCH_REPEAT, 5): consume repetitions), BENCH_PUBLISH_REPEAT (max(BENCH_REPEAT, 5): publish rounds, the verdict on the median of their ratios), BENCH_GUARD_EVENTS (50000) and BENCH_GUARD_PAIRS (15): the dedupe guard's on/off pairs,
  * BENCH_COMMIT_EVENTS (20000) and BENCH_COMMIT_REPEAT (3): the commit phase's events per run and repetitions of its three variants,
  * BENCH_CLUSTER_EVENTS (20000), BENCH_CLUSTER_REPEAT (3), BENCH_CLUSTER_PAIRS (5), BENCH_CLUSTER_RATE (1000/s), BENCH_CLUSTER_LATENCY_SECONDS (2): the cluster phase,
  * BENCH_PEERS_EVENTS (20000), BENCH_PEERS_REPEAT (3), BENCH_PEERS_RATE (1000/s), BENCH_PEERS_SECONDS (3): the peers phase,
@@ -64,6 +64,8 @@ async function main(): Promise<void> {
   const repeat = envInt('BENCH_REPEAT', 2);
   // NOTE: the consume phase's paired on/off comparison wants more than two pairs to take a median of.
   const consumeRepeat = envInt('BENCH_CONSUME_REPEAT', Math.max(repeat, 5));
+  // NOTE: the publish verdicts are on the median of per-round ratios: five rounds to take one of.
+  const publishRepeat = envInt('BENCH_PUBLISH_REPEAT', Math.max(repeat, 5));
   const guardEvents = envInt('BENCH_GUARD_EVENTS', 50_000);
   const guardPairs = envInt('BENCH_GUARD_PAIRS', 15);
   const commitEvents = envInt('BENCH_COMMIT_EVENTS', 20_000);
@@ -111,6 +113,7 @@ async function main(): Promise<void> {
       BENCH_LATENCY_RATE: latencyRates.join(','),
       BENCH_CONCURRENCY: concurrency,
       BENCH_REPEAT: repeat,
+      BENCH_PUBLISH_REPEAT: publishRepeat,
       BENCH_CONSUME_REPEAT: consumeRepeat,
       BENCH_GUARD_EVENTS: guardEvents,
       BENCH_GUARD_PAIRS: guardPairs,
@@ -145,7 +148,7 @@ async function main(): Promise<void> {
     await admin.flushall();
   };
   if (phases.includes('publish')) {
-    results.publish = await benchPublish(server.url, events, repeat, lib);
+    results.publish = await benchPublish(server.url, events, publishRepeat, lib);
     await between();
   }
   if (phases.includes('consume')) {
