@@ -1,3 +1,4 @@
+import { get, IncomingMessage } from 'node:http';
 import type Redis from 'ioredis';
 import type { Browser } from 'playwright-core';
 import request from 'supertest';
@@ -397,4 +398,172 @@ describe('operations console: the stream screen', () => {
     const long = await ops.get(`/ops/streams/orders/entries?text=${'x'.repeat(201)}`).expect(400);
     expect(long.body.details[0].field).toBe('text');
   });
+
+  /** The groups of orders and their consumers on every partition, as Redis has them. */
+  async function groupsAndConsumers(): Promise<string[]> {
+    const found: string[] = [];
+    for (const key of keys().streamKeys('orders'))
+      for (const g of (await redis.xinfo('GROUPS', key)) as unknown[][]) {
+        const name = String(g[1]);
+        const consumers = (await redis.xinfo('CONSUMERS', key, name)) as unknown[][];
+        found.push(
+          `${key} ${name}: ${consumers
+            .map((c) => String(c[1]))
+            .sort()
+            .join(',')}`,
+        );
+      }
+    return found.sort();
+  }
+
+  /** The entries of orders after the given end positions (one per partition), in (id, partition) order, as the API names them. */
+  async function entriesAfter(ends: string[]): Promise<string[]> {
+    const found: Array<{ k: number; id: string }> = [];
+    for (const k of keys().all)
+      for (const [id] of await redis.xrange(keys().stream('orders', k), `(${ends[k]}`, '+')) found.push({ k, id });
+    const parts = (id: string) => id.split('-').map(BigInt);
+    found.sort((a, b) => {
+      const [[ams, aseq], [bms, bseq]] = [parts(a.id), parts(b.id)];
+      return ams !== bms ? (ams < bms ? -1 : 1) : aseq !== bseq ? (aseq < bseq ? -1 : 1) : a.k - b.k;
+    });
+    return found.map(({ k, id }) => formatPartitionId(keys(), k, id));
+  }
+
+  /** The last entry id of each partition of orders. */
+  async function ends(): Promise<string[]> {
+    return Promise.all(
+      keys().all.map(
+        async (k) => (await redis.xrevrange(keys().stream('orders', k), '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0',
+      ),
+    );
+  }
+
+  it('tails a stream live on the page, resumes after the tab was hidden without a gap, and joins no group', async () => {
+    await settledOrders();
+    const groupsBefore = await groupsAndConsumers();
+    const watched = await newPage(OPERATOR_KEY);
+    const { page } = watched;
+    await openStream(watched, 'orders');
+    const tail = page.locator('section.tail');
+    await tail.getByRole('button', { name: 'Start the tail' }).click();
+    await tail.locator('[data-tail="live"]').waitFor();
+    const start = await ends();
+    const shown = () =>
+      tail.locator('tbody tr[data-entry]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-entry')!));
+    const showsAll = async (what: string) => {
+      let expected: string[] = [];
+      let seen: string[] = [];
+      await waitFor(
+        what,
+        async () => {
+          expected = (await entriesAfter(start)).reverse();
+          seen = await shown();
+          return JSON.stringify(seen) === JSON.stringify(expected);
+        },
+        10_000,
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}\nshown:    ${seen.join(' ')}\nexpected: ${expected.join(' ')}`);
+      });
+      return expected;
+    };
+
+    await placeOrders(2, 'tail-a');
+    await settledOrders();
+    expect((await showsAll('the first orders in the tail')).length).toBeGreaterThanOrEqual(4);
+    await tail.locator('tbody tr[data-entry]').first().getByRole('button').click();
+    await tail.locator('[data-details] [data-field="payload"]').waitFor();
+    await screenshot(page, 'console-stream-tail');
+
+    // The tab is hidden: its live stream closes; entries appended meanwhile come when it is shown again.
+    const setHidden = (hidden: boolean) =>
+      page.evaluate(`Object.defineProperty(document, 'hidden', { configurable: true, get: () => ${hidden} });
+        document.dispatchEvent(new Event('visibilitychange'))`);
+    await setHidden(true);
+    await tail.locator('[data-tail="paused"]').waitFor();
+    await placeOrders(2, 'tail-b');
+    await settledOrders();
+    await setHidden(false);
+    const all = await showsAll('every entry in the tail, those appended while hidden too, once each');
+    expect(new Set(all).size).toBe(all.length);
+    const opened = watched.requests.filter((url) => url.includes('/console/api/live?tail=orders'));
+    expect(opened).toHaveLength(2);
+    expect(decodeURIComponent(opened[1])).toMatch(/&after=\d+~[\d,-]+$/);
+    expect(await groupsAndConsumers()).toEqual(groupsBefore);
+
+    await tail.getByRole('button', { name: 'Stop the tail' }).click();
+    await tail.locator('[data-tail]').waitFor({ state: 'detached' });
+  });
+
+  it('resumes the tail from Last-Event-ID after a dropped connection with no gap and no duplicate; refuses bad input', async () => {
+    await settledOrders();
+    const start = await ends();
+    const first = await readTail(platform.url, {}, 4, () => placeOrders(2, 'resume-a'));
+    expect(first.opening).toMatch(/^id: \d+~[\d,-]+\nretry: 1000\n: live\n/);
+    await placeOrders(2, 'resume-b'); // while disconnected
+    await settledOrders();
+    const expected = await entriesAfter(start);
+    const rest = expected.length - first.entries.length;
+    const second = await readTail(platform.url, { 'last-event-id': first.lastId }, rest);
+    const got = [...first.entries, ...second.entries];
+    expect(got).toEqual(expected);
+    expect(got.length).toBeGreaterThanOrEqual(8);
+
+    const live = (query: string, headers: Record<string, string> = {}) =>
+      request(platform.url).get(`/console/api/live${query}`).set('x-api-key', READER_KEY).set(headers);
+    expect((await live('?tail=nowhere').expect(404)).body.message).toContain('unknown stream');
+    expect((await live('?tail=a%20b').expect(400)).body.message).toContain('malformed tail name');
+    expect((await live('?tail=orders&after=yesterday').expect(400)).body.details[0].field).toBe('after');
+    const wrong = await live('?tail=orders', { 'last-event-id': '17~1-0,2-0,x' }).expect(400);
+    expect(wrong.body.details[0].field).toBe('Last-Event-ID');
+  });
 });
+
+/**
+ * Reads `/console/api/live?tail=orders` with a reader key until `count` entries came (calling
+ * `meanwhile` once the stream is open), then disconnects.
+ */
+function readTail(
+  url: string,
+  headers: Record<string, string>,
+  count: number,
+  meanwhile?: () => Promise<void>,
+): Promise<{ opening: string; entries: string[]; lastId: string }> {
+  return new Promise((resolve, reject) => {
+    const req = get(
+      `${url}/console/api/live?tail=orders`,
+      { headers: { ...headers, 'x-api-key': READER_KEY, accept: 'text/event-stream' } },
+      (res: IncomingMessage) => {
+        if (res.statusCode !== 200) return reject(new Error(`live stream answered ${res.statusCode}`));
+        let buffer = '';
+        let opening: string | undefined;
+        let lastId = '';
+        const entries: string[] = [];
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffer += chunk;
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const message = buffer.slice(0, end + 1);
+            buffer = buffer.slice(end + 2);
+            if (!message.trim()) continue;
+            if (opening === undefined) {
+              opening = message.trimStart();
+              meanwhile?.().catch(reject);
+            }
+            lastId = /^id: (.*)$/m.exec(message)?.[1] ?? lastId;
+            if (!message.includes('event: entry\n')) continue;
+            entries.push((JSON.parse(/^data: (.*)$/m.exec(message)![1]) as { id: string }).id);
+            if (entries.length === count) {
+              req.destroy();
+              resolve({ opening: opening!, entries, lastId });
+            }
+          }
+        });
+      },
+    );
+    req.on('error', (error) => {
+      if (!req.destroyed) reject(error);
+    });
+    req.setTimeout(15_000, () => reject(new Error(`live stream: ${count} entries did not come within 15 s`)));
+  });
+}

@@ -59,7 +59,7 @@ export function App() {
       </header>
       <main>
         {route.screen === 'stream' ? (
-          <StreamPage key={route.stream} stream={route.stream} role={role} />
+          <StreamPage key={route.stream} stream={route.stream} role={role} onSessionEnded={ended} />
         ) : (
           <Overview role={role} onSessionEnded={ended} />
         )}

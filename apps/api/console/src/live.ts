@@ -1,10 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { OverviewSample } from '../../src/console/live/overview-sample';
+import type { OverviewSample, TailEntry } from '../../src/console/live/overview-sample';
 
-export type { OverviewGroup, OverviewSample, OverviewStream } from '../../src/console/live/overview-sample';
+export type { OverviewGroup, OverviewSample, OverviewStream, TailEntry } from '../../src/console/live/overview-sample';
 
 /** Samples a sparkline draws. */
 export const SPARK_SAMPLES = 60;
+/** Entries of a tail kept on the page. */
+export const TAIL_KEPT = 200;
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'paused';
 
@@ -12,23 +14,30 @@ export interface Live {
   state: LiveState;
   /** The newest samples, oldest first. */
   samples: OverviewSample[];
+  /** With a tail: the newest entries of the stream, oldest first. */
+  entries: TailEntry[];
   problem?: string;
 }
 
 /**
- * The tab's one live stream (`/console/api/live`, Server-Sent Events). The browser reconnects by
- * itself with Last-Event-ID; while the tab is hidden the stream is closed, and reopened with
- * `?after=` the last sample seen, so nothing in between is lost either way.
+ * The tab's one live stream (`/console/api/live`, Server-Sent Events), with `tail` the entries
+ * appended to that stream too. The browser reconnects by itself with Last-Event-ID; while the tab
+ * is hidden the stream is closed, and reopened with `?after=` the last event id seen, so nothing in
+ * between is lost either way.
  */
-export function useLive(onSessionEnded: () => void): Live {
-  const [live, setLive] = useState<Live>({ state: 'connecting', samples: [] });
+export function useLive(onSessionEnded: () => void, tail?: string): Live {
+  const [live, setLive] = useState<Live>({ state: 'connecting', samples: [], entries: [] });
 
   useEffect(() => {
     let source: EventSource | undefined;
-    let lastTime: number | undefined;
+    let lastId: string | undefined;
 
     const open = (): void => {
-      source = new EventSource(`/console/api/live${lastTime === undefined ? '' : `?after=${lastTime}`}`);
+      const query = new URLSearchParams();
+      if (tail !== undefined) query.set('tail', tail);
+      if (lastId !== undefined) query.set('after', lastId);
+      const search = query.toString();
+      source = new EventSource(`/console/api/live${search ? `?${search}` : ''}`);
       source.addEventListener('open', () => setLive((l) => ({ ...l, state: 'live' })));
       source.addEventListener('error', () => {
         if (source?.readyState === EventSource.CLOSED) {
@@ -39,11 +48,18 @@ export function useLive(onSessionEnded: () => void): Live {
       });
       source.addEventListener('sample', (event) => {
         const sample = JSON.parse((event as MessageEvent<string>).data) as OverviewSample;
-        lastTime = sample.time;
+        lastId = (event as MessageEvent<string>).lastEventId;
         setLive((l) => ({
+          ...l,
           state: 'live',
+          problem: undefined,
           samples: [...l.samples.filter((s) => s.time < sample.time), sample].slice(-SPARK_SAMPLES),
         }));
+      });
+      source.addEventListener('entry', (event) => {
+        const entry = JSON.parse((event as MessageEvent<string>).data) as TailEntry;
+        lastId = (event as MessageEvent<string>).lastEventId;
+        setLive((l) => ({ ...l, entries: [...l.entries, entry].slice(-TAIL_KEPT) }));
       });
       source.addEventListener('problem', (event) => {
         const { message } = JSON.parse((event as MessageEvent<string>).data) as { message: string };
@@ -72,7 +88,7 @@ export function useLive(onSessionEnded: () => void): Live {
       document.removeEventListener('visibilitychange', onVisibility);
       close();
     };
-  }, [onSessionEnded]);
+  }, [onSessionEnded, tail]);
 
   return live;
 }

@@ -159,7 +159,8 @@ export function Messages({ stream }: Props) {
   );
 }
 
-function EntryRow({ entry, open, onToggle }: { entry: StreamEntry; open: boolean; onToggle(): void }) {
+/** An entry as a row; its id opens the decoded envelope and payload beneath. */
+export function EntryRow({ entry, open, onToggle }: { entry: StreamEntry; open: boolean; onToggle(): void }) {
   return (
     <>
       <tr data-entry={entry.id}>

@@ -1,3 +1,5 @@
+import type { TailEntry } from './live';
+
 /** The /ops answers the stream screen reads (see apps/api/src/ops/groups and streams for the full DTOs). */
 export interface Consumer {
   name: string;
@@ -29,18 +31,8 @@ export interface PositionPreview {
   skip: number;
 }
 
-export interface StreamEntry {
-  id: string;
-  time: string | null;
-  type: string | null;
-  version: number | null;
-  source: string | null;
-  subject: string | null;
-  eventId: string | null;
-  correlationId: string | null;
-  causationId: string | null;
-  data: unknown;
-}
+/** An entry as /ops shows it (the same shape as a tail's). */
+export type StreamEntry = TailEntry;
 
 export interface EntryPage {
   entries: StreamEntry[];

@@ -5,14 +5,16 @@ import { Messages } from './messages';
 import { MovePosition } from './move-position';
 import type { Group } from './ops-types';
 import { PendingEntries } from './pending';
+import { Tail } from './tail';
 
 interface Props {
   stream: string;
   role: Role;
+  onSessionEnded(): void;
 }
 
-/** One stream: its consumer groups with their consumers, pending entries and position. */
-export function StreamPage({ stream, role }: Props) {
+/** One stream: its consumer groups with their consumers, pending entries and position; its messages; its live tail. */
+export function StreamPage({ stream, role, onSessionEnded }: Props) {
   const [groups, setGroups] = useState<Group[]>();
   const [error, setError] = useState<string>();
   const [outcome, setOutcome] = useState<Outcome>();
@@ -134,6 +136,7 @@ export function StreamPage({ stream, role }: Props) {
         </div>
       )}
       <Messages stream={stream} />
+      <Tail stream={stream} onSessionEnded={onSessionEnded} />
       {moving && (
         <MovePosition
           stream={stream}

@@ -103,6 +103,8 @@ export async function signIn(page: Page, url: string, key: string): Promise<void
   await page.goto(`${url}/console/`);
   // From the keyboard: the field has the focus, Enter submits.
   await page.getByLabel('API key').waitFor();
+  // NOTE: the field takes the focus just after it is drawn; keys typed before would go nowhere.
+  await page.waitForFunction(`document.activeElement?.id === 'api-key'`);
   await page.keyboard.type(key);
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'Overview' }).waitFor();

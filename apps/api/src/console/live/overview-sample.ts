@@ -30,9 +30,26 @@ export interface OverviewSample {
   streams: OverviewStream[];
 }
 
+/** An entry of a tailed stream, as `GET /ops/streams/:stream/entries` shows entries. */
+export interface TailEntry {
+  /** The entry id; `p<k>/<ms>-<seq>` on partitioned streams. */
+  id: string;
+  time: string | null;
+  type: string | null;
+  version: number | null;
+  source: string | null;
+  subject: string | null;
+  eventId: string | null;
+  correlationId: string | null;
+  causationId: string | null;
+  data: unknown;
+}
+
 /** The live stream's events (`event:` of each SSE message and its data). */
 export interface LiveEvents {
   sample: OverviewSample;
+  /** A new entry of the stream the tab tails (`?tail=<stream>`), in (entry id, partition) order. */
+  entry: TailEntry;
   /** The overview could not be read (Redis unreachable, ...); samples resume by themselves. */
   problem: { message: string };
   /** The session ended (expired or signed out): the stream closes; sign in again. */
