@@ -178,6 +178,14 @@ describe('operations console: the stream screen', () => {
       5_000,
     );
     expect(await row(claimed).locator('[data-field="consumer"]').innerText()).toBe('ops-recovery');
+
+    // Another consumer reads: the page shows it and its entries by itself, without Refresh.
+    for (const key of keys().streamKeys('orders'))
+      await redis.xreadgroup('GROUP', 'audit', 'stuck-3', 'COUNT', 1, 'STREAMS', key, '>');
+    const nowPending = await pendingInRedis('audit');
+    await audit.locator('tr[data-consumer="stuck-3"]').waitFor();
+    await waitFor('the new pending entries on the page', async () => (await rows.count()) === nowPending.size, 5_000);
+    expect(await audit.locator('[data-field="pending"]').first().innerText()).toBe(String(nowPending.size));
   });
 
   it('shows a reader the pending entries and the move with every action disabled and the reason; the API refuses the reader', async () => {

@@ -31,6 +31,7 @@ export function useLive(onSessionEnded: () => void, tail?: string): Live {
   useEffect(() => {
     let source: EventSource | undefined;
     let lastId: string | undefined;
+    setLive((l) => ({ ...l, state: 'connecting', entries: [] }));
 
     const open = (): void => {
       const query = new URLSearchParams();

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useLive } from './live';
 import { call, Role } from './api';
 import { count, duration, errorText, Outcome, READER_REASON, streamPath } from './format';
 import { Messages } from './messages';
@@ -13,13 +14,20 @@ interface Props {
   onSessionEnded(): void;
 }
 
-/** One stream: its consumer groups with their consumers, pending entries and position; its messages; its live tail. */
+/**
+ * One stream: its consumer groups with their consumers, pending entries and position (read again
+ * whenever a live sample shows them changed); its messages; its live tail.
+ */
 export function StreamPage({ stream, role, onSessionEnded }: Props) {
   const [groups, setGroups] = useState<Group[]>();
   const [error, setError] = useState<string>();
   const [outcome, setOutcome] = useState<Outcome>();
   const [moving, setMoving] = useState<Group>();
   const [version, setVersion] = useState(0);
+  const [tailing, setTailing] = useState(false);
+  // The tab's one live stream: its samples say when this stream's groups changed, and it carries the tail.
+  const live = useLive(onSessionEnded, tailing ? stream : undefined);
+  const sampled = JSON.stringify(live.samples.at(-1)?.streams.find((s) => s.stream === stream)?.groups ?? null);
 
   const reload = useCallback(() => {
     call<Group[]>('GET', `${streamPath(stream)}/groups`).then(
@@ -31,7 +39,7 @@ export function StreamPage({ stream, role, onSessionEnded }: Props) {
       (caught: unknown) => setError(errorText(caught)),
     );
   }, [stream]);
-  useEffect(reload, [reload]);
+  useEffect(reload, [reload, sampled]);
 
   const done = (result: Outcome): void => {
     setOutcome(result);
@@ -136,7 +144,7 @@ export function StreamPage({ stream, role, onSessionEnded }: Props) {
         </div>
       )}
       <Messages stream={stream} />
-      <Tail stream={stream} onSessionEnded={onSessionEnded} />
+      <Tail stream={stream} live={live} on={tailing} onToggle={() => setTailing(!tailing)} />
       {moving && (
         <MovePosition
           stream={stream}

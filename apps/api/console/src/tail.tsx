@@ -1,10 +1,13 @@
 import { useState } from 'preact/hooks';
+import type { Live, LiveState } from './live';
 import { EntryRow } from './messages';
-import { LiveState, useLive } from './live';
 
 interface Props {
   stream: string;
-  onSessionEnded(): void;
+  /** The tab's live stream, tailing `stream` while `on`. */
+  live: Live;
+  on: boolean;
+  onToggle(): void;
 }
 
 const TAIL_LABEL: Record<LiveState, string> = {
@@ -18,18 +21,17 @@ const TAIL_LABEL: Record<LiveState, string> = {
  * The entries appended to a stream while the tail is on, newest first, over the tab's one live
  * stream. It reads with XREAD: it joins no consumer group and moves none.
  */
-export function Tail({ stream, onSessionEnded }: Props) {
-  const [on, setOn] = useState(false);
+export function Tail({ stream, live, on, onToggle }: Props) {
   return (
     <section class="messages tail" aria-labelledby="tail-title">
       <div class="title-row">
         <h3 id="tail-title">Live tail</h3>
-        <button type="button" class="secondary" aria-pressed={on} onClick={() => setOn(!on)}>
+        <button type="button" class="secondary" aria-pressed={on} onClick={onToggle}>
           {on ? 'Stop the tail' : 'Start the tail'}
         </button>
       </div>
       {on ? (
-        <TailView stream={stream} onSessionEnded={onSessionEnded} />
+        <TailView live={live} />
       ) : (
         <p class="hint">New entries of {stream} appear here as they are appended, without a reload.</p>
       )}
@@ -37,8 +39,7 @@ export function Tail({ stream, onSessionEnded }: Props) {
   );
 }
 
-function TailView({ stream, onSessionEnded }: Props) {
-  const live = useLive(onSessionEnded, stream);
+function TailView({ live }: { live: Live }) {
   const [open, setOpen] = useState<string>();
   return (
     <>
