@@ -20,8 +20,8 @@ const ROOT = resolve(__dirname, '..');
 
 /**
  * The specs that run on every topology: the library end to end (delivery, retries, dead letters,
- * dedupe, commits, replay, retention, raw subscriptions), the shop's order flow through HTTP, the
- * operations API and its console in Chromium. The others run on standalone P=1 only: they
+ * dedupe, commits, replay, retention, raw subscriptions), the Nest microservices transport (events
+ * and requests), the shop's order flow through HTTP, the operations API and its console in Chromium. The others run on standalone P=1 only: they
  * inspect raw keys of that layout, start Redis servers of their own, or (order-flow-processes:
  * six ts-node processes) cost more time than the three extra runs have.
  */
@@ -30,6 +30,8 @@ const TOPOLOGY_SPECS = [
   'libs/event-bus/test/guarantees.e2e-spec.ts',
   'libs/event-bus/test/replay-retention.e2e-spec.ts',
   'libs/event-bus/test/raw-subscription.e2e-spec.ts',
+  'libs/event-bus/test/transport-events.e2e-spec.ts',
+  'libs/event-bus/test/transport-requests.e2e-spec.ts',
   'test/order-flow.e2e-spec.ts',
   'apps/api/test/ops-api.e2e-spec.ts',
   'apps/api/test/console.e2e-spec.ts',
