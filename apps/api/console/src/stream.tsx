@@ -56,6 +56,11 @@ export function StreamPage({ stream, role, onSessionEnded }: Props) {
           Refresh
         </button>
       </div>
+      {live.problem && (
+        <p class="banner" role="alert">
+          {live.problem}
+        </p>
+      )}
       {error && (
         <p class="error" role="alert">
           {error}

@@ -46,11 +46,6 @@ function TailView({ live }: { live: Live }) {
       <p class={`live live-${live.state}`} role="status" data-tail={live.state}>
         {TAIL_LABEL[live.state]} · {live.entries.length} entries since the tail started
       </p>
-      {live.problem && (
-        <p class="banner" role="alert">
-          {live.problem}
-        </p>
-      )}
       {live.entries.length > 0 && (
         <table class="groups entries" data-tail-entries>
           <thead>

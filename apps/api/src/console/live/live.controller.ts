@@ -4,6 +4,7 @@ import {
   Headers,
   HttpException,
   HttpStatus,
+  Logger,
   MessageEvent,
   Query,
   Req,
@@ -11,6 +12,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { isRedisUnavailable } from '@app/platform';
 import { Observable } from 'rxjs';
 import { apiKeyOf, KeyedRequest, OpsCallers } from '../../ops/auth/ops-callers';
 import { assertRegisteredStream } from '../../ops/http/ops-params';
@@ -44,6 +46,7 @@ export const MAX_STREAMS = 256;
 @UseGuards(ConsoleSessionGuard)
 export class LiveController {
   private readonly open = new Map<string, number>();
+  private readonly logger = new Logger('ConsoleLive');
 
   constructor(
     private readonly sampler: OverviewSampler,
@@ -117,7 +120,13 @@ export class LiveController {
             send('entry', entry);
           }
         } catch (error) {
-          if (tailing) send('problem', { message: `the tail of ${tail} could not be read: ${String(error)}` });
+          if (!isRedisUnavailable(error)) this.logger.error(`the tail of ${tail} failed: ${String(error)}`);
+          if (tailing)
+            send('problem', {
+              message: isRedisUnavailable(error)
+                ? `Redis is unreachable: the tail of ${tail} resumes where it stopped when it answers again`
+                : `the tail of ${tail} could not be read (logged by the server); it tries again`,
+            });
         }
         if (tailing) tailTimer = setTimeout(() => void readTail(), full ? 0 : TAIL_POLL_MS);
       };
