@@ -325,6 +325,13 @@ describe('operations console: the stream screen', () => {
       );
     };
 
+    // The type filter suggests the stream's event types.
+    await messages.locator('datalist#stream-types option[value="OrderPlaced"]').waitFor({ state: 'attached' });
+    const suggested = await messages
+      .locator('datalist#stream-types option')
+      .evaluateAll((options) => options.map((o) => o.getAttribute('value')));
+    expect(suggested).toEqual(expect.arrayContaining(['OrderPlaced', 'OrderConfirmed', 'OrderCancelled']));
+    expect(suggested).not.toContain('PaymentSucceeded');
     await messages.getByLabel('Per page').selectOption('10');
     await messages.getByRole('button', { name: 'Apply' }).click();
     const newest = all.map(([id]) => id);

@@ -37,7 +37,16 @@ export function Messages({ stream }: Props) {
   const [page, setPage] = useState<EntryPage>();
   const [error, setError] = useState<string>();
   const [open, setOpen] = useState<string>();
+  const [types, setTypes] = useState<string[]>([]);
   const cursor = cursors.at(-1);
+
+  useEffect(() => {
+    // The event types of this stream, offered as the type filter's suggestions.
+    call<Array<{ type: string; stream: string }>>('GET', '/events/types').then(
+      (all) => setTypes([...new Set(all.filter((t) => t.stream === stream).map((t) => t.type))]),
+      () => setTypes([]),
+    );
+  }, [stream]);
 
   useEffect(() => {
     const query = new URLSearchParams();
@@ -67,9 +76,20 @@ export function Messages({ stream }: Props) {
         {FIELDS.map(({ name, label, placeholder }) => (
           <div key={name}>
             <label for={`filter-${name}`}>{label}</label>
-            <input id={`filter-${name}`} value={filters[name]} placeholder={placeholder} onInput={field(name)} />
+            <input
+              id={`filter-${name}`}
+              value={filters[name]}
+              placeholder={placeholder}
+              list={name === 'type' ? 'stream-types' : undefined}
+              onInput={field(name)}
+            />
           </div>
         ))}
+        <datalist id="stream-types">
+          {types.map((type) => (
+            <option key={type} value={type} />
+          ))}
+        </datalist>
         <div>
           <label for="filter-order">Order</label>
           <select id="filter-order" value={filters.order} onChange={field('order')}>
