@@ -292,6 +292,19 @@ export class DeliveryProcessor {
     context: EventContext,
     succeeded: Set<HandlerBinding>,
   ): Promise<Failure | undefined> {
+    // NOTE: one handler (the usual case) is awaited directly: no array, closure or allSettled per event.
+    if (route.bindings.length === 1) {
+      const binding = route.bindings[0];
+      if (succeeded.has(binding)) return undefined;
+      try {
+        // NOTE: a handler that throws before returning a promise fails like one that rejects.
+        await binding.handler(payload, context);
+      } catch (error) {
+        return { error, binding };
+      }
+      succeeded.add(binding);
+      return undefined;
+    }
     const pending = route.bindings.filter((b) => !succeeded.has(b));
     // NOTE: a handler that throws before returning a promise fails like one that rejects.
     const outcomes = await Promise.allSettled(pending.map(async (b) => b.handler(payload, context)));
