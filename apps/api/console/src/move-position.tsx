@@ -1,11 +1,13 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { call } from './api';
-import { count, errorText, Outcome, streamPath } from './format';
+import { call, Role } from './api';
+import { count, errorText, Outcome, READER_REASON, streamPath } from './format';
 import type { EntryPage, Group, PositionPreview, StreamEntry } from './ops-types';
 
 interface Props {
   stream: string;
   group: Group;
+  /** A reader may preview a move, not make it. */
+  role: Role;
   /** The outcome of the move, or nothing when cancelled. */
   onDone(outcome?: Outcome): void;
 }
@@ -18,9 +20,10 @@ const bare = (id: string): string => id.replace(/^p\d+\//, '');
 /**
  * Moves a group's position to an entry id or a time, in two steps: Preview asks the server what
  * the move would do (entries delivered again, or never delivered) and shows the first of them;
- * only then does Move do it.
+ * only then does Move do it. A reader may preview; Move stays disabled for them, with the reason.
  */
-export function MovePosition({ stream, group, onDone }: Props) {
+export function MovePosition({ stream, group, role, onDone }: Props) {
+  const operator = role === 'operator';
   const [by, setBy] = useState<'time' | 'id'>('time');
   const [value, setValue] = useState('');
   const [preview, setPreview] = useState<{ at: PositionPreview; sample: StreamEntry[] }>();
@@ -28,6 +31,14 @@ export function MovePosition({ stream, group, onDone }: Props) {
   const [busy, setBusy] = useState(false);
   const field = useRef<HTMLInputElement>(null);
   useEffect(() => field.current?.focus(), [by]);
+  // NOTE: on the document, not the dialog: a button disabled while it works drops the focus to the body.
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent): void => {
+      if (event.key === 'Escape' && !busy) onDone();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [busy, onDone]);
   const path = `${streamPath(stream)}/groups/${encodeURIComponent(group.group)}/position`;
   const target = (): Record<string, string> => ({ [by]: value.trim() });
 
@@ -76,15 +87,7 @@ export function MovePosition({ stream, group, onDone }: Props) {
   const p = preview?.at;
   return (
     <div class="backdrop">
-      <div
-        class="dialog wide"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="move-title"
-        onKeyDown={(event) => {
-          if (event.key === 'Escape' && !busy) onDone();
-        }}
-      >
+      <div class="dialog wide" role="dialog" aria-modal="true" aria-labelledby="move-title">
         <h2 id="move-title">Move the position of group {group.group}</h2>
         <p>
           Now after <code>{group.lastDeliveredId}</code>.
@@ -145,7 +148,19 @@ export function MovePosition({ stream, group, onDone }: Props) {
           <button type="button" class="secondary" onClick={() => onDone()} disabled={busy}>
             Cancel
           </button>
-          <button type="button" class="danger" onClick={() => void move()} disabled={busy || !p}>
+          {!operator && (
+            <span class="reason" id="move-reason">
+              {READER_REASON}
+            </span>
+          )}
+          <button
+            type="button"
+            class="danger"
+            onClick={() => void move()}
+            disabled={busy || !p || !operator}
+            title={operator ? undefined : READER_REASON}
+            aria-describedby={operator ? undefined : 'move-reason'}
+          >
             Move
           </button>
         </div>

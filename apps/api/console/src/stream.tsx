@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { useLive } from './live';
 import { call, Role } from './api';
-import { count, duration, errorText, Outcome, READER_REASON, streamPath } from './format';
+import { count, duration, errorText, Outcome, streamPath } from './format';
 import { Messages } from './messages';
 import { MovePosition } from './move-position';
 import type { Group } from './ops-types';
@@ -101,21 +101,9 @@ export function StreamPage({ stream, role, onSessionEnded }: Props) {
                 </div>
               </dl>
               <div class="row-actions">
-                <button
-                  type="button"
-                  class="secondary"
-                  disabled={!operator}
-                  title={operator ? undefined : READER_REASON}
-                  aria-describedby={operator ? undefined : `move-reason-${g.group}`}
-                  onClick={() => setMoving(g)}
-                >
-                  Move position
+                <button type="button" class="secondary" onClick={() => setMoving(g)}>
+                  {operator ? 'Move position' : 'Preview a move'}
                 </button>
-                {!operator && (
-                  <span class="reason" id={`move-reason-${g.group}`}>
-                    {READER_REASON}
-                  </span>
-                )}
               </div>
               {g.consumers.length === 0 ? (
                 <p class="empty">No consumers.</p>
@@ -154,6 +142,7 @@ export function StreamPage({ stream, role, onSessionEnded }: Props) {
         <MovePosition
           stream={stream}
           group={moving}
+          role={role}
           onDone={(result) => {
             setMoving(undefined);
             if (result) done(result);
