@@ -23,6 +23,7 @@ import {
   RequestTimeoutError,
   ServerRedisStreams,
 } from '@nest-streams/event-bus/transport';
+import type { ConsumerTuning } from '@nest-streams/event-bus';
 import { INSTANCE, startService } from './fixtures/transport-service';
 import { freePort } from '../../../test/support/redis-server';
 import {
@@ -153,12 +154,13 @@ describe('ServerRedisStreams and ClientRedisStreams: request/reply', () => {
     return new ClientRedisStreams({ ...bus, namespace, metrics: false, requestTimeoutMs });
   }
 
-  async function service(instance: string, group = 'math'): Promise<INestMicroservice> {
+  async function service(instance: string, group = 'math', consumer?: ConsumerTuning): Promise<INestMicroservice> {
     const { app } = await startService({
       ...bus,
       namespace,
       group,
       instance,
+      consumer,
       controllers: [MathController],
       configure: (a) => a.useGlobalGuards(new RefuseGuarded()),
     });
@@ -253,8 +255,9 @@ describe('ServerRedisStreams and ClientRedisStreams: request/reply', () => {
   });
 
   it('two instances of one service share the requests: each runs once, each gets its answer', async () => {
-    await service('m1');
-    await service('m2');
+    // NOTE: at most 4 requests a read: the 40 arrive together, and one read of 100 would take them all.
+    await service('m1', 'math', { batchSize: 4 });
+    await service('m2', 'math', { batchSize: 4 });
     if (bus.partitions > 1) await new Promise((r) => setTimeout(r, 1_500));
     const inputs = Array.from({ length: 40 }, (_, i) => [i, 1]);
     const answers = await Promise.all(
