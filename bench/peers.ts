@@ -450,31 +450,33 @@ async function bullLatency(url: string, name: string, ratePerSec: number, second
   }
 }
 
-async function nestLatency(url: string, admin: Redis, ratePerSec: number, seconds: number): Promise<Lat> {
+/**
+ * Latency through a ClientProxy: `withClient` starts a listening microservice whose handler calls
+ * the sink, and a connected client; events are emitted on the paced timer.
+ */
+async function emitLatency(
+  what: string,
+  withClient: (sink: Sink, fn: (client: ClientProxy) => Promise<Lat>) => Promise<Lat>,
+  ratePerSec: number,
+  seconds: number,
+): Promise<Lat> {
   const rec = newRecorder();
   let errors = 0;
-  return withNest(url, admin, { onEvent: (data) => received(rec, data.orderId) }, async (client) => {
+  return withClient({ onEvent: (data) => received(rec, data.orderId) }, async (client) => {
     await sleep(50);
     const run = await paced(rec, ratePerSec, seconds, (order) => {
       client.emit(NEST_CHANNEL, order).subscribe({ error: () => errors++ });
     });
-    if (errors) throw new Error(`Nest latency: ${errors} emit errors`);
+    if (errors) throw new Error(`${what} latency: ${errors} emit errors`);
     return run;
   });
 }
 
-async function transportLatency(url: string, ns: string, ratePerSec: number, seconds: number): Promise<Lat> {
-  const rec = newRecorder();
-  let errors = 0;
-  return withTransport(url, ns, { onEvent: (data) => received(rec, data.orderId) }, async (client) => {
-    await sleep(50);
-    const run = await paced(rec, ratePerSec, seconds, (order) => {
-      client.emit(NEST_CHANNEL, order).subscribe({ error: () => errors++ });
-    });
-    if (errors) throw new Error(`transport latency: ${errors} emit errors`);
-    return run;
-  });
-}
+const nestLatency = (url: string, admin: Redis, ratePerSec: number, seconds: number): Promise<Lat> =>
+  emitLatency('Nest', (sink, fn) => withNest(url, admin, sink, fn), ratePerSec, seconds);
+
+const transportLatency = (url: string, ns: string, ratePerSec: number, seconds: number): Promise<Lat> =>
+  emitLatency('transport', (sink, fn) => withTransport(url, ns, sink, fn), ratePerSec, seconds);
 
 // ---- the phase ----
 
