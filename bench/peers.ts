@@ -123,8 +123,17 @@ function signal(timeoutMs: number, what: () => string): { done: () => void; wait
   return { done, wait };
 }
 
-/** A listening Nest Redis microservice and a connected ClientProxy; both closed when `fn` ends. */
-async function withNest<T>(url: string, admin: Redis, sink: Sink, fn: (client: ClientProxy) => Promise<T>): Promise<T> {
+/**
+ * A listening microservice (`options`: its transport) whose controller calls `sink`, and the client
+ * `connect()` returns once `ready` resolved; both closed when `fn` ends.
+ */
+async function withMicroservice<T>(
+  options: Record<string, unknown>,
+  sink: Sink,
+  ready: () => Promise<unknown>,
+  connect: () => ClientProxy,
+  fn: (client: ClientProxy) => Promise<T>,
+): Promise<T> {
   const module: DynamicModule = {
     module: NestPeersModule,
     controllers: [NestOrdersController],
@@ -134,25 +143,36 @@ async function withNest<T>(url: string, admin: Redis, sink: Sink, fn: (client: C
   let client: ClientProxy | undefined;
   try {
     app = await NestFactory.createMicroservice(module, {
-      transport: Transport.REDIS,
-      options: redisOptions(url),
+      ...options,
       logger: process.env.BENCH_WARN === '1' ? ['error', 'warn'] : ['error'],
     });
     await app.listen();
-    // NOTE: the server subscribes after listen() resolved; an emit before that would be lost.
-    await waitUntil(
-      'Nest subscribed',
-      async () => Number(((await admin.pubsub('NUMSUB', NEST_CHANNEL)) as [string, number])[1]) >= 1,
-      10_000,
-      5,
-    );
-    client = ClientProxyFactory.create({ transport: Transport.REDIS, options: redisOptions(url) });
+    await ready();
+    client = connect();
     await client.connect();
     return await fn(client);
   } finally {
     await client?.close();
     await app?.close();
   }
+}
+
+/** A listening Nest Redis microservice and a connected ClientProxy; both closed when `fn` ends. */
+function withNest<T>(url: string, admin: Redis, sink: Sink, fn: (client: ClientProxy) => Promise<T>): Promise<T> {
+  return withMicroservice(
+    { transport: Transport.REDIS, options: redisOptions(url) },
+    sink,
+    // NOTE: the server subscribes after listen() resolved; an emit before that would be lost.
+    () =>
+      waitUntil(
+        'Nest subscribed',
+        async () => Number(((await admin.pubsub('NUMSUB', NEST_CHANNEL)) as [string, number])[1]) >= 1,
+        10_000,
+        5,
+      ),
+    () => ClientProxyFactory.create({ transport: Transport.REDIS, options: redisOptions(url) }),
+    fn,
+  );
 }
 
 /** The transport's subpath, loaded when used: the other sides run when the library does not load. */
@@ -162,34 +182,16 @@ type TransportModule = typeof import('@nest-streams/event-bus/transport');
  * A listening microservice on the platform's own transport (`ServerRedisStreams`, its consumer
  * defaults) and a connected `ClientRedisStreams`, in namespace `ns`; both closed when `fn` ends.
  */
-async function withTransport<T>(
-  url: string,
-  ns: string,
-  sink: Sink,
-  fn: (client: ClientProxy) => Promise<T>,
-): Promise<T> {
+function withTransport<T>(url: string, ns: string, sink: Sink, fn: (client: ClientProxy) => Promise<T>): Promise<T> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { ServerRedisStreams, ClientRedisStreams } = require('@nest-streams/event-bus/transport') as TransportModule;
-  const module: DynamicModule = {
-    module: NestPeersModule,
-    controllers: [NestOrdersController],
-    providers: [{ provide: NEST_SINK, useValue: sink }],
-  };
-  let app: INestMicroservice | undefined;
-  let client: ClientProxy | undefined;
-  try {
-    app = await NestFactory.createMicroservice(module, {
-      strategy: new ServerRedisStreams({ redis: url, namespace: ns, group: TRANSPORT_GROUP, metrics: false }),
-      logger: process.env.BENCH_WARN === '1' ? ['error', 'warn'] : ['error'],
-    });
-    await app.listen();
-    client = new ClientRedisStreams({ redis: url, namespace: ns, metrics: false });
-    await client.connect();
-    return await fn(client);
-  } finally {
-    await client?.close();
-    await app?.close();
-  }
+  return withMicroservice(
+    { strategy: new ServerRedisStreams({ redis: url, namespace: ns, group: TRANSPORT_GROUP, metrics: false }) },
+    sink,
+    () => Promise.resolve(),
+    () => new ClientRedisStreams({ redis: url, namespace: ns, metrics: false }),
+    fn,
+  );
 }
 
 // ---- throughput ----
